@@ -1,0 +1,203 @@
+"""The `recap` command line: parses, calls the agent, presents. No logic of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.errors import RecapError
+from agent.settings import Settings
+
+app = typer.Typer(
+    name="recap",
+    help="Review AI-generated captions of robot videos: flag hallucinations and omissions, "
+    "draft a rewrite.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (RECAP_MODEL).")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (OPENAI_BASE_URL).")
+]
+ModeOpt = Annotated[
+    str | None, typer.Option("--mode", help="tools | json_schema | json | md_json (RECAP_MODE).")
+]
+DetailOpt = Annotated[str | None, typer.Option("--detail", help="Image detail: low | high | auto.")]
+FramesOpt = Annotated[int | None, typer.Option("--frames", "-n", help="Frames sampled per clip.")]
+LayoutOpt = Annotated[
+    str | None, typer.Option("--layout", help="sheet (one contact sheet) | frames (separate).")
+]
+PromptOpt = Annotated[str | None, typer.Option("--prompt", help="Prompt name (RECAP_PROMPT).")]
+
+
+def settings_from(**flags: Any) -> Settings:
+    """Environment settings with the flags that were given laid over them."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    try:
+        return Settings(**given)
+    except Exception as e:  # pydantic's ValidationError, reworded
+        raise RecapError(f"Invalid setting: {e}") from None
+
+
+def fail(e: RecapError) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {e.message}", highlight=False)
+    if e.hint:
+        err.print(e.hint, highlight=False, style="yellow")
+    return typer.Exit(code=e.exit_code)
+
+
+@app.command("draft-one")
+def draft_one(
+    video: Annotated[Path, typer.Argument(help="The clip (mp4, webm, mov, ...).")],
+    caption: Annotated[str, typer.Option("--caption", "-c", help="The caption to review.")],
+    telemetry: Annotated[
+        Path | None, typer.Option("--telemetry", "-t", help="Robot telemetry JSON for the clip.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    start: Annotated[float | None, typer.Option(help="Window start, seconds.")] = None,
+    end: Annotated[float | None, typer.Option(help="Window end, seconds.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    detail: DetailOpt = None,
+    frames: FramesOpt = None,
+    layout: LayoutOpt = None,
+    prompt: PromptOpt = None,
+) -> None:
+    """Draft a review of one clip's caption and print the diff."""
+    from agent.drafter import draft
+    from agent.render import render
+
+    try:
+        settings = settings_from(
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            image_detail=detail,
+            frames=frames,
+            layout=layout,
+            prompt=prompt,
+        )
+        settings.check_endpoint()
+        result = asyncio.run(
+            draft(video, caption, telemetry=telemetry, settings=settings, start=start, end=end)
+        )
+    except RecapError as e:
+        raise fail(e) from None
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        render(result, out)
+
+
+@app.command("frames")
+def frames_cmd(
+    video: Annotated[Path, typer.Argument(help="The clip.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write the sheet and frames (JPEG) here.")
+    ] = None,
+    frames: FramesOpt = None,
+    max_side: Annotated[int | None, typer.Option(help="Longest side of a frame, px.")] = None,
+    start: Annotated[float | None, typer.Option(help="Window start, seconds.")] = None,
+    end: Annotated[float | None, typer.Option(help="Window end, seconds.")] = None,
+) -> None:
+    """Show what the model would see of a clip, and what it costs in image tokens."""
+    from agent.cost import image_tokens
+    from agent.frames import probe, sample_frames
+
+    try:
+        s = settings_from(frames=frames, max_side=max_side)
+        info = probe(video, s.video_limits)
+        fr = sample_frames(
+            video,
+            s.frames,
+            max_side=s.max_side,
+            start=start,
+            end=end,
+            limits=s.video_limits,
+            quality=s.jpeg_quality,
+        )
+    except RecapError as e:
+        raise fail(e) from None
+    sheet = fr.contact_sheet(columns=s.columns)
+    w, h = info.display_size
+    out.print(
+        f"{video}: {info.duration:.2f} s, {w}x{h}, {info.codec} in {info.container}, "
+        f"{info.fps or 0:.1f} fps, rotation {info.rotation}°"
+    )
+    out.print(f"sampled {len(fr)} frames at {', '.join(f'{t:.2f}' for t in fr.times)} s")
+    table = Table(title="Image input tokens per clip (OpenAI accounting)")
+    table.add_column("what is sent")
+    table.add_column("pixels")
+    table.add_column("detail=low", justify="right")
+    table.add_column("detail=high", justify="right")
+    fw, fh = fr.images[0].size
+    n = len(fr)
+    table.add_row(
+        "contact sheet (1 image)",
+        f"{sheet.width}x{sheet.height}",
+        str(image_tokens(sheet.width, sheet.height, "low")),
+        str(image_tokens(sheet.width, sheet.height, "high")),
+    )
+    table.add_row(
+        f"{n} separate frames",
+        f"{n} x {fw}x{fh}",
+        str(n * image_tokens(fw, fh, "low")),
+        str(n * image_tokens(fw, fh, "high")),
+    )
+    table.add_row(
+        f"{n} separate full-size frames",
+        f"{n} x {w}x{h}",
+        str(n * image_tokens(w, h, "low")),
+        str(n * image_tokens(w, h, "high")),
+    )
+    out.print(table)
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sheet.save(out_dir / "sheet.jpg", quality=s.jpeg_quality)
+        for i, (t, data) in enumerate(zip(fr.times, fr.jpegs(), strict=True), 1):
+            (out_dir / f"frame{i:02d}_{t:.2f}s.jpg").write_bytes(data)
+        out.print(f"wrote {out_dir}/sheet.jpg and {n} frames")
+
+
+@app.command("prompts")
+def prompts_cmd(
+    show: Annotated[
+        str | None, typer.Option("--show", help="Print this prompt's system text.")
+    ] = None,
+) -> None:
+    """List prompt versions (name@hash), or print one."""
+    from agent.prompts import list_prompts, load_prompt
+
+    s = settings_from()
+    try:
+        if show:
+            typer.echo(load_prompt(show, s.prompts_dir).system)
+            return
+        for name in list_prompts(s.prompts_dir):
+            out.print(load_prompt(name, s.prompts_dir).ref.version)
+    except RecapError as e:
+        raise fail(e) from None
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """Print the settings in force (the API key is never printed)."""
+    s = settings_from()
+    data = s.public()
+    data["api_key"] = "set" if s.api_key else "not set"
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def main() -> None:
+    app()

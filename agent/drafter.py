@@ -1,0 +1,150 @@
+"""The agent step: one clip and its caption in, a validated Draft with its provenance out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from agent.client import ModelClient, ResponseHook
+from agent.cost import image_tokens
+from agent.errors import RecapError
+from agent.frames import Frames, sample_frames
+from agent.prompts import Prompt, load_prompt
+from agent.schema import Draft, DraftResult
+from agent.settings import Settings
+from agent.telemetry import Telemetry
+
+T = TypeVar("T")
+
+
+def check_caption(caption: str | None, where: str = "caption") -> str:
+    if caption is None or not caption.strip():
+        raise RecapError(f"The {where} is empty: there is nothing to review.")
+    return caption.strip()
+
+
+def estimate_image_tokens(frames: Frames, settings: Settings) -> int:
+    """Image input tokens the request will be billed for, under OpenAI's accounting."""
+    if settings.layout == "sheet":
+        sheet = frames.contact_sheet(columns=settings.columns)
+        return image_tokens(sheet.width, sheet.height, settings.image_detail)
+    return sum(image_tokens(im.width, im.height, settings.image_detail) for im in frames.images)
+
+
+class Drafter:
+    """Drafts reviews with one endpoint, model and prompt. Reuse one across many clips."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        client: ModelClient | None = None,
+        prompt: Prompt | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
+        self.client = client or ModelClient(self.settings, on_response=on_response)
+
+    def sample(
+        self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
+    ) -> Frames:
+        s = self.settings
+        return sample_frames(
+            video,
+            s.frames,
+            max_side=s.max_side,
+            start=start,
+            end=end,
+            limits=s.video_limits,
+            quality=s.jpeg_quality,
+        )
+
+    def messages(
+        self, caption: str, frames: Frames, telemetry: Telemetry | None = None
+    ) -> list[dict[str, Any]]:
+        s = self.settings
+        return self.prompt.messages(
+            caption,
+            frames,
+            facts=telemetry.facts() if telemetry else None,
+            layout=s.layout,
+            detail=s.image_detail,
+            columns=s.columns,
+        )
+
+    async def draft(
+        self,
+        video: str | os.PathLike[str],
+        caption: str,
+        *,
+        telemetry: Telemetry | None = None,
+        clip_id: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        frames: Frames | None = None,
+    ) -> DraftResult:
+        """Review `caption` against the clip. Raises VideoError, EndpointError or DraftError."""
+        caption = check_caption(caption)
+        if frames is None:
+            frames = await asyncio.to_thread(self.sample, video, start, end)
+        messages = self.messages(caption, frames, telemetry)
+        draft, stats = await self.client.structured(
+            messages,
+            Draft,
+            context={"caption": caption, "duration": frames.duration},
+        )
+        return DraftResult(
+            clip=clip_id or str(video),
+            caption=caption,
+            draft=draft,
+            drafter="llm",
+            model=self.client.model,
+            prompt=self.prompt.ref,
+            usage=stats.usage,
+            latency_s=stats.latency_s,
+            attempts=stats.attempts,
+            reasks=stats.reasks,
+            retries=stats.retries,
+            image_tokens_estimate=estimate_image_tokens(frames, self.settings),
+            raw_response=stats.raw_response,
+            settings=self.settings.public(),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+async def draft(
+    video: str | os.PathLike[str],
+    caption: str,
+    *,
+    telemetry: Telemetry | str | Path | None = None,
+    settings: Settings | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> DraftResult:
+    """Draft one clip with a throwaway Drafter. For many clips, keep one Drafter instead."""
+    if isinstance(telemetry, (str, Path)):
+        telemetry = Telemetry.load(telemetry)
+    drafter = Drafter(settings)
+    try:
+        return await drafter.draft(video, caption, telemetry=telemetry, start=start, end=end)
+    finally:
+        await drafter.aclose()
+
+
+def draft_sync(
+    video: str | os.PathLike[str],
+    caption: str,
+    **kwargs: Any,
+) -> DraftResult:
+    """`draft` for code that is not async."""
+    return _run(draft(video, caption, **kwargs))

@@ -1,0 +1,160 @@
+"""Versioned prompt templates: render the messages for one clip and name the version used.
+
+A prompt is a folder under `prompts/` (or under `RECAP_PROMPTS_DIR`) holding `system.j2` and
+`user.j2`; the caption guidelines come from the folder's own `guidelines.md` or the shared one.
+Its version is the folder name plus a hash of the rendered system prompt and the user template,
+so any edit, to a template or to the guidelines, is a new version recorded with every draft.
+
+Message order serves provider prompt caching: the static system prompt first, per-clip content
+(frames, telemetry, caption) after it, the caption last and fenced as data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+import prompts as _prompts_pkg
+from agent.errors import ConfigError
+from agent.frames import Frames, encode_jpeg
+from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, PromptRef
+
+BUILTIN_DIR = Path(_prompts_pkg.__file__).parent
+DEFAULT_PROMPT = "review-v1"
+Layout = Literal["sheet", "frames"]
+
+_CLOSE_TAG = re.compile(r"</(\s*caption)", re.IGNORECASE)
+
+
+def fence(caption: str) -> str:
+    """Neutralise a closing tag inside the caption so it cannot end the data block early."""
+    return _CLOSE_TAG.sub(r"<\\/\1", caption)
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    directory: Path
+
+    @cached_property
+    def _env(self) -> jinja2.Environment:
+        return jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.directory)),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    @cached_property
+    def guidelines(self) -> str:
+        own = self.directory / "guidelines.md"
+        path = own if own.is_file() else self.directory.parent / "guidelines.md"
+        if not path.is_file():
+            path = BUILTIN_DIR / "guidelines.md"
+        return path.read_text().strip()
+
+    @cached_property
+    def system(self) -> str:
+        return (
+            self._env.get_template("system.j2")
+            .render(
+                guidelines=self.guidelines,
+                hallucination_types=[(t.value, d) for t, d in HALLUCINATION_TYPES.items()],
+                omission_types=[(t.value, d) for t, d in OMISSION_TYPES.items()],
+            )
+            .strip()
+        )
+
+    @cached_property
+    def ref(self) -> PromptRef:
+        h = hashlib.sha256()
+        h.update(self.system.encode())
+        h.update(b"\0")
+        h.update((self.directory / "user.j2").read_bytes())
+        return PromptRef(name=self.name, hash=h.hexdigest())
+
+    def _user(self, part: str, **kw: Any) -> str:
+        return self._env.get_template("user.j2").render(part=part, **kw).strip()
+
+    def messages(
+        self,
+        caption: str,
+        frames: Frames,
+        *,
+        facts: list[str] | None = None,
+        layout: Layout = "sheet",
+        detail: str = "high",
+        columns: int = 4,
+    ) -> list[dict[str, Any]]:
+        """OpenAI chat messages for one clip: system, then frames, telemetry, and the caption."""
+        times = [f"{t:.1f}" for t in frames.times]
+        content: list[dict[str, Any]] = [
+            {
+                "type": "text",
+                "text": self._user(
+                    "header",
+                    duration=frames.duration,
+                    n_frames=len(frames),
+                    times=times,
+                    layout=layout,
+                ),
+            }
+        ]
+        if layout == "sheet":
+            sheet = encode_jpeg(frames.contact_sheet(columns=columns), frames.quality)
+            content.append(
+                {"type": "image_url", "image_url": {"url": data_url(sheet), "detail": detail}}
+            )
+        else:
+            for i, (t, jpeg) in enumerate(zip(frames.times, frames.jpegs(), strict=True), 1):
+                content.append({"type": "text", "text": self._user("frame", index=i, time=t)})
+                content.append(
+                    {"type": "image_url", "image_url": {"url": data_url(jpeg), "detail": detail}}
+                )
+        if facts:
+            content.append({"type": "text", "text": self._user("telemetry", facts=facts)})
+        content.append({"type": "text", "text": self._user("caption", caption=fence(caption))})
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": content},
+        ]
+
+
+def prompt_root(directory: str | Path | None = None) -> Path:
+    return Path(directory) if directory else BUILTIN_DIR
+
+
+def list_prompts(directory: str | Path | None = None) -> list[str]:
+    root = prompt_root(directory)
+    return sorted(p.name for p in root.iterdir() if (p / "system.j2").is_file())
+
+
+def load_prompt(name: str = DEFAULT_PROMPT, directory: str | Path | None = None) -> Prompt:
+    root = prompt_root(directory)
+    folder = root / name
+    missing = [f for f in ("system.j2", "user.j2") if not (folder / f).is_file()]
+    if missing:
+        known = ", ".join(list_prompts(root)) if root.is_dir() else "none"
+        raise ConfigError(
+            f"Prompt {name!r} not found in {root} (missing {', '.join(missing)})",
+            hint=f"Known prompts: {known}. Pass --prompt NAME or set RECAP_PROMPT.",
+        )
+    try:
+        prompt = Prompt(name=name, directory=folder)
+        _ = prompt.ref  # render once so template errors surface here, not mid-job
+    except jinja2.TemplateError as e:
+        raise ConfigError(f"Prompt {name!r} does not render: {e}") from None
+    return prompt

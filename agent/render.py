@@ -1,0 +1,92 @@
+"""Terminal presentation of a draft: highlighted spans, findings, the rewrite and its cost."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agent.cost import cost_usd, price_for
+from agent.schema import DraftResult, HallucinationType
+from agent.textdiff import word_diff
+
+TYPE_STYLES: dict[HallucinationType, str] = {
+    HallucinationType.OBJECT: "bold white on red",
+    HallucinationType.ATTRIBUTE: "bold black on orange1",
+    HallucinationType.ACTION: "bold white on magenta",
+    HallucinationType.DIRECTION_OR_SPATIAL: "bold black on cyan",
+    HallucinationType.COUNT: "bold black on yellow",
+    HallucinationType.ORDER: "bold white on blue",
+    HallucinationType.OUTCOME: "bold white on dark_red",
+    HallucinationType.GRIPPER_OR_GRASP: "bold white on purple",
+    HallucinationType.EMBODIMENT: "bold black on green",
+    HallucinationType.SPECULATION: "bold black on grey70",
+    HallucinationType.OTHER: "bold white on grey37",
+}
+
+
+def highlighted_caption(result: DraftResult) -> Text:
+    text = Text(result.caption)
+    for h in result.draft.hallucinations:
+        where = h.locate(result.caption)
+        if where:
+            text.stylize(TYPE_STYLES[h.type], *where)
+    return text
+
+
+def diff_text(a: str, b: str) -> Text:
+    out = Text()
+    for op, chunk in word_diff(a, b):
+        style = {"equal": "", "delete": "red strike", "insert": "bold green"}[op]
+        out.append(chunk + " ", style=style)
+    return out
+
+
+def _times(ts: list[float]) -> str:
+    return ", ".join(f"{t:.1f}s" for t in ts) or "-"
+
+
+def render(result: DraftResult, console: Console) -> None:
+    d = result.draft
+    verdict = "[green]accurate[/]" if not d.needs_edit else "[yellow]needs edit[/]"
+    console.print(Panel(highlighted_caption(result), title=f"original caption · {verdict}"))
+    if d.hallucinations:
+        table = Table(title="Hallucinations", show_lines=False, expand=True)
+        table.add_column("span", style="bold")
+        table.add_column("type")
+        table.add_column("at")
+        table.add_column("what the clip shows", ratio=2)
+        for h in d.hallucinations:
+            table.add_row(
+                h.span,
+                Text(h.type.value, style=TYPE_STYLES[h.type]),
+                _times(h.evidence_times),
+                h.explanation,
+            )
+        console.print(table)
+    if d.omissions:
+        table = Table(title="Omissions", expand=True)
+        table.add_column("type")
+        table.add_column("at")
+        table.add_column("missing", ratio=2)
+        for o in d.omissions:
+            table.add_row(o.type.value, _times(o.evidence_times), o.description)
+        console.print(table)
+    console.print(Panel(Text(d.rewrite, style="bold"), title="proposed rewrite"))
+    if d.needs_edit:
+        console.print(Panel(diff_text(result.caption, d.rewrite), title="word diff"))
+    u = result.usage
+    cost = cost_usd(u.prompt_tokens, u.completion_tokens, price_for(result.model), u.cached_tokens)
+    parts = [
+        f"drafter {result.drafter}",
+        f"model {result.model or '-'}",
+        f"prompt {result.prompt.version if result.prompt else '-'}",
+        f"tokens {u.prompt_tokens} in / {u.completion_tokens} out",
+        f"~{result.image_tokens_estimate} image tokens",
+        f"{result.latency_s:.1f}s",
+        f"{result.attempts} request(s), {result.reasks} re-ask(s), {result.retries} retry(ies)",
+    ]
+    if cost is not None:
+        parts.append(f"${cost:.5f}")
+    console.print(Text(" · ".join(parts), style="dim"))

@@ -1,0 +1,281 @@
+"""The Draft contract: what the agent returns for one clip, and what store, UI and evals consume.
+
+Validators double as instructions to the model. When a draft breaks a rule, the error message
+says what to fix, and instructor sends it back to the model as a re-ask. Rules that need the
+clip (the caption, its duration) read them from pydantic's validation context:
+``Draft.model_validate(data, context={"caption": ..., "duration": ...})``. Without a context
+(loading a stored draft) those rules are skipped and the self-contained ones still apply.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+
+class HallucinationType(StrEnum):
+    OBJECT = "object"
+    ATTRIBUTE = "attribute"
+    ACTION = "action"
+    DIRECTION_OR_SPATIAL = "direction_or_spatial"
+    COUNT = "count"
+    ORDER = "order"
+    OUTCOME = "outcome"
+    GRIPPER_OR_GRASP = "gripper_or_grasp"
+    EMBODIMENT = "embodiment"
+    SPECULATION = "speculation"
+    OTHER = "other"
+
+
+HALLUCINATION_TYPES: dict[HallucinationType, str] = {
+    HallucinationType.OBJECT: "names an object that is not there, or the wrong object",
+    HallucinationType.ATTRIBUTE: "wrong colour, size, shape, material or state of an object",
+    HallucinationType.ACTION: "an arm motion or manipulation that did not happen as described",
+    HallucinationType.DIRECTION_OR_SPATIAL: "wrong direction or relation: left/right, up/down, "
+    "near/far, on/in/behind",
+    HallucinationType.COUNT: "wrong number of objects or repetitions",
+    HallucinationType.ORDER: "steps in an order the video contradicts",
+    HallucinationType.OUTCOME: "claims success that was a failure, or failure that was a success",
+    HallucinationType.GRIPPER_OR_GRASP: "a grasp, release or gripper state that did not happen",
+    HallucinationType.EMBODIMENT: "wrong robot, arm, end effector or a human where there is none",
+    HallucinationType.SPECULATION: "intent, feelings or causes the video cannot show",
+    HallucinationType.OTHER: "any other claim the video contradicts",
+}
+
+
+class OmissionType(StrEnum):
+    STEP = "step"
+    OBJECT = "object"
+    OUTCOME = "outcome"
+    DETAIL = "detail"
+    OTHER = "other"
+
+
+OMISSION_TYPES: dict[OmissionType, str] = {
+    OmissionType.STEP: "an action the robot performed that the caption leaves out",
+    OmissionType.OBJECT: "an object the robot handled or that matters to the task, not mentioned",
+    OmissionType.OUTCOME: "whether the task succeeded or failed, when the caption does not say",
+    OmissionType.DETAIL: "a precise detail of arm or gripper motion the guidelines ask for",
+    OmissionType.OTHER: "anything else a reviewer would add",
+}
+
+
+class Verdict(StrEnum):
+    ACCURATE = "accurate"
+    NEEDS_EDIT = "needs_edit"
+
+
+def _check_times(times: list[float], info: ValidationInfo) -> list[float]:
+    duration = (info.context or {}).get("duration")
+    for t in times:
+        if t < 0:
+            raise ValueError(f"evidence time {t} is negative; use seconds from the clip start")
+        if duration is not None and t > float(duration) + 0.05:
+            raise ValueError(
+                f"evidence time {t} s is outside the clip, which lasts {float(duration):.2f} s; "
+                f"use a time between 0 and {float(duration):.2f} where the evidence is visible"
+            )
+    return sorted(times)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def span_occurrences(span: str, text: str) -> int:
+    """How often `span` appears in `text` as whole words, ignoring case."""
+    if not span.strip():
+        return 0
+    pattern = r"(?<!\w)" + re.escape(_norm(span)).replace(r"\ ", r"\s+") + r"(?!\w)"
+    return len(re.findall(pattern, text, flags=re.IGNORECASE))
+
+
+class Hallucination(BaseModel):
+    """A claim in the original caption that the clip does not support."""
+
+    span: str = Field(
+        description="The exact words of the original caption that are wrong, copied character "
+        "for character (shortest span that contains the error)."
+    )
+    type: HallucinationType = Field(description="What kind of error the span is.")
+    explanation: str = Field(
+        description="What the video shows instead, in one sentence.", min_length=1
+    )
+    evidence_times: list[float] = Field(
+        default_factory=list,
+        description="Seconds from the clip start where the video shows the contradiction.",
+    )
+
+    @field_validator("span")
+    @classmethod
+    def _span_in_caption(cls, v: str, info: ValidationInfo) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("span is empty; copy the wrong words from the original caption")
+        caption = (info.context or {}).get("caption")
+        if caption is not None and v not in caption:
+            raise ValueError(
+                f"span {v!r} is not an exact substring of the original caption; copy the "
+                "wrong words exactly as they appear"
+            )
+        return v
+
+    @field_validator("evidence_times")
+    @classmethod
+    def _times_in_clip(cls, v: list[float], info: ValidationInfo) -> list[float]:
+        return _check_times(v, info)
+
+    def locate(self, caption: str) -> tuple[int, int] | None:
+        """Character offsets of the span in the caption, for highlighting."""
+        start = caption.find(self.span)
+        return None if start < 0 else (start, start + len(self.span))
+
+
+class Omission(BaseModel):
+    """Something the robot did (or an outcome) that the caption leaves out."""
+
+    description: str = Field(description="What is missing, as it should be said.", min_length=1)
+    type: OmissionType = Field(description="What kind of omission it is.")
+    evidence_times: list[float] = Field(
+        default_factory=list,
+        description="Seconds from the clip start where the video shows it.",
+    )
+
+    @field_validator("evidence_times")
+    @classmethod
+    def _times_in_clip(cls, v: list[float], info: ValidationInfo) -> list[float]:
+        return _check_times(v, info)
+
+
+class Draft(BaseModel):
+    """The structured review of one caption: findings first, then the proposed rewrite."""
+
+    observations: str | None = Field(
+        default=None,
+        description="What the frames and telemetry show, step by step with times, written "
+        "before judging the caption.",
+    )
+    hallucinations: list[Hallucination] = Field(
+        default_factory=list, description="Claims in the caption the clip contradicts."
+    )
+    omissions: list[Omission] = Field(
+        default_factory=list, description="What the caption leaves out that the clip shows."
+    )
+    rewrite: str = Field(
+        description="The corrected caption following the guidelines. Equal to the original "
+        "caption when the verdict is accurate.",
+        min_length=1,
+    )
+    verdict: Verdict = Field(
+        description="accurate when nothing needs changing, otherwise needs_edit."
+    )
+
+    @field_validator("rewrite")
+    @classmethod
+    def _rewrite_not_blank(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("rewrite is empty; write the full corrected caption")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Draft:
+        problems: list[str] = []
+        caption = (info.context or {}).get("caption")
+        if caption is not None:
+            for h in self.hallucinations:
+                if span_occurrences(h.span, self.rewrite) >= max(
+                    1, span_occurrences(h.span, caption)
+                ):
+                    problems.append(
+                        f"the rewrite still contains the flagged span {h.span!r} unchanged; "
+                        "correct it in the rewrite, or make the span more specific if the same "
+                        "words are correct elsewhere"
+                    )
+        has_findings = bool(self.hallucinations or self.omissions)
+        if self.verdict is Verdict.ACCURATE and has_findings:
+            problems.append(
+                "verdict is 'accurate' but there are findings; use 'needs_edit' or remove them"
+            )
+        if (
+            caption is not None
+            and self.verdict is Verdict.ACCURATE
+            and _norm(self.rewrite) != _norm(caption)
+        ):
+            problems.append(
+                "verdict is 'accurate' but the rewrite differs from the original caption; "
+                "use 'needs_edit' or return the caption unchanged"
+            )
+        if (
+            caption is not None
+            and self.verdict is Verdict.NEEDS_EDIT
+            and not has_findings
+            and _norm(self.rewrite) == _norm(caption)
+        ):
+            problems.append(
+                "verdict is 'needs_edit' but there are no findings and the rewrite is unchanged; "
+                "use 'accurate' or list what is wrong"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def needs_edit(self) -> bool:
+        return self.verdict is Verdict.NEEDS_EDIT
+
+
+class Usage(BaseModel):
+    """Tokens billed for one draft, summed over every attempt."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+        )
+
+
+class PromptRef(BaseModel):
+    """A prompt version: its name plus a hash of its template files."""
+
+    name: str
+    hash: str
+
+    @property
+    def version(self) -> str:
+        return f"{self.name}@{self.hash[:12]}"
+
+
+class DraftResult(BaseModel):
+    """One drafted clip with the provenance and cost of producing it."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    clip: str = Field(description="Clip id or video path.")
+    caption: str = Field(description="The original caption under review.")
+    draft: Draft
+    drafter: Literal["llm", "offline"] = "llm"
+    model: str | None = None
+    prompt: PromptRef | None = None
+    usage: Usage = Field(default_factory=Usage)
+    latency_s: float = 0.0
+    attempts: int = Field(
+        default=1, description="HTTP requests made, retries and re-asks included."
+    )
+    reasks: int = Field(default=0, description="Times the model was asked to fix invalid output.")
+    retries: int = Field(default=0, description="Transport retries (429, 5xx, timeouts).")
+    image_tokens_estimate: int = 0
+    raw_response: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

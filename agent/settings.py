@@ -1,0 +1,146 @@
+"""Every setting recap reads, documented in one place.
+
+Values come from, in rising priority: defaults, environment variables (`RECAP_*`, plus the
+OpenAI SDK's own `OPENAI_API_KEY` / `OPENAI_BASE_URL`), then command-line flags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.cost import Price, price_for
+from agent.errors import ConfigError
+from agent.frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, VideoLimits
+from agent.redact import register_secret
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RECAP_", populate_by_name=True, extra="ignore", validate_default=True
+    )
+
+    # --- the endpoint -------------------------------------------------------------------------
+    model: str | None = Field(
+        default=None,
+        description="Model name at the endpoint (RECAP_MODEL). Required for a custom base URL; "
+        f"with OpenAI itself it defaults to {DEFAULT_OPENAI_MODEL}.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("api_key", "RECAP_API_KEY", "OPENAI_API_KEY"),
+        description="API key (OPENAI_API_KEY). Local servers usually need none.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("base_url", "RECAP_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint (OPENAI_BASE_URL), e.g. "
+        "http://localhost:8000/v1 for vLLM or http://localhost:11434/v1 for Ollama.",
+    )
+    mode: Literal["tools", "json_schema", "json", "md_json"] = Field(
+        default="tools",
+        description="How structured output is requested: tool calling, a JSON-schema response "
+        "format, plain JSON mode, or JSON in a markdown block (for servers with neither).",
+    )
+    temperature: float = Field(default=0.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=2048, description="Cap on output tokens per call.")
+    timeout_s: float = Field(default=120.0, description="Seconds before one HTTP call times out.")
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="Transport retries per draft on 429, 5xx, timeouts and dropped connections.",
+    )
+    retry_max_wait_s: float = Field(
+        default=60.0, description="Longest single wait between transport retries, in seconds."
+    )
+    max_reasks: int = Field(
+        default=2, ge=0, description="Times the model is asked to fix output that fails validation."
+    )
+    price_input: float | None = Field(
+        default=None, description="USD per million input tokens, for models recap has no price for."
+    )
+    price_output: float | None = Field(
+        default=None, description="USD per million output tokens, with price_input."
+    )
+
+    # --- what the model sees ------------------------------------------------------------------
+    prompt: str = Field(default="review-v1", description="Prompt folder name under prompts_dir.")
+    prompts_dir: Path | None = Field(
+        default=None, description="Folder of prompt templates; defaults to the built-in prompts/."
+    )
+    frames: int = Field(default=DEFAULT_FRAMES, ge=1, le=64, description="Frames sampled per clip.")
+    max_side: int = Field(
+        default=DEFAULT_MAX_SIDE, ge=64, le=2048, description="Longest side of a frame, in px."
+    )
+    layout: Literal["sheet", "frames"] = Field(
+        default="sheet",
+        description="Send one contact sheet (grid of timestamped frames) or separate frames.",
+    )
+    columns: int = Field(default=4, ge=1, description="Contact-sheet columns.")
+    image_detail: Literal["low", "high", "auto"] = Field(
+        default="high", description="OpenAI image detail level for every image sent."
+    )
+    jpeg_quality: int = Field(default=85, ge=30, le=95, description="JPEG quality of frames.")
+    max_video_bytes: int = Field(
+        default=2 * 1024**3, description="Clips larger than this are refused, not decoded."
+    )
+    max_video_seconds: float = Field(
+        default=3600.0, description="Clips longer than this are refused unless windowed."
+    )
+
+    def check_endpoint(self) -> None:
+        """Fail with instructions when no endpoint is configured."""
+        if self.base_url is None and self.api_key is None:
+            raise ConfigError(
+                "No model endpoint is configured.",
+                hint=(
+                    "Either use OpenAI:  export OPENAI_API_KEY=sk-...  (model defaults to "
+                    f"{DEFAULT_OPENAI_MODEL}; set RECAP_MODEL to change it)\n"
+                    "or a local OpenAI-compatible server (vLLM, Ollama, llama.cpp):\n"
+                    "  export OPENAI_BASE_URL=http://localhost:8000/v1\n"
+                    "  export RECAP_MODEL=<model name the server serves>\n"
+                    "Flags --base-url and --model do the same for one command. "
+                    "Without a model, `recap draft --drafter offline` checks captions against "
+                    "telemetry alone."
+                ),
+            )
+        if self.base_url is not None and not self.model:
+            raise ConfigError(
+                f"OPENAI_BASE_URL is set ({self.base_url}) but no model is named.",
+                hint="Set RECAP_MODEL (or pass --model) to a model that server serves.",
+            )
+        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"OPENAI_BASE_URL {self.base_url!r} is not an http(s) URL.",
+                hint="Use a URL such as http://localhost:8000/v1",
+            )
+
+    @property
+    def resolved_model(self) -> str:
+        return self.model or DEFAULT_OPENAI_MODEL
+
+    @property
+    def api_key_value(self) -> str | None:
+        value = self.api_key.get_secret_value() if self.api_key else None
+        register_secret(value)
+        return value
+
+    @property
+    def price(self) -> Price | None:
+        override = None
+        if self.price_input is not None and self.price_output is not None:
+            override = Price(self.price_input, self.price_output)
+        return price_for(self.resolved_model, override)
+
+    @property
+    def video_limits(self) -> VideoLimits:
+        return VideoLimits(max_bytes=self.max_video_bytes, max_seconds=self.max_video_seconds)
+
+    def public(self) -> dict[str, object]:
+        """Settings as recorded with a run: everything but the key."""
+        return self.model_dump(mode="json", exclude={"api_key"})

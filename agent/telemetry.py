@@ -1,0 +1,131 @@
+"""Robot telemetry that accompanies a clip, and the facts it settles.
+
+A vision model can be fooled about whether the gripper closed on the object or whether the task
+succeeded; the robot's own state cannot. `Telemetry.facts()` turns the signals into short,
+timed statements that go into the prompt as ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from agent.errors import TelemetryError
+
+GRIPPER_CLOSED_BELOW = 0.5  # opening fraction (1 = fully open)
+LIFT_MIN_M = 0.02  # object rise that counts as a lift
+
+
+class Event(BaseModel):
+    """A ground-truth event with its time span, e.g. from a simulator's scripted policy."""
+
+    name: str = Field(description="reach, grasp, lift, move, place, release, push, open, close…")
+    t_start: float
+    t_end: float | None = None
+    detail: str | None = None
+
+
+class Telemetry(BaseModel):
+    """Per-step robot state aligned with the clip. Every signal is optional except time."""
+
+    t: list[float] = Field(description="Seconds from the clip start, one per step.")
+    ee_pos: list[list[float]] | None = Field(
+        default=None, description="End-effector position [x, y, z] in metres, one per step."
+    )
+    gripper: list[float] | None = Field(
+        default=None, description="Gripper opening per step, 0 = closed, 1 = fully open."
+    )
+    object_pos: list[list[float]] | None = Field(
+        default=None, description="Position [x, y, z] of the manipulated object, one per step."
+    )
+    success: bool | None = Field(default=None, description="Whether the episode succeeded.")
+    task: str | None = Field(default=None, description="The task's name, if known.")
+    events: list[Event] = Field(default_factory=list, description="Ground-truth events.")
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Telemetry:
+        n = len(self.t)
+        for name in ("ee_pos", "gripper", "object_pos"):
+            series = getattr(self, name)
+            if series is not None and len(series) != n:
+                raise ValueError(f"{name} has {len(series)} steps but t has {n}")
+        if any(b < a for a, b in zip(self.t, self.t[1:], strict=False)):
+            raise ValueError("t is not increasing")
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path) -> Telemetry:
+        """Read telemetry from a JSON file (the same fields as this model)."""
+        p = Path(path)
+        if not p.is_file():
+            raise TelemetryError(p, "file does not exist")
+        try:
+            data: Any = json.loads(p.read_text())
+            return cls.model_validate(data)
+        except json.JSONDecodeError as e:
+            raise TelemetryError(p, f"not valid JSON ({e.msg} at line {e.lineno})") from None
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "file"
+            raise TelemetryError(p, f"{where}: {first['msg']}") from None
+
+    def gripper_changes(self) -> list[tuple[float, str]]:
+        """Times the gripper closes or opens, as (t, 'close' | 'open')."""
+        if not self.gripper:
+            return []
+        out: list[tuple[float, str]] = []
+        closed = self.gripper[0] < GRIPPER_CLOSED_BELOW
+        for t, g in zip(self.t, self.gripper, strict=True):
+            now = g < GRIPPER_CLOSED_BELOW
+            if now != closed:
+                out.append((t, "close" if now else "open"))
+                closed = now
+        return out
+
+    def object_rise(self, t0: float, t1: float) -> float | None:
+        """Highest rise of the object above its height at t0, within [t0, t1], in metres."""
+        if not self.object_pos:
+            return None
+        zs = [p[2] for t, p in zip(self.t, self.object_pos, strict=True) if t0 <= t <= t1]
+        return (max(zs) - zs[0]) if zs else None
+
+    def facts(self) -> list[str]:
+        """Short timed statements the prompt treats as ground truth."""
+        facts: list[str] = []
+        if self.task:
+            facts.append(f"task: {self.task}")
+        changes = self.gripper_changes()
+        end = self.t[-1] if self.t else 0.0
+        if self.gripper is not None:
+            if not changes:
+                state = "closed" if self.gripper[0] < GRIPPER_CLOSED_BELOW else "open"
+                facts.append(f"the gripper stays {state} for the whole clip (never closes/opens)")
+            for i, (t, kind) in enumerate(changes):
+                if kind == "close":
+                    t_open = next((tt for tt, k in changes[i + 1 :] if k == "open"), end)
+                    rise = self.object_rise(t, t_open)
+                    if rise is None:
+                        facts.append(f"t={t:.1f}s: the gripper closes")
+                    elif rise >= LIFT_MIN_M:
+                        facts.append(
+                            f"t={t:.1f}s: the gripper closes on the object, which then rises "
+                            f"{rise * 100:.0f} cm before t={t_open:.1f}s"
+                        )
+                    else:
+                        facts.append(
+                            f"t={t:.1f}s: the gripper closes but the object does not rise "
+                            "(no lift; possibly no grasp)"
+                        )
+                else:
+                    facts.append(f"t={t:.1f}s: the gripper opens")
+        for ev in self.events:
+            span = f"{ev.t_start:.1f}s" + (f"-{ev.t_end:.1f}s" if ev.t_end is not None else "")
+            facts.append(f"{span}: {ev.name}" + (f" ({ev.detail})" if ev.detail else ""))
+        if self.success is not None:
+            facts.append(
+                "outcome: the task SUCCEEDED" if self.success else "outcome: the task FAILED"
+            )
+        return facts

@@ -1,0 +1,1 @@
+"""Prompt templates and caption guidelines, shipped as package data (see agent.prompts)."""

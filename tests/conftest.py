@@ -1,0 +1,56 @@
+"""Shared fixtures: a clean environment in a temp dir, generated clips, the fake endpoint."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.settings import Settings
+from tests.clips import make_clip
+from tests.fake_openai import FakeOpenAI
+
+TEST_KEY = "sk-test-0123456789abcdefSECRET"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in its own directory with no endpoint configured from the outside."""
+    for name in list(os.environ):
+        if name.startswith(("RECAP_", "OPENAI_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 5 s, 10 fps, 320x240 H.264 clip: a red square moving left to right."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "push.mp4")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(expect_key=TEST_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def settings_for(fake: FakeOpenAI) -> Callable[..., Settings]:
+    """Settings pointing at the fake server, with short waits so retries run fast."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "base_url": fake.url,
+            "api_key": TEST_KEY,
+            "model": "fake-vlm",
+            "retry_max_wait_s": 0.2,
+            "timeout_s": 5.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make

@@ -1,0 +1,256 @@
+"""A fake OpenAI-compatible server: real HTTP on 127.0.0.1, scripted answers and faults.
+
+Tests enqueue replies (a draft, malformed JSON, 429 with Retry-After, 500, a delay, a dropped
+connection); when the script is empty the `responder` answers. Every request body is kept so a
+test can check what recap actually sent (re-ask messages, images, headers).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Responder = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `payload` is the object the model 'returns' as its structured output;
+    `content` sends raw text instead (for malformed output)."""
+
+    status: int = 200
+    payload: dict[str, Any] | None = None
+    content: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    body: dict[str, Any] | None = None
+
+    @classmethod
+    def draft(cls, payload: dict[str, Any], delay: float = 0.0) -> Reply:
+        return cls(payload=payload, delay=delay)
+
+    @classmethod
+    def raw(cls, content: str) -> Reply:
+        return cls(content=content)
+
+    @classmethod
+    def error(cls, status: int, message: str = "error", **headers: str) -> Reply:
+        hdrs = {k.replace("_", "-"): v for k, v in headers.items()}
+        return cls(status=status, headers=hdrs, body={"error": {"message": message, "type": "x"}})
+
+    @classmethod
+    def dropped(cls) -> Reply:
+        return cls(drop=True)
+
+
+def caption_of(request: dict[str, Any]) -> str:
+    """The caption recap fenced into its last user message."""
+    for message in reversed(request.get("messages", [])):
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        for part in reversed(parts):
+            text = part.get("text") or ""
+            if "<caption>" in text:
+                return text.split("<caption>\n", 1)[1].rsplit("\n</caption>", 1)[0]
+    raise ValueError("no <caption> block in the request")
+
+
+def accurate_responder(request: dict[str, Any]) -> dict[str, Any]:
+    """Calls every caption accurate: the cheapest valid answer."""
+    caption = caption_of(request)
+    return {
+        "observations": "as captioned",
+        "hallucinations": [],
+        "omissions": [],
+        "rewrite": caption,
+        "verdict": "accurate",
+    }
+
+
+class FakeOpenAI:
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        latency: tuple[float, float] = (0.0, 0.0),
+        rpm_limit: int | None = None,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        expect_key: str | None = None,
+    ) -> None:
+        self.responder = responder or accurate_responder
+        self.latency = latency
+        self.rpm_limit = rpm_limit
+        self.fault_rate = fault_rate
+        self.expect_key = expect_key
+        self.script: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.stats = {"ok": 0, "429": 0, "injected": 0}
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> FakeOpenAI:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def enqueue(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    # --- answering ----------------------------------------------------------------------------
+    def _next(self, request: dict[str, Any]) -> Reply:
+        with self._lock:
+            if self.script:
+                return self.script.popleft()
+            now = time.monotonic()
+            if self.rpm_limit is not None:
+                while self._times and now - self._times[0] > 60:
+                    self._times.popleft()
+                if len(self._times) >= self.rpm_limit:
+                    self.stats["429"] += 1
+                    wait = 60 - (now - self._times[0])
+                    return Reply.error(429, "rate limited", retry_after_ms=str(int(wait * 1000)))
+                self._times.append(now)
+            if self.fault_rate and self._rng.random() < self.fault_rate:
+                self.stats["injected"] += 1
+                return self._rng.choice(
+                    [Reply.error(500, "boom"), Reply.error(503, "busy"), Reply.dropped()]
+                )
+            delay = self._rng.uniform(*self.latency) if self.latency[1] else 0.0
+        return Reply(payload=self.responder(request), delay=delay)
+
+    def ratelimit_headers(self) -> dict[str, str]:
+        if self.rpm_limit is None:
+            return {}
+        with self._lock:
+            remaining = max(0, self.rpm_limit - len(self._times))
+        return {
+            "x-ratelimit-limit-requests": str(self.rpm_limit),
+            "x-ratelimit-remaining-requests": str(remaining),
+        }
+
+
+def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """A chat.completion in the shape the request asked for (tool call or plain content)."""
+    text = reply.content if reply.content is not None else json.dumps(reply.payload)
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    finish = "stop"
+    tool_choice = request.get("tool_choice")
+    if request.get("tools"):
+        name = (
+            tool_choice["function"]["name"]
+            if isinstance(tool_choice, dict)
+            else request["tools"][0]["function"]["name"]
+        )
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}
+            ],
+        }
+        finish = "tool_calls"
+    prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
+    completion_tokens = max(1, len(text) // 4)
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "fake"),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in {**fake.ratelimit_headers(), **headers}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                request = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, {"error": {"message": "bad json"}}, {})
+                return
+            with fake._lock:
+                fake.requests.append(request)
+                fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+            if fake.expect_key is not None:
+                auth = self.headers.get("Authorization", "")
+                if auth != f"Bearer {fake.expect_key}":
+                    self._send(
+                        401, {"error": {"message": f"Incorrect API key provided: {auth[7:]}"}}, {}
+                    )
+                    return
+            if not self.path.endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
+                return
+            reply = fake._next(request)
+            if reply.delay:
+                time.sleep(reply.delay)
+            if reply.drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if reply.status != 200:
+                self._send(
+                    reply.status, reply.body or {"error": {"message": "error"}}, reply.headers
+                )
+                return
+            with fake._lock:
+                fake.stats["ok"] += 1
+            self._send(200, completion(request, reply), reply.headers)
+
+    return Handler
