@@ -364,24 +364,31 @@ def contact_sheet(
     *,
     columns: int = DEFAULT_COLUMNS,
     label: bool = True,
-    gap: int = 4,
 ) -> Image.Image:
-    """Tile frames into one image, left to right then top to bottom, times burned in."""
+    """Tile frames into one image, left to right then top to bottom, times burned in.
+
+    Tiles touch (separators are drawn over their edges) so that, e.g., four 384 px frames make
+    exactly three 512 px billing tiles rather than spilling into a fourth.
+    """
     if not images:
         raise ValueError("no frames to tile")
     columns = max(1, min(columns, len(images)))
     rows = math.ceil(len(images) / columns)
     tw = max(im.width for im in images)
     th = max(im.height for im in images)
-    sheet = Image.new("RGB", (columns * tw + (columns - 1) * gap, rows * th + (rows - 1) * gap))
+    sheet = Image.new("RGB", (columns * tw, rows * th))
     font = _font(max(12, th // 12))
     draw = ImageDraw.Draw(sheet)
     for i, (im, t) in enumerate(zip(images, times, strict=True)):
-        x, y = (i % columns) * (tw + gap), (i // columns) * (th + gap)
+        x, y = (i % columns) * tw, (i // columns) * th
         sheet.paste(im.convert("RGB"), (x, y))
         if label:
             text = f"#{i + 1}  t={t:.1f}s"
-            box = draw.textbbox((x + 4, y + 4), text, font=font)
+            box = draw.textbbox((x + 6, y + 6), text, font=font)
             draw.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), fill=(0, 0, 0))
-            draw.text((x + 4, y + 4), text, fill=(255, 255, 0), font=font)
+            draw.text((x + 6, y + 6), text, fill=(255, 255, 0), font=font)
+    for c in range(1, columns):
+        draw.rectangle((c * tw - 1, 0, c * tw, sheet.height), fill=(255, 255, 255))
+    for r in range(1, rows):
+        draw.rectangle((0, r * th - 1, sheet.width, r * th), fill=(255, 255, 255))
     return sheet

@@ -39,7 +39,9 @@ def diff_text(a: str, b: str) -> Text:
     out = Text()
     for op, chunk in word_diff(a, b):
         style = {"equal": "", "delete": "red strike", "insert": "bold green"}[op]
-        out.append(chunk + " ", style=style)
+        if out.plain and chunk[:1].isalnum():
+            out.append(" ")
+        out.append(chunk, style=style)
     return out
 
 

@@ -15,6 +15,14 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def join_words(tokens: list[str]) -> str:
+    """Words back to text, with no space before punctuation."""
+    text = ""
+    for tok in tokens:
+        text += tok if (not text or not tok[:1].isalnum()) else " " + tok
+    return text
+
+
 def word_diff(a: str, b: str) -> list[tuple[Op, str]]:
     """The steps from `a` to `b` as runs of equal, deleted and inserted words."""
     wa, wb = words(a), words(b)
@@ -22,12 +30,12 @@ def word_diff(a: str, b: str) -> list[tuple[Op, str]]:
     matcher = difflib.SequenceMatcher(a=wa, b=wb, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            out.append(("equal", " ".join(wa[i1:i2])))
+            out.append(("equal", join_words(wa[i1:i2])))
             continue
         if tag in ("delete", "replace"):
-            out.append(("delete", " ".join(wa[i1:i2])))
+            out.append(("delete", join_words(wa[i1:i2])))
         if tag in ("insert", "replace"):
-            out.append(("insert", " ".join(wb[j1:j2])))
+            out.append(("insert", join_words(wb[j1:j2])))
     return out
 
 

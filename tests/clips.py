@@ -58,6 +58,7 @@ def make_clip(
         stream.pix_fmt = "yuv420p"
         # Millisecond timestamps in the codec too, or the encoder snaps frames to 1/fps.
         stream.codec_context.time_base = Fraction(1, 1000)
+        stream.codec_context.thread_count = 1  # same bytes on any machine (cassette digests)
         stream.time_base = Fraction(1, 1000)
         if rotation:
             stream.set_display_rotation(rotation)

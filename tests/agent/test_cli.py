@@ -1,0 +1,186 @@
+"""`recap draft-one` end to end: the installed command against the fake server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agent.cli import app
+from tests.conftest import TEST_KEY
+from tests.fake_openai import FakeOpenAI, Reply
+
+CAPTION = "The robot grasps the blue block and pushes it to the left."
+DRAFT = {
+    "observations": "0.3-4.7 s: a red block slides to the right; the gripper never closes",
+    "hallucinations": [
+        {
+            "span": "grasps",
+            "type": "gripper_or_grasp",
+            "explanation": "the gripper stays open",
+            "evidence_times": [0.9, 1.6],
+        },
+        {
+            "span": "blue",
+            "type": "attribute",
+            "explanation": "the block is red",
+            "evidence_times": [0.3],
+        },
+        {
+            "span": "to the left",
+            "type": "direction_or_spatial",
+            "explanation": "it moves to the right",
+            "evidence_times": [0.3, 4.7],
+        },
+    ],
+    "omissions": [
+        {
+            "description": "the block ends at the right edge",
+            "type": "outcome",
+            "evidence_times": [4.7],
+        }
+    ],
+    "rewrite": "The robot pushes the red block to the right until it reaches the right edge.",
+    "verdict": "needs_edit",
+}
+runner = CliRunner()
+
+
+def env_for(fake: FakeOpenAI) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": fake.url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "RECAP_MODEL": "fake-vlm",
+        "RECAP_RETRY_MAX_WAIT_S": "0.1",
+        "COLUMNS": "120",
+    }
+
+
+def test_draft_one_prints_the_diff(fake: FakeOpenAI, clip: Path) -> None:
+    fake.enqueue(Reply.draft(DRAFT))
+    result = runner.invoke(app, ["draft-one", str(clip), "--caption", CAPTION], env=env_for(fake))
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "needs edit" in out
+    for span in ("grasps", "blue", "to the left"):
+        assert span in out
+    assert "gripper_or_grasp" in out and "direction_or_spatial" in out
+    assert "0.9s, 1.6s" in out and "the block ends at the right edge" in out
+    assert "proposed rewrite" in out and "until it reaches the right edge" in out
+    assert "word diff" in out
+    assert "review-v1@" in out and "1 request(s)" in out
+    assert TEST_KEY not in out
+
+
+def test_draft_one_json_is_the_draft_result(fake: FakeOpenAI, clip: Path) -> None:
+    fake.enqueue(Reply.draft(DRAFT))
+    result = runner.invoke(
+        app, ["draft-one", str(clip), "-c", CAPTION, "--json"], env=env_for(fake)
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["draft"]["rewrite"] == DRAFT["rewrite"]
+    assert data["caption"] == CAPTION and data["model"] == "fake-vlm"
+    assert "api_key" not in json.dumps(data["settings"])
+
+
+def test_flags_override_environment(fake: FakeOpenAI, clip: Path) -> None:
+    fake.enqueue(Reply.draft(DRAFT))
+    env = env_for(fake) | {"RECAP_MODEL": "from-env"}
+    result = runner.invoke(
+        app,
+        [
+            "draft-one",
+            str(clip),
+            "-c",
+            CAPTION,
+            "--model",
+            "from-flag",
+            "--frames",
+            "4",
+            "--layout",
+            "frames",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert fake.requests[0]["model"] == "from-flag"
+    parts = fake.requests[0]["messages"][1]["content"]
+    assert sum(p["type"] == "image_url" for p in parts) == 4
+
+
+def test_without_endpoint_says_how_to_configure_one(clip: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "draft-one", str(clip), "--caption", CAPTION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RECAP_"))},
+    )
+    assert proc.returncode == 2
+    assert "No model endpoint is configured." in proc.stderr
+    assert "export OPENAI_API_KEY=" in proc.stderr and "OPENAI_BASE_URL" in proc.stderr
+    assert "RECAP_MODEL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_base_url_without_model_is_refused(tmp_path: Path, clip: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["draft-one", str(clip), "-c", CAPTION],
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
+    assert result.exit_code == 2 and "no model is named" in result.stderr
+
+
+def test_refused_key(fake: FakeOpenAI, clip: Path) -> None:
+    env = env_for(fake) | {"OPENAI_API_KEY": "sk-not-the-right-one-123456"}
+    result = runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=env)
+    assert result.exit_code == 1
+    assert "refused the API key (HTTP 401)" in result.stderr
+    assert "sk-not-the-right-one-123456" not in result.output + result.stderr
+
+
+def test_unreachable_endpoint(clip: Path) -> None:
+    env = {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "RECAP_MODEL": "m",
+        "RECAP_MAX_RETRIES": "1",
+        "RECAP_RETRY_MAX_WAIT_S": "0.05",
+    }
+    result = runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=env)
+    assert result.exit_code == 1
+    assert "Could not reach the model endpoint at http://127.0.0.1:9/v1" in result.stderr
+    assert "Is the server running" in result.stderr
+
+
+def test_bad_video(fake: FakeOpenAI, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("not a video")
+    result = runner.invoke(app, ["draft-one", str(bad), "-c", CAPTION], env=env_for(fake))
+    assert result.exit_code == 1
+    assert f"Cannot use video {bad}: not a video file" in result.stderr
+    assert fake.requests == []  # nothing sent for a clip that cannot be read
+
+
+def test_empty_caption(fake: FakeOpenAI, clip: Path) -> None:
+    result = runner.invoke(app, ["draft-one", str(clip), "-c", "  "], env=env_for(fake))
+    assert result.exit_code == 1 and "caption is empty" in result.stderr
+
+
+def test_frames_command_writes_what_the_model_sees(clip: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["frames", str(clip), "--out", str(tmp_path / "f")], env={"COLUMNS": "120"}
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "f" / "sheet.jpg").stat().st_size > 0
+    assert len(list((tmp_path / "f").glob("frame*.jpg"))) == 8
+    assert "contact sheet" in result.output and "detail=high" in result.output
+
+
+def test_prompts_command_lists_versions() -> None:
+    result = runner.invoke(app, ["prompts"])
+    assert result.exit_code == 0 and "review-v1@" in result.output

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.errors import TelemetryError
+from agent.telemetry import Event, Telemetry
+
+
+def steps(n: int = 50, dt: float = 0.1) -> list[float]:
+    return [round(i * dt, 2) for i in range(n)]
+
+
+def test_grasp_and_lift_is_stated_with_times() -> None:
+    t = steps()
+    gripper = [1.0] * 15 + [0.1] * 25 + [1.0] * 10
+    obj = [[0, 0, 0.02]] * 18 + [[0, 0, 0.02 + 0.01 * i] for i in range(12)] + [[0, 0, 0.13]] * 20
+    facts = Telemetry(t=t, gripper=gripper, object_pos=obj, success=True).facts()
+    assert facts[0].startswith("t=1.5s: the gripper closes on the object, which then rises 11 cm")
+    assert facts[1] == "t=4.0s: the gripper opens"
+    assert facts[-1] == "outcome: the task SUCCEEDED"
+
+
+def test_closing_on_nothing_is_not_a_lift() -> None:
+    t = steps()
+    gripper = [1.0] * 20 + [0.0] * 30
+    obj = [[0, 0, 0.02]] * 50
+    facts = Telemetry(t=t, gripper=gripper, object_pos=obj, success=False).facts()
+    assert "does not rise (no lift; possibly no grasp)" in facts[0]
+    assert facts[-1] == "outcome: the task FAILED"
+
+
+def test_gripper_that_never_moves_is_said() -> None:
+    facts = Telemetry(t=steps(5), gripper=[1.0] * 5).facts()
+    assert facts == ["the gripper stays open for the whole clip (never closes/opens)"]
+
+
+def test_events_and_task_are_listed() -> None:
+    tel = Telemetry(
+        t=[0.0, 1.0],
+        task="drawer-close",
+        events=[Event(name="push", t_start=0.5, t_end=1.0, detail="drawer front")],
+    )
+    assert tel.facts() == ["task: drawer-close", "0.5s-1.0s: push (drawer front)"]
+
+
+def test_misaligned_series_are_rejected() -> None:
+    with pytest.raises(ValueError, match="gripper has 2 steps but t has 3"):
+        Telemetry(t=[0, 1, 2], gripper=[1, 0])
+    with pytest.raises(ValueError, match="not increasing"):
+        Telemetry(t=[0, 2, 1])
+
+
+def test_load_reports_file_and_reason(tmp_path: Path) -> None:
+    good = tmp_path / "tel.json"
+    good.write_text(json.dumps({"t": [0, 1], "gripper": [1, 0], "success": True}))
+    assert Telemetry.load(good).success is True
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(TelemetryError, match=r"bad.json: not valid JSON"):
+        Telemetry.load(tmp_path / "bad.json")
+    (tmp_path / "short.json").write_text(json.dumps({"t": [0, 1], "gripper": [1]}))
+    with pytest.raises(TelemetryError, match="gripper has 1 steps"):
+        Telemetry.load(tmp_path / "short.json")
+    with pytest.raises(TelemetryError, match="does not exist"):
+        Telemetry.load(tmp_path / "none.json")
