@@ -190,6 +190,213 @@ def prompts_cmd(
         raise fail(e) from None
 
 
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database path or SQLAlchemy URL (RECAP_DB; default ./recap.db)."),
+]
+
+
+def open_store(db: str | None) -> Any:
+    from agent.store import Store
+
+    return Store(db)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    source: Annotated[Path, typer.Argument(help="A .jsonl/.csv manifest or a LeRobot folder.")],
+    db: DbOpt = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Dataset root videos must stay inside (default: the manifest's folder)."),
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option(help="LeRobot camera key (default: the first video feature).")
+    ] = None,
+) -> None:
+    """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are."""
+    from agent.ingest import ingest
+
+    try:
+        store = open_store(db)
+        report = ingest(store, source, root=root, camera=camera)
+    except RecapError as e:
+        raise fail(e) from None
+    for problem in report.skipped:
+        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    out.print(
+        f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
+        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] "
+        f"({report.total} rows) -> {store.url}",
+        highlight=False,
+    )
+
+
+@app.command("draft")
+def draft_cmd(
+    db: DbOpt = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run name (default: model + prompt version).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", help="Requests in flight at once.")
+    ] = None,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
+    tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also retry clips that failed before.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Draft at most this many clips.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore the response cache.")
+    ] = False,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    mode: ModeOpt = None,
+    detail: DetailOpt = None,
+    frames: FramesOpt = None,
+    layout: LayoutOpt = None,
+    prompt: PromptOpt = None,
+) -> None:
+    """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
+    from agent.drafter import Drafter
+    from agent.jobs import Job, JobOptions
+    from agent.progress import JobProgress, summary_table
+    from agent.ratelimit import RateLimiter
+
+    try:
+        settings = settings_from(
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            image_detail=detail,
+            frames=frames,
+            layout=layout,
+            prompt=prompt,
+        )
+        settings.check_endpoint()
+        store = open_store(db)
+        limiter = RateLimiter(rpm=rpm, tpm=tpm)
+        drafter = Drafter(settings, limiter=limiter)
+    except RecapError as e:
+        raise fail(e) from None
+    run_name = run or f"{drafter.client.model}:{drafter.prompt.ref.version}"
+    if concurrency is None:
+        concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))
+    options = JobOptions(
+        run=run_name,
+        concurrency=concurrency,
+        retry_failed=retry_failed,
+        limit=limit,
+        use_cache=not no_cache,
+    )
+    out.print(f"run [bold]{run_name}[/] · {drafter.client.endpoint} · {store.url}", highlight=False)
+    progress = JobProgress(out)
+    job = Job(store, drafter, options, on_progress=progress.update)
+
+    async def go() -> None:
+        try:
+            await job.run()
+        finally:
+            await drafter.aclose()
+
+    interrupted = False
+    try:
+        with progress:
+            asyncio.run(go())
+    except KeyboardInterrupt:
+        interrupted = True
+    except RecapError as e:
+        raise fail(e) from None
+    out.print(summary_table(job.stats, limiter))
+    if job.stats.fatal:
+        err.print(f"[bold red]Stopped:[/] {job.stats.fatal}", highlight=False)
+        raise typer.Exit(1)
+    if interrupted:
+        err.print("Interrupted. Run the same command again to resume.", style="yellow")
+        raise typer.Exit(130)
+    if job.stats.failed:
+        err.print(
+            f"{job.stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
+            "why, `recap draft --retry-failed` retries them.",
+            style="yellow",
+            highlight=False,
+        )
+
+
+@app.command("runs")
+def runs_cmd(
+    db: DbOpt = None,
+    errors: Annotated[
+        str | None, typer.Option("--errors", help="List the failed clips of this run.")
+    ] = None,
+) -> None:
+    """List runs with their progress and cost, or one run's errors."""
+    try:
+        store = open_store(db)
+    except RecapError as e:
+        raise fail(e) from None
+    if errors:
+        table = Table(title=f"Failed clips in {errors}")
+        for col in ("clip", "kind", "reason"):
+            table.add_column(col)
+        for e in store.errors(errors):
+            table.add_row(e.clip_id, e.kind, e.message)
+        out.print(table)
+        return
+    table = Table(title=f"Runs in {store.url}")
+    for col in (
+        "run",
+        "drafter",
+        "model",
+        "prompt",
+        "drafted",
+        "failed",
+        "tokens in/out",
+        "cost",
+        "finished",
+    ):
+        table.add_column(col)
+    total = store.count_clips()
+    for r in store.runs():
+        t = store.run_totals(r.name)
+        cost = f"${t['cost_usd']:.4f}" if t["cost_usd"] is not None else "-"
+        table.add_row(
+            r.name,
+            r.drafter,
+            r.model or "-",
+            f"{r.prompt_name}@{(r.prompt_hash or '')[:12]}",
+            f"{t['drafted']}/{total}",
+            str(t["failed"]),
+            f"{t['prompt_tokens']}/{t['completion_tokens']}",
+            cost,
+            "yes" if r.finished_at else "no",
+        )
+    out.print(table)
+
+
+@app.command("export")
+def export_cmd(
+    out_file: Annotated[Path, typer.Option("--out", help="Output file: .jsonl or .parquet.")],
+    run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
+    from agent.export import export
+
+    try:
+        store = open_store(db)
+        if run is None:
+            runs = store.runs()
+            if not runs:
+                raise RecapError("There are no runs to export.", hint="Run `recap draft` first.")
+            run = runs[-1].name
+        n = export(store, run, out_file)
+    except RecapError as e:
+        raise fail(e) from None
+    out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """Print the settings in force (the API key is never printed)."""

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
 import instructor
 import openai
 from instructor.core import InstructorRetryException
@@ -31,8 +30,10 @@ from tenacity import (
 )
 
 from agent.errors import DraftError, EndpointError, RecapError
+from agent.ratelimit import LimitedTransport, RateLimiter
 from agent.redact import redact
 from agent.schema import Usage
+from agent.sdkhttp import httpx
 from agent.settings import Settings
 
 # instructor logs every failed call at ERROR; recap reports failures itself.
@@ -47,7 +48,7 @@ MODES = {
     "md_json": instructor.Mode.MD_JSON,
 }
 T = TypeVar("T", bound=BaseModel)
-ResponseHook = Callable[[httpx.Response], Awaitable[None] | None]
+ResponseHook = Callable[[Any], Awaitable[None] | None]
 
 
 @dataclass
@@ -113,7 +114,7 @@ class _Wait:
 
     def __init__(self, max_wait: float) -> None:
         self.max_wait = max_wait
-        self.backoff = wait_exponential_jitter(initial=0.5, max=max_wait, jitter=1.0)
+        self.backoff = wait_exponential_jitter(max=max_wait, jitter=1.0)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -132,12 +133,22 @@ def _is_parse_error(exc: BaseException) -> bool:
 class ModelClient:
     """An async client for one endpoint and model. Safe to share across concurrent drafts."""
 
-    def __init__(self, settings: Settings, *, on_response: ResponseHook | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        on_response: ResponseHook | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         settings.check_endpoint()
         self.settings = settings
         self.model = settings.resolved_model
+        self.limiter = limiter
         self._on_response = on_response
-        http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [self._response_hook]})
+        transport = LimitedTransport(limiter) if limiter is not None else None
+        http = openai.DefaultAsyncHttpxClient(
+            event_hooks={"response": [self._response_hook]}, transport=transport
+        )
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key_value or "not-needed",
             base_url=settings.base_url,
@@ -151,7 +162,7 @@ class ModelClient:
     def endpoint(self) -> str:
         return str(self._openai.base_url).rstrip("/")
 
-    async def _response_hook(self, response: httpx.Response) -> None:
+    async def _response_hook(self, response: Any) -> None:
         if self._on_response is not None:
             result = self._on_response(response)
             if result is not None:

@@ -9,15 +9,29 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.client import ModelClient, ResponseHook
-from agent.cost import image_tokens
+from agent.cost import image_tokens, text_tokens_estimate
 from agent.errors import RecapError
 from agent.frames import Frames, sample_frames
 from agent.prompts import Prompt, load_prompt
+from agent.ratelimit import RateLimiter, request_tokens
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry
 
 T = TypeVar("T")
+SCHEMA_TOKENS = 750  # the Draft JSON schema sent with every request
+OUTPUT_TOKENS = 400  # a typical draft's length, for rate-limit budgeting
+OUTPUT_SETTINGS = {
+    "mode",
+    "temperature",
+    "max_tokens",
+    "frames",
+    "max_side",
+    "layout",
+    "columns",
+    "image_detail",
+    "jpeg_quality",
+}
 
 
 def check_caption(caption: str | None, where: str = "caption") -> str:
@@ -37,6 +51,8 @@ def estimate_image_tokens(frames: Frames, settings: Settings) -> int:
 class Drafter:
     """Drafts reviews with one endpoint, model and prompt. Reuse one across many clips."""
 
+    name = "llm"
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -44,10 +60,23 @@ class Drafter:
         client: ModelClient | None = None,
         prompt: Prompt | None = None,
         on_response: ResponseHook | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
-        self.client = client or ModelClient(self.settings, on_response=on_response)
+        self.client = client or ModelClient(self.settings, on_response=on_response, limiter=limiter)
+        self._system_tokens = text_tokens_estimate(self.prompt.system) + SCHEMA_TOKENS
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that decides the answer: recorded with a run, part of the cache key."""
+        s = self.settings
+        return {
+            "drafter": self.name,
+            "model": self.client.model,
+            "prompt_name": self.prompt.name,
+            "prompt_hash": self.prompt.ref.hash,
+            **s.model_dump(mode="json", include=OUTPUT_SETTINGS),
+        }
 
     def sample(
         self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
@@ -76,6 +105,13 @@ class Drafter:
             columns=s.columns,
         )
 
+    def estimate_tokens(
+        self, caption: str, image_tokens_est: int, telemetry: Telemetry | None = None
+    ) -> int:
+        """Tokens one request is expected to count against a tokens-per-minute limit."""
+        text = caption + "\n".join(telemetry.facts() if telemetry else [])
+        return self._system_tokens + text_tokens_estimate(text) + image_tokens_est + OUTPUT_TOKENS
+
     async def draft(
         self,
         video: str | os.PathLike[str],
@@ -92,6 +128,8 @@ class Drafter:
         if frames is None:
             frames = await asyncio.to_thread(self.sample, video, start, end)
         messages = self.messages(caption, frames, telemetry)
+        image_tokens_est = estimate_image_tokens(frames, self.settings)
+        request_tokens.set(self.estimate_tokens(caption, image_tokens_est, telemetry))
         draft, stats = await self.client.structured(
             messages,
             Draft,
@@ -109,7 +147,7 @@ class Drafter:
             attempts=stats.attempts,
             reasks=stats.reasks,
             retries=stats.retries,
-            image_tokens_estimate=estimate_image_tokens(frames, self.settings),
+            image_tokens_estimate=image_tokens_est,
             raw_response=stats.raw_response,
             settings=self.settings.public(),
         )

@@ -41,6 +41,12 @@ class Telemetry(BaseModel):
     object_pos: list[list[float]] | None = Field(
         default=None, description="Position [x, y, z] of the manipulated object, one per step."
     )
+    state: list[list[float]] | None = Field(
+        default=None, description="Raw robot state vector per step (e.g. LeRobot's)."
+    )
+    action: list[list[float]] | None = Field(
+        default=None, description="Raw action vector per step."
+    )
     success: bool | None = Field(default=None, description="Whether the episode succeeded.")
     task: str | None = Field(default=None, description="The task's name, if known.")
     events: list[Event] = Field(default_factory=list, description="Ground-truth events.")
@@ -48,7 +54,7 @@ class Telemetry(BaseModel):
     @model_validator(mode="after")
     def _aligned(self) -> Telemetry:
         n = len(self.t)
-        for name in ("ee_pos", "gripper", "object_pos"):
+        for name in ("ee_pos", "gripper", "object_pos", "state", "action"):
             series = getattr(self, name)
             if series is not None and len(series) != n:
                 raise ValueError(f"{name} has {len(series)} steps but t has {n}")
