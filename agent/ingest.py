@@ -116,7 +116,11 @@ def build_clip(row: dict[str, Any], root: Path, source: str) -> tuple[Clip, str]
     if not row.get("video"):
         raise RowError("missing video")
     video = resolve_video(root, str(row["video"]))
-    telemetry = _telemetry(root, _json_field(row, "telemetry"))
+    raw_tel = row.get("telemetry")
+    is_path = isinstance(raw_tel, str) and not raw_tel.strip().startswith("{")
+    telemetry = _telemetry(
+        root, raw_tel.strip() or None if is_path else _json_field(row, "telemetry")
+    )
     gold: dict[str, Any] = {}
     if row.get("gold_caption"):
         gold["caption"] = str(row["gold_caption"]).strip()

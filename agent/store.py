@@ -547,19 +547,26 @@ class Store:
             raw_response=result.raw_response,
         )
         with self.session() as s:
-            s.add(row)
-            if owner is not None:
+            try:
+                if owner is not None:
+                    s.execute(
+                        delete(Lease).where(
+                            Lease.run == run, Lease.clip_id == result.clip, Lease.owner == owner
+                        )
+                    )
+                s.add(row)
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+            if owner is not None:  # drafted elsewhere already: still let go of the lease
                 s.execute(
                     delete(Lease).where(
                         Lease.run == run, Lease.clip_id == result.clip, Lease.owner == owner
                     )
                 )
-            try:
                 s.commit()
-                return True
-            except IntegrityError:
-                s.rollback()
-                return False
+            return False
 
     def save_error(
         self,

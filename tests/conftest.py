@@ -54,3 +54,35 @@ def settings_for(fake: FakeOpenAI) -> Callable[..., Settings]:
         return Settings(**values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str | None]:
+    from tests.pg import PgUnavailable, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except PgUnavailable as e:
+        if os.environ.get("RECAP_REQUIRE_PG") == "1":
+            raise
+        _PG_REASON.append(str(e))
+        yield None
+
+
+_PG_REASON: list[str] = []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same store tests on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'recap.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    if server is None:
+        pytest.skip(f"no PostgreSQL: {_PG_REASON[0] if _PG_REASON else 'unavailable'}")
+    from tests.pg import fresh_database
+
+    with fresh_database(server) as url:
+        yield url

@@ -83,6 +83,7 @@ class FakeOpenAI:
         latency: tuple[float, float] = (0.0, 0.0),
         rpm_limit: int | None = None,
         fault_rate: float = 0.0,
+        fault_delay: float | None = None,
         seed: int = 0,
         expect_key: str | None = None,
     ) -> None:
@@ -90,6 +91,7 @@ class FakeOpenAI:
         self.latency = latency
         self.rpm_limit = rpm_limit
         self.fault_rate = fault_rate
+        self.fault_delay = fault_delay
         self.expect_key = expect_key
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -146,9 +148,10 @@ class FakeOpenAI:
                 self._times.append(now)
             if self.fault_rate and self._rng.random() < self.fault_rate:
                 self.stats["injected"] += 1
-                return self._rng.choice(
-                    [Reply.error(500, "boom"), Reply.error(503, "busy"), Reply.dropped()]
-                )
+                faults = [Reply.error(500, "boom"), Reply.error(503, "busy"), Reply.dropped()]
+                if self.fault_delay is not None:  # a reply slower than the client's timeout
+                    faults.append(Reply(payload=self.responder(request), delay=self.fault_delay))
+                return self._rng.choice(faults)
             delay = self._rng.uniform(*self.latency) if self.latency[1] else 0.0
         return Reply(payload=self.responder(request), delay=delay)
 

@@ -1,0 +1,166 @@
+"""The store on SQLite and on a real PostgreSQL: same code, same tests."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from agent.errors import RecapError
+from agent.schema import Draft, DraftResult, PromptRef, Usage
+from agent.store import MIGRATIONS, Base, Clip, Lease, Review, Store, now
+
+
+def clip(i: int, caption_hash: str = "h") -> Clip:
+    return Clip(
+        id=f"c{i}", video=f"/data/c{i}.mp4", root="/data", content_hash=f"{caption_hash}{i}"
+    )
+
+
+def result(clip_id: str, rewrite: str = "The robot pushes the block.") -> DraftResult:
+    draft = Draft(hallucinations=[], omissions=[], rewrite=rewrite, verdict="accurate")
+    return DraftResult(
+        clip=clip_id,
+        caption=rewrite,
+        draft=draft,
+        model="m",
+        prompt=PromptRef(name="p", hash="a" * 64),
+        usage=Usage(prompt_tokens=100, completion_tokens=20, total_tokens=120),
+    )
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+def run(store: Store, name: str = "r1", model: str = "m") -> None:
+    store.ensure_run(
+        name,
+        drafter="llm",
+        model=model,
+        prompt_name="p",
+        prompt_hash="a" * 64,
+        settings={"frames": 8},
+    )
+
+
+def test_fresh_database_gets_every_migration(store: Store) -> None:
+    assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    tables = set(inspect(store.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert Store(store.url).migrate() == []  # reopening applies nothing
+
+
+def test_older_database_opens_in_newer_version(db_url: str) -> None:
+    old = Store(db_url, migrate=False)
+    assert old.migrate(upto="0001_initial") == ["0001_initial"]
+    assert "batches" not in inspect(old.engine).get_table_names()
+    old.upsert_clip(clip(1), "The robot waves.")
+    old.close()
+    new = Store(db_url)  # a newer recap opening the same database
+    assert new.applied_migrations()[-1] == MIGRATIONS[-1][0]
+    assert "batches" in inspect(new.engine).get_table_names()
+    assert new.caption("c1") == "The robot waves."
+
+
+def test_upsert_is_idempotent_and_updates_changes(store: Store) -> None:
+    assert store.upsert_clip(clip(1), "a") == "added"
+    assert store.upsert_clip(clip(1), "a") == "unchanged"
+    assert store.upsert_clip(clip(1, caption_hash="other"), "b") == "updated"
+    assert store.caption("c1") == "b" and store.count_clips() == 1
+
+
+def test_run_identity_is_checked_on_resume(store: Store) -> None:
+    run(store)
+    run(store)  # same model and prompt: fine
+    with pytest.raises(RecapError, match="was made with model 'm'"):
+        run(store, model="other")
+
+
+def test_pending_claim_and_save(store: Store) -> None:
+    for i in range(3):
+        store.upsert_clip(clip(i), f"caption {i}")
+    run(store)
+    assert store.pending("r1") == ["c0", "c1", "c2"]
+    assert store.claim("r1", ["c0", "c1"], "host-a:1", 60) == ["c0", "c1"]
+    assert store.claim("r1", ["c0", "c1", "c2"], "host-b:2", 60) == ["c2"]  # no sharing
+    assert store.save_draft("r1", result("c0"), cost_usd=0.01, owner="host-a:1")
+    assert not store.save_draft("r1", result("c0"), owner="host-a:1")  # never twice
+    store.save_error("r1", "c1", "video", "Cannot use video: truncated", owner="host-a:1")
+    assert store.pending("r1") == ["c2"]
+    assert store.pending("r1", retry_failed=True) == ["c1", "c2"]
+    totals = store.run_totals("r1")
+    assert (totals["drafted"], totals["failed"], totals["prompt_tokens"]) == (1, 1, 100)
+    with store.session() as s:
+        assert {lease.clip_id for lease in s.query(Lease)} == {"c2"}  # finished ones dropped
+
+
+def test_expired_or_dead_leases_are_taken_over(store: Store) -> None:
+    store.upsert_clip(clip(1), "x")
+    store.upsert_clip(clip(2), "y")
+    run(store)
+    assert store.claim("r1", ["c1"], "elsewhere:1", ttl_s=-1) == ["c1"]  # already expired
+    assert store.claim("r1", ["c1"], "me:2", 60) == ["c1"]
+    dead = f"{socket.gethostname()}:999999999"  # this host, no such process
+    assert store.claim("r1", ["c2"], dead, 600) == ["c2"]
+    assert store.claim("r1", ["c2"], "me:2", 60) == ["c2"]
+    alive = f"{socket.gethostname()}:1"  # pid 1 exists
+    store.upsert_clip(clip(3), "z")
+    assert store.claim("r1", ["c3"], alive, 600) == ["c3"]
+    assert store.claim("r1", ["c3"], "me:2", 60) == []
+
+
+def test_errors_show_only_unresolved_latest(store: Store) -> None:
+    store.upsert_clip(clip(1), "x")
+    run(store)
+    store.save_error("r1", "c1", "endpoint", "first")
+    store.save_error("r1", "c1", "endpoint", "second")
+    assert [e.message for e in store.errors("r1")] == ["second"]
+    store.save_draft("r1", result("c1"))
+    assert store.errors("r1") == [] and len(store.errors("r1", unresolved=False)) == 2
+
+
+def test_secrets_are_scrubbed_from_stored_errors(store: Store) -> None:
+    store.upsert_clip(clip(1), "x")
+    run(store)
+    store.save_error("r1", "c1", "endpoint", "refused key sk-live-abcdefghijklmnop")
+    assert "abcdefghijklmnop" not in store.errors("r1")[0].message
+
+
+def test_cache_round_trip(store: Store) -> None:
+    assert store.cache_get("k") is None
+    store.cache_put("k", result("c1", "The robot lifts it."))
+    store.cache_put("k", result("c1", "ignored duplicate"))
+    assert store.cache_get("k").draft.rewrite == "The robot lifts it."
+
+
+def test_reviews_are_append_only_and_undo_restores(store: Store) -> None:
+    store.upsert_clip(clip(1), "x")
+    first = store.add_review(
+        Review(clip_id="c1", reviewer="ann", decision="accepted", final_caption="x")
+    )
+    second = store.add_review(
+        Review(clip_id="c1", reviewer="ann", decision="edited", final_caption="y")
+    )
+    assert store.latest_reviews()["c1"].id == second.id
+    store.add_review(Review(clip_id="c1", reviewer="ann", decision="undo", undoes=second.id))
+    assert store.latest_reviews()["c1"].id == first.id
+    assert len(store.reviews("c1")) == 3
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(RecapError, match="Cannot open database"):
+        Store(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+
+
+def test_lease_expiry_is_timezone_safe(store: Store) -> None:
+    store.upsert_clip(clip(1), "x")
+    run(store)
+    with store.session.begin() as s:
+        s.add(Lease(run="r1", clip_id="c1", owner="far:1", expires_at=now() - timedelta(hours=1)))
+    assert store.claim("r1", ["c1"], "me:2", 60) == ["c1"]
