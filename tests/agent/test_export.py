@@ -69,5 +69,5 @@ def test_export_parquet_and_undo(store: Store, tmp_path: Path) -> None:
 def test_export_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(RecapError, match="No run named 'nope'"):
         export(store, "nope", tmp_path / "o.jsonl")
-    with pytest.raises(RecapError, match=".jsonl or .parquet"):
+    with pytest.raises(RecapError, match=r"\.jsonl or \.parquet"):
         export(store, "r1", tmp_path / "o.csv")

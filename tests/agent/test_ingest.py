@@ -135,7 +135,7 @@ def test_unknown_sources_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(RecapError, match="does not exist"):
         ingest(store, tmp_path / "nope.jsonl")
     (tmp_path / "x.txt").write_text("hi")
-    with pytest.raises(RecapError, match="expected .jsonl or .csv"):
+    with pytest.raises(RecapError, match=r"expected \.jsonl or \.csv"):
         ingest(store, tmp_path / "x.txt")
     with pytest.raises(RecapError, match="must be a LeRobot dataset"):
         ingest(store, tmp_path)

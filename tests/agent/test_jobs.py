@@ -187,7 +187,7 @@ def test_kill_9_mid_job_then_resume_finishes_without_duplicates(tmp_path: Path) 
         done_before = sum(drafts_per_clip(store, "r").values())
         assert 8 <= done_before < 40
         resumed = recap(["draft", "--run", "r", "-j", "4"], fake, db)
-        out, errout = resumed.communicate(timeout=120)
+        _, errout = resumed.communicate(timeout=120)
         assert resumed.returncode == 0, errout
         requests = len(fake.requests)
     counts = drafts_per_clip(store, "r")
