@@ -324,6 +324,52 @@ def draft_cmd(
         )
 
 
+def _draft_batch(
+    store: Any,
+    drafter: Any,
+    run: str,
+    retry_failed: bool,
+    limit: int | None,
+    wait: bool,
+    poll_s: float,
+) -> None:
+    from agent.batch import BatchRunner
+
+    run_info = drafter.identity()
+    runner = BatchRunner(store, drafter, run, poll_s=poll_s, log=lambda m: out.print(m))
+
+    async def go() -> Any:
+        try:
+            store.ensure_run(
+                run,
+                drafter="llm-batch",
+                model=run_info["model"],
+                prompt_name=run_info["prompt_name"],
+                prompt_hash=run_info["prompt_hash"],
+                settings=run_info,
+            )
+            if not store.batches(run):
+                n = await runner.submit(retry_failed=retry_failed, limit=limit)
+                out.print(f"{n} request(s) submitted")
+            return await runner.collect(wait=wait)
+        finally:
+            await drafter.aclose()
+
+    try:
+        report = asyncio.run(go())
+    except RecapError as e:
+        raise fail(e) from None
+    out.print(
+        f"batch results: {report.drafted} drafted, {report.failed} failed, "
+        f"{report.open_batches} batch(es) still open",
+        highlight=False,
+    )
+    if report.open_batches:
+        out.print("Run the same command later to collect the rest.")
+    elif not store.pending(run):
+        store.finish_run(run)
+
+
 @app.command("runs")
 def runs_cmd(
     db: DbOpt = None,

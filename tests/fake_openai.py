@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -98,6 +99,10 @@ class FakeOpenAI:
         self.headers: list[dict[str, str]] = []
         self.stats = {"ok": 0, "429": 0, "injected": 0}
         self._times: deque[float] = deque()
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_polls = 1  # polls a batch stays in progress before it completes
+        self.batch_line_error: Callable[[dict[str, Any]], bool] = lambda _body: False
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._server: ThreadingHTTPServer | None = None
@@ -154,6 +159,95 @@ class FakeOpenAI:
                 return self._rng.choice(faults)
             delay = self._rng.uniform(*self.latency) if self.latency[1] else 0.0
         return Reply(payload=self.responder(request), delay=delay)
+
+    # --- Batch API ----------------------------------------------------------------------------
+    def add_file(self, data: bytes, purpose: str = "batch", name: str = "f") -> dict[str, Any]:
+        with self._lock:
+            fid = f"file-{len(self.files) + 1}"
+            self.files[fid] = data
+        return {
+            "id": fid,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": name,
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def create_batch(self, req: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            bid = f"batch_{len(self.batches) + 1}"
+            batch = {
+                "id": bid,
+                "object": "batch",
+                "endpoint": req["endpoint"],
+                "input_file_id": req["input_file_id"],
+                "completion_window": "24h",
+                "status": "validating",
+                "created_at": int(time.time()),
+                "output_file_id": None,
+                "error_file_id": None,
+                "polls": 0,
+                "metadata": req.get("metadata"),
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            }
+            self.batches[bid] = batch
+        return self._public(batch)
+
+    def poll_batch(self, bid: str) -> dict[str, Any] | None:
+        batch = self.batches.get(bid)
+        if batch is None:
+            return None
+        batch["polls"] += 1
+        if batch["status"] != "completed" and batch["polls"] > self.batch_polls:
+            out, errs = [], []
+            for line in self.files[batch["input_file_id"]].decode().splitlines():
+                item = json.loads(line)
+                body = item["body"]
+                if self.batch_line_error(body):
+                    errs.append(
+                        {
+                            "id": "r",
+                            "custom_id": item["custom_id"],
+                            "response": None,
+                            "error": {"code": "server_error", "message": "failed"},
+                        }
+                    )
+                    continue
+                reply = Reply(payload=self.responder(body))
+                out.append(
+                    {
+                        "id": "r",
+                        "custom_id": item["custom_id"],
+                        "error": None,
+                        "response": {
+                            "status_code": 200,
+                            "request_id": "x",
+                            "body": completion(body, reply),
+                        },
+                    }
+                )
+            batch["output_file_id"] = self.add_file(
+                "\n".join(json.dumps(o) for o in out).encode(), "batch_output"
+            )["id"]
+            if errs:
+                batch["error_file_id"] = self.add_file(
+                    "\n".join(json.dumps(e) for e in errs).encode(), "batch_output"
+                )["id"]
+            batch["status"] = "completed"
+            batch["request_counts"] = {
+                "total": len(out) + len(errs),
+                "completed": len(out),
+                "failed": len(errs),
+            }
+        elif batch["status"] == "validating":
+            batch["status"] = "in_progress"
+        return self._public(batch)
+
+    @staticmethod
+    def _public(batch: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in batch.items() if k != "polls"}
 
     def ratelimit_headers(self) -> dict[str, str]:
         if self.rpm_limit is None:
@@ -219,9 +313,46 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if path.startswith("/v1/batches/"):
+                batch = fake.poll_batch(path.rsplit("/", 1)[1])
+                if batch is None:
+                    self._send(404, {"error": {"message": "no such batch"}}, {})
+                else:
+                    self._send(200, batch, {})
+                return
+            if path.startswith("/v1/files/") and path.endswith("/content"):
+                data = fake.files.get(path.split("/")[3])
+                if data is None:
+                    self._send(404, {"error": {"message": "no such file"}}, {})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self._send(404, {"error": {"message": f"no route {path}"}}, {})
+
+        def _multipart(self, raw: bytes) -> dict[str, bytes]:
+            ctype = self.headers.get("Content-Type", "")
+            msg = BytesParser().parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+            return {
+                part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                for part in msg.get_payload()
+            }
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path.endswith("/files"):
+                fields = self._multipart(raw)
+                self._send(200, fake.add_file(fields["file"], fields["purpose"].decode()), {})
+                return
+            if self.path.endswith("/batches"):
+                self._send(200, fake.create_batch(json.loads(raw)), {})
+                return
             try:
                 request = json.loads(raw or b"{}")
             except json.JSONDecodeError:
