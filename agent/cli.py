@@ -250,6 +250,20 @@ def draft_cmd(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore the response cache.")
     ] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Use the OpenAI Batch API (half price, up to 24 h).")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="With --batch: poll until results arrive.")
+    ] = True,
+    poll_s: Annotated[float, typer.Option(help="With --batch: seconds between polls.")] = 60.0,
+    engine: Annotated[
+        str, typer.Option(help="local (asyncio in this process) or ray (Ray Data cluster).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="With --engine ray: cluster address (default: local).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="With --engine ray: drafting actors.")] = 2,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     mode: ModeOpt = None,
@@ -291,7 +305,31 @@ def draft_cmd(
         use_cache=not no_cache,
     )
     out.print(f"run [bold]{run_name}[/] · {drafter.client.endpoint} · {store.url}", highlight=False)
+    if engine not in ("local", "ray"):
+        raise fail(RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray."))
+    if batch:
+        _draft_batch(store, drafter, run_name, retry_failed, limit, wait, poll_s)
+        return
     progress = JobProgress(out)
+    if engine == "ray":
+        from agent.rayjob import run_ray_job
+
+        with progress:
+            stats = run_ray_job(
+                store,
+                settings,
+                options,
+                address=address,
+                workers=workers,
+                rpm=rpm,
+                tpm=tpm,
+                on_progress=progress.update,
+            )
+        out.print(summary_table(stats))
+        if stats.fatal:
+            err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
+            raise typer.Exit(1)
+        return
     job = Job(store, drafter, options, on_progress=progress.update)
 
     async def go() -> None:

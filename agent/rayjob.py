@@ -1,0 +1,222 @@
+"""Scale-out: the same drafting job on Ray Data, for datasets one machine cannot get through.
+
+The driver does what needs the database: it leases the pending clips, serves cache hits, and
+writes every result into the same store as the local engine, as results stream back. Ray Data
+spreads the rest over a pool of actors: each samples frames (the videos must be readable at the
+same path on every node, e.g. a shared filesystem or mounted bucket) and calls the model with
+bounded concurrency and its share of the rate limit. `recap draft --engine ray --address ...`
+runs on an existing cluster; without an address Ray starts a local one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from agent.drafter import Drafter
+from agent.errors import EndpointError
+from agent.jobs import FATAL_STATUS, JobOptions, JobStats, cache_key, error_kind, file_digest
+from agent.ratelimit import RateLimiter
+from agent.settings import Settings
+from agent.store import Store, worker_id
+from agent.telemetry import Telemetry
+
+
+class RayDraftActor:
+    """One Ray actor: a Drafter on its own event loop, drafting a batch of clips at a time."""
+
+    def __init__(
+        self, settings: dict[str, Any], rpm: float | None, tpm: float | None, concurrency: int
+    ) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.drafter = Drafter(Settings(**settings), limiter=RateLimiter(rpm=rpm, tpm=tpm))
+        self.concurrency = concurrency
+
+    async def _one(self, sem: asyncio.Semaphore, row: dict[str, Any]) -> dict[str, Any]:
+        async with sem:
+            try:
+                tel = row.get("telemetry")
+                result = await self.drafter.draft(
+                    row["video"],
+                    row["caption"],
+                    clip_id=row["clip_id"],
+                    telemetry=Telemetry.model_validate(tel) if tel else None,
+                    start=row.get("start"),
+                    end=row.get("end"),
+                )
+                return {"clip_id": row["clip_id"], "result": result.model_dump(mode="json")}
+            except Exception as exc:
+                status = exc.status_code if isinstance(exc, EndpointError) else None
+                return {
+                    "clip_id": row["clip_id"],
+                    "error": str(exc),
+                    "kind": error_kind(exc),
+                    "status": status,
+                    "attempts": getattr(exc, "attempts", 0) or 0,
+                }
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = [json.loads(r) for r in batch["row"]]
+
+        async def all_rows() -> list[dict[str, Any]]:
+            sem = asyncio.Semaphore(self.concurrency)
+            return await asyncio.gather(*(self._one(sem, r) for r in rows))
+
+        outs = self.loop.run_until_complete(all_rows())
+        return {"out": np.array([json.dumps(o) for o in outs], dtype=object)}
+
+
+def run_ray_job(
+    store: Store,
+    settings: Settings,
+    options: JobOptions,
+    *,
+    address: str | None = None,
+    workers: int = 2,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    batch_size: int = 8,
+    on_progress: Callable[[JobStats], None] | None = None,
+) -> JobStats:
+    import ray
+
+    from agent.schema import DraftResult
+
+    probe = Drafter(settings)  # builds no connection; gives the run's identity
+    identity = probe.identity()
+    store.ensure_run(
+        options.run,
+        drafter="llm",
+        model=identity["model"],
+        prompt_name=identity["prompt_name"],
+        prompt_hash=identity["prompt_hash"],
+        settings=identity,
+    )
+    pending = store.pending(options.run, retry_failed=options.retry_failed)
+    if options.limit is not None:
+        pending = pending[: options.limit]
+    owner = worker_id()
+    claimed = store.claim(options.run, pending, owner, options.lease_ttl_s)
+    stats = JobStats(run=options.run, total=len(pending), skipped=len(pending) - len(claimed))
+
+    def progress() -> None:
+        if on_progress:
+            on_progress(stats)
+
+    rows: list[str] = []
+    keys: dict[str, str] = {}
+    for clip, caption in store.clips_with_captions(claimed):
+        if options.use_cache:
+            key = cache_key(
+                identity, file_digest(clip.video), caption, clip.start_s, clip.end_s, clip.telemetry
+            )
+            hit = store.cache_get(key)
+            if hit is not None:
+                store.save_draft(
+                    options.run,
+                    hit.model_copy(update={"clip": clip.id, "caption": caption}),
+                    cost_usd=0.0,
+                    from_cache=True,
+                    owner=owner,
+                )
+                stats.cached += 1
+                continue
+            keys[clip.id] = key
+        rows.append(
+            json.dumps(
+                {
+                    "clip_id": clip.id,
+                    "video": clip.video,
+                    "caption": caption,
+                    "telemetry": clip.telemetry,
+                    "start": clip.start_s,
+                    "end": clip.end_s,
+                }
+            )
+        )
+    progress()
+    try:
+        if rows:
+            if not ray.is_initialized():
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    **({} if address else {"num_cpus": max(2, os.cpu_count() or 2)}),
+                )
+
+            def share(limit: float | None) -> float | None:
+                return limit / workers if limit else None  # each actor's part of the limit
+
+            ds = ray.data.from_items([{"row": r} for r in rows]).map_batches(
+                RayDraftActor,
+                fn_constructor_kwargs={
+                    "settings": settings.model_dump(),
+                    "rpm": share(rpm),
+                    "tpm": share(tpm),
+                    "concurrency": max(1, options.concurrency // workers),
+                },
+                batch_size=batch_size,
+                concurrency=workers,
+                num_cpus=0.5,
+            )
+            for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
+                for raw in batch["out"]:
+                    out = json.loads(raw)
+                    _record(store, options.run, owner, out, stats, keys, settings, DraftResult)
+                progress()
+                if stats.fatal:
+                    break
+    finally:
+        store.release(options.run, owner)
+        if not stats.fatal and not store.pending(options.run):
+            store.finish_run(options.run)
+        progress()
+    return stats
+
+
+def _record(
+    store: Store,
+    run: str,
+    owner: str,
+    out: dict[str, Any],
+    stats: JobStats,
+    keys: dict[str, str],
+    settings: Settings,
+    result_cls: Any,
+) -> None:
+    from agent.cost import cost_usd
+
+    clip_id = out["clip_id"]
+    if "result" in out:
+        result = result_cls.model_validate(out["result"])
+        cost = cost_usd(
+            result.usage.prompt_tokens,
+            result.usage.completion_tokens,
+            settings.price,
+            result.usage.cached_tokens,
+        )
+        if store.save_draft(run, result, cost_usd=cost, owner=owner):
+            stats.drafted += 1
+        if clip_id in keys:
+            store.cache_put(keys[clip_id], result)
+        stats.requests += result.attempts
+        stats.retries += result.retries
+        stats.reasks += result.reasks
+        stats.prompt_tokens += result.usage.prompt_tokens
+        stats.completion_tokens += result.usage.completion_tokens
+        stats.add_cost(cost)
+        return
+    if out.get("status") in FATAL_STATUS:
+        stats.fatal = out["error"]
+        return
+    store.save_error(run, clip_id, out["kind"], out["error"], attempts=out["attempts"], owner=owner)
+    stats.failed += 1
+    stats.errors[out["kind"]] += 1
