@@ -481,6 +481,31 @@ def export_cmd(
     out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
 
 
+def make_drafter(
+    kind: str = "llm",
+    *,
+    model: str | None = None,
+    prompt: str | None = None,
+    rpm: float | None = None,
+    tpm: float | None = None,
+    **flags: Any,
+) -> Any:
+    """The drafter a command asked for: the LLM one (needs an endpoint) or the offline one."""
+    from agent.ratelimit import RateLimiter
+
+    settings = settings_from(model=model, prompt=prompt, **flags)
+    if kind == "offline":
+        from agent.offline import OfflineDrafter
+
+        return OfflineDrafter(settings)
+    if kind != "llm":
+        raise RecapError(f"Unknown drafter {kind!r}.", hint="Use --drafter llm or offline.")
+    from agent.drafter import Drafter
+
+    settings.check_endpoint()
+    return Drafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm))
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """Print the settings in force (the API key is never printed)."""
@@ -488,6 +513,15 @@ def settings_cmd() -> None:
     data = s.public()
     data["api_key"] = "set" if s.api_key else "not set"
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _add_subcommands() -> None:
+    from evals.cli import app as eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_add_subcommands()
 
 
 def main() -> None:

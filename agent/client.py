@@ -8,6 +8,7 @@ Two retry layers, each with one job. instructor re-asks the model when its outpu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -225,8 +226,8 @@ class ModelClient:
                     stats.raw_response = _dump(completion)
         except BaseException as exc:
             stats.latency_s = time.perf_counter() - started
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                raise  # an interrupted call is no failure of the clip
             if isinstance(exc, RecapError):
                 raise
             raise self._translate(exc, stats) from None

@@ -225,15 +225,11 @@ class Job:
 
     async def _one(self, clip_id: str, identity: dict[str, Any]) -> None:
         o, st, store = self.options, self.stats, self.store
-        got = await asyncio.to_thread(store.claim, o.run, [clip_id], self.owner, o.lease_ttl_s)
-        if not got or await asyncio.to_thread(store.has_draft, o.run, clip_id):
+        loaded = await asyncio.to_thread(store.claim_one, o.run, clip_id, self.owner, o.lease_ttl_s)
+        if loaded is None:
             st.skipped += 1  # another worker holds it, or drafted it a moment ago
-            if got:
-                await asyncio.to_thread(store.release, o.run, self.owner, [clip_id])
             return
-        clip = await asyncio.to_thread(store.clip, clip_id)
-        caption = await asyncio.to_thread(store.caption, clip_id)
-        assert clip is not None and caption is not None
+        clip, caption = loaded
         try:
             telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
             key = None

@@ -86,7 +86,7 @@ class Prompt:
         h.update((self.directory / "user.j2").read_bytes())
         return PromptRef(name=self.name, hash=h.hexdigest())
 
-    def _user(self, part: str, **kw: Any) -> str:
+    def render_user(self, part: str, **kw: Any) -> str:
         return self._env.get_template("user.j2").render(part=part, **kw).strip()
 
     def messages(
@@ -104,7 +104,7 @@ class Prompt:
         content: list[dict[str, Any]] = [
             {
                 "type": "text",
-                "text": self._user(
+                "text": self.render_user(
                     "header",
                     duration=frames.duration,
                     n_frames=len(frames),
@@ -120,13 +120,15 @@ class Prompt:
             )
         else:
             for i, (t, jpeg) in enumerate(zip(frames.times, frames.jpegs(), strict=True), 1):
-                content.append({"type": "text", "text": self._user("frame", index=i, time=t)})
+                content.append({"type": "text", "text": self.render_user("frame", index=i, time=t)})
                 content.append(
                     {"type": "image_url", "image_url": {"url": data_url(jpeg), "detail": detail}}
                 )
         if facts:
-            content.append({"type": "text", "text": self._user("telemetry", facts=facts)})
-        content.append({"type": "text", "text": self._user("caption", caption=fence(caption))})
+            content.append({"type": "text", "text": self.render_user("telemetry", facts=facts)})
+        content.append(
+            {"type": "text", "text": self.render_user("caption", caption=fence(caption))}
+        )
         return [
             {"role": "system", "content": self.system},
             {"role": "user", "content": content},

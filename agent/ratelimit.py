@@ -21,6 +21,7 @@ from agent.sdkhttp import httpx
 
 WINDOW_S = 60.0
 MARGIN_S = 0.5  # clock and network skew between our window and the server's
+BURST_S = 2.0  # missed request slots that may be caught up
 request_tokens: ContextVar[int] = ContextVar("request_tokens", default=1000)
 
 _DURATION = re.compile(
@@ -110,7 +111,9 @@ class RateLimiter:
             now = self.clock()
             rpm = self.effective_rpm
             if rpm:
-                self.next_slot = max(now, self.next_slot) + WINDOW_S / rpm
+                # A request that comes late may use the slots missed meanwhile (up to BURST_S
+                # worth); the sliding window above still caps any minute at the limit.
+                self.next_slot = max(now - BURST_S, self.next_slot) + WINDOW_S / rpm
                 self.sent.append(now)
             if self.tpm:
                 self.tokens.append((now, n))
@@ -131,8 +134,10 @@ class RateLimiter:
         for kind in ("requests", "tokens"):
             remaining = headers.get(f"x-ratelimit-remaining-{kind}")
             if remaining is not None and remaining.strip() == "0":
+                # Without a reset time our own sliding window already waits the right amount.
                 reset = parse_reset(headers.get(f"x-ratelimit-reset-{kind}"))
-                self.paused_until = max(self.paused_until, now + (reset or 1.0))
+                if reset:
+                    self.paused_until = max(self.paused_until, now + reset)
         if status < 400:
             self.factor = min(1.0, self.factor + 0.01)
 

@@ -505,6 +505,30 @@ class Store:
                 q = q.where(Lease.clip_id.in_(list(clip_ids)))
             s.execute(q)
 
+    def claim_one(
+        self, run: str, clip_id: str, owner: str, ttl_s: float
+    ) -> tuple[Clip, str] | None:
+        """Lease one clip still without a draft and load it with its caption, or None."""
+        if not self.claim(run, [clip_id], owner, ttl_s):
+            return None
+        with self.session() as s:
+            drafted = s.scalar(
+                select(DraftRow.id).where(DraftRow.run == run, DraftRow.clip_id == clip_id)
+            )
+            row = (
+                None
+                if drafted is not None
+                else s.execute(
+                    select(Clip, Caption.text)
+                    .join(Caption, (Caption.clip_id == Clip.id) & (Caption.kind == "original"))
+                    .where(Clip.id == clip_id)
+                ).first()
+            )
+        if row is None:
+            self.release(run, owner, [clip_id])
+            return None
+        return row[0], row[1]
+
     def has_draft(self, run: str, clip_id: str) -> bool:
         with self.session() as s:
             return (
@@ -640,18 +664,25 @@ class Store:
         }
 
     # --- response cache -----------------------------------------------------------------------
-    def cache_get(self, key: str) -> DraftResult | None:
+    def cache_get_json(self, key: str) -> dict[str, Any] | None:
         with self.session() as s:
             entry = s.get(CacheEntry, key)
-            return DraftResult.model_validate(entry.result) if entry else None
+            return entry.result if entry else None
 
-    def cache_put(self, key: str, result: DraftResult) -> None:
+    def cache_put_json(self, key: str, value: dict[str, Any]) -> None:
         with self.session() as s:
-            s.add(CacheEntry(key=key, result=result.model_dump(mode="json")))
+            s.add(CacheEntry(key=key, result=value))
             try:
                 s.commit()
-            except IntegrityError:
+            except IntegrityError:  # stored by another worker meanwhile: same answer
                 s.rollback()
+
+    def cache_get(self, key: str) -> DraftResult | None:
+        value = self.cache_get_json(key)
+        return DraftResult.model_validate(value) if value is not None else None
+
+    def cache_put(self, key: str, result: DraftResult) -> None:
+        self.cache_put_json(key, result.model_dump(mode="json"))
 
     # --- reviews ------------------------------------------------------------------------------
     def add_review(self, review: Review) -> Review:

@@ -253,10 +253,15 @@ class FakeOpenAI:
         if self.rpm_limit is None:
             return {}
         with self._lock:
+            now = time.monotonic()
+            while self._times and now - self._times[0] > 60:
+                self._times.popleft()
             remaining = max(0, self.rpm_limit - len(self._times))
+            reset = 60 - (now - self._times[0]) if self._times else 0.0
         return {
             "x-ratelimit-limit-requests": str(self.rpm_limit),
             "x-ratelimit-remaining-requests": str(remaining),
+            "x-ratelimit-reset-requests": f"{max(0.0, reset):.3f}s",
         }
 
 

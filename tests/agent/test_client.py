@@ -187,3 +187,20 @@ def test_image_detail_and_layout_reach_the_request(fake, settings_for, clip) -> 
     run(settings_for(image_detail="low", layout="frames", frames=6), clip)
     images = [p for p in fake.requests[0]["messages"][1]["content"] if p["type"] == "image_url"]
     assert len(images) == 6 and {i["image_url"]["detail"] for i in images} == {"low"}
+
+
+def test_cancellation_is_not_turned_into_an_endpoint_error(fake, settings_for, clip) -> None:
+    fake.enqueue(Reply.draft(GOOD, delay=2.0))
+
+    async def go() -> None:
+        drafter = Drafter(settings_for())
+        task = asyncio.create_task(drafter.draft(clip, CAPTION))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        try:
+            await task
+        finally:
+            await drafter.aclose()
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(go())

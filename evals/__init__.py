@@ -1,0 +1,1 @@
+"""The eval harness: score drafts against gold rewrites, compare runs, gate prompt changes."""

@@ -1,0 +1,223 @@
+"""`recap eval ...`: run, score, compare, promote. Parses, calls evals/, presents."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from agent.errors import RecapError
+
+app = typer.Typer(
+    help="Score drafts against gold rewrites and gate prompt changes on numbers.",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]
+DEFAULT_RUNS = Path("evals/runs")
+JudgeOpt = Annotated[
+    str, typer.Option("--judge", help="lexical (offline, weaker) or llm (the configured model).")
+]
+
+
+def _fail(e: RecapError) -> typer.Exit:
+    from agent.cli import fail
+
+    return fail(e)
+
+
+def _judge(kind: str, store: Any) -> Any:
+    from evals.judges import LexicalJudge, LLMJudge
+
+    if kind == "lexical":
+        return LexicalJudge()
+    if kind == "llm":
+        from agent.settings import Settings
+
+        settings = Settings()
+        settings.check_endpoint()
+        return LLMJudge(settings, store)
+    raise RecapError(f"Unknown judge {kind!r}.", hint="Use --judge lexical or --judge llm.")
+
+
+def _summary_table(summary: dict[str, Any]) -> Table:
+    from evals.harness import HEADLINE, fmt
+
+    t = Table(title=f"{summary['run']} · {summary['n_cases']} cases · judge {summary['judge']}")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for name in [*HEADLINE, "latency_p50", "latency_p95", "coverage"]:
+        t.add_row(name, fmt(summary["metrics"].get(name), name))
+    return t
+
+
+def _score(store: Any, run: str, gold: Path, judge_kind: str, runs_dir: Path) -> None:
+    from evals.harness import score_to_folder
+    from evals.scoring import load_gold
+
+    judge = _judge(judge_kind, store)
+    try:
+        folder, summary = score_to_folder(store, run, load_gold(gold), judge, runs_dir)
+    finally:
+        if hasattr(judge, "close"):
+            judge.close()
+    out.print(_summary_table(summary))
+    out.print(
+        f"report: {folder / 'report.html'} · {folder / 'report.md'} · {folder / 'cases.jsonl'}",
+        highlight=False,
+    )
+
+
+@app.command("run")
+def run_cmd(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold set: a manifest with gold fields.")],
+    prompt: Annotated[str | None, typer.Option("--prompt", help="Prompt name.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Run name.")] = None,
+    drafter: Annotated[str, typer.Option(help="llm or offline.")] = "llm",
+    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    judge: JudgeOpt = "lexical",
+    runs_dir: RunsDir = DEFAULT_RUNS,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the model again even for cached answers.")
+    ] = False,
+) -> None:
+    """Draft the gold set (same job code and cache as `recap draft`), then score it."""
+    from agent.cli import make_drafter, open_store
+    from agent.ingest import ingest
+    from agent.jobs import Job, JobOptions
+
+    try:
+        store = open_store(db)
+        report = ingest(store, gold)
+        for p in report.skipped:
+            err.print(f"[yellow]gold row skipped[/] {p}", highlight=False)
+        d = make_drafter(drafter, model=model, prompt=prompt, rpm=rpm)
+        ident = d.identity()
+        name = (
+            run
+            or f"eval:{ident.get('model') or drafter}:{ident.get('prompt_name') or ''}@"
+            f"{(ident.get('prompt_hash') or '')[:12]}"
+        )
+
+        async def go() -> Any:
+            try:
+                return await Job(
+                    store, d, JobOptions(run=name, concurrency=16, use_cache=not no_cache)
+                ).run()
+            finally:
+                await d.aclose()
+
+        stats = asyncio.run(go())
+        if stats.fatal:
+            raise RecapError(stats.fatal)
+        out.print(
+            f"drafted {stats.drafted}, cached {stats.cached}, failed {stats.failed} in run {name}",
+            highlight=False,
+        )
+        _score(store, name, gold, judge, runs_dir)
+    except RecapError as e:
+        raise _fail(e) from None
+
+
+@app.command("score")
+def score_cmd(
+    run: Annotated[str, typer.Argument(help="Run name in the database.")],
+    gold: Annotated[Path, typer.Option("--gold", help="Gold set manifest.")],
+    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    judge: JudgeOpt = "lexical",
+    runs_dir: RunsDir = DEFAULT_RUNS,
+) -> None:
+    """Score an existing run against a gold set; write the run folder and report."""
+    from agent.cli import open_store
+
+    try:
+        _score(open_store(db), run, gold, judge, runs_dir)
+    except RecapError as e:
+        raise _fail(e) from None
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: Annotated[str, typer.Argument(help="Baseline: run name or run folder.")],
+    run_b: Annotated[str, typer.Argument(help="Candidate: run name or run folder.")],
+    fail_if_worse: Annotated[
+        list[str] | None,
+        typer.Option("--fail-if-worse", help="METRIC:DELTA, e.g. ter:1.0 (repeatable)."),
+    ] = None,
+    runs_dir: RunsDir = DEFAULT_RUNS,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    show: Annotated[int, typer.Option(help="Worse cases to list.")] = 5,
+) -> None:
+    """Paired deltas with bootstrap 95% intervals; exit 1 when a named metric drops too far."""
+    from evals.harness import compare, fmt, parse_bounds, run_dir
+    from evals.scoring import higher_is_better
+
+    def folder(x: str) -> Path:
+        p = Path(x)
+        return p if (p / "summary.json").is_file() else run_dir(runs_dir, x)
+
+    try:
+        bounds = parse_bounds(fail_if_worse or [])
+        c = compare(folder(run_a), folder(run_b), bounds, n_boot=n_boot)
+    except RecapError as e:
+        raise _fail(e) from None
+    t = Table(title=f"{c.run_a} → {c.run_b} · {c.n_paired} paired cases · bootstrap 95% CI")
+    for col in ("metric", "A", "B", "B − A", "95% CI", ""):
+        t.add_column(col, justify="right" if col not in ("metric", "") else "left")
+    for name, (d, lo, hi) in c.deltas.items():
+        better = (d > 0) == higher_is_better(name)
+        sure = not (lo <= 0 <= hi) if lo == lo else False  # NaN-safe
+        mark = (
+            "" if d == 0 or d != d else (("better" if better else "worse") + (" *" if sure else ""))
+        )
+        style = "green" if better and mark else ("red" if mark else "")
+        t.add_row(
+            name,
+            fmt(c.values_a[name], name),
+            fmt(c.values_b[name], name),
+            f"{d:+.4g}" if d == d else "–",
+            Text(f"[{lo:+.3g}, {hi:+.3g}]" if lo == lo else "–"),
+            Text(mark, style=style),
+        )
+    out.print(t)
+    out.print("* the interval excludes 0", style="dim")
+    for case in c.worse_cases[:show]:
+        out.print(
+            f"\n[bold]{case['clip_id']}[/] TER {case['ter_a']:.1f} → {case['ter_b']:.1f}",
+            highlight=False,
+        )
+        w = Table(show_header=True, expand=True)
+        for col in ("gold", f"A: {c.run_a}", f"B: {c.run_b}"):
+            w.add_column(col, ratio=1)
+        w.add_row(case["gold"], case["rewrite_a"], case["rewrite_b"])
+        out.print(w)
+    if c.failures:
+        for f in c.failures:
+            err.print(f"[bold red]FAIL[/] {f}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command("promote")
+def promote_cmd(
+    out_file: Annotated[Path, typer.Option("--out", help="Gold set file to write or extend.")],
+    run: Annotated[str | None, typer.Option("--run", help="Only reviews of this run.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+) -> None:
+    """Turn accepted and edited reviews into gold rows, so the regression set grows."""
+    from agent.cli import open_store
+    from evals.harness import promote
+
+    try:
+        n = promote(open_store(db), out_file, run)
+    except RecapError as e:
+        raise _fail(e) from None
+    out.print(f"{n} reviewed clip(s) written as gold to {out_file}", highlight=False)

@@ -1,0 +1,209 @@
+"""`recap eval` end to end against the fake server, with answers whose scores are known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli import app
+from agent.store import Review, Store
+from evals.harness import promote
+from tests.conftest import TEST_KEY
+from tests.evals.gold_fixture import GOLD, gold_answer, responder, write_gold
+from tests.fake_openai import FakeOpenAI
+
+runner = CliRunner()
+
+
+def env(fake: FakeOpenAI, db: Path) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": fake.url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "RECAP_MODEL": "fake-vlm",
+        "RECAP_DB": str(db),
+        "RECAP_FRAMES": "2",
+        "COLUMNS": "160",
+    }
+
+
+def eval_run(tmp_path: Path, name: str, overrides=None) -> dict:
+    gold = write_gold(tmp_path / "gold")
+    with FakeOpenAI(responder(overrides), expect_key=TEST_KEY) as fake:
+        r = runner.invoke(
+            app,
+            [
+                "eval",
+                "run",
+                "--gold",
+                str(gold),
+                "--run",
+                name,
+                "--runs-dir",
+                str(tmp_path / "runs"),
+            ],
+            env=env(fake, tmp_path / f"{name}.db"),
+        )
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "runs" / name
+    assert (folder / "report.html").is_file() and (folder / "report.md").is_file()
+    assert len((folder / "cases.jsonl").read_text().splitlines()) == len(GOLD)
+    return json.loads((folder / "summary.json").read_text())
+
+
+def test_gold_answers_score_perfectly(tmp_path: Path) -> None:
+    m = eval_run(tmp_path, "perfect")["metrics"]
+    assert m["ter"] == 0 and m["bleu"] == pytest.approx(100) and m["chrf"] == pytest.approx(100)
+    assert m["rouge_l"] == pytest.approx(1)
+    for name in (
+        "clip_accuracy",
+        "clip_precision",
+        "clip_recall",
+        "span_precision",
+        "span_recall",
+        "span_f1",
+        "omission_precision",
+        "omission_recall",
+        "claim_precision",
+        "claim_recall",
+        "claim_f1",
+        "coverage",
+    ):
+        assert m[name] == pytest.approx(1.0), name
+
+
+def test_known_mistakes_score_exactly_what_they_imply(tmp_path: Path) -> None:
+    g1, g2, g4 = GOLD[0], GOLD[1], GOLD[3]
+    overrides = {
+        # g1: misses the "on the left" span (4 gold spans in all, 3 found)
+        "g1": dict(
+            gold_answer(g1),
+            hallucinations=[dict(g1["gold_hallucinations"][0], evidence_times=[0.5])],
+            rewrite="The robot picks up the red cube and places it on the left side.",
+        ),
+        # g4: calls the caption accurate: a missed edit, a missed omission, TER of the gap
+        "g4": {
+            "hallucinations": [],
+            "omissions": [],
+            "rewrite": g4["caption"],
+            "verdict": "accurate",
+        },
+    }
+    summary = eval_run(tmp_path, "mistakes", overrides)
+    m = summary["metrics"]
+    assert m["span_precision"] == 1.0 and m["span_recall"] == pytest.approx(3 / 4)
+    assert m["clip_recall"] == pytest.approx(2 / 3) and m["clip_precision"] == 1.0
+    assert m["clip_accuracy"] == pytest.approx(3 / 4)
+    assert m["omission_recall"] == 0.0 and m["omission_precision"] is None
+    from sacrebleu.metrics import TER
+
+    hyps = [
+        "The robot picks up the red cube and places it on the left side.",
+        g2["gold_caption"],
+        GOLD[2]["gold_caption"],
+        g4["caption"],
+    ]
+    assert m["ter"] == pytest.approx(
+        TER().corpus_score(hyps, [[g["gold_caption"] for g in GOLD]]).score
+    )
+    assert summary["per_type"]["hallucinations"]["direction_or_spatial"]["recall"] == 0.0
+    assert summary["per_type"]["hallucinations"]["attribute"]["recall"] == 1.0
+    assert summary["judge_weak"] is True
+
+
+def test_compare_exit_code_both_ways(tmp_path: Path) -> None:
+    eval_run(tmp_path, "a")
+    eval_run(
+        tmp_path,
+        "b",
+        {
+            "g4": {
+                "hallucinations": [],
+                "omissions": [],
+                "rewrite": GOLD[3]["caption"],
+                "verdict": "accurate",
+            }
+        },
+    )
+    runs = str(tmp_path / "runs")
+    worse = runner.invoke(
+        app,
+        [
+            "eval",
+            "compare",
+            "a",
+            "b",
+            "--runs-dir",
+            runs,
+            "--fail-if-worse",
+            "ter:1",
+            "--n-boot",
+            "200",
+        ],
+        env={"COLUMNS": "160"},
+    )
+    assert worse.exit_code == 1, worse.output
+    assert "FAIL ter got worse by" in worse.stderr
+    assert "g4" in worse.stdout  # the worse case is listed with both rewrites
+    better = runner.invoke(
+        app,
+        [
+            "eval",
+            "compare",
+            "b",
+            "a",
+            "--runs-dir",
+            runs,
+            "--fail-if-worse",
+            "ter:1",
+            "--fail-if-worse",
+            "span_f1:0.01",
+            "--n-boot",
+            "200",
+        ],
+        env={"COLUMNS": "160"},
+    )
+    assert better.exit_code == 0, better.output
+    bad = runner.invoke(
+        app, ["eval", "compare", "a", "b", "--runs-dir", runs, "--fail-if-worse", "nonsense:1"]
+    )
+    assert bad.exit_code == 1 and "Unknown metric 'nonsense'" in bad.stderr
+
+
+def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
+    eval_run(tmp_path, "p")
+    store = Store(tmp_path / "p.db")
+    store.add_review(
+        Review(
+            clip_id="g1",
+            run="p",
+            reviewer="ann",
+            decision="accepted",
+            final_caption=GOLD[0]["gold_caption"],
+        )
+    )
+    store.add_review(
+        Review(
+            clip_id="g2",
+            run="p",
+            reviewer="ann",
+            decision="edited",
+            final_caption="The robot shuts the drawer.",
+            agreed={"hallucinations": {"0": True, "1": False}},
+        )
+    )
+    store.add_review(
+        Review(clip_id="g3", run="p", reviewer="ann", decision="rejected", final_caption="x")
+    )
+    out = tmp_path / "grown.jsonl"
+    assert promote(store, out) == 2
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert set(rows) == {"g1", "g2"}
+    assert rows["g2"]["gold_caption"] == "The robot shuts the drawer."
+    assert [h["span"] for h in rows["g2"]["gold_hallucinations"]] == ["grasps the drawer handle"]
+    assert len(rows["g1"]["gold_hallucinations"]) == 2
+    from evals.scoring import load_gold
+
+    assert {c.clip_id for c in load_gold(out)} == {"g1", "g2"}  # usable as a gold set
