@@ -481,6 +481,58 @@ def export_cmd(
     out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
 
 
+@app.command("review")
+def review_cmd(
+    db: DbOpt = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run to review (default: latest).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port for the page.")] = 8501,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
+    ] = "127.0.0.1",
+) -> None:
+    """Open the review page: accept, edit or reject each draft by keyboard."""
+    import os
+    import subprocess
+    import sys
+
+    import ui
+
+    try:
+        store = open_store(db)
+        if run is not None and store.run(run) is None:
+            raise RecapError(f"No run named {run!r}.", hint="`recap runs` lists them.")
+    except RecapError as e:
+        raise fail(e) from None
+    app_path = Path(ui.__file__).parent / "app.py"
+    env = dict(os.environ, RECAP_DB=store.url)
+    if run:
+        env["RECAP_REVIEW_RUN"] = run
+    out.print(
+        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.url}", highlight=False
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 def make_drafter(
     kind: str = "llm",
     *,

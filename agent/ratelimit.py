@@ -20,7 +20,7 @@ from typing import Any
 from agent.sdkhttp import httpx
 
 WINDOW_S = 60.0
-MARGIN_S = 0.5  # clock and network skew between our window and the server's
+MARGIN_S = 1.0  # clock, network and server-queue skew between our window and the server's
 BURST_S = 2.0  # missed request slots that may be caught up
 request_tokens: ContextVar[int] = ContextVar("request_tokens", default=1000)
 

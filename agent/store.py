@@ -210,6 +210,16 @@ class Batch(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class EditBuffer(Base):
+    """Text a reviewer typed but has not decided on yet, so a reload or crash loses nothing."""
+
+    __tablename__ = "edit_buffers"
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
 # --- migrations ---------------------------------------------------------------------------------
 # Each migration creates the tables it introduced and adds columns later versions added, so it
 # brings any older database to the current shape. Append new ones; never edit or reorder.
@@ -225,6 +235,7 @@ def _create(*models: type[Base]) -> Callable[[Connection], None]:
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _create(Clip, Caption, Run, DraftRow, ErrorRow, Review, Lease, CacheEntry)),
     ("0002_batches", _create(Batch)),
+    ("0003_edit_buffers", _create(EditBuffer)),
 ]
 
 
@@ -709,6 +720,21 @@ class Store:
                 continue
             latest[r.clip_id] = r
         return latest
+
+    def save_buffer(self, owner: str, clip_id: str, text: str) -> None:
+        with self.session.begin() as s:
+            s.merge(EditBuffer(owner=owner, clip_id=clip_id, text=text, updated_at=now()))
+
+    def buffer(self, owner: str, clip_id: str) -> str | None:
+        with self.session() as s:
+            row = s.get(EditBuffer, (owner, clip_id))
+            return row.text if row else None
+
+    def drop_buffer(self, owner: str, clip_id: str) -> None:
+        with self.session.begin() as s:
+            s.execute(
+                delete(EditBuffer).where(EditBuffer.owner == owner, EditBuffer.clip_id == clip_id)
+            )
 
     # --- batches ------------------------------------------------------------------------------
     def save_batch(self, batch: Batch) -> None:

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.schema import Draft, DraftResult, PromptRef
+from agent.store import Clip, Store
+from tests.clips import make_clip
+
+CAPTIONS = {
+    "c1": (
+        "The robot grasps the blue cube and lifts it.",
+        {
+            "hallucinations": [
+                {
+                    "span": "blue",
+                    "type": "attribute",
+                    "explanation": "it is red",
+                    "evidence_times": [1.5],
+                }
+            ],
+            "omissions": [
+                {"description": "places it on the plate", "type": "step", "evidence_times": [4.0]}
+            ],
+            "rewrite": "The robot grasps the red cube, lifts it and places it on the plate.",
+            "verdict": "needs_edit",
+        },
+    ),
+    "c2": (
+        "The robot pushes the puck to the left.",
+        {
+            "hallucinations": [
+                {
+                    "span": "to the left",
+                    "type": "direction_or_spatial",
+                    "explanation": "it goes right",
+                    "evidence_times": [2.0],
+                }
+            ],
+            "omissions": [],
+            "rewrite": "The robot pushes the puck to the right.",
+            "verdict": "needs_edit",
+        },
+    ),
+    "c3": (
+        "The robot opens the drawer <script>alert(1)</script>.",
+        {
+            "hallucinations": [],
+            "omissions": [],
+            "rewrite": "The robot opens the drawer <script>alert(1)</script>.",
+            "verdict": "accurate",
+        },
+    ),
+}
+
+
+@pytest.fixture
+def review_db(tmp_path: Path) -> str:
+    """A database with three drafted clips in run 'r1', videos inside the dataset root."""
+    root = tmp_path / "data"
+    root.mkdir()
+    make_clip(root / "clip.mp4", seconds=5, fps=10)
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    store = Store(url)
+    store.ensure_run(
+        "r1", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64, settings={}
+    )
+    for cid, (caption, draft) in CAPTIONS.items():
+        store.upsert_clip(
+            Clip(id=cid, video=str(root / "clip.mp4"), root=str(root), content_hash=cid), caption
+        )
+        store.save_draft(
+            "r1",
+            DraftResult(
+                clip=cid,
+                caption=caption,
+                draft=Draft.model_validate(draft),
+                model="m",
+                prompt=PromptRef(name="p", hash="h" * 64),
+            ),
+        )
+    store.close()
+    return url

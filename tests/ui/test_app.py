@@ -1,0 +1,126 @@
+"""The review page's logic through Streamlit's AppTest: queue, decisions, undo, progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agent.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+
+
+@pytest.fixture
+def app(review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_REVIEW_RUN", "r1")
+    monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["reviewer"] = "ann"
+    at.query_params["b"] = "browser1"
+    return at.run()
+
+
+def reviews(url: str) -> list:
+    return Store(url).reviews()
+
+
+def test_asks_for_a_name_first(review_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECAP_DB", review_db)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("Enter your name" in i.value for i in at.info)
+
+
+def test_first_clip_shows_highlighted_caption_findings_and_draft(app: AppTest) -> None:
+    assert not app.exception
+    assert "c1" in app.markdown[0].value
+    caption_html = next(m.value for m in app.markdown if "<mark" in m.value)
+    assert 'title="attribute: it is red"' in caption_html and ">blue</mark>" in caption_html
+    assert app.text_area[0].value.startswith("The robot grasps the red cube")
+    labels = [c.label for c in app.checkbox]
+    assert any("blue — attribute" in label for label in labels)
+    assert any("places it on the plate — step" in label for label in labels)
+
+
+def test_accept_records_a_row_and_moves_on(app: AppTest, review_db: str) -> None:
+    app.button(key="accept").click().run()
+    assert not app.exception
+    rows = reviews(review_db)
+    assert [(r.clip_id, r.decision, r.reviewer) for r in rows] == [("c1", "accepted", "ann")]
+    assert rows[0].final_caption.startswith("The robot grasps the red cube")
+    assert rows[0].edit_distance == 0 and rows[0].agreed["hallucinations"] == {"0": True}
+    assert "c2" in app.markdown[0].value
+
+
+def test_edit_with_disagreement_then_undo(app: AppTest, review_db: str) -> None:
+    app.checkbox(key="agree-c1-omissions-0").uncheck()
+    app.text_area(key="edit-c1").input("The robot grasps the red cube and lifts it.")
+    app.run()
+    assert any("draft → your edit" in m.value for m in app.markdown)
+    app.button(key="save").click().run()
+    row = reviews(review_db)[-1]
+    assert (row.decision, row.final_caption) == (
+        "edited",
+        "The robot grasps the red cube and lifts it.",
+    )
+    assert row.agreed == {"hallucinations": {"0": True}, "omissions": {"0": False}}
+    assert row.edit_distance == 7 and row.seconds is not None  # ", " -> "and", 6 dropped
+    app.button(key="undo").click().run()
+    rows = reviews(review_db)
+    assert rows[-1].decision == "undo" and rows[-1].undoes == row.id
+    assert "c1" in app.markdown[0].value  # back to the undone clip
+    assert Store(review_db).latest_reviews() == {}
+
+
+def test_reject_needs_own_caption(app: AppTest, review_db: str) -> None:
+    app.button(key="reject").click().run()
+    assert any("write your own caption" in e.value for e in app.error)
+    assert reviews(review_db) == []
+    app.text_area(key="edit-c1").input("The robot waves its arm.").run()
+    app.button(key="reject").click().run()
+    assert reviews(review_db)[-1].decision == "rejected"
+
+
+def test_progress_figures(app: AppTest) -> None:
+    app.button(key="accept").click().run()
+    app.text_area(key="edit-c2").input("The robot pushes the puck right.").run()
+    app.button(key="save").click().run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["accepted as is"] == "50%"
+    assert metrics["my decisions"] == "2"
+    # c2: "to the" dropped from 9 tokens to 7 -> 2/7; c1 accepted -> 0
+    assert float(metrics["mean edit rate"]) == pytest.approx((0 + 2 / 7) / 2, abs=0.01)
+
+
+def test_unsaved_edit_survives_a_new_session(
+    app: AppTest, review_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.text_area(key="edit-c1").input("The robot grasps the red cube slowly.").run()
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params["reviewer"] = "ann"
+    again.query_params["b"] = "browser1"  # a reload keeps the URL
+    again.run()
+    assert again.text_area(key="edit-c1").value == "The robot grasps the red cube slowly."
+
+
+def test_model_text_is_escaped_never_raw_html(app: AppTest) -> None:
+    app.button(key="accept").click().run()
+    app.button(key="accept").click().run()
+    page = "\n".join(m.value for m in app.markdown)
+    assert "c3" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_two_browsers_get_different_clips(review_db: str, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
+    seen = []
+    for b in ("one", "two"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["reviewer"] = "ann" if b == "one" else "bob"
+        at.query_params["b"] = b
+        at.run()
+        seen.append(at.markdown[0].value.split("·")[0])
+    assert seen[0] != seen[1]

@@ -1,0 +1,1 @@
+"""The Streamlit review page (ui/app.py), launched by `recap review`."""

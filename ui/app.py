@@ -1,0 +1,318 @@
+"""The review page: one clip at a time, keyboard first, every decision kept.
+
+Thin by design: the queue, leases, decisions, undo, progress and guideline checks live in
+agent/ (review.py, lint.py, textdiff.py, media.py); this file lays them out. Model output and
+captions are escaped before they reach any HTML.
+
+Launched by `recap review`, which passes the database and run in RECAP_DB / RECAP_REVIEW_RUN.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import uuid
+
+import streamlit as st
+
+from agent.errors import RecapError
+from agent.frames import sample_frames
+from agent.lint import lint
+from agent.media import frame_at, inside_root, playable
+from agent.prompts import BUILTIN_DIR
+from agent.review import DECISIONS, STATUSES, QueueItem, ReviewSession
+from agent.store import Store
+from agent.textdiff import word_diff
+
+COLOURS = {
+    "object": "#ff9aa2",
+    "attribute": "#ffd3a5",
+    "action": "#e2b6ff",
+    "direction_or_spatial": "#9ee6ff",
+    "count": "#fff59d",
+    "order": "#a5b4ff",
+    "outcome": "#ff8a80",
+    "gripper_or_grasp": "#d1a3ff",
+    "embodiment": "#b9f6ca",
+    "speculation": "#d7d7d7",
+    "other": "#c8c8c8",
+}
+KEYS = {
+    "accept": "A",
+    "save": "Ctrl+Enter",
+    "reject": "X",
+    "flag": "F",
+    "skip": "S",
+    "undo": "Z",
+    "next": "N",
+    "prev": "P",
+}
+
+st.set_page_config(page_title="recap review", layout="wide")
+esc = html.escape
+
+
+@st.cache_resource
+def get_store(url: str | None) -> Store:
+    return Store(url)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def strip(video: str, start: float | None, end: float | None) -> tuple[list, list[float]]:
+    frames = sample_frames(video, 8, max_side=240, start=start, end=end)
+    return frames.images, frames.times
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def video_bytes(video: str) -> bytes:
+    return playable(video).read_bytes()
+
+
+def browser_id() -> str:
+    """Stable across reloads (kept in the URL), different in another browser."""
+    if "b" not in st.query_params:
+        st.query_params["b"] = uuid.uuid4().hex[:10]
+    return st.query_params["b"]
+
+
+def highlighted(caption: str, hallucinations: list[dict]) -> str:
+    spans = []
+    for h in hallucinations:
+        start = caption.find(h["span"])
+        if start >= 0:
+            spans.append((start, start + len(h["span"]), h))
+    spans.sort(key=lambda s: s[0])
+    out, pos = [], 0
+    for start, end, h in spans:
+        if start < pos:
+            continue
+        out.append(esc(caption[pos:start]))
+        title = esc(f"{h['type']}: {h.get('explanation', '')}", quote=True)
+        out.append(
+            f'<mark style="background:{COLOURS.get(h["type"], "#ddd")}" title="{title}">'
+            f"{esc(caption[start:end])}</mark>"
+        )
+        pos = end
+    out.append(esc(caption[pos:]))
+    return "".join(out)
+
+
+def diff_html(a: str, b: str) -> str:
+    parts = []
+    for op, chunk in word_diff(a, b):
+        if op == "equal":
+            parts.append(esc(chunk))
+        elif op == "delete":
+            parts.append(f'<del style="color:#b00">{esc(chunk)}</del>')
+        else:
+            parts.append(f'<ins style="color:#070;font-weight:600">{esc(chunk)}</ins>')
+    return " ".join(parts)
+
+
+def player(data: bytes) -> None:
+    src = "data:video/mp4;base64," + base64.b64encode(data).decode()
+    speeds = "".join(
+        f"<button onclick=\"document.getElementById('v').playbackRate={s}\">{s}x</button> "
+        for s in (0.25, 0.5, 1, 2)
+    )
+    # Our own markup and the clip's bytes only: no caption or model text goes in here.
+    st.iframe(
+        f'<video id="v" src="{src}" controls autoplay loop muted playsinline '
+        f'style="width:100%;max-height:360px;background:#000"></video>'
+        f'<div style="font:13px sans-serif">speed {speeds}</div>',
+        height=400,
+    )
+
+
+def sidebar(store: Store) -> tuple[str, str, str]:
+    st.sidebar.title("recap review")
+    reviewer = st.sidebar.text_input(
+        "Reviewer", value=st.query_params.get("reviewer", ""), key="reviewer"
+    )
+    if reviewer:
+        st.query_params["reviewer"] = reviewer
+    runs = [r.name for r in store.runs()]
+    default = os.environ.get("RECAP_REVIEW_RUN")
+    if not runs:
+        st.info("No drafts yet: run `recap draft` first.")
+        st.stop()
+    index = runs.index(default) if default in runs else len(runs) - 1
+    run = st.sidebar.selectbox("Run", runs, index=index, key="run")
+    status = st.sidebar.selectbox("Show", STATUSES, key="status")
+    with st.sidebar.expander("Caption guidelines"):
+        st.markdown((BUILTIN_DIR / "guidelines.md").read_text())
+    st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
+    return reviewer, run, status
+
+
+def progress(session: ReviewSession) -> None:
+    p = session.progress()
+    sb = st.sidebar
+    sb.progress(
+        p["reviewed"] / p["total"] if p["total"] else 0.0,
+        text=f"{p['reviewed']} / {p['total']} reviewed",
+    )
+    c1, c2 = sb.columns(2)
+    c1.metric("clips / hour", f"{p['clips_per_hour']:.0f}" if p["clips_per_hour"] else "–")
+    c2.metric("accepted as is", f"{p['accept_rate']:.0%}" if p["accept_rate"] is not None else "–")
+    c1.metric(
+        "mean edit rate",
+        f"{p['mean_edit_rate']:.2f}" if p["mean_edit_rate"] is not None else "–",
+        help="Word edits from draft to final over final length.",
+    )
+    c2.metric("my decisions", p["my_reviewed"])
+    if p["agreement_by_type"]:
+        sb.caption("Finding agreement by type")
+        sb.bar_chart(p["agreement_by_type"], horizontal=True, height=200)
+    sb.caption(" · ".join(f"{k} {v}" for k, v in p["by_status"].items()))
+
+
+def current(session: ReviewSession, status: str) -> QueueItem | None:
+    clip_id = st.session_state.get("clip_id")
+    if clip_id and st.session_state.get("clip_run") == session.run:
+        try:
+            return session.item(clip_id)
+        except RecapError:
+            pass
+    item = session.next_item(status)
+    st.session_state.clip_id = item.clip_id if item else None
+    st.session_state.clip_run = session.run
+    return item
+
+
+def move(item: QueueItem | None) -> None:
+    st.session_state.clip_id = item.clip_id if item else None
+    st.session_state.pop("evidence_t", None)
+
+
+def main() -> None:
+    store = get_store(os.environ.get("RECAP_DB"))
+    reviewer, run, status = sidebar(store)
+    if not reviewer:
+        st.info("Enter your name in the sidebar to start reviewing.")
+        st.stop()
+    session = ReviewSession(store, reviewer, run, browser=browser_id())
+    if st.session_state.get("flash"):
+        st.toast(st.session_state.pop("flash"))
+    item = current(session, status)
+    progress(session)
+    if item is None:
+        st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
+        if st.button("Undo last decision", shortcut=KEYS["undo"], key="undo"):
+            undone = session.undo()
+            if undone:
+                move(session.item(undone.clip_id))
+                st.session_state.flash = "Undid the last decision"
+            st.rerun()
+        return
+
+    findings = item.findings
+    st.markdown(
+        f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
+    )
+    left, right = st.columns([5, 6])
+    with left:
+        try:
+            video = str(inside_root(item.clip.video, item.clip.root))
+            player(video_bytes(video))
+            images, times = strip(video, item.clip.start_s, item.clip.end_s)
+            st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
+            t = st.session_state.get("evidence_t")
+            if t is not None:
+                st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")
+        except RecapError as e:
+            st.error(str(e))
+
+    with right:
+        st.markdown("**Original caption**")
+        st.markdown(
+            f'<div style="font-size:1.1em;line-height:1.8">'
+            f"{highlighted(item.caption, findings.get('hallucinations', []))}</div>",
+            unsafe_allow_html=True,
+        )
+        agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
+        for kind in ("hallucinations", "omissions"):
+            for i, f in enumerate(findings.get(kind, [])):
+                label = f["span"] if kind == "hallucinations" else f["description"]
+                what = f.get("explanation", "") if kind == "hallucinations" else ""
+                c1, c2 = st.columns([7, 3])
+                agreed[kind][str(i)] = c1.checkbox(
+                    f"{'✗' if kind == 'hallucinations' else '+'} {label} — {f['type']}"
+                    + (f": {what}" if what else ""),
+                    value=True,
+                    key=f"agree-{item.clip_id}-{kind}-{i}",
+                )
+                for j, t in enumerate(f.get("evidence_times", [])):
+                    if c2.button(f"{t:.1f}s", key=f"t-{item.clip_id}-{kind}-{i}-{j}"):
+                        st.session_state.evidence_t = t
+                        st.rerun()
+        key = f"edit-{item.clip_id}"
+        if key not in st.session_state:
+            st.session_state[key] = session.buffer(item.clip_id) or item.draft.rewrite
+        text = st.text_area(
+            "Rewrite (edit, then Ctrl+Enter to save)",
+            key=key,
+            height=110,
+            on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
+        )
+        st.markdown(
+            "<small>original → draft</small> " + diff_html(item.caption, item.draft.rewrite),
+            unsafe_allow_html=True,
+        )
+        if text != item.draft.rewrite:
+            st.markdown(
+                "<small>draft → your edit</small> " + diff_html(item.draft.rewrite, text),
+                unsafe_allow_html=True,
+            )
+        for w in lint(text):
+            st.warning(f"{w.kind}: {w.message}", icon="⚠️")
+
+        b = st.columns(8)
+        decision = None
+        if b[0].button("Accept", shortcut=KEYS["accept"], type="primary", key="accept"):
+            decision = "accepted"
+        if b[1].button("Save edit", shortcut=KEYS["save"], key="save"):
+            decision = "edited"
+        if b[2].button(
+            "Reject",
+            shortcut=KEYS["reject"],
+            key="reject",
+            help="Reject the draft: the text box holds your own caption.",
+        ):
+            decision = "rejected"
+        if b[3].button("Flag", shortcut=KEYS["flag"], key="flag"):
+            decision = "flagged"
+        if b[4].button("Skip", shortcut=KEYS["skip"], key="skip"):
+            decision = "skipped"
+        if b[5].button("Undo", shortcut=KEYS["undo"], key="undo"):
+            undone = session.undo()
+            if undone:
+                move(session.item(undone.clip_id))
+                st.session_state.flash = "Undid the last decision"
+            st.rerun()
+        if b[6].button("Prev", shortcut=KEYS["prev"], key="prev"):
+            history = st.session_state.setdefault("history", [])
+            if history:
+                move(session.item(history.pop()))
+            st.rerun()
+        if b[7].button("Next", shortcut=KEYS["next"], key="next"):
+            nxt = session.next_item(status, after=item.clip_id)
+            st.session_state.setdefault("history", []).append(item.clip_id)
+            move(nxt)
+            st.rerun()
+        if decision in DECISIONS:
+            try:
+                if decision == "rejected" and text.strip() == item.draft.rewrite:
+                    raise RecapError("To reject, write your own caption in the box first.")
+                session.decide(item, decision, text, agreed=agreed)
+            except RecapError as e:
+                st.error(str(e))
+            else:
+                st.session_state.setdefault("history", []).append(item.clip_id)
+                st.session_state.flash = f"{decision}: {item.clip_id}"
+                move(session.next_item(status))
+                st.rerun()
+
+
+main()
