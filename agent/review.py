@@ -8,6 +8,7 @@ edit distance from the draft and which findings the reviewer agreed with.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -223,5 +224,5 @@ def _active_hours(times: list[datetime]) -> float:
     if len(times) < 2:
         return len(times) * (1 / 60)  # one decision: count a minute
     ts = sorted(times)
-    total = sum(min((b - a).total_seconds(), 600) for a, b in zip(ts, ts[1:], strict=False))
+    total = sum(min((b - a).total_seconds(), 600) for a, b in itertools.pairwise(ts))
     return max(total, 60) / 3600
