@@ -133,7 +133,10 @@ class ReviewSession:
                 raise RecapError("Write the caption before saving: it is empty.")
             final_caption = final_caption.strip()
         if decision == "edited" and final_caption == rewrite:
-            decision = "accepted"  # saving the untouched draft is accepting it
+            raise RecapError(
+                "Nothing was edited: press A to accept the draft as it is, or "
+                "change the text first (Tab or Ctrl+Enter applies it)."
+            )
         n = len(item.findings.get("hallucinations", []))
         m = len(item.findings.get("omissions", []))
         if agreed is None and decision == "accepted":

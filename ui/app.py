@@ -237,11 +237,12 @@ def main() -> None:
                 label = f["span"] if kind == "hallucinations" else f["description"]
                 what = f.get("explanation", "") if kind == "hallucinations" else ""
                 c1, c2 = st.columns([7, 3])
+                tag = "hallucination" if kind == "hallucinations" else "omission"
                 agreed[kind][str(i)] = c1.checkbox(
-                    f"{'✗' if kind == 'hallucinations' else '+'} {label} — {f['type']}"
-                    + (f": {what}" if what else ""),
+                    f"{tag} · {label} — {f['type']}" + (f": {what}" if what else ""),
                     value=True,
                     key=f"agree-{item.clip_id}-{kind}-{i}",
+                    help="Untick if you disagree with this finding.",
                 )
                 for j, t in enumerate(f.get("evidence_times", [])):
                     if c2.button(f"{t:.1f}s", key=f"t-{item.clip_id}-{kind}-{i}-{j}"):
@@ -256,10 +257,13 @@ def main() -> None:
             height=110,
             on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
         )
-        st.markdown(
-            "<small>original → draft</small> " + diff_html(item.caption, item.draft.rewrite),
-            unsafe_allow_html=True,
-        )
+        if item.draft.rewrite == item.caption:
+            st.caption("The draft keeps the caption unchanged (verdict: accurate).")
+        else:
+            st.markdown(
+                "<small>original → draft</small> " + diff_html(item.caption, item.draft.rewrite),
+                unsafe_allow_html=True,
+            )
         if text != item.draft.rewrite:
             st.markdown(
                 "<small>draft → your edit</small> " + diff_html(item.draft.rewrite, text),
@@ -268,35 +272,44 @@ def main() -> None:
         for w in lint(text):
             st.warning(f"{w.kind}: {w.message}", icon="⚠️")
 
-        b = st.columns(8)
+        row1, row2 = st.columns(4), st.columns(4)
         decision = None
-        if b[0].button("Accept", shortcut=KEYS["accept"], type="primary", key="accept"):
+        if row1[0].button(
+            "Accept", shortcut=KEYS["accept"], type="primary", key="accept", width="stretch"
+        ):
             decision = "accepted"
-        if b[1].button("Save edit", shortcut=KEYS["save"], key="save"):
+        if row1[1].button("Save", shortcut=KEYS["save"], key="save", width="stretch"):
             decision = "edited"
-        if b[2].button(
-            "Reject",
+        if row1[2].button(
+            "Reject, use mine",
             shortcut=KEYS["reject"],
             key="reject",
-            help="Reject the draft: the text box holds your own caption.",
+            width="stretch",
+            help="Reject the draft: the box holds your caption.",
         ):
             decision = "rejected"
-        if b[3].button("Flag", shortcut=KEYS["flag"], key="flag"):
+        if row1[3].button(
+            "Flag",
+            shortcut=KEYS["flag"],
+            key="flag",
+            width="stretch",
+            help="Mark for a second look.",
+        ):
             decision = "flagged"
-        if b[4].button("Skip", shortcut=KEYS["skip"], key="skip"):
+        if row2[0].button("Skip", shortcut=KEYS["skip"], key="skip", width="stretch"):
             decision = "skipped"
-        if b[5].button("Undo", shortcut=KEYS["undo"], key="undo"):
+        if row2[1].button("Undo", shortcut=KEYS["undo"], key="undo", width="stretch"):
             undone = session.undo()
             if undone:
                 move(session.item(undone.clip_id))
                 st.session_state.flash = "Undid the last decision"
             st.rerun()
-        if b[6].button("Prev", shortcut=KEYS["prev"], key="prev"):
+        if row2[2].button("Previous", shortcut=KEYS["prev"], key="prev", width="stretch"):
             history = st.session_state.setdefault("history", [])
             if history:
                 move(session.item(history.pop()))
             st.rerun()
-        if b[7].button("Next", shortcut=KEYS["next"], key="next"):
+        if row2[3].button("Next", shortcut=KEYS["next"], key="next", width="stretch"):
             nxt = session.next_item(status, after=item.clip_id)
             st.session_state.setdefault("history", []).append(item.clip_id)
             move(nxt)

@@ -40,8 +40,8 @@ def test_first_clip_shows_highlighted_caption_findings_and_draft(app: AppTest) -
     assert 'title="attribute: it is red"' in caption_html and ">blue</mark>" in caption_html
     assert app.text_area[0].value.startswith("The robot grasps the red cube")
     labels = [c.label for c in app.checkbox]
-    assert any("blue — attribute" in label for label in labels)
-    assert any("places it on the plate — step" in label for label in labels)
+    assert any("hallucination · blue — attribute" in label for label in labels)
+    assert any("omission · places it on the plate — step" in label for label in labels)
 
 
 def test_accept_records_a_row_and_moves_on(app: AppTest, review_db: str) -> None:
