@@ -264,6 +264,12 @@ def draft_cmd(
         str | None, typer.Option(help="With --engine ray: cluster address (default: local).")
     ] = None,
     workers: Annotated[int, typer.Option(help="With --engine ray: drafting actors.")] = 2,
+    drafter_kind: Annotated[
+        str,
+        typer.Option(
+            "--drafter", help="llm (the configured model) or offline (telemetry rules, no model)."
+        ),
+    ] = "llm",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     mode: ModeOpt = None,
@@ -288,13 +294,23 @@ def draft_cmd(
             layout=layout,
             prompt=prompt,
         )
-        settings.check_endpoint()
         store = open_store(db)
         limiter = RateLimiter(rpm=rpm, tpm=tpm)
-        drafter = Drafter(settings, limiter=limiter)
+        if drafter_kind == "offline":
+            from agent.offline import OfflineDrafter
+
+            drafter: Any = OfflineDrafter(settings)
+        else:
+            settings.check_endpoint()
+            drafter = Drafter(settings, limiter=limiter)
     except RecapError as e:
         raise fail(e) from None
-    run_name = run or f"{drafter.client.model}:{drafter.prompt.ref.version}"
+    ident = drafter.identity()
+    run_name = (
+        run
+        or f"{ident['model'] or drafter.name}:{ident['prompt_name']}@"
+        f"{(ident['prompt_hash'] or '')[:12]}"
+    )
     if concurrency is None:
         concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))
     options = JobOptions(
@@ -304,7 +320,10 @@ def draft_cmd(
         limit=limit,
         use_cache=not no_cache,
     )
-    out.print(f"run [bold]{run_name}[/] · {drafter.client.endpoint} · {store.url}", highlight=False)
+    where = drafter.client.endpoint if drafter.name == "llm" else "offline drafter (no model)"
+    out.print(f"run [bold]{run_name}[/] · {where} · {store.url}", highlight=False)
+    if drafter.name == "offline" and (batch or engine == "ray"):
+        raise fail(RecapError("--batch and --engine ray need the LLM drafter."))
     if engine not in ("local", "ray"):
         raise fail(RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray."))
     if batch:
@@ -531,6 +550,90 @@ def review_cmd(
         raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+SAMPLE_MANIFEST = (
+    Path(__file__).resolve().parents[1] / "evals" / "datasets" / "sample" / ("manifest.jsonl")
+)
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[
+        Path, typer.Option("--dir", help="Where the demo database and reports go.")
+    ] = Path("recap-demo"),
+    review: Annotated[
+        bool, typer.Option("--review/--no-review", help="Open the review page at the end.")
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port for the review page.")] = 8501,
+) -> None:
+    """The whole loop on bundled robot clips: ingest, draft, score, review."""
+    import shutil
+
+    from agent.ingest import ingest
+    from agent.jobs import Job, JobOptions
+    from evals.harness import score_to_folder
+    from evals.judges import LexicalJudge
+    from evals.scoring import load_gold
+
+    sample = SAMPLE_MANIFEST
+    if not sample.is_file():
+        raise fail(
+            RecapError(
+                f"The sample set is missing ({sample}).",
+                hint="Regenerate it: python -m evals.datasets.metaworld_gen",
+            )
+        )
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    db = f"sqlite:///{(workdir / 'recap.db').resolve()}"
+    store = open_store(db)
+    report = ingest(store, sample)
+    out.print(
+        f"1. ingested {report.added} sample clips (Meta-World Sawyer tasks, AI captions "
+        f"with known mistakes) into {db}",
+        highlight=False,
+    )
+    settings = settings_from()
+    try:
+        settings.check_endpoint()
+        kind = "llm"
+    except RecapError:
+        kind = "offline"
+    drafter = make_drafter(kind)
+    which = (
+        f"the model {drafter.client.model} at {drafter.client.endpoint}"
+        if kind == "llm"
+        else "the offline drafter (no model endpoint is configured: telemetry rules "
+        "and the guideline linter; set OPENAI_API_KEY or OPENAI_BASE_URL to use a "
+        "model)"
+    )
+    out.print(f"2. drafting with {which}", highlight=False)
+    run = f"demo-{kind}"
+
+    async def go() -> Any:
+        try:
+            return await Job(store, drafter, JobOptions(run=run, concurrency=8)).run()
+        finally:
+            await drafter.aclose()
+
+    try:
+        stats = asyncio.run(go())
+    except RecapError as e:
+        raise fail(e) from None
+    out.print(f"   drafted {stats.drafted}, failed {stats.failed}", highlight=False)
+    folder, summary = score_to_folder(
+        store, run, load_gold(sample), LexicalJudge(), workdir / "evals"
+    )
+    from evals.cli import _summary_table
+
+    out.print("3. scored against the gold rewrites:")
+    out.print(_summary_table(summary))
+    out.print(f"   report: {folder / 'report.html'}", highlight=False)
+    if review:
+        out.print("4. opening the review page (Ctrl-C to stop)")
+        review_cmd(db=db, run=run, port=port, host="127.0.0.1")
 
 
 def make_drafter(

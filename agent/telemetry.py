@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from agent.errors import TelemetryError
 
 GRIPPER_CLOSED_BELOW = 0.5  # opening fraction (1 = fully open)
-LIFT_MIN_M = 0.02  # object rise that counts as a lift
+LIFT_MIN_M = 0.02  # object rise the prompt's facts call a rise
+GRASP_RISE_M = 0.01  # a closed gripper whose object rises this much is holding it
+LIFT_RISE_M = 0.04  # ... and this much more is a lift
 
 
 class Event(BaseModel):

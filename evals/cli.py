@@ -21,7 +21,7 @@ out = Console()
 err = Console(stderr=True)
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]
-DEFAULT_RUNS = Path("evals/runs")
+DEFAULT_RUNS = Path("recap-evals")
 JudgeOpt = Annotated[
     str, typer.Option("--judge", help="lexical (offline, weaker) or llm (the configured model).")
 ]

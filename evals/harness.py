@@ -1,6 +1,6 @@
 """Eval tasks: draft a gold set, score a run, compare two runs, grow the gold set from reviews.
 
-A run folder (`evals/runs/<run>/` by default) holds `cases.jsonl` (one scored case a line),
+A run folder (`recap-evals/<run>/` by default) holds `cases.jsonl` (one scored case a line),
 `summary.json` (metrics, per-type tables, definitions) and a readable report in Markdown and
 as one self-contained HTML page.
 """

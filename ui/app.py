@@ -281,7 +281,7 @@ def main() -> None:
         if row1[1].button("Save", shortcut=KEYS["save"], key="save", width="stretch"):
             decision = "edited"
         if row1[2].button(
-            "Reject, use mine",
+            "Reject",
             shortcut=KEYS["reject"],
             key="reject",
             width="stretch",

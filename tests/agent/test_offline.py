@@ -1,0 +1,144 @@
+"""The offline drafter's rules on hand-made telemetry, including captions it must leave alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agent.offline import OfflineDrafter
+from agent.telemetry import Telemetry
+
+N = 50
+T = [round(i * 0.1, 2) for i in range(N)]
+
+
+def tel(
+    *,
+    grasp_at: int | None = None,
+    lift_cm: float = 0.0,
+    success: bool | None = None,
+    task: str = "pick-place-v3",
+) -> Telemetry:
+    gripper = [1.0] * N
+    obj = [[0.0, 0.6, 0.02] for _ in range(N)]
+    if grasp_at is not None:
+        for i in range(grasp_at, N):
+            gripper[i] = 0.2
+            obj[i] = [0.0, 0.6, 0.02 + min(lift_cm / 100, (i - grasp_at) * 0.01)]
+    return Telemetry(t=T, gripper=gripper, object_pos=obj, success=success, task=task)
+
+
+def review(caption: str, telemetry: Telemetry | None):
+    return OfflineDrafter().review(caption, telemetry)
+
+
+def spans(d) -> list[tuple[str, str]]:
+    return [(h.span, h.type.value) for h in d.hallucinations]
+
+
+def test_claimed_grasp_without_closure_on_a_rising_object() -> None:
+    d = review(
+        "The robot arm grasps the red puck and pushes it to the target.",
+        tel(success=True, task="push-v3"),
+    )
+    assert spans(d) == [("grasps the red puck", "gripper_or_grasp")]
+    assert d.hallucinations[0].evidence_times == [4.9]
+    assert "grasps" not in d.rewrite and d.rewrite.startswith("The robot arm pushes it")
+
+
+def test_claimed_lift_without_height_gain() -> None:
+    d = review("The robot arm grasps the puck and lifts it.", tel(grasp_at=10, lift_cm=1.5))
+    assert ("lifts it", "action") in spans(d)
+    assert ("grasps the puck", "gripper_or_grasp") not in spans(d)  # 1.5 cm: held, not lifted
+
+
+def test_claimed_success_on_a_failed_episode() -> None:
+    d = review(
+        "The robot arm reaches for the red puck, grasps it, lifts it and places it at the target.",
+        tel(grasp_at=10, lift_cm=8, success=False),
+    )
+    assert ("places it at the target", "outcome") in spans(d)
+    assert d.rewrite.endswith("does not complete the task.")
+
+
+def test_claimed_success_on_a_failed_drawer_flags_the_claim() -> None:
+    d = review(
+        "The robot arm pushes the open drawer in until it is closed.",
+        tel(success=False, task="drawer-close-v3"),
+    )
+    assert spans(d) == [("pushes the open drawer in until it is closed", "outcome")]
+
+
+def test_order_the_telemetry_contradicts() -> None:
+    d = review(
+        "The robot arm lifts it, grasps it and places it at the target.",
+        tel(grasp_at=10, lift_cm=8, success=True),
+    )
+    assert spans(d) == [("lifts it, grasps it", "order")]
+    assert "grasps it, lifts it" in d.rewrite
+
+
+def test_missing_step_and_missing_failure_are_omissions() -> None:
+    d = review(
+        "The robot arm grasps the puck and moves it.", tel(grasp_at=10, lift_cm=8, success=False)
+    )
+    kinds = {(o.type.value, o.description) for o in d.omissions}
+    assert ("step", "lifts the puck") in kinds and ("outcome", "the task fails") in kinds
+    assert d.rewrite.endswith("The task fails.")
+
+
+def test_speculation_from_the_linter() -> None:
+    d = review(
+        "The robot arm carefully grasps the puck and lifts it.",
+        tel(grasp_at=10, lift_cm=8, success=True),
+    )
+    assert spans(d) == [("carefully", "speculation")]
+    assert d.rewrite == "The robot arm grasps the puck and lifts it."
+
+
+@pytest.mark.parametrize(
+    "caption,telemetry",
+    [
+        (
+            "The robot arm grasps the red puck, lifts it and places it at the target.",
+            tel(grasp_at=10, lift_cm=8, success=True),
+        ),
+        (
+            "The robot arm moves toward the puck but does not grasp it, and the task fails.",
+            tel(success=False),
+        ),
+        (
+            "The robot arm pushes the red puck across the table to the target.",
+            tel(success=True, task="push-v3"),
+        ),
+        (
+            # colour is not the telemetry's to say
+            "The robot arm grasps the green cube and lifts it.",
+            tel(grasp_at=10, lift_cm=8),
+        ),
+    ],
+)
+def test_captions_it_must_leave_alone(caption: str, telemetry: Telemetry) -> None:
+    d = review(caption, telemetry)
+    assert d.hallucinations == [] and d.omissions == []
+    assert d.rewrite == caption and d.verdict.value == "accurate"
+    assert "check them against the video" in d.observations
+
+
+def test_without_telemetry_only_guidelines_run() -> None:
+    d = review("The robot arm seems to grasp the cube.", None)
+    assert spans(d) == [("seems", "speculation")] and "No telemetry" in d.observations
+
+
+def test_draft_result_interface_matches_the_llm_drafter() -> None:
+    result = asyncio.run(
+        OfflineDrafter().draft(
+            "v.mp4",
+            "The arm carefully lifts it.",
+            telemetry=tel(grasp_at=5, lift_cm=8),
+            clip_id="c",
+        )
+    )
+    assert result.drafter == "offline" and result.clip == "c" and result.model is None
+    assert OfflineDrafter().identity()["prompt_name"] == "offline-rules"
