@@ -279,32 +279,27 @@ def draft_cmd(
     prompt: PromptOpt = None,
 ) -> None:
     """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
-    from agent.drafter import Drafter
     from agent.jobs import Job, JobOptions
     from agent.progress import JobProgress, summary_table
-    from agent.ratelimit import RateLimiter
 
     try:
-        settings = settings_from(
+        store = open_store(db)
+        drafter = make_drafter(
+            drafter_kind,
             model=model,
+            prompt=prompt,
+            rpm=rpm,
+            tpm=tpm,
             base_url=base_url,
             mode=mode,
             image_detail=detail,
             frames=frames,
             layout=layout,
-            prompt=prompt,
         )
-        store = open_store(db)
-        limiter = RateLimiter(rpm=rpm, tpm=tpm)
-        if drafter_kind == "offline":
-            from agent.offline import OfflineDrafter
-
-            drafter: Any = OfflineDrafter(settings)
-        else:
-            settings.check_endpoint()
-            drafter = Drafter(settings, limiter=limiter)
     except RecapError as e:
         raise fail(e) from None
+    settings = drafter.settings
+    limiter = drafter.client.limiter if drafter.name == "llm" else None
     ident = drafter.identity()
     run_name = (
         run

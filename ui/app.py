@@ -231,6 +231,16 @@ def main() -> None:
             f"{highlighted(item.caption, findings.get('hallucinations', []))}</div>",
             unsafe_allow_html=True,
         )
+        used = sorted({h["type"] for h in findings.get("hallucinations", [])})
+        if used:
+            st.markdown(
+                " ".join(
+                    f'<mark style="background:{COLOURS.get(t, "#ddd")}">{esc(t)}</mark>'
+                    for t in used
+                )
+                + " <small>(hover a span for why)</small>",
+                unsafe_allow_html=True,
+            )
         agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
         for kind in ("hallucinations", "omissions"):
             for i, f in enumerate(findings.get(kind, [])):
