@@ -511,15 +511,13 @@ def review_cmd(
     import subprocess
     import sys
 
-    import ui
-
     try:
         store = open_store(db)
         if run is not None and store.run(run) is None:
             raise RecapError(f"No run named {run!r}.", hint="`recap runs` lists them.")
     except RecapError as e:
         raise fail(e) from None
-    app_path = Path(ui.__file__).parent / "app.py"
+    app_path = REPO_ROOT / "ui" / "app.py"
     env = dict(os.environ, RECAP_DB=store.url)
     if run:
         env["RECAP_REVIEW_RUN"] = run
@@ -547,9 +545,8 @@ def review_cmd(
         raise typer.Exit(0) from None
 
 
-SAMPLE_MANIFEST = (
-    Path(__file__).resolve().parents[1] / "evals" / "datasets" / "sample" / ("manifest.jsonl")
-)
+REPO_ROOT = Path(__file__).resolve().parents[1]  # agent/, ui/ and evals/ sit side by side
+SAMPLE_MANIFEST = REPO_ROOT / "evals" / "datasets" / "sample" / "manifest.jsonl"
 
 
 @app.command("demo")

@@ -47,6 +47,7 @@ FAILURE = re.compile(
     re.IGNORECASE,
 )
 CLAUSE_END = re.compile(r",|\s+and\s+|\s+but\s+|\s+then\s+|\.\s*$|$")
+LEADING_MANNER = re.compile(r"^(?:carefully|deliberately|gently|slowly|quickly)\s+", re.IGNORECASE)
 OBJECTS = {
     "pick-place": "puck",
     "push": "puck",
@@ -284,6 +285,8 @@ class OfflineDrafter:
                 else:
                     span = caption.removeprefix("The robot arm ").rstrip(".").strip()
                     span = span if span in caption else _clause(caption, m.start())
+                    # a leading manner word is its own (speculation) finding, not the claim
+                    span = LEADING_MANNER.sub("", span)
                 halls.append(
                     {
                         "span": span,

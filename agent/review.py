@@ -83,7 +83,9 @@ class ReviewSession:
             candidates = [c for c in candidates if c > after] + [
                 c for c in candidates if c <= after
             ]
-        held = self._held()
+        if after is not None:  # moving on: let go of the current clip, then look past it
+            self.store.release(self.lease_run, self.owner, [after])
+        held = set() if after is not None else self._held()
         for clip_id in sorted(candidates, key=lambda c: c not in held):
             if self.store.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
                 for other in held - {clip_id}:

@@ -142,3 +142,15 @@ def test_draft_result_interface_matches_the_llm_drafter() -> None:
     )
     assert result.drafter == "offline" and result.clip == "c" and result.model is None
     assert OfflineDrafter().identity()["prompt_name"] == "offline-rules"
+
+
+def test_manner_word_and_false_success_are_separate_findings() -> None:
+    d = review(
+        "The robot arm carefully moves above the red button and presses it down.",
+        tel(success=False, task="button-press-topdown-v3"),
+    )
+    assert spans(d) == [
+        ("carefully", "speculation"),
+        ("moves above the red button and presses it down", "outcome"),
+    ]
+    assert d.rewrite == "The robot arm does not complete the task."

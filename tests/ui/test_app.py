@@ -124,3 +124,14 @@ def test_two_browsers_get_different_clips(review_db: str, monkeypatch, tmp_path)
         at.run()
         seen.append(at.markdown[0].value.split("·")[0])
     assert seen[0] != seen[1]
+
+
+def test_next_and_previous_move_without_deciding(app: AppTest, review_db: str) -> None:
+    assert "c1" in app.markdown[0].value
+    app.button(key="next").click().run()
+    assert "c2" in app.markdown[0].value
+    app.button(key="next").click().run()
+    assert "c3" in app.markdown[0].value
+    app.button(key="prev").click().run()
+    assert "c2" in app.markdown[0].value
+    assert reviews(review_db) == []  # moving records nothing
