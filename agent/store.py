@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,13 +279,6 @@ def _owner_alive(owner: str) -> bool:
     return True
 
 
-@dataclass
-class IngestCounts:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
 class Store:
     """All persistence goes through here; callers never hold a session across awaits."""
 
@@ -539,15 +531,6 @@ class Store:
             self.release(run, owner, [clip_id])
             return None
         return row[0], row[1]
-
-    def has_draft(self, run: str, clip_id: str) -> bool:
-        with self.session() as s:
-            return (
-                s.scalar(
-                    select(DraftRow.id).where(DraftRow.run == run, DraftRow.clip_id == clip_id)
-                )
-                is not None
-            )
 
     def save_draft(
         self,
