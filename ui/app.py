@@ -282,7 +282,7 @@ def main() -> None:
         for w in lint(text):
             st.warning(f"{w.kind}: {w.message}", icon="⚠️")
 
-        row1, row2 = st.columns(4), st.columns(4)
+        row1, row2 = st.columns([1, 1.5, 1, 1]), st.columns(4)
         decision = None
         if row1[0].button(
             "Accept", shortcut=KEYS["accept"], type="primary", key="accept", width="stretch"
