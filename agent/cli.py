@@ -73,10 +73,20 @@ def draft_one(
     frames: FramesOpt = None,
     layout: LayoutOpt = None,
     prompt: PromptOpt = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Where the call is kept (RECAP_DB; ./recap.db).")
+    ] = None,
+    log: Annotated[
+        bool, typer.Option("--log/--no-log", help="Keep the draft or error in the database.")
+    ] = True,
 ) -> None:
     """Draft a review of one clip's caption and print the diff."""
-    from agent.drafter import draft
+    from agent.cost import cost_usd
+    from agent.drafter import Drafter
+    from agent.errors import VideoError
+    from agent.jobs import error_kind
     from agent.render import render
+    from agent.telemetry import Telemetry
 
     try:
         settings = settings_from(
@@ -89,11 +99,40 @@ def draft_one(
             prompt=prompt,
         )
         settings.check_endpoint()
-        result = asyncio.run(
-            draft(video, caption, telemetry=telemetry, settings=settings, start=start, end=end)
-        )
+        tel = Telemetry.load(telemetry) if telemetry else None
+        drafter = Drafter(settings)
+        store = open_store(db) if log else None
     except RecapError as e:
         raise fail(e) from None
+    ident = drafter.identity()
+    run_name = f"draft-one:{ident['model']}:{ident['prompt_name']}@{ident['prompt_hash'][:12]}"
+
+    async def go() -> Any:
+        try:
+            return await drafter.draft(video, caption, telemetry=tel, start=start, end=end)
+        finally:
+            await drafter.aclose()
+
+    try:
+        result = asyncio.run(go())
+    except RecapError as e:
+        if store is not None and not isinstance(e, VideoError) and caption.strip():
+            store.log_one_off(
+                str(video), caption.strip(), run_name, ident, error=(error_kind(e), str(e))
+            )
+        raise fail(e) from None
+    if store is not None:
+        u = result.usage
+        store.log_one_off(
+            str(video),
+            result.caption,
+            run_name,
+            ident,
+            result=result,
+            cost_usd=cost_usd(
+                u.prompt_tokens, u.completion_tokens, settings.price, u.cached_tokens
+            ),
+        )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:

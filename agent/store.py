@@ -657,6 +657,48 @@ class Store:
             "failed": len(self.errors(run)),
         }
 
+    def log_one_off(
+        self,
+        video: str,
+        caption: str,
+        run: str,
+        identity: dict[str, Any],
+        *,
+        result: DraftResult | None = None,
+        error: tuple[str, str] | None = None,
+        cost_usd: float | None = None,
+    ) -> str:
+        """Keep a `draft-one` call like any other: the clip, the run, the draft or the error."""
+        import hashlib
+
+        path = str(Path(video).resolve())
+        clip_id = "one:" + hashlib.sha256(f"{path}\0{caption}".encode()).hexdigest()[:16]
+        self.upsert_clip(
+            Clip(
+                id=clip_id,
+                video=path,
+                root=str(Path(path).parent),
+                source="draft-one",
+                content_hash=clip_id,
+            ),
+            caption,
+        )
+        self.ensure_run(
+            run,
+            drafter=identity["drafter"],
+            model=identity.get("model"),
+            prompt_name=identity.get("prompt_name"),
+            prompt_hash=identity.get("prompt_hash"),
+            settings=identity,
+        )
+        with self.session.begin() as s:  # a re-run of the same clip replaces its last draft
+            s.execute(delete(DraftRow).where(DraftRow.run == run, DraftRow.clip_id == clip_id))
+        if result is not None:
+            self.save_draft(run, result.model_copy(update={"clip": clip_id}), cost_usd=cost_usd)
+        if error is not None:
+            self.save_error(run, clip_id, error[0], error[1])
+        return clip_id
+
     # --- response cache -----------------------------------------------------------------------
     def cache_get_json(self, key: str) -> dict[str, Any] | None:
         with self.session() as s:

@@ -184,3 +184,39 @@ def test_frames_command_writes_what_the_model_sees(clip: Path, tmp_path: Path) -
 def test_prompts_command_lists_versions() -> None:
     result = runner.invoke(app, ["prompts"])
     assert result.exit_code == 0 and "review-v1@" in result.output
+
+
+def test_every_draft_one_call_is_kept_in_the_database(
+    fake: FakeOpenAI, clip: Path, tmp_path: Path
+) -> None:
+    from agent.store import Store
+
+    db = tmp_path / "calls.db"
+    env = env_for(fake) | {"RECAP_DB": str(db)}
+    fake.enqueue(Reply.draft(DRAFT), Reply.draft(DRAFT))
+    for _ in range(2):  # the same clip twice: one row, the latest
+        assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=env).exit_code == 0
+    store = Store(db)
+    (run,) = store.runs()
+    assert run.name.startswith("draft-one:fake-vlm:review-v1@")
+    (row,) = store.drafts(run.name)
+    assert row.prompt_tokens > 0 and row.latency_s > 0 and row.rewrite == DRAFT["rewrite"]
+    bad = env | {"OPENAI_API_KEY": "sk-refused-key-0000000000"}
+    assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=bad).exit_code == 1
+    errors = Store(db).errors(run.name, unresolved=False)
+    assert errors[-1].kind == "endpoint" and "401" in errors[-1].message
+    assert b"sk-refused-key" not in db.read_bytes() and TEST_KEY.encode() not in db.read_bytes()
+    runner.invoke(
+        app,
+        ["draft-one", str(clip), "-c", CAPTION, "--no-log"],
+        env=env | {"RECAP_DB": str(tmp_path / "none.db")},
+    )
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_draft_sync_library_call(fake: FakeOpenAI, settings_for, clip: Path) -> None:
+    from agent.drafter import draft_sync
+
+    fake.enqueue(Reply.draft(DRAFT))
+    result = draft_sync(clip, CAPTION, settings=settings_for())
+    assert result.draft.hallucinations[0].span == "grasps"
