@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import uuid
 
@@ -108,6 +109,38 @@ def diff_html(a: str, b: str) -> str:
         else:
             parts.append(f'<ins style="color:#070;font-weight:600">{esc(chunk)}</ins>')
     return " ".join(parts)
+
+
+KEEP_TYPING_JS = """
+<script>
+// Mirror every keystroke of the rewrite box into the browser's localStorage, and put it back
+// after a reload: Streamlit only sends a text area's value on blur or Ctrl+Enter.
+const doc = window.parent.document, store = window.parent.localStorage;
+const clip = CLIP, forget = FORGET;
+if (forget) store.removeItem("recap-edit:" + forget);
+function hook() {
+  const box = doc.querySelector('textarea[aria-label^="Rewrite"]');
+  if (!box) { setTimeout(hook, 200); return; }
+  if (box.dataset.recapClip === clip) return;
+  box.dataset.recapClip = clip;
+  const saved = store.getItem("recap-edit:" + clip);
+  if (saved !== null && saved !== box.value) {
+    const set = Object.getOwnPropertyDescriptor(
+      window.parent.HTMLTextAreaElement.prototype, "value").set;
+    set.call(box, saved);
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    box.focus(); box.blur();  // hand it to Streamlit, which keeps it in the database too
+  }
+  box.addEventListener("input", () => store.setItem("recap-edit:" + clip, box.value));
+}
+hook();
+</script>
+"""
+
+
+def keep_typing(clip_id: str, forget: str | None) -> None:
+    js = KEEP_TYPING_JS.replace("CLIP", json.dumps(clip_id)).replace("FORGET", json.dumps(forget))
+    st.iframe(js, height=1)
 
 
 def player(data: bytes) -> None:
@@ -267,6 +300,7 @@ def main() -> None:
             height=110,
             on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
         )
+        keep_typing(item.clip_id, st.session_state.pop("decided", None))
         if item.draft.rewrite == item.caption:
             st.caption("The draft keeps the caption unchanged (verdict: accurate).")
         else:
@@ -334,6 +368,7 @@ def main() -> None:
             else:
                 st.session_state.setdefault("history", []).append(item.clip_id)
                 st.session_state.flash = f"{decision}: {item.clip_id}"
+                st.session_state.decided = item.clip_id  # its typed text is done with
                 move(session.next_item(status))
                 st.rerun()
 

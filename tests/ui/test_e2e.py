@@ -155,3 +155,30 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
     latest = Store(review_db).latest_reviews()
     assert {c: r.decision for c, r in latest.items()} == {"c1": "accepted"}
     assert (ARTIFACTS / "review_page.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/?reviewer=ann&b=typing")
+        wait_for(lambda: "c1" in heading(page))
+        box = page.locator("textarea").first
+        wait_for(lambda: box.input_value() == CAPTIONS["c1"][1]["rewrite"])
+        box.click()
+        box.press("Control+a")
+        page.keyboard.type("The robot grasps the red cube")  # no blur, no Ctrl+Enter
+        time.sleep(0.5)
+        page.reload()  # Streamlit never received this text
+        wait_for(lambda: "c1" in heading(page))
+        box = page.locator("textarea").first
+        wait_for(lambda: box.input_value() == "The robot grasps the red cube")
+        page.get_by_role("button", name="Save").click()
+        wait_for(lambda: ("c1", "edited") in decisions(review_db))
+        browser.close()
+    assert Store(review_db).reviews()[-1].final_caption == "The robot grasps the red cube"
