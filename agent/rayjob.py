@@ -82,6 +82,7 @@ def run_ray_job(
     rpm: float | None = None,
     tpm: float | None = None,
     batch_size: int = 8,
+    chunk_size: int = 2000,
     on_progress: Callable[[JobStats], None] | None = None,
 ) -> JobStats:
     import ray
@@ -102,13 +103,80 @@ def run_ray_job(
     if options.limit is not None:
         pending = pending[: options.limit]
     owner = worker_id()
-    claimed = store.claim(options.run, pending, owner, options.lease_ttl_s)
-    stats = JobStats(run=options.run, total=len(pending), skipped=len(pending) - len(claimed))
+    stats = JobStats(run=options.run, total=len(pending))
 
     def progress() -> None:
         if on_progress:
             on_progress(stats)
 
+    def share(limit: float | None) -> float | None:
+        return limit / workers if limit else None  # each actor's part of the limit
+
+    progress()
+    try:
+        # Chunks bound how long leases are held and how much the driver keeps in memory.
+        for start in range(0, len(pending), chunk_size):
+            chunk = pending[start : start + chunk_size]
+            claimed = store.claim(options.run, chunk, owner, options.lease_ttl_s)
+            stats.skipped += len(chunk) - len(claimed)
+            rows, keys = _prepare(store, options, identity, owner, claimed, stats)
+            progress()
+            if not rows:
+                continue
+            if not ray.is_initialized():
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    **({} if address else {"num_cpus": max(2, os.cpu_count() or 2)}),
+                )
+            ds = ray.data.from_items([{"row": r} for r in rows]).map_batches(
+                RayDraftActor,
+                fn_constructor_kwargs={
+                    "settings": settings.model_dump(),
+                    "rpm": share(rpm),
+                    "tpm": share(tpm),
+                    "concurrency": max(1, options.concurrency // workers),
+                },
+                batch_size=batch_size,
+                concurrency=workers,
+                num_cpus=0.5,
+            )
+            for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
+                for raw in batch["out"]:
+                    _record(
+                        store,
+                        options.run,
+                        owner,
+                        json.loads(raw),
+                        stats,
+                        keys,
+                        settings,
+                        DraftResult,
+                    )
+                progress()
+                if stats.fatal:
+                    break
+            if stats.fatal:
+                break
+    finally:
+        store.release(options.run, owner)
+        if not stats.fatal and not store.pending(options.run):
+            store.finish_run(options.run)
+        progress()
+    return stats
+
+
+def _prepare(
+    store: Store,
+    options: JobOptions,
+    identity: dict[str, Any],
+    owner: str,
+    claimed: list[str],
+    stats: JobStats,
+) -> tuple[list[str], dict[str, str]]:
+    """Serve cache hits on the driver; return the rows the actors must draft, and cache keys."""
     rows: list[str] = []
     keys: dict[str, str] = {}
     for clip, caption in store.clips_with_captions(claimed):
@@ -140,46 +208,7 @@ def run_ray_job(
                 }
             )
         )
-    progress()
-    try:
-        if rows:
-            if not ray.is_initialized():
-                ray.init(
-                    address=address,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    configure_logging=False,
-                    **({} if address else {"num_cpus": max(2, os.cpu_count() or 2)}),
-                )
-
-            def share(limit: float | None) -> float | None:
-                return limit / workers if limit else None  # each actor's part of the limit
-
-            ds = ray.data.from_items([{"row": r} for r in rows]).map_batches(
-                RayDraftActor,
-                fn_constructor_kwargs={
-                    "settings": settings.model_dump(),
-                    "rpm": share(rpm),
-                    "tpm": share(tpm),
-                    "concurrency": max(1, options.concurrency // workers),
-                },
-                batch_size=batch_size,
-                concurrency=workers,
-                num_cpus=0.5,
-            )
-            for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
-                for raw in batch["out"]:
-                    out = json.loads(raw)
-                    _record(store, options.run, owner, out, stats, keys, settings, DraftResult)
-                progress()
-                if stats.fatal:
-                    break
-    finally:
-        store.release(options.run, owner)
-        if not stats.fatal and not store.pending(options.run):
-            store.finish_run(options.run)
-        progress()
-    return stats
+    return rows, keys
 
 
 def _record(

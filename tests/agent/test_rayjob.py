@@ -32,7 +32,12 @@ def test_ray_engine_drafts_into_the_same_store(tmp_path: Path, local_ray) -> Non
     ingest(store, make_dataset(tmp_path / "ds", 24, bad=2))
     with FakeOpenAI(expect_key=TEST_KEY, latency=(0.05, 0.1)) as fake:
         stats = run_ray_job(
-            store, job_settings(fake), JobOptions(run="ray", concurrency=8), workers=2, rpm=6000
+            store,
+            job_settings(fake),
+            JobOptions(run="ray", concurrency=8),
+            workers=2,
+            rpm=6000,
+            chunk_size=10,  # three chunks of leases and Ray Data pipelines
         )
         sent = Counter(str(r["messages"][-1]["content"][-1]) for r in fake.requests)
         # second pass: nothing left, nothing sent

@@ -164,7 +164,8 @@ def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/?reviewer=ann&b=typing")
         wait_for(lambda: "c1" in heading(page))
