@@ -16,6 +16,18 @@ from tests.fake_openai import FakeOpenAI
 TEST_KEY = "sk-test-0123456789abcdefSECRET"
 
 
+def recap_env(fake: FakeOpenAI, db: Path) -> dict[str, str]:
+    """Environment for running `recap` commands against the fake server and a database."""
+    return {
+        "OPENAI_BASE_URL": fake.url,
+        "OPENAI_API_KEY": TEST_KEY,
+        "RECAP_MODEL": "fake-vlm",
+        "RECAP_DB": str(db),
+        "RECAP_FRAMES": "2",
+        "COLUMNS": "160",
+    }
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs in its own directory with no endpoint configured from the outside."""

@@ -9,21 +9,13 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from tests.agent.test_jobs import make_dataset
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, recap_env
 from tests.fake_openai import FakeOpenAI
 
 runner = CliRunner()
 
 
-def env(fake: FakeOpenAI, db: Path) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": fake.url,
-        "OPENAI_API_KEY": TEST_KEY,
-        "RECAP_MODEL": "fake-vlm",
-        "RECAP_DB": str(db),
-        "RECAP_FRAMES": "2",
-        "COLUMNS": "150",
-    }
+env = recap_env
 
 
 def test_ingest_draft_runs_export(tmp_path: Path) -> None:

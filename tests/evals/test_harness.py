@@ -11,22 +11,14 @@ from typer.testing import CliRunner
 from agent.cli import app
 from agent.store import Review, Store
 from evals.harness import promote
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, recap_env
 from tests.evals.gold_fixture import GOLD, gold_answer, responder, write_gold
 from tests.fake_openai import FakeOpenAI
 
 runner = CliRunner()
 
 
-def env(fake: FakeOpenAI, db: Path) -> dict[str, str]:
-    return {
-        "OPENAI_BASE_URL": fake.url,
-        "OPENAI_API_KEY": TEST_KEY,
-        "RECAP_MODEL": "fake-vlm",
-        "RECAP_DB": str(db),
-        "RECAP_FRAMES": "2",
-        "COLUMNS": "160",
-    }
+env = recap_env
 
 
 def eval_run(tmp_path: Path, name: str, overrides=None) -> dict:
