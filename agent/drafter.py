@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from agent.client import ModelClient, ResponseHook
 from agent.cost import image_tokens, text_tokens_estimate
 from agent.errors import RecapError
-from agent.frames import Frames, sample_frames
+from agent.frames import Frames, sample_frames, sheet_size
 from agent.prompts import Prompt, load_prompt
 from agent.ratelimit import RateLimiter, request_tokens
 from agent.schema import Draft, DraftResult
@@ -43,8 +43,8 @@ def check_caption(caption: str | None, where: str = "caption") -> str:
 def estimate_image_tokens(frames: Frames, settings: Settings) -> int:
     """Image input tokens the request will be billed for, under OpenAI's accounting."""
     if settings.layout == "sheet":
-        sheet = frames.contact_sheet(columns=settings.columns)
-        return image_tokens(sheet.width, sheet.height, settings.image_detail)
+        width, height = sheet_size(frames.images, settings.columns)
+        return image_tokens(width, height, settings.image_detail)
     return sum(image_tokens(im.width, im.height, settings.image_detail) for im in frames.images)
 
 

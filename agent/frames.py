@@ -358,6 +358,13 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
+def sheet_size(images: list[Image.Image], columns: int = DEFAULT_COLUMNS) -> tuple[int, int]:
+    """Width and height of the contact sheet `contact_sheet` would build from these frames."""
+    columns = max(1, min(columns, len(images)))
+    rows = math.ceil(len(images) / columns)
+    return columns * max(im.width for im in images), rows * max(im.height for im in images)
+
+
 def contact_sheet(
     images: list[Image.Image],
     times: list[float],
@@ -376,7 +383,7 @@ def contact_sheet(
     rows = math.ceil(len(images) / columns)
     tw = max(im.width for im in images)
     th = max(im.height for im in images)
-    sheet = Image.new("RGB", (columns * tw, rows * th))
+    sheet = Image.new("RGB", sheet_size(images, columns))
     font = _font(max(12, th // 12))
     draw = ImageDraw.Draw(sheet)
     for i, (im, t) in enumerate(zip(images, times, strict=True)):

@@ -20,8 +20,6 @@ from agent.drafter import check_caption
 from agent.lint import lint
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
-from agent.telemetry import GRASP_RISE_M as GRASP_M
-from agent.telemetry import LIFT_RISE_M as LIFT_M
 from agent.telemetry import Telemetry
 
 NEGATION = re.compile(
@@ -71,22 +69,7 @@ class Facts:
 
     @classmethod
     def of(cls, tel: Telemetry) -> Facts:
-        grasp_t = lift_t = None
-        for t, change in tel.gripper_changes():
-            if change != "close":
-                continue
-            rise = tel.object_rise(t, tel.t[-1])
-            if rise is not None and rise >= GRASP_M and grasp_t is None:
-                grasp_t = t
-            if rise is not None and rise >= LIFT_M and lift_t is None:
-                lift_t = next(
-                    (
-                        tt
-                        for tt, p in zip(tel.t, tel.object_pos or [], strict=False)
-                        if tt >= t and p[2] - (tel.object_pos or [[0, 0, 0]])[0][2] >= LIFT_M
-                    ),
-                    t,
-                )
+        grasp_t, lift_t = tel.grasp_and_lift()
         return cls(
             grasp_t,
             lift_t,

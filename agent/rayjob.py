@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from agent.cost import cost_usd
 from agent.drafter import Drafter
 from agent.errors import EndpointError
 from agent.jobs import FATAL_STATUS, JobOptions, JobStats, cache_key, error_kind, file_digest
 from agent.ratelimit import RateLimiter
+from agent.schema import DraftResult
 from agent.settings import Settings
 from agent.store import Store, worker_id
 from agent.telemetry import Telemetry
@@ -87,8 +89,6 @@ def run_ray_job(
 ) -> JobStats:
     import ray
 
-    from agent.schema import DraftResult
-
     probe = Drafter(settings)  # builds no connection; gives the run's identity
     identity = probe.identity()
     store.ensure_run(
@@ -145,16 +145,7 @@ def run_ray_job(
             )
             for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
                 for raw in batch["out"]:
-                    _record(
-                        store,
-                        options.run,
-                        owner,
-                        json.loads(raw),
-                        stats,
-                        keys,
-                        settings,
-                        DraftResult,
-                    )
+                    _record(store, options.run, owner, json.loads(raw), stats, keys, settings)
                 progress()
                 if stats.fatal:
                     break
@@ -219,13 +210,10 @@ def _record(
     stats: JobStats,
     keys: dict[str, str],
     settings: Settings,
-    result_cls: Any,
 ) -> None:
-    from agent.cost import cost_usd
-
     clip_id = out["clip_id"]
     if "result" in out:
-        result = result_cls.model_validate(out["result"])
+        result = DraftResult.model_validate(out["result"])
         cost = cost_usd(
             result.usage.prompt_tokens,
             result.usage.completion_tokens,

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from agent.errors import TelemetryError
 
 GRIPPER_CLOSED_BELOW = 0.5  # opening fraction (1 = fully open)
-LIFT_MIN_M = 0.02  # object rise the prompt's facts call a rise
 GRASP_RISE_M = 0.01  # a closed gripper whose object rises this much is holding it
 LIFT_RISE_M = 0.04  # ... and this much more is a lift
 
@@ -100,6 +99,25 @@ class Telemetry(BaseModel):
         zs = [p[2] for t, p in zip(self.t, self.object_pos, strict=True) if t0 <= t <= t1]
         return (max(zs) - zs[0]) if zs else None
 
+    def grasp_and_lift(self) -> tuple[float | None, float | None]:
+        """When the gripper first holds the object (closes, then the object rises
+        GRASP_RISE_M) and when that object is first LIFT_RISE_M above where it was held."""
+        grasp_t = lift_t = None
+        if not self.object_pos:
+            return None, None
+        for t, change in self.gripper_changes():
+            if change != "close":
+                continue
+            rise = self.object_rise(t, self.t[-1]) or 0.0
+            if grasp_t is None and rise >= GRASP_RISE_M:
+                grasp_t = t
+            if lift_t is None and rise >= LIFT_RISE_M:
+                held = [
+                    (tt, p[2]) for tt, p in zip(self.t, self.object_pos, strict=True) if tt >= t
+                ]
+                lift_t = next(tt for tt, z in held if z - held[0][1] >= LIFT_RISE_M)
+        return grasp_t, lift_t
+
     def facts(self) -> list[str]:
         """Short timed statements the prompt treats as ground truth."""
         facts: list[str] = []
@@ -117,7 +135,7 @@ class Telemetry(BaseModel):
                     rise = self.object_rise(t, t_open)
                     if rise is None:
                         facts.append(f"t={t:.1f}s: the gripper closes")
-                    elif rise >= LIFT_MIN_M:
+                    elif rise >= GRASP_RISE_M:
                         facts.append(
                             f"t={t:.1f}s: the gripper closes on the object, which then rises "
                             f"{rise * 100:.0f} cm before t={t_open:.1f}s"

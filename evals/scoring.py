@@ -96,18 +96,9 @@ class Metric:
     fn: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray]
 
 
-def _m(
-    name: str,
-    hib: bool,
-    definition: str,
-    fn: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray],
-) -> Metric:
-    return Metric(name, hib, definition, fn)
-
-
 # fn(sums, means): arrays over bootstrap replicates (length 1 for the full set).
 METRICS: list[Metric] = [
-    _m(
+    Metric(
         "ter",
         False,
         "Translation Edit Rate of rewrite vs gold caption (sacrebleu), corpus: "
@@ -115,25 +106,25 @@ METRICS: list[Metric] = [
         "words. The headline number; lower is better.",
         lambda s, m: 100 * _div(s["ter_edits"], s["ter_ref_len"]),
     ),
-    _m(
+    Metric(
         "bleu",
         True,
         "Corpus BLEU of rewrite vs gold caption (sacrebleu, from summed n-gram counts).",
         lambda s, m: _bleu(s),
     ),
-    _m(
+    Metric(
         "chrf",
         True,
         "Mean sentence chrF of rewrite vs gold caption (sacrebleu).",
         lambda s, m: m["chrf"],
     ),
-    _m(
+    Metric(
         "rouge_l",
         True,
         "Mean ROUGE-L F-measure of rewrite vs gold caption (rouge-score).",
         lambda s, m: m["rouge_l"],
     ),
-    _m(
+    Metric(
         "clip_accuracy",
         True,
         "Share of clips where the verdict (needs edit or not) matches gold.",
@@ -141,63 +132,63 @@ METRICS: list[Metric] = [
             s["clip_tp"] + s["clip_tn"], s["clip_tp"] + s["clip_tn"] + s["clip_fp"] + s["clip_fn"]
         ),
     ),
-    _m(
+    Metric(
         "clip_precision",
         True,
         "Of clips the draft says need editing, the share that do.",
         lambda s, m: _div(s["clip_tp"], s["clip_tp"] + s["clip_fp"]),
     ),
-    _m(
+    Metric(
         "clip_recall",
         True,
         "Of clips that need editing, the share the draft flags.",
         lambda s, m: _div(s["clip_tp"], s["clip_tp"] + s["clip_fn"]),
     ),
-    _m(
+    Metric(
         "span_precision",
         True,
         "Flagged hallucination spans matching a gold span (character "
         "IoU >= 0.5, one-to-one) over all flagged spans.",
         lambda s, m: _div(s["loc_tp"], s["loc_pred"]),
     ),
-    _m(
+    Metric(
         "span_recall",
         True,
         "Gold hallucination spans matched by a flagged span over all gold spans.",
         lambda s, m: _div(s["loc_tp"], s["loc_gold"]),
     ),
-    _m(
+    Metric(
         "span_f1",
         True,
         "Harmonic mean of span precision and recall.",
         lambda s, m: _f1(_div(s["loc_tp"], s["loc_pred"]), _div(s["loc_tp"], s["loc_gold"])),
     ),
-    _m(
+    Metric(
         "omission_precision",
         True,
         "Predicted omissions the judge matches to a gold omission over all predicted.",
         lambda s, m: _div(s["om_tp"], s["om_pred"]),
     ),
-    _m(
+    Metric(
         "omission_recall",
         True,
         "Gold omissions matched by a predicted one over all gold.",
         lambda s, m: _div(s["om_tp"], s["om_gold"]),
     ),
-    _m(
+    Metric(
         "claim_precision",
         True,
         "AutoDQ-style: rewrite claims (clauses) the judge finds "
         "supported by the gold caption, over all rewrite claims.",
         lambda s, m: _div(s["cl_supported"], s["cl_rewrite"]),
     ),
-    _m(
+    Metric(
         "claim_recall",
         True,
         "Gold claims the judge finds covered by the rewrite, over all gold claims.",
         lambda s, m: _div(s["cl_covered"], s["cl_gold"]),
     ),
-    _m(
+    Metric(
         "claim_f1",
         True,
         "Harmonic mean of claim precision and recall.",
@@ -205,31 +196,31 @@ METRICS: list[Metric] = [
             _div(s["cl_supported"], s["cl_rewrite"]), _div(s["cl_covered"], s["cl_gold"])
         ),
     ),
-    _m(
+    Metric(
         "cost_per_clip",
         False,
         "Mean US dollars per drafted clip (0 where the price is unknown).",
         lambda s, m: _div(s["cost_usd"], s["drafted"]),
     ),
-    _m(
+    Metric(
         "tokens_per_clip",
         False,
         "Mean input plus output tokens per drafted clip.",
         lambda s, m: _div(s["prompt_tokens"] + s["completion_tokens"], s["drafted"]),
     ),
-    _m(
+    Metric(
         "reasks_per_clip",
         False,
         "Mean re-asks (invalid output sent back) per drafted clip.",
         lambda s, m: _div(s["reasks"], s["drafted"]),
     ),
-    _m(
+    Metric(
         "retries_per_clip",
         False,
         "Mean transport retries per drafted clip.",
         lambda s, m: _div(s["retries"], s["drafted"]),
     ),
-    _m(
+    Metric(
         "coverage",
         True,
         "Share of gold clips that have a draft in the run.",

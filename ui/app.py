@@ -219,6 +219,15 @@ def move(item: QueueItem | None) -> None:
     st.session_state.pop("evidence_t", None)
 
 
+def undo(session: ReviewSession) -> None:
+    """Withdraw the reviewer's last decision and show its clip again."""
+    undone = session.undo()
+    if undone:
+        move(session.item(undone.clip_id))
+        st.session_state.flash = "Undid the last decision"
+    st.rerun()
+
+
 def main() -> None:
     store = get_store(os.environ.get("RECAP_DB"))
     reviewer, run, status = sidebar(store)
@@ -233,11 +242,7 @@ def main() -> None:
     if item is None:
         st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
         if st.button("Undo last decision", shortcut=KEYS["undo"], key="undo"):
-            undone = session.undo()
-            if undone:
-                move(session.item(undone.clip_id))
-                st.session_state.flash = "Undid the last decision"
-            st.rerun()
+            undo(session)
         return
 
     findings = item.findings
@@ -343,11 +348,7 @@ def main() -> None:
         if row2[0].button("Skip", shortcut=KEYS["skip"], key="skip", width="stretch"):
             decision = "skipped"
         if row2[1].button("Undo", shortcut=KEYS["undo"], key="undo", width="stretch"):
-            undone = session.undo()
-            if undone:
-                move(session.item(undone.clip_id))
-                st.session_state.flash = "Undid the last decision"
-            st.rerun()
+            undo(session)
         if row2[2].button("Previous", shortcut=KEYS["prev"], key="prev", width="stretch"):
             history = st.session_state.setdefault("history", [])
             if history:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.telemetry import GRASP_RISE_M, LIFT_RISE_M, Telemetry
+from agent.telemetry import Telemetry
 
 
 @dataclass
@@ -34,12 +34,8 @@ class Story:
 
 def story(kind: str, obj: str, colour: str | None, telemetry: dict[str, Any]) -> Story:
     tel = Telemetry.model_validate(telemetry)
-    grasped = lifted = False
-    for t, change in tel.gripper_changes():
-        if change == "close":
-            rise = tel.object_rise(t, tel.t[-1]) or 0.0
-            grasped = grasped or rise >= GRASP_RISE_M
-            lifted = lifted or rise >= LIFT_RISE_M
+    grasp_t, lift_t = tel.grasp_and_lift()
+    grasped, lifted = grasp_t is not None, lift_t is not None
     moved = False
     if tel.object_pos:
         a, b = tel.object_pos[0], tel.object_pos[-1]
