@@ -20,9 +20,9 @@ import openai
 from instructor import openai_schema
 from pydantic import ValidationError
 
-from agent.cost import cost_usd
 from agent.drafter import Drafter
 from agent.errors import ConfigError, EndpointError, RecapError
+from agent.runs import RunLedger
 from agent.schema import Draft, DraftResult, Usage
 from agent.store import Batch, Store, now
 from agent.telemetry import Telemetry
@@ -83,13 +83,34 @@ class BatchRunner:
         self.poll_s = poll_s
         self.log = log
         self.api = drafter.client._openai.with_options(max_retries=3)
+        self.ledger = RunLedger(
+            store, run, drafter.identity(), use_cache=False, drafter_label="llm-batch"
+        )
+
+    def open(self) -> None:
+        """Create the run (drafter `llm-batch`) or check an existing one's identity."""
+        self.ledger.open()
+
+    async def draft(
+        self, *, retry_failed: bool = False, limit: int | None = None, wait: bool = True
+    ) -> BatchReport:
+        """The whole pass: submit what is pending (unless batches are still open), collect, and
+        finish the run once every batch is in and nothing is left."""
+        self.open()
+        submitted = 0
+        if not self.store.batches(self.run):
+            submitted = await self.submit(retry_failed=retry_failed, limit=limit)
+            self.log(f"{submitted} request(s) submitted")
+        report = await self.collect(wait=wait)
+        report.submitted = submitted
+        if not report.open_batches and not self.store.pending(self.run):
+            self.store.finish_run(self.run)
+        return report
 
     async def submit(self, retry_failed: bool = False, limit: int | None = None) -> int:
         """Submit pending clips not already in an open batch; return how many."""
         in_flight = {cid for b in self.store.batches(self.run) for cid in b.clip_ids}
-        pending = [
-            c for c in self.store.pending(self.run, retry_failed=retry_failed) if c not in in_flight
-        ]
+        pending = [c for c in self.ledger.pending(retry_failed=retry_failed) if c not in in_flight]
         if limit is not None:
             pending = pending[:limit]
         extra = structured_kwargs(self.drafter.settings.mode)
@@ -103,7 +124,7 @@ class BatchRunner:
                 )
                 telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
             except RecapError as e:
-                self.store.save_error(self.run, clip.id, "video", str(e))
+                self.ledger.record_error(clip.id, e)
                 continue
             body = {
                 "model": self.drafter.client.model,
@@ -184,6 +205,7 @@ class BatchRunner:
         seen: set[str] = set()
         drafted = failed = 0
         price = self.drafter.settings.price
+        ledger = self.ledger
         for file_id in (b.output_file_id, b.error_file_id):
             if not file_id:
                 continue
@@ -196,21 +218,15 @@ class BatchRunner:
                 response = item.get("response") or {}
                 if item.get("error") or response.get("status_code", 200) != 200:
                     detail = item.get("error") or response.get("body")
-                    self.store.save_error(
-                        self.run, clip_id, "endpoint", f"batch request failed: {detail}"
-                    )
+                    ledger.record_failure(clip_id, "endpoint", f"batch request failed: {detail}")
                     failed += 1
                     continue
                 body = response["body"]
                 try:
                     draft = Draft.model_validate_json(_arguments(body), context=ctx)
                 except ValidationError as e:
-                    self.store.save_error(
-                        self.run,
-                        clip_id,
-                        "invalid_output",
-                        f"batch output failed validation: {e}",
-                        attempts=1,
+                    ledger.record_failure(
+                        clip_id, "invalid_output", f"batch output failed validation: {e}", 1
                     )
                     failed += 1
                     continue
@@ -219,6 +235,7 @@ class BatchRunner:
                     prompt_tokens=u.get("prompt_tokens", 0),
                     completion_tokens=u.get("completion_tokens", 0),
                     total_tokens=u.get("total_tokens", 0),
+                    cached_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
                 )
                 result = DraftResult(
                     clip=clip_id,
@@ -227,16 +244,15 @@ class BatchRunner:
                     model=body.get("model"),
                     prompt=self.drafter.prompt.ref,
                     usage=usage,
+                    cost_usd=usage.cost(price, BATCH_DISCOUNT),
                     raw_response=json.dumps(body),
                     settings={"batch": b.id},
                 )
-                full = cost_usd(usage.prompt_tokens, usage.completion_tokens, price)
-                cost = full * BATCH_DISCOUNT if full is not None else None
-                if self.store.save_draft(self.run, result, cost_usd=cost):
+                if ledger.record(result):
                     drafted += 1
         for clip_id in set(b.clip_ids) - seen:
-            self.store.save_error(
-                self.run, clip_id, "endpoint", f"batch {b.id} ended {b.status} without a result"
+            ledger.record_failure(
+                clip_id, "endpoint", f"batch {b.id} ended {b.status} without a result"
             )
             failed += 1
         return drafted, failed

@@ -14,6 +14,7 @@ from agent.errors import RecapError
 from agent.frames import Frames, sample_frames, sheet_size
 from agent.prompts import Prompt, load_prompt
 from agent.ratelimit import RateLimiter, request_tokens
+from agent.runs import RunIdentity
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry
@@ -67,16 +68,15 @@ class Drafter:
         self.client = client or ModelClient(self.settings, on_response=on_response, limiter=limiter)
         self._system_tokens = text_tokens_estimate(self.prompt.system) + SCHEMA_TOKENS
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> RunIdentity:
         """Everything that decides the answer: recorded with a run, part of the cache key."""
-        s = self.settings
-        return {
-            "drafter": self.name,
-            "model": self.client.model,
-            "prompt_name": self.prompt.name,
-            "prompt_hash": self.prompt.ref.hash,
-            **s.model_dump(mode="json", include=OUTPUT_SETTINGS),
-        }
+        return RunIdentity(
+            drafter=self.name,
+            model=self.client.model,
+            prompt_name=self.prompt.name,
+            prompt_hash=self.prompt.ref.hash,
+            output=self.settings.model_dump(mode="json", include=OUTPUT_SETTINGS),
+        )
 
     def sample(
         self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
@@ -148,6 +148,7 @@ class Drafter:
             reasks=stats.reasks,
             retries=stats.retries,
             image_tokens_estimate=image_tokens_est,
+            cost_usd=stats.usage.cost(self.settings.price),
             raw_response=stats.raw_response,
             settings=self.settings.public(),
         )

@@ -7,16 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import RecapError
-from agent.store import Store
-
-FINAL_DECISIONS = {"accepted", "edited", "rejected"}
+from agent.store import FINAL_DECISIONS, Store
 
 
 def final_rows(store: Store, run: str) -> Iterator[dict[str, Any]]:
     """One row per drafted clip of `run`, final caption first, then where it came from."""
-    if store.run(run) is None:
-        known = ", ".join(r.name for r in store.runs()) or "none yet"
-        raise RecapError(f"No run named {run!r}.", hint=f"Runs in this database: {known}.")
+    store.require_run(run)
     reviews = store.latest_reviews()
     for d in store.drafts(run):
         review = reviews.get(d.clip_id)
@@ -33,8 +29,8 @@ def final_rows(store: Store, run: str) -> Iterator[dict[str, Any]]:
             "reviewed_at": review.created_at.isoformat() if review else None,
             "draft_rewrite": d.rewrite,
             "verdict": d.verdict,
-            "hallucinations": len(d.draft.get("hallucinations", [])),
-            "omissions": len(d.draft.get("omissions", [])),
+            "hallucinations": len(d.draft.hallucinations),
+            "omissions": len(d.draft.omissions),
             "run": run,
             "drafter": d.drafter,
             "model": d.model,

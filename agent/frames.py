@@ -179,7 +179,7 @@ def _scan_duration(container: av.container.InputContainer, stream: av.video.Vide
     return end
 
 
-def _rotation(frame: av.VideoFrame) -> int:
+def frame_rotation(frame: av.VideoFrame) -> int:
     """Display-matrix rotation in degrees counter-clockwise, normalised to 0/90/180/270."""
     return round(getattr(frame, "rotation", 0) or 0) % 360
 
@@ -210,7 +210,7 @@ def probe(path: str | os.PathLike[str], limits: VideoLimits | None = None) -> Vi
             fps=float(rate) if rate else None,
             codec=stream.codec_context.name,
             container=container.format.name,
-            rotation=_rotation(first),
+            rotation=frame_rotation(first),
             size_bytes=size,
         )
 
@@ -220,15 +220,15 @@ def _targets(start: float, end: float, n: int) -> list[float]:
     return [start + (i + 0.5) * step for i in range(n)]
 
 
-def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
     scale = min(1.0, max_side / max(width, height))
     # Even sizes keep swscale's chroma handling exact.
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def _to_image(frame: av.VideoFrame, max_side: int) -> Image.Image:
-    rotation = _rotation(frame)
-    w, h = _fit(frame.width, frame.height, max_side)
+    rotation = frame_rotation(frame)
+    w, h = fit_within(frame.width, frame.height, max_side)
     image = frame.reformat(width=w, height=h, format="rgb24").to_image()
     # PyAV reports the display matrix's counter-clockwise angle; PIL's ROTATE_* are CCW too.
     if rotation == 90:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.errors import RecapError
-from agent.schema import Hallucination, Omission
+from agent.schema import GoldLabels
 from agent.store import Clip, Store
 from agent.telemetry import Telemetry
 
@@ -121,24 +121,7 @@ def build_clip(row: dict[str, Any], root: Path, source: str) -> tuple[Clip, str]
     telemetry = _telemetry(
         root, raw_tel.strip() or None if is_path else _json_field(row, "telemetry")
     )
-    gold: dict[str, Any] = {}
-    if row.get("gold_caption"):
-        gold["caption"] = str(row["gold_caption"]).strip()
-    spans = _json_field(row, "gold_hallucinations")
-    if spans is not None:
-        try:
-            hs = [Hallucination.model_validate(h, context={"caption": caption}) for h in spans]
-        except (ValidationError, TypeError) as e:
-            raise RowError(f"gold_hallucinations: {_first(e)}") from None
-        gold["hallucinations"] = [h.model_dump(mode="json") for h in hs]
-    omissions = _json_field(row, "gold_omissions")
-    if omissions is not None:
-        try:
-            gold["omissions"] = [
-                Omission.model_validate(o).model_dump(mode="json") for o in omissions
-            ]
-        except (ValidationError, TypeError) as e:
-            raise RowError(f"gold_omissions: {_first(e)}") from None
+    gold = stored_gold(read_gold(row, caption))
     meta = _json_field(row, "meta")
     start = float(row["start"]) if row.get("start") not in (None, "") else None
     end = float(row["end"]) if row.get("end") not in (None, "") else None
@@ -146,7 +129,7 @@ def build_clip(row: dict[str, Any], root: Path, source: str) -> tuple[Clip, str]
         "video": str(video),
         "caption": caption,
         "telemetry": telemetry,
-        "gold": gold or None,
+        "gold": gold,
         "meta": meta,
         "start": start,
         "end": end,
@@ -158,7 +141,7 @@ def build_clip(row: dict[str, Any], root: Path, source: str) -> tuple[Clip, str]
         start_s=start,
         end_s=end,
         telemetry=telemetry,
-        gold=gold or None,
+        gold=gold,
         meta=meta,
         source=source,
         content_hash=_content_hash(payload),
@@ -166,10 +149,47 @@ def build_clip(row: dict[str, Any], root: Path, source: str) -> tuple[Clip, str]
     return clip, caption
 
 
-def _first(e: Exception) -> str:
+def read_gold(row: dict[str, Any], caption: str) -> GoldLabels | None:
+    """A row's gold fields (`gold_caption`, `gold_hallucinations`, `gold_omissions`), checked
+    against its caption; None when the row has none. Shared by ingest and the eval harness."""
+    given: dict[str, Any] = {}
+    if row.get("gold_caption"):
+        given["caption"] = str(row["gold_caption"]).strip()
+    for name, key in (("gold_hallucinations", "hallucinations"), ("gold_omissions", "omissions")):
+        value = _json_field(row, name)
+        if value is not None:
+            given[key] = value
+    if not given:
+        return None
+    try:
+        return GoldLabels.model_validate(given, context={"caption": caption})
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = "gold_" + str(err["loc"][0]) if err["loc"] else "gold"
+        raise RowError(f"{field}: {_first(e, skip=1)}") from None
+
+
+def stored_gold(labels: GoldLabels | None) -> dict[str, Any] | None:
+    """Gold labels as kept in the clip row: only the fields the row gave."""
+    if labels is None:
+        return None
+    given = labels.model_fields_set
+    out: dict[str, Any] = {}
+    if "caption" in given:
+        out["caption"] = labels.caption
+    if "hallucinations" in given:
+        out["hallucinations"] = [
+            h.model_dump(mode="json", exclude_none=True) for h in labels.hallucinations
+        ]
+    if "omissions" in given:
+        out["omissions"] = [o.model_dump(mode="json") for o in labels.omissions]
+    return out
+
+
+def _first(e: Exception, skip: int = 0) -> str:
     if isinstance(e, ValidationError):
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
+        loc = ".".join(str(x) for x in err["loc"][skip:])
         return f"{loc}: {err['msg']}" if loc else err["msg"]
     return str(e)
 

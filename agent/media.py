@@ -7,7 +7,6 @@ HEVC, ProRes, AVI...) is transcoded once to H.264 MP4 into a cache folder and re
 from __future__ import annotations
 
 import hashlib
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import av
 from PIL import Image
 
 from agent.errors import VideoError
-from agent.frames import _fit, _rotation, probe
+from agent.frames import fit_within, frame_rotation, probe
+from agent.settings import Settings
 
 PLAYABLE = {
     ("mp4", "h264"),
@@ -30,8 +30,7 @@ PLAYABLE = {
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("RECAP_CACHE_DIR") or Path.home() / ".cache" / "recap"
-    path = Path(root) / "media"
+    path = Settings().cache_dir / "media"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -102,7 +101,7 @@ def frame_at(path: str | Path, t: float, max_side: int = 640) -> Image.Image:
             best = frame
         if best is None:
             raise VideoError(path, f"no frame at {t:.2f} s")
-        w, h = _fit(best.width, best.height, max_side)
+        w, h = fit_within(best.width, best.height, max_side)
         img = best.reformat(width=w, height=h, format="rgb24").to_image()
-        rot = _rotation(best)
+        rot = frame_rotation(best)
         return img.rotate(rot, expand=True) if rot else img

@@ -18,6 +18,7 @@ from typing import Any
 
 from agent.drafter import check_caption
 from agent.lint import lint
+from agent.runs import RunIdentity
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry
@@ -104,13 +105,10 @@ class OfflineDrafter:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
 
-    def identity(self) -> dict[str, Any]:
-        return {
-            "drafter": self.name,
-            "model": None,
-            "prompt_name": "offline-rules",
-            "prompt_hash": RULES_VERSION,
-        }
+    def identity(self) -> RunIdentity:
+        return RunIdentity(
+            drafter=self.name, prompt_name="offline-rules", prompt_hash=RULES_VERSION
+        )
 
     async def aclose(self) -> None:
         return None
@@ -136,6 +134,7 @@ class OfflineDrafter:
             model=None,
             latency_s=time.perf_counter() - t0,
             attempts=0,
+            cost_usd=0.0,
             settings={"drafter": "offline", "rules": RULES_VERSION},
         )
 

@@ -16,8 +16,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agent.jobs import JobStats
 from agent.ratelimit import RateLimiter
+from agent.runs import JobStats
 
 
 class JobProgress:

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from agent.cost import cost_usd
 from agent.drafter import Drafter
 from agent.errors import EndpointError
-from agent.jobs import FATAL_STATUS, JobOptions, JobStats, cache_key, error_kind, file_digest
+from agent.jobs import JobOptions
 from agent.ratelimit import RateLimiter
+from agent.runs import FATAL_STATUS, JobStats, RunLedger, error_kind, error_message
 from agent.schema import DraftResult
 from agent.settings import Settings
-from agent.store import Store, worker_id
+from agent.store import Store
 from agent.telemetry import Telemetry
 
 
@@ -57,7 +57,7 @@ class RayDraftActor:
                 status = exc.status_code if isinstance(exc, EndpointError) else None
                 return {
                     "clip_id": row["clip_id"],
-                    "error": str(exc),
+                    "error": error_message(exc),
                     "kind": error_kind(exc),
                     "status": status,
                     "attempts": getattr(exc, "attempts", 0) or 0,
@@ -89,21 +89,13 @@ def run_ray_job(
 ) -> JobStats:
     import ray
 
-    probe = Drafter(settings)  # builds no connection; gives the run's identity
-    identity = probe.identity()
-    store.ensure_run(
-        options.run,
-        drafter="llm",
-        model=identity["model"],
-        prompt_name=identity["prompt_name"],
-        prompt_hash=identity["prompt_hash"],
-        settings=identity,
+    ledger = RunLedger(
+        store, options.run, Drafter(settings).identity(), use_cache=options.use_cache
     )
-    pending = store.pending(options.run, retry_failed=options.retry_failed)
-    if options.limit is not None:
-        pending = pending[: options.limit]
-    owner = worker_id()
-    stats = JobStats(run=options.run, total=len(pending))
+    ledger.open()
+    pending = ledger.pending(retry_failed=options.retry_failed, limit=options.limit)
+    stats = ledger.stats
+    stats.total = len(pending)
 
     def progress() -> None:
         if on_progress:
@@ -117,9 +109,9 @@ def run_ray_job(
         # Chunks bound how long leases are held and how much the driver keeps in memory.
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start : start + chunk_size]
-            claimed = store.claim(options.run, chunk, owner, options.lease_ttl_s)
+            claimed = store.claim(options.run, chunk, ledger.owner, options.lease_ttl_s)
             stats.skipped += len(chunk) - len(claimed)
-            rows, keys = _prepare(store, options, identity, owner, claimed, stats)
+            rows, keys = _prepare(ledger, claimed)
             progress()
             if not rows:
                 continue
@@ -145,47 +137,27 @@ def run_ray_job(
             )
             for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
                 for raw in batch["out"]:
-                    _record(store, options.run, owner, json.loads(raw), stats, keys, settings)
+                    _record(ledger, json.loads(raw), keys)
                 progress()
                 if stats.fatal:
                     break
             if stats.fatal:
                 break
     finally:
-        store.release(options.run, owner)
-        if not stats.fatal and not store.pending(options.run):
-            store.finish_run(options.run)
+        ledger.close()
         progress()
     return stats
 
 
-def _prepare(
-    store: Store,
-    options: JobOptions,
-    identity: dict[str, Any],
-    owner: str,
-    claimed: list[str],
-    stats: JobStats,
-) -> tuple[list[str], dict[str, str]]:
+def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str, str]]:
     """Serve cache hits on the driver; return the rows the actors must draft, and cache keys."""
     rows: list[str] = []
     keys: dict[str, str] = {}
-    for clip, caption in store.clips_with_captions(claimed):
-        if options.use_cache:
-            key = cache_key(
-                identity, file_digest(clip.video), caption, clip.start_s, clip.end_s, clip.telemetry
-            )
-            hit = store.cache_get(key)
-            if hit is not None:
-                store.save_draft(
-                    options.run,
-                    hit.model_copy(update={"clip": clip.id, "caption": caption}),
-                    cost_usd=0.0,
-                    from_cache=True,
-                    owner=owner,
-                )
-                stats.cached += 1
-                continue
+    for clip, caption in ledger.store.clips_with_captions(claimed):
+        served, key = ledger.serve_cached(clip, caption)
+        if served:
+            continue
+        if key is not None:
             keys[clip.id] = key
         rows.append(
             json.dumps(
@@ -202,38 +174,12 @@ def _prepare(
     return rows, keys
 
 
-def _record(
-    store: Store,
-    run: str,
-    owner: str,
-    out: dict[str, Any],
-    stats: JobStats,
-    keys: dict[str, str],
-    settings: Settings,
-) -> None:
+def _record(ledger: RunLedger, out: dict[str, Any], keys: dict[str, str]) -> None:
     clip_id = out["clip_id"]
     if "result" in out:
-        result = DraftResult.model_validate(out["result"])
-        cost = cost_usd(
-            result.usage.prompt_tokens,
-            result.usage.completion_tokens,
-            settings.price,
-            result.usage.cached_tokens,
-        )
-        if store.save_draft(run, result, cost_usd=cost, owner=owner):
-            stats.drafted += 1
-        if clip_id in keys:
-            store.cache_put(keys[clip_id], result)
-        stats.requests += result.attempts
-        stats.retries += result.retries
-        stats.reasks += result.reasks
-        stats.prompt_tokens += result.usage.prompt_tokens
-        stats.completion_tokens += result.usage.completion_tokens
-        stats.add_cost(cost)
+        ledger.record(DraftResult.model_validate(out["result"]), keys.get(clip_id))
         return
     if out.get("status") in FATAL_STATUS:
-        stats.fatal = out["error"]
+        ledger.stats.fatal = out["error"]
         return
-    store.save_error(run, clip_id, out["kind"], out["error"], attempts=out["attempts"], owner=owner)
-    stats.failed += 1
-    stats.errors[out["kind"]] += 1
+    ledger.record_failure(clip_id, out["kind"], out["error"], out["attempts"])

@@ -1,4 +1,5 @@
-"""Keeps API keys out of everything recap writes: logs, errors, cassettes, the database."""
+"""Keeps API keys and database passwords out of everything recap writes: logs, errors,
+cassettes, the database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ _PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-*]{6,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{8,}"),
     re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._\-]{8,}"),
+    re.compile(r"(://[^/\s:@]+:)[^@\s/]+(?=@)"),  # the password in a database URL
 ]
 _known_secrets: set[str] = set()
 REDACTED = "[REDACTED]"

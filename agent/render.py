@@ -7,7 +7,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from agent.cost import cost_usd, price_for
 from agent.schema import DraftResult, HallucinationType
 from agent.textdiff import word_diff
 
@@ -79,7 +78,7 @@ def render(result: DraftResult, console: Console) -> None:
     if d.needs_edit:
         console.print(Panel(diff_text(result.caption, d.rewrite), title="word diff"))
     u = result.usage
-    cost = cost_usd(u.prompt_tokens, u.completion_tokens, price_for(result.model), u.cached_tokens)
+    cost = result.cost_usd
     parts = [
         f"drafter {result.drafter}",
         f"model {result.model or '-'}",

@@ -15,19 +15,21 @@ from datetime import datetime
 from typing import Any
 
 from agent.errors import RecapError
-from agent.store import Clip, DraftRow, Review, Store, now
+from agent.schema import Draft
+from agent.store import FINAL_DECISIONS, Clip, DraftRecord, Review, Store
 from agent.textdiff import edit_rate, word_edit_distance
 
 DECISIONS = ("accepted", "edited", "rejected", "flagged", "skipped")
 STATUSES = ("pending", *DECISIONS)
-FINAL = {"accepted", "edited", "rejected"}
 
 
 @dataclass
 class QueueItem:
+    """The clip on a reviewer's screen: the clip, its caption, its stored draft and status."""
+
     clip: Clip
     caption: str
-    draft: DraftRow
+    record: DraftRecord
     status: str
     shown_at: float = field(default_factory=time.monotonic)
 
@@ -36,8 +38,8 @@ class QueueItem:
         return self.clip.id
 
     @property
-    def findings(self) -> dict[str, Any]:
-        return self.draft.draft
+    def draft(self) -> Draft:
+        return self.record.draft
 
 
 class ReviewSession:
@@ -94,25 +96,15 @@ class ReviewSession:
         return None
 
     def _held(self) -> set[str]:
-        from sqlalchemy import select
-
-        from agent.store import Lease
-
-        with self.store.session() as s:
-            rows = s.scalars(
-                select(Lease.clip_id).where(
-                    Lease.run == self.lease_run, Lease.owner == self.owner, Lease.expires_at > now()
-                )
-            )
-            return set(rows)
+        return self.store.held(self.lease_run, self.owner)
 
     def item(self, clip_id: str, status: str | None = None) -> QueueItem:
         clip = self.store.clip(clip_id)
-        draft = self.store.draft_for(self.run, clip_id)
+        record = self.store.draft_for(self.run, clip_id)
         caption = self.store.caption(clip_id)
-        if clip is None or draft is None or caption is None:
+        if clip is None or record is None or caption is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
-        return QueueItem(clip, caption, draft, status or self.statuses().get(clip_id, "pending"))
+        return QueueItem(clip, caption, record, status or self.statuses().get(clip_id, "pending"))
 
     # --- decisions ----------------------------------------------------------------------------
     def decide(
@@ -139,8 +131,8 @@ class ReviewSession:
                 "Nothing was edited: press A to accept the draft as it is, or "
                 "change the text first (Tab or Ctrl+Enter applies it)."
             )
-        n = len(item.findings.get("hallucinations", []))
-        m = len(item.findings.get("omissions", []))
+        n = len(item.draft.hallucinations)
+        m = len(item.draft.omissions)
         if agreed is None and decision == "accepted":
             agreed = {
                 "hallucinations": {str(i): True for i in range(n)},
@@ -151,7 +143,7 @@ class ReviewSession:
             Review(
                 clip_id=item.clip_id,
                 run=self.run,
-                draft_id=item.draft.id,
+                draft_id=item.record.id,
                 reviewer=self.reviewer,
                 decision=decision,
                 final_caption=final_caption,
@@ -196,16 +188,19 @@ class ReviewSession:
         """Reviewed/total, clips per hour, accept-as-is rate, mean edit rate, agreement by type."""
         latest = self.store.latest_reviews()
         drafts = {d.clip_id: d for d in self.store.drafts(self.run)}
-        final = [r for c, r in latest.items() if c in drafts and r.decision in FINAL]
+        final = [r for c, r in latest.items() if c in drafts and r.decision in FINAL_DECISIONS]
         mine = [r for r in final if r.reviewer == self.reviewer]
         hours = _active_hours([r.created_at for r in mine])
         agree: dict[str, list[int]] = {}
         for r in final:
-            findings = drafts[r.clip_id].draft
-            for kind in ("hallucinations", "omissions"):
+            draft = drafts[r.clip_id].draft
+            for kind, findings in (
+                ("hallucinations", draft.hallucinations),
+                ("omissions", draft.omissions),
+            ):
                 marks = (r.agreed or {}).get(kind, {})
-                for i, f in enumerate(findings.get(kind, [])):
-                    a = agree.setdefault(f["type"], [0, 0])
+                for i, f in enumerate(findings):
+                    a = agree.setdefault(f.type.value, [0, 0])
                     a[0] += bool(marks.get(str(i), False))
                     a[1] += 1
         rates = [r.edit_rate for r in final if r.edit_rate is not None]

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from agent.cost import Price, cost_usd
+
 
 class HallucinationType(StrEnum):
     OBJECT = "object"
@@ -94,16 +96,17 @@ def span_occurrences(span: str, text: str) -> int:
     return len(re.findall(pattern, text, flags=re.IGNORECASE))
 
 
-class Hallucination(BaseModel):
-    """A claim in the original caption that the clip does not support."""
+class HallucinationLabel(BaseModel):
+    """A wrong span of a caption as a gold label carries it: the words and their type. The
+    explanation and evidence times are optional here; a model's `Hallucination` requires one."""
 
     span: str = Field(
         description="The exact words of the original caption that are wrong, copied character "
         "for character (shortest span that contains the error)."
     )
     type: HallucinationType = Field(description="What kind of error the span is.")
-    explanation: str = Field(
-        description="What the video shows instead, in one sentence.", min_length=1
+    explanation: str | None = Field(
+        default=None, description="What the video shows instead, in one sentence."
     )
     evidence_times: list[float] = Field(
         default_factory=list,
@@ -130,13 +133,21 @@ class Hallucination(BaseModel):
         return _check_times(v, info)
 
     def locate(self, caption: str) -> tuple[int, int] | None:
-        """Character offsets of the span in the caption, for highlighting."""
+        """Character offsets of the span in the caption, for highlighting and matching."""
         start = caption.find(self.span)
         return None if start < 0 else (start, start + len(self.span))
 
 
-class Omission(BaseModel):
-    """Something the robot did (or an outcome) that the caption leaves out."""
+class Hallucination(HallucinationLabel):
+    """A claim in the original caption that the clip does not support."""
+
+    explanation: str = Field(  # type: ignore[assignment]
+        description="What the video shows instead, in one sentence.", min_length=1
+    )
+
+
+class OmissionLabel(BaseModel):
+    """Something the caption leaves out, as a gold label carries it: what and its type."""
 
     description: str = Field(description="What is missing, as it should be said.", min_length=1)
     type: OmissionType = Field(description="What kind of omission it is.")
@@ -149,6 +160,19 @@ class Omission(BaseModel):
     @classmethod
     def _times_in_clip(cls, v: list[float], info: ValidationInfo) -> list[float]:
         return _check_times(v, info)
+
+
+class Omission(OmissionLabel):
+    """Something the robot did (or an outcome) that the caption leaves out."""
+
+
+class GoldLabels(BaseModel):
+    """What a gold set says about a clip: the right caption and the findings it expects. Kept
+    with the clip by ingest; read by the eval harness."""
+
+    caption: str | None = None
+    hallucinations: list[HallucinationLabel] = Field(default_factory=list)
+    omissions: list[OmissionLabel] = Field(default_factory=list)
 
 
 class Draft(BaseModel):
@@ -237,6 +261,11 @@ class Usage(BaseModel):
     total_tokens: int = 0
     cached_tokens: int = 0
 
+    def cost(self, price: Price | None, discount: float = 1.0) -> float | None:
+        """US dollars for these tokens (cached input at its own rate), None without a price."""
+        full = cost_usd(self.prompt_tokens, self.completion_tokens, price, self.cached_tokens)
+        return None if full is None else full * discount
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
@@ -244,6 +273,13 @@ class Usage(BaseModel):
             total_tokens=self.total_tokens + other.total_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
         )
+
+
+def prompt_version(name: str | None, digest: str | None) -> str | None:
+    """How a prompt version is written everywhere: `name@` and the hash's first 12 characters."""
+    if name is None:
+        return None
+    return f"{name}@{(digest or '')[:12]}"
 
 
 class PromptRef(BaseModel):
@@ -254,11 +290,12 @@ class PromptRef(BaseModel):
 
     @property
     def version(self) -> str:
-        return f"{self.name}@{self.hash[:12]}"
+        return f"{prompt_version(self.name, self.hash)}"
 
 
 class DraftResult(BaseModel):
-    """One drafted clip with the provenance and cost of producing it."""
+    """A draft with its provenance: the model's `Draft` for one clip, who made it and at what
+    cost. The store keeps it as a `DraftRecord`."""
 
     model_config = ConfigDict(protected_namespaces=())
 
@@ -276,6 +313,10 @@ class DraftResult(BaseModel):
     reasks: int = Field(default=0, description="Times the model was asked to fix invalid output.")
     retries: int = Field(default=0, description="Transport retries (429, 5xx, timeouts).")
     image_tokens_estimate: int = 0
+    cost_usd: float | None = Field(
+        default=None,
+        description="US dollars, computed once when the result is made (None: price unknown).",
+    )
     raw_response: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

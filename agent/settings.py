@@ -93,6 +93,23 @@ class Settings(BaseSettings):
         default=3600.0, description="Clips longer than this are refused unless windowed."
     )
 
+    # --- where things are kept ----------------------------------------------------------------
+    db: str = Field(
+        default="recap.db",
+        description="Database: a SQLite path or any SQLAlchemy URL (RECAP_DB), e.g. "
+        "postgresql+psycopg://user@host/db.",
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "recap",
+        description="Where browser-playable copies of clips are kept for the review page "
+        "(RECAP_CACHE_DIR).",
+    )
+    review_run: str | None = Field(
+        default=None,
+        description="Run the review page opens on (RECAP_REVIEW_RUN); `recap review --run` "
+        "sets it. Default: the latest run.",
+    )
+
     def check_endpoint(self) -> None:
         """Fail with instructions when no endpoint is configured."""
         if self.base_url is None and self.api_key is None:
@@ -142,5 +159,6 @@ class Settings(BaseSettings):
         return VideoLimits(max_bytes=self.max_video_bytes, max_seconds=self.max_video_seconds)
 
     def public(self) -> dict[str, object]:
-        """Settings as recorded with a run: everything but the key."""
-        return self.model_dump(mode="json", exclude={"api_key"})
+        """Settings as recorded with a run: everything but the key and where things are kept
+        (a database URL can hold a password)."""
+        return self.model_dump(mode="json", exclude={"api_key", "db", "cache_dir", "review_run"})

@@ -18,16 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.schema import Draft, HallucinationLabel, OmissionLabel
+from evals.bootstrap import bootstrap_delta
+from evals.gold import GoldCase
 from evals.judges import LexicalJudge
-from evals.metrics import GoldCase
-from evals.scoring import bootstrap_delta, metrics_from, score_case, stat_matrix
+from evals.metrics import metrics_from, stat_matrix
+from evals.scoring import score_case
 
 COLOURS = ["red", "blue", "green", "yellow"]
 OBJECTS = ["cube", "puck", "cup", "block"]
 SIDES = ["left", "right"]
 
 
-def make_case(i: int, rng: random.Random) -> tuple[GoldCase, dict]:
+def make_case(i: int, rng: random.Random) -> tuple[GoldCase, Draft]:
     c, o, s = rng.choice(COLOURS), rng.choice(OBJECTS), rng.choice(SIDES)
     wrong_c = rng.choice([x for x in COLOURS if x != c])
     wrong_s = "left" if s == "right" else "right"
@@ -39,24 +42,30 @@ def make_case(i: int, rng: random.Random) -> tuple[GoldCase, dict]:
         f"the {s} side", f"the {wrong_s} side"
     )
     halls = [
-        {"span": wrong_c, "type": "attribute"},
-        {"span": wrong_s, "type": "direction_or_spatial"},
+        HallucinationLabel(span=wrong_c, type="attribute"),
+        HallucinationLabel(span=wrong_s, type="direction_or_spatial"),
     ]
     case = GoldCase(
         f"c{i}",
         caption,
         gold,
         halls,
-        [{"description": "the gripper opens to release it", "type": "step"}],
+        [OmissionLabel(description="the gripper opens to release it", type="step")],
     )
     rewrite = gold if rng.random() < 0.7 else caption.replace(wrong_c, c)
-    draft = {
-        "rewrite": rewrite,
-        "verdict": "needs_edit",
-        "hallucinations": [{"span": wrong_c, "type": "attribute"}]
-        + ([{"span": wrong_s, "type": "direction_or_spatial"}] if rng.random() < 0.8 else []),
-        "omissions": [{"description": "gripper opens and releases the object", "type": "step"}],
-    }
+    draft = Draft.model_validate(
+        {
+            "rewrite": rewrite,
+            "verdict": "needs_edit",
+            "hallucinations": [{"span": wrong_c, "type": "attribute", "explanation": "colour"}]
+            + (
+                [{"span": wrong_s, "type": "direction_or_spatial", "explanation": "side"}]
+                if rng.random() < 0.8
+                else []
+            ),
+            "omissions": [{"description": "gripper opens and releases the object", "type": "step"}],
+        }
+    )
     return case, draft
 
 
@@ -68,7 +77,7 @@ def main() -> None:
     data = [make_case(i, rng) for i in range(n)]
     judge = LexicalJudge()
     t0 = time.perf_counter()
-    cases = [score_case(g, d, None, judge) for g, d in data]
+    cases = [score_case(g, d, judge) for g, d in data]
     t1 = time.perf_counter()
     matrix = stat_matrix(cases)
     metrics = metrics_from(matrix)

@@ -16,6 +16,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from agent.client import ModelClient
+from agent.prompts import load_prompt
+from agent.settings import Settings
+from agent.store import Store
+from evals.matching import match_pairs
+
 STOPWORDS = set(
     [
         "a",
@@ -175,8 +181,6 @@ class LexicalJudge:
         return len(h & content(premise)) / len(h) >= self.entail_at
 
     def omission_matches(self, pred: list[str], gold: list[str]) -> list[tuple[int, int]]:
-        from evals.metrics import match_pairs
-
         return match_pairs([[self.similarity(p, g) for g in gold] for p in pred], self.match)
 
     def claim_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
@@ -208,10 +212,7 @@ class LLMJudge:
 
     weak = False
 
-    def __init__(self, settings: Any, store: Any) -> None:
-        from agent.client import ModelClient
-        from agent.prompts import load_prompt
-
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.client = ModelClient(settings)
         self.prompt = load_prompt("judge-v1", settings.prompts_dir)
         self.store = store

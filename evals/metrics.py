@@ -1,183 +1,267 @@
-"""Metrics that score drafts against gold, each defined where it is computed.
+"""The corpus metrics, each a registered `Metric` with its definition where it is computed.
 
-Per case we keep counts (true/false positives) rather than ratios, so corpus figures are
-micro-averaged and a bootstrap can resample cases and recompute every figure exactly.
-Text metrics come from their reference libraries: TER, BLEU and chrF from sacrebleu, ROUGE-L
-from rouge-score.
+Every corpus metric is a function of per-case sums (edits and reference lengths for TER, n-gram
+counts for BLEU, matched counts for precision/recall), so a bootstrap resamples cases with
+numpy and recomputes each metric exactly as on the full set. Text metrics come from their
+reference libraries: TER, BLEU and chrF from sacrebleu, ROUGE-L from rouge-score.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from evals.judges import Judge
+import numpy as np
+from sacrebleu.metrics import BLEU
 
-IOU_MATCH = 0.5
+from agent.errors import RecapError
+
+# Per-case numeric statistics; corpus metrics are computed from their sums (or quantiles).
+STATS = [
+    "ter_edits",
+    "ter_ref_len",
+    "bleu_c1",
+    "bleu_c2",
+    "bleu_c3",
+    "bleu_c4",
+    "bleu_t1",
+    "bleu_t2",
+    "bleu_t3",
+    "bleu_t4",
+    "bleu_sys_len",
+    "bleu_ref_len",
+    "chrf",
+    "rouge_l",
+    "clip_tp",
+    "clip_fp",
+    "clip_fn",
+    "clip_tn",
+    "loc_tp",
+    "loc_pred",
+    "loc_gold",
+    "om_tp",
+    "om_pred",
+    "om_gold",
+    "cl_supported",
+    "cl_rewrite",
+    "cl_covered",
+    "cl_gold",
+    "cost_usd",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_s",
+    "reasks",
+    "retries",
+    "drafted",
+]
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+
+
+def _f1(p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
+
+
+def _bleu(s: dict[str, np.ndarray]) -> np.ndarray:
+    out = []
+    for i in range(len(s["bleu_sys_len"])):
+        correct = [int(s[f"bleu_c{k}"][i]) for k in range(1, 5)]
+        total = [int(s[f"bleu_t{k}"][i]) for k in range(1, 5)]
+        out.append(
+            BLEU.compute_bleu(
+                correct, total, int(s["bleu_sys_len"][i]), int(s["bleu_ref_len"][i])
+            ).score
+        )
+    return np.array(out)
 
 
 @dataclass(frozen=True)
-class GoldCase:
-    clip_id: str
-    caption: str
-    gold_caption: str
-    hallucinations: list[dict[str, Any]]
-    omissions: list[dict[str, Any]]
-
-    @property
-    def needs_edit(self) -> bool:
-        return bool(self.hallucinations or self.omissions) or (
-            " ".join(self.gold_caption.split()) != " ".join(self.caption.split())
-        )
+class Metric:
+    name: str
+    higher_is_better: bool
+    definition: str
+    fn: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray]
 
 
-def span_offsets(caption: str, span: str) -> tuple[int, int] | None:
-    start = caption.find(span)
-    return None if start < 0 else (start, start + len(span))
+# fn(sums, means): arrays over bootstrap replicates (length 1 for the full set).
+METRICS: list[Metric] = [
+    Metric(
+        "ter",
+        False,
+        "Translation Edit Rate of rewrite vs gold caption (sacrebleu), corpus: "
+        "word edits (insert, delete, substitute, shift) a person would still make per 100 gold "
+        "words. The headline number; lower is better.",
+        lambda s, m: 100 * _div(s["ter_edits"], s["ter_ref_len"]),
+    ),
+    Metric(
+        "bleu",
+        True,
+        "Corpus BLEU of rewrite vs gold caption (sacrebleu, from summed n-gram counts).",
+        lambda s, m: _bleu(s),
+    ),
+    Metric(
+        "chrf",
+        True,
+        "Mean sentence chrF of rewrite vs gold caption (sacrebleu).",
+        lambda s, m: m["chrf"],
+    ),
+    Metric(
+        "rouge_l",
+        True,
+        "Mean ROUGE-L F-measure of rewrite vs gold caption (rouge-score).",
+        lambda s, m: m["rouge_l"],
+    ),
+    Metric(
+        "clip_accuracy",
+        True,
+        "Share of clips where the verdict (needs edit or not) matches gold.",
+        lambda s, m: _div(
+            s["clip_tp"] + s["clip_tn"], s["clip_tp"] + s["clip_tn"] + s["clip_fp"] + s["clip_fn"]
+        ),
+    ),
+    Metric(
+        "clip_precision",
+        True,
+        "Of clips the draft says need editing, the share that do.",
+        lambda s, m: _div(s["clip_tp"], s["clip_tp"] + s["clip_fp"]),
+    ),
+    Metric(
+        "clip_recall",
+        True,
+        "Of clips that need editing, the share the draft flags.",
+        lambda s, m: _div(s["clip_tp"], s["clip_tp"] + s["clip_fn"]),
+    ),
+    Metric(
+        "span_precision",
+        True,
+        "Flagged hallucination spans matching a gold span (character "
+        "IoU >= 0.5, one-to-one) over all flagged spans.",
+        lambda s, m: _div(s["loc_tp"], s["loc_pred"]),
+    ),
+    Metric(
+        "span_recall",
+        True,
+        "Gold hallucination spans matched by a flagged span over all gold spans.",
+        lambda s, m: _div(s["loc_tp"], s["loc_gold"]),
+    ),
+    Metric(
+        "span_f1",
+        True,
+        "Harmonic mean of span precision and recall.",
+        lambda s, m: _f1(_div(s["loc_tp"], s["loc_pred"]), _div(s["loc_tp"], s["loc_gold"])),
+    ),
+    Metric(
+        "omission_precision",
+        True,
+        "Predicted omissions the judge matches to a gold omission over all predicted.",
+        lambda s, m: _div(s["om_tp"], s["om_pred"]),
+    ),
+    Metric(
+        "omission_recall",
+        True,
+        "Gold omissions matched by a predicted one over all gold.",
+        lambda s, m: _div(s["om_tp"], s["om_gold"]),
+    ),
+    Metric(
+        "claim_precision",
+        True,
+        "AutoDQ-style: rewrite claims (clauses) the judge finds "
+        "supported by the gold caption, over all rewrite claims.",
+        lambda s, m: _div(s["cl_supported"], s["cl_rewrite"]),
+    ),
+    Metric(
+        "claim_recall",
+        True,
+        "Gold claims the judge finds covered by the rewrite, over all gold claims.",
+        lambda s, m: _div(s["cl_covered"], s["cl_gold"]),
+    ),
+    Metric(
+        "claim_f1",
+        True,
+        "Harmonic mean of claim precision and recall.",
+        lambda s, m: _f1(
+            _div(s["cl_supported"], s["cl_rewrite"]), _div(s["cl_covered"], s["cl_gold"])
+        ),
+    ),
+    Metric(
+        "cost_per_clip",
+        False,
+        "Mean US dollars per drafted clip (0 where the price is unknown).",
+        lambda s, m: _div(s["cost_usd"], s["drafted"]),
+    ),
+    Metric(
+        "tokens_per_clip",
+        False,
+        "Mean input plus output tokens per drafted clip.",
+        lambda s, m: _div(s["prompt_tokens"] + s["completion_tokens"], s["drafted"]),
+    ),
+    Metric(
+        "reasks_per_clip",
+        False,
+        "Mean re-asks (invalid output sent back) per drafted clip.",
+        lambda s, m: _div(s["reasks"], s["drafted"]),
+    ),
+    Metric(
+        "retries_per_clip",
+        False,
+        "Mean transport retries per drafted clip.",
+        lambda s, m: _div(s["retries"], s["drafted"]),
+    ),
+    Metric(
+        "coverage",
+        True,
+        "Share of gold clips that have a draft in the run.",
+        lambda s, m: m["drafted"],
+    ),
+]
+BY_NAME = {m.name: m for m in METRICS}
 
 
-def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union else 0.0
+def stat_matrix(cases: list[dict[str, Any]]) -> np.ndarray:
+    return np.array([[c["stats"][k] for k in STATS] for c in cases], dtype=float)
 
 
-def match_pairs(scores: list[list[float]], threshold: float) -> list[tuple[int, int]]:
-    """Greedy one-to-one matching, best score first, pairs at or above `threshold`."""
-    cands = sorted(
-        ((s, i, j) for i, row in enumerate(scores) for j, s in enumerate(row) if s >= threshold),
-        reverse=True,
-    )
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    pairs = []
-    for _s, i, j in cands:
-        if i not in used_i and j not in used_j:
-            pairs.append((i, j))
-            used_i.add(i)
-            used_j.add(j)
-    return pairs
+def metrics_from(matrix: np.ndarray, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every metric for each row of `weights` (B x n: how often each case is drawn in a
+    bootstrap replicate); None scores the full set once. Sums are one matrix product."""
+    n = matrix.shape[0]
+    w = np.ones((1, n)) if weights is None else weights.astype(float)
+    totals = w @ matrix  # B x k
+    sums = {k: totals[:, i] for i, k in enumerate(STATS)}
+    means = {k: totals[:, i] / n for i, k in enumerate(STATS)}
+    out = {m.name: m.fn(sums, means) for m in METRICS}
+    drafted = matrix[:, STATS.index("drafted")] > 0
+    lat = matrix[drafted, STATS.index("latency_s")]
+    if weights is None and lat.size:
+        out["latency_p50"] = np.array([np.percentile(lat, 50)])
+        out["latency_p95"] = np.array([np.percentile(lat, 95)])
+    else:  # percentiles are reported for the full set only, without an interval
+        out["latency_p50"] = out["latency_p95"] = np.full(w.shape[0], np.nan)
+    return out
 
 
-@dataclass
-class PRCounts:
-    """Matched counts for precision/recall, overall and per type."""
-
-    tp: int = 0
-    n_pred: int = 0
-    n_gold: int = 0
-    pred_by_type: Counter[str] = field(default_factory=Counter)
-    gold_by_type: Counter[str] = field(default_factory=Counter)
-    tp_pred_by_type: Counter[str] = field(default_factory=Counter)
-    tp_gold_by_type: Counter[str] = field(default_factory=Counter)
-    type_agree: int = 0
-
-    def add(self, other: PRCounts) -> None:
-        self.tp += other.tp
-        self.n_pred += other.n_pred
-        self.n_gold += other.n_gold
-        self.type_agree += other.type_agree
-        for name in ("pred_by_type", "gold_by_type", "tp_pred_by_type", "tp_gold_by_type"):
-            getattr(self, name).update(getattr(other, name))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tp": self.tp,
-            "n_pred": self.n_pred,
-            "n_gold": self.n_gold,
-            "type_agree": self.type_agree,
-            "pred_by_type": dict(self.pred_by_type),
-            "gold_by_type": dict(self.gold_by_type),
-            "tp_pred_by_type": dict(self.tp_pred_by_type),
-            "tp_gold_by_type": dict(self.tp_gold_by_type),
-        }
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> PRCounts:
-        return cls(
-            tp=d["tp"],
-            n_pred=d["n_pred"],
-            n_gold=d["n_gold"],
-            type_agree=d.get("type_agree", 0),
-            pred_by_type=Counter(d["pred_by_type"]),
-            gold_by_type=Counter(d["gold_by_type"]),
-            tp_pred_by_type=Counter(d["tp_pred_by_type"]),
-            tp_gold_by_type=Counter(d["tp_gold_by_type"]),
-        )
+EXTRA = {
+    "latency_p50": (False, "Median seconds per draft (all attempts)."),
+    "latency_p95": (False, "95th percentile seconds per draft."),
+}
 
 
-def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | None]:
-    """Precision, recall, F1; None where undefined (nothing predicted / nothing to find)."""
-    p = tp / n_pred if n_pred else None
-    r = tp / n_gold if n_gold else None
-    f = (
-        2 * p * r / (p + r)
-        if p is not None and r is not None and (p + r)
-        else (0.0 if (p == 0 or r == 0) else None)
-    )
-    return {"precision": p, "recall": r, "f1": f}
+def higher_is_better(name: str) -> bool:
+    if name in BY_NAME:
+        return BY_NAME[name].higher_is_better
+    if name in EXTRA:
+        return EXTRA[name][0]
+    raise RecapError(f"Unknown metric {name!r}.", hint="Known: " + ", ".join(metric_names()))
 
 
-def localisation(case: GoldCase, predicted: list[dict[str, Any]]) -> PRCounts:
-    """Predicted hallucination spans matched to gold spans by character IoU >= 0.5."""
-    gold = [(span_offsets(case.caption, g["span"]), g["type"]) for g in case.hallucinations]
-    pred = [(span_offsets(case.caption, p["span"]), p["type"]) for p in predicted]
-    scores = [[iou(p, g) if p and g else 0.0 for g, _ in gold] for p, _ in pred]
-    pairs = match_pairs(scores, IOU_MATCH)
-    c = PRCounts(
-        tp=len(pairs),
-        n_pred=len(pred),
-        n_gold=len(gold),
-        pred_by_type=Counter(t for _, t in pred),
-        gold_by_type=Counter(t for _, t in gold),
-    )
-    for i, j in pairs:
-        c.tp_pred_by_type[pred[i][1]] += 1
-        c.tp_gold_by_type[gold[j][1]] += 1
-        c.type_agree += pred[i][1] == gold[j][1]
-    return c
+def metric_names() -> list[str]:
+    return [m.name for m in METRICS] + list(EXTRA)
 
 
-def omissions(case: GoldCase, predicted: list[dict[str, Any]], judge: Judge) -> PRCounts:
-    """Predicted omissions matched to gold omissions when the judge finds them the same."""
-    gold = case.omissions
-    pairs = judge.omission_matches(
-        [p["description"] for p in predicted], [g["description"] for g in gold]
-    )
-    c = PRCounts(
-        tp=len(pairs),
-        n_pred=len(predicted),
-        n_gold=len(gold),
-        pred_by_type=Counter(p["type"] for p in predicted),
-        gold_by_type=Counter(g["type"] for g in gold),
-    )
-    for i, j in pairs:
-        c.tp_pred_by_type[predicted[i]["type"]] += 1
-        c.tp_gold_by_type[gold[j]["type"]] += 1
-        c.type_agree += predicted[i]["type"] == gold[j]["type"]
-    return c
-
-
-_CLAUSE = re.compile(
-    r"(?:[.;!?]\s+|,\s*(?:and\s+|then\s+)?|\s+(?:and then|then|and|while)\s+)", re.IGNORECASE
-)
-
-
-def claims(text: str) -> list[str]:
-    """Atomic events of a caption: sentences split at clause joints ('and', 'then', commas)."""
-    parts = [p.strip(" .;!?,") for p in _CLAUSE.split(text)]
-    return [p for p in parts if len(p.split()) >= 2]
-
-
-def claim_scores(gold: str, rewrite: str, judge: Judge) -> dict[str, int]:
-    """AutoDQ-style counts: rewrite claims supported by gold, gold claims the rewrite covers."""
-    g, r = claims(gold), claims(rewrite)
-    supported, covered = judge.claim_support(g, r)
-    return {
-        "rewrite_claims": len(r),
-        "supported": sum(supported),
-        "gold_claims": len(g),
-        "covered": sum(covered),
-    }
+def definitions() -> dict[str, str]:
+    return {**{m.name: m.definition for m in METRICS}, **{k: v[1] for k, v in EXTRA.items()}}

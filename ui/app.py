@@ -4,7 +4,8 @@ Thin by design: the queue, leases, decisions, undo, progress and guideline check
 agent/ (review.py, lint.py, textdiff.py, media.py); this file lays them out. Model output and
 captions are escaped before they reach any HTML.
 
-Launched by `recap review`, which passes the database and run in RECAP_DB / RECAP_REVIEW_RUN.
+Launched by `recap review`, which passes the database and run as settings (RECAP_DB /
+RECAP_REVIEW_RUN).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import uuid
 
 import streamlit as st
@@ -23,6 +23,8 @@ from agent.lint import lint
 from agent.media import frame_at, inside_root, playable
 from agent.prompts import BUILTIN_DIR
 from agent.review import DECISIONS, STATUSES, QueueItem, ReviewSession
+from agent.schema import Hallucination
+from agent.settings import Settings
 from agent.store import Store
 from agent.textdiff import word_diff
 
@@ -77,21 +79,21 @@ def browser_id() -> str:
     return st.query_params["b"]
 
 
-def highlighted(caption: str, hallucinations: list[dict]) -> str:
+def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
     spans = []
     for h in hallucinations:
-        start = caption.find(h["span"])
-        if start >= 0:
-            spans.append((start, start + len(h["span"]), h))
+        where = h.locate(caption)
+        if where:
+            spans.append((*where, h))
     spans.sort(key=lambda s: s[0])
     out, pos = [], 0
     for start, end, h in spans:
         if start < pos:
             continue
         out.append(esc(caption[pos:start]))
-        title = esc(f"{h['type']}: {h.get('explanation', '')}", quote=True)
+        title = esc(f"{h.type.value}: {h.explanation}", quote=True)
         out.append(
-            f'<mark style="background:{COLOURS.get(h["type"], "#ddd")}" title="{title}">'
+            f'<mark style="background:{COLOURS.get(h.type.value, "#ddd")}" title="{title}">'
             f"{esc(caption[start:end])}</mark>"
         )
         pos = end
@@ -158,7 +160,7 @@ def player(data: bytes) -> None:
     )
 
 
-def sidebar(store: Store) -> tuple[str, str, str]:
+def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
     st.sidebar.title("recap review")
     reviewer = st.sidebar.text_input(
         "Reviewer", value=st.query_params.get("reviewer", ""), key="reviewer"
@@ -166,7 +168,7 @@ def sidebar(store: Store) -> tuple[str, str, str]:
     if reviewer:
         st.query_params["reviewer"] = reviewer
     runs = [r.name for r in store.runs()]
-    default = os.environ.get("RECAP_REVIEW_RUN")
+    default = settings.review_run
     if not runs:
         st.info("No drafts yet: run `recap draft` first.")
         st.stop()
@@ -229,8 +231,9 @@ def undo(session: ReviewSession) -> None:
 
 
 def main() -> None:
-    store = get_store(os.environ.get("RECAP_DB"))
-    reviewer, run, status = sidebar(store)
+    settings = Settings()
+    store = get_store(settings.db)
+    reviewer, run, status = sidebar(store, settings)
     if not reviewer:
         st.info("Enter your name in the sidebar to start reviewing.")
         st.stop()
@@ -245,7 +248,7 @@ def main() -> None:
             undo(session)
         return
 
-    findings = item.findings
+    draft = item.draft
     st.markdown(
         f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
     )
@@ -266,10 +269,10 @@ def main() -> None:
         st.markdown("**Original caption**")
         st.markdown(
             f'<div style="font-size:1.1em;line-height:1.8">'
-            f"{highlighted(item.caption, findings.get('hallucinations', []))}</div>",
+            f"{highlighted(item.caption, draft.hallucinations)}</div>",
             unsafe_allow_html=True,
         )
-        used = sorted({h["type"] for h in findings.get("hallucinations", [])})
+        used = sorted({h.type.value for h in draft.hallucinations})
         if used:
             st.markdown(
                 " ".join(
@@ -280,25 +283,30 @@ def main() -> None:
                 unsafe_allow_html=True,
             )
         agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
-        for kind in ("hallucinations", "omissions"):
-            for i, f in enumerate(findings.get(kind, [])):
-                label = f["span"] if kind == "hallucinations" else f["description"]
-                what = f.get("explanation", "") if kind == "hallucinations" else ""
-                c1, c2 = st.columns([7, 3])
-                tag = "hallucination" if kind == "hallucinations" else "omission"
-                agreed[kind][str(i)] = c1.checkbox(
-                    f"{tag} · {label} — {f['type']}" + (f": {what}" if what else ""),
-                    value=True,
-                    key=f"agree-{item.clip_id}-{kind}-{i}",
-                    help="Untick if you disagree with this finding.",
-                )
-                for j, t in enumerate(f.get("evidence_times", [])):
-                    if c2.button(f"{t:.1f}s", key=f"t-{item.clip_id}-{kind}-{i}-{j}"):
-                        st.session_state.evidence_t = t
-                        st.rerun()
+        rows = [
+            ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
+            for i, h in enumerate(draft.hallucinations)
+        ]
+        rows += [
+            ("omissions", i, o.description, o.type.value, "", o.evidence_times)
+            for i, o in enumerate(draft.omissions)
+        ]
+        for kind, i, label, kind_of, what, times in rows:
+            c1, c2 = st.columns([7, 3])
+            tag = "hallucination" if kind == "hallucinations" else "omission"
+            agreed[kind][str(i)] = c1.checkbox(
+                f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
+                value=True,
+                key=f"agree-{item.clip_id}-{kind}-{i}",
+                help="Untick if you disagree with this finding.",
+            )
+            for j, t in enumerate(times):
+                if c2.button(f"{t:.1f}s", key=f"t-{item.clip_id}-{kind}-{i}-{j}"):
+                    st.session_state.evidence_t = t
+                    st.rerun()
         key = f"edit-{item.clip_id}"
         if key not in st.session_state:
-            st.session_state[key] = session.buffer(item.clip_id) or item.draft.rewrite
+            st.session_state[key] = session.buffer(item.clip_id) or draft.rewrite
         text = st.text_area(
             "Rewrite (edit, then Ctrl+Enter to save)",
             key=key,
@@ -306,16 +314,16 @@ def main() -> None:
             on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
         )
         keep_typing(item.clip_id, st.session_state.pop("decided", None))
-        if item.draft.rewrite == item.caption:
+        if draft.rewrite == item.caption:
             st.caption("The draft keeps the caption unchanged (verdict: accurate).")
         else:
             st.markdown(
-                "<small>original → draft</small> " + diff_html(item.caption, item.draft.rewrite),
+                "<small>original → draft</small> " + diff_html(item.caption, draft.rewrite),
                 unsafe_allow_html=True,
             )
-        if text != item.draft.rewrite:
+        if text != draft.rewrite:
             st.markdown(
-                "<small>draft → your edit</small> " + diff_html(item.draft.rewrite, text),
+                "<small>draft → your edit</small> " + diff_html(draft.rewrite, text),
                 unsafe_allow_html=True,
             )
         for w in lint(text):
@@ -361,7 +369,7 @@ def main() -> None:
             st.rerun()
         if decision in DECISIONS:
             try:
-                if decision == "rejected" and text.strip() == item.draft.rewrite:
+                if decision == "rejected" and text.strip() == draft.rewrite:
                     raise RecapError("To reject, write your own caption in the box first.")
                 session.decide(item, decision, text, agreed=agreed)
             except RecapError as e:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.telemetry import Telemetry
+from evals.datasets.tasks import TASKS
 
 
 @dataclass
@@ -308,7 +309,6 @@ def write_manifest(
     specs: list[Any], telemetry: dict[str, dict[str, Any]], out_dir: Path, seed: int = 0
 ) -> int:
     """manifest.jsonl for the rendered clips: AI caption, telemetry, gold caption and labels."""
-    from evals.datasets.metaworld_gen import TASKS
 
     rng = random.Random(seed)
     rows = []

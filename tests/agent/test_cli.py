@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.cli import app
+from recap.cli import app
 from tests.conftest import TEST_KEY
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -115,7 +115,7 @@ def test_flags_override_environment(fake: FakeOpenAI, clip: Path) -> None:
 
 def test_without_endpoint_says_how_to_configure_one(clip: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "agent", "draft-one", str(clip), "--caption", CAPTION],
+        [sys.executable, "-m", "recap", "draft-one", str(clip), "--caption", CAPTION],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agent.cli import app
+from recap.cli import app
 from tests.agent.test_jobs import make_dataset
 from tests.conftest import TEST_KEY, recap_env
 from tests.fake_openai import FakeOpenAI

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import SAMPLE_MANIFEST as SAMPLE
-from agent.cli import app
+from recap.cli import app
+from recap.demo import SAMPLE_MANIFEST as SAMPLE
 
 runner = CliRunner()
 

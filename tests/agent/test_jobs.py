@@ -20,7 +20,7 @@ from agent.ingest import ingest
 from agent.jobs import Job, JobOptions, JobStats
 from agent.ratelimit import RateLimiter
 from agent.settings import Settings
-from agent.store import DraftRow, Lease, Store
+from agent.store import DraftRecord, Lease, Store
 from tests.clips import make_clip
 from tests.conftest import TEST_KEY
 from tests.fake_openai import FakeOpenAI, Reply
@@ -69,7 +69,7 @@ def run_job(store: Store, settings: Settings, run: str = "r", **opts) -> JobStat
 
 def drafts_per_clip(store: Store, run: str) -> Counter[str]:
     with store.session() as s:
-        rows = s.execute(select(DraftRow.clip_id).where(DraftRow.run == run)).scalars()
+        rows = s.execute(select(DraftRecord.clip_id).where(DraftRecord.run == run)).scalars()
         return Counter(rows)
 
 
@@ -156,7 +156,7 @@ def recap(args: list[str], fake: FakeOpenAI, db: Path) -> subprocess.Popen:
         "PYTHONUNBUFFERED": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "agent", *args],
+        [sys.executable, "-m", "recap", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

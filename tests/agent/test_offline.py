@@ -141,7 +141,7 @@ def test_draft_result_interface_matches_the_llm_drafter() -> None:
         )
     )
     assert result.drafter == "offline" and result.clip == "c" and result.model is None
-    assert OfflineDrafter().identity()["prompt_name"] == "offline-rules"
+    assert OfflineDrafter().identity().prompt_name == "offline-rules"
 
 
 def test_manner_word_and_false_success_are_separate_findings() -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
 from agent.errors import RecapError
+from agent.export import export
 from agent.schema import Draft, DraftResult, PromptRef, Usage
 from agent.store import MIGRATIONS, Base, Clip, Lease, Review, Store, now
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def clip(i: int, caption_hash: str = "h") -> Clip:
@@ -19,7 +25,9 @@ def clip(i: int, caption_hash: str = "h") -> Clip:
     )
 
 
-def result(clip_id: str, rewrite: str = "The robot pushes the block.") -> DraftResult:
+def result(
+    clip_id: str, rewrite: str = "The robot pushes the block.", cost_usd: float | None = None
+) -> DraftResult:
     draft = Draft(hallucinations=[], omissions=[], rewrite=rewrite, verdict="accurate")
     return DraftResult(
         clip=clip_id,
@@ -28,6 +36,7 @@ def result(clip_id: str, rewrite: str = "The robot pushes the block.") -> DraftR
         model="m",
         prompt=PromptRef(name="p", hash="a" * 64),
         usage=Usage(prompt_tokens=100, completion_tokens=20, total_tokens=120),
+        cost_usd=cost_usd,
     )
 
 
@@ -54,6 +63,53 @@ def test_fresh_database_gets_every_migration(store: Store) -> None:
     tables = set(inspect(store.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     assert Store(store.url).migrate() == []  # reopening applies nothing
+
+
+def test_migrations_build_exactly_the_schema_the_code_reads(store: Store) -> None:
+    """The frozen migrations and today's ORM classes describe the same tables and columns."""
+    insp = inspect(store.engine)
+    for name, table in Base.metadata.tables.items():
+        migrated = {c["name"]: c for c in insp.get_columns(name)}
+        assert set(migrated) == set(table.columns.keys()), name
+        for col in table.columns:
+            assert migrated[col.name]["nullable"] == col.nullable, (name, col.name)
+        indexed = {tuple(ix["column_names"]) for ix in insp.get_indexes(name)}
+        for ix in table.indexes:
+            assert tuple(c.name for c in ix.columns) in indexed, (name, ix.name)
+
+
+def test_a_database_written_by_release_0_1_0_keeps_its_data(tmp_path: Path) -> None:
+    """tests/data/recap-0.1.0.sqlite was written by release 0.1.0 (4 sample clips drafted
+    offline, reviews by alice and bob including an undo, an edit buffer, a batch record);
+    recap-0.1.0-export.jsonl is what 0.1.0's `recap export` wrote from it."""
+    db = tmp_path / "old.sqlite"
+    shutil.copy(DATA / "recap-0.1.0.sqlite", db)
+    store = Store(db)
+    assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    out = tmp_path / "export.jsonl"
+    assert export(store, "old-offline", out) == 4
+    want = [json.loads(line) for line in (DATA / "recap-0.1.0-export.jsonl").open()]
+    got = [json.loads(line) for line in out.open()]
+    assert got == want
+    assert {r.reviewer for r in store.reviews()} == {"alice", "bob"}
+    assert store.buffer("bob:cli", want[-2]["clip_id"]) == "half-typed text"
+    assert [b.id for b in store.batches("old-offline", open_only=False)] == ["batch_old"]
+    records = store.drafts("old-offline")
+    assert all(r.draft.rewrite == r.rewrite for r in records)  # old JSON reads as a Draft
+    # and it takes new work: a new run's draft and a new decision
+    run(store, "r-new")
+    assert store.save_draft("r-new", result(records[0].clip_id, cost_usd=0.02))
+    store.add_review(
+        Review(
+            clip_id=records[0].clip_id,
+            run="r-new",
+            reviewer="cy",
+            decision="accepted",
+            final_caption="ok",
+        )
+    )
+    assert store.draft_for("r-new", records[0].clip_id).cost_usd == 0.02
+    assert store.latest_reviews()[records[0].clip_id].reviewer == "cy"
 
 
 def test_older_database_opens_in_newer_version(db_url: str) -> None:
@@ -89,7 +145,7 @@ def test_pending_claim_and_save(store: Store) -> None:
     assert store.pending("r1") == ["c0", "c1", "c2"]
     assert store.claim("r1", ["c0", "c1"], "host-a:1", 60) == ["c0", "c1"]
     assert store.claim("r1", ["c0", "c1", "c2"], "host-b:2", 60) == ["c2"]  # no sharing
-    assert store.save_draft("r1", result("c0"), cost_usd=0.01, owner="host-a:1")
+    assert store.save_draft("r1", result("c0", cost_usd=0.01), owner="host-a:1")
     assert not store.save_draft("r1", result("c0"), owner="host-a:1")  # never twice
     store.save_error("r1", "c1", "video", "Cannot use video: truncated", owner="host-a:1")
     assert store.pending("r1") == ["c2"]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from evals.scoring import STATS, bootstrap_delta
+from evals.bootstrap import bootstrap_delta
+from evals.metrics import STATS
 
 
 def matrix(chrf: np.ndarray) -> np.ndarray:

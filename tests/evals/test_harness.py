@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
 from agent.store import Review, Store
-from evals.harness import promote
+from evals.gold import promote
+from recap.cli import app
 from tests.conftest import TEST_KEY, recap_env
 from tests.evals.gold_fixture import GOLD, gold_answer, responder, write_gold
 from tests.fake_openai import FakeOpenAI
@@ -196,6 +196,6 @@ def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
     assert rows["g2"]["gold_caption"] == "The robot shuts the drawer."
     assert [h["span"] for h in rows["g2"]["gold_hallucinations"]] == ["grasps the drawer handle"]
     assert len(rows["g1"]["gold_hallucinations"]) == 2
-    from evals.scoring import load_gold
+    from evals.gold import load_gold
 
-    assert {c.clip_id for c in load_gold(out)} == {"g1", "g2"}  # usable as a gold set
+    assert {c.clip_id for c in load_gold(out).cases} == {"g1", "g2"}  # usable as a gold set

@@ -4,20 +4,30 @@ import numpy as np
 import pytest
 from sacrebleu.metrics import BLEU, CHRF, TER
 
+from agent.schema import Draft, HallucinationLabel, OmissionLabel
+from evals.gold import GoldCase
 from evals.judges import LexicalJudge
-from evals.metrics import GoldCase, claims, iou, localisation, match_pairs, omissions, prf
-from evals.scoring import metrics_from, score_case, stat_matrix
+from evals.matching import iou, localisation, match_pairs, prf
+from evals.metrics import metrics_from, stat_matrix
+from evals.scoring import claims, omissions, score_case
+
+
+def spans(*pairs: tuple[str, str]) -> list[HallucinationLabel]:
+    return [HallucinationLabel(span=s, type=t) for s, t in pairs]
+
+
+def missing(*pairs: tuple[str, str]) -> list[OmissionLabel]:
+    return [OmissionLabel(description=d, type=t) for d, t in pairs]
+
 
 CASE = GoldCase(
     clip_id="c",
     caption="The robot picks up the blue cube and moves it to the left.",
     gold_caption="The robot pushes the red cube to the right.",
-    hallucinations=[
-        {"span": "picks up", "type": "action"},
-        {"span": "blue", "type": "attribute"},
-        {"span": "to the left", "type": "direction_or_spatial"},
-    ],
-    omissions=[{"description": "the cube falls off the table", "type": "outcome"}],
+    hallucinations=spans(
+        ("picks up", "action"), ("blue", "attribute"), ("to the left", "direction_or_spatial")
+    ),
+    omissions=missing(("the cube falls off the table", "outcome")),
 )
 
 
@@ -29,13 +39,13 @@ def test_iou_and_greedy_one_to_one_matching() -> None:
 
 
 def test_localisation_counts_by_hand() -> None:
-    pred = [
-        {"span": "picks up the blue cube", "type": "action"},  # IoU with "picks up" = 8/22
-        {"span": "blue", "type": "object"},  # exact, wrong type
-        {"span": "the left", "type": "direction_or_spatial"},  # 8/11 of "to the left"
-        {"span": "robot", "type": "embodiment"},
-    ]  # no gold
-    c = localisation(CASE, pred)
+    pred = spans(
+        ("picks up the blue cube", "action"),  # IoU with "picks up" = 8/22
+        ("blue", "object"),  # exact, wrong type
+        ("the left", "direction_or_spatial"),  # 8/11 of "to the left"
+        ("robot", "embodiment"),  # no gold
+    )
+    c = localisation(CASE.caption, CASE.hallucinations, pred)
     assert (c.tp, c.n_pred, c.n_gold) == (2, 4, 3)
     assert c.type_agree == 1  # "the left" keeps its type; "blue" does not
     assert c.tp_gold_by_type == {"attribute": 1, "direction_or_spatial": 1}
@@ -51,11 +61,10 @@ def test_prf_edge_cases() -> None:
 
 
 def test_omission_matching_with_the_lexical_judge() -> None:
-    pred = [
-        {"description": "the cube falls off the table at the end", "type": "outcome"},
-        {"description": "the gripper opens", "type": "detail"},
-    ]
-    c = omissions(CASE, pred, LexicalJudge())
+    pred = missing(
+        ("the cube falls off the table at the end", "outcome"), ("the gripper opens", "detail")
+    )
+    c = omissions(CASE.omissions, pred, LexicalJudge())
     assert (c.tp, c.n_pred, c.n_gold) == (1, 2, 1)
 
 
@@ -88,10 +97,7 @@ def test_corpus_text_metrics_equal_the_reference_libraries() -> None:
     ]
     cases = [
         score_case(
-            GoldCase(f"c{i}", h, r, [], []),
-            {"rewrite": h, "verdict": "accurate"},
-            None,
-            LexicalJudge(),
+            GoldCase(f"c{i}", h, r, [], []), Draft(rewrite=h, verdict="accurate"), LexicalJudge()
         )
         for i, (h, r) in enumerate(zip(hyps, refs, strict=True))
     ]
@@ -110,6 +116,6 @@ def test_corpus_text_metrics_equal_the_reference_libraries() -> None:
 
 
 def test_missing_draft_scores_as_the_unchanged_caption() -> None:
-    case = score_case(CASE, None, None, LexicalJudge())
+    case = score_case(CASE, None, LexicalJudge())
     assert case["rewrite"] == CASE.caption and case["stats"]["drafted"] == 0
     assert case["stats"]["clip_fn"] == 1 and case["stats"]["loc_gold"] == 3

@@ -1,4 +1,5 @@
-"""Eval tasks: draft a gold set, score a run, compare two runs, grow the gold set from reviews.
+"""Run folders and reports: what a scored run leaves on disk, readable by people and by
+`recap eval compare`.
 
 A run folder (`recap-evals/<run>/` by default) holds `cases.jsonl` (one scored case a line),
 `summary.json` (metrics, per-type tables, definitions) and a readable report in Markdown and
@@ -10,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +18,10 @@ import numpy as np
 
 from agent.errors import RecapError
 from agent.store import Store
+from evals.gold import GoldCase
 from evals.judges import Judge
-from evals.metrics import GoldCase
-from evals.scoring import (
-    bootstrap_delta,
-    definitions,
-    higher_is_better,
-    metric_names,
-    score_run,
-    stat_matrix,
-)
+from evals.metrics import higher_is_better, metric_names
+from evals.scoring import score_run
 
 HEADLINE = [
     "ter",
@@ -210,142 +204,3 @@ lower is better)</p>
 <h2>Highest edit rate</h2><table><tr><th>clip</th><th>TER</th><th>caption</th><th>rewrite</th>
 <th>gold</th></tr>{worst_rows}</table></body></html>
 """
-
-
-# --- compare ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Comparison:
-    run_a: str
-    run_b: str
-    n_paired: int
-    deltas: dict[str, tuple[float, float, float]]
-    values_a: dict[str, float | None]
-    values_b: dict[str, float | None]
-    failures: list[str] = field(default_factory=list)
-    worse_cases: list[dict[str, Any]] = field(default_factory=list)
-
-
-def parse_bounds(specs: list[str]) -> dict[str, float]:
-    bounds = {}
-    for spec in specs:
-        name, _, delta = spec.partition(":")
-        if not delta:
-            raise RecapError(f"--fail-if-worse {spec!r} must be METRIC:DELTA, e.g. ter:0.5")
-        higher_is_better(name)  # raises for unknown names
-        try:
-            bounds[name] = abs(float(delta))
-        except ValueError:
-            raise RecapError(f"--fail-if-worse {spec!r}: {delta!r} is not a number") from None
-    return bounds
-
-
-def compare(
-    folder_a: str | Path,
-    folder_b: str | Path,
-    bounds: dict[str, float] | None = None,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> Comparison:
-    """Paired per-case comparison of two scored runs on the clips both scored."""
-    cases_a, sum_a = load_run(folder_a)
-    cases_b, sum_b = load_run(folder_b)
-    by_b = {c["clip_id"]: c for c in cases_b}
-    pairs = [(a, by_b[a["clip_id"]]) for a in cases_a if a["clip_id"] in by_b]
-    if not pairs:
-        raise RecapError("The two runs share no scored clips.")
-    ma = stat_matrix([a for a, _ in pairs])
-    mb = stat_matrix([b for _, b in pairs])
-    deltas = bootstrap_delta(ma, mb, n_boot=n_boot, seed=seed)
-    comp = Comparison(
-        sum_a["run"],
-        sum_b["run"],
-        len(pairs),
-        deltas,
-        {k: sum_a["metrics"].get(k) for k in deltas},
-        {k: sum_b["metrics"].get(k) for k in deltas},
-    )
-    for name, bound in (bounds or {}).items():
-        d = deltas[name][0]
-        worse = -d if higher_is_better(name) else d
-        if not np.isnan(worse) and worse > bound:
-            comp.failures.append(f"{name} got worse by {abs(d):.4g} (allowed {bound:g})")
-    comp.worse_cases = sorted(
-        (
-            {
-                "clip_id": a["clip_id"],
-                "caption": a["caption"],
-                "gold": a["gold_caption"],
-                "rewrite_a": a["rewrite"],
-                "rewrite_b": b["rewrite"],
-                "ter_a": a["ter"],
-                "ter_b": b["ter"],
-            }
-            for a, b in pairs
-            if b["ter"] > a["ter"]
-        ),
-        key=lambda c: c["ter_a"] - c["ter_b"],
-    )
-    return comp
-
-
-def promote(store: Store, out: str | Path, run: str | None = None) -> int:
-    """Accepted and edited reviews become gold rows (merged into `out` by clip id)."""
-    path = Path(out)
-    existing: dict[str, dict[str, Any]] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                existing[str(row["id"])] = row
-    added = 0
-    for clip_id, review in store.latest_reviews().items():
-        if review.decision not in ("accepted", "edited") or not review.final_caption:
-            continue
-        if run is not None and review.run != run:
-            continue
-        clip = store.clip(clip_id)
-        caption = store.caption(clip_id)
-        if clip is None or caption is None:
-            continue
-        draft = store.draft_for(review.run, clip_id) if review.run else None
-        findings = (draft.draft if draft else {}) or {}
-        halls = _kept(review, findings, "hallucinations")
-        oms = _kept(review, findings, "omissions")
-        existing[clip_id] = {
-            "id": clip_id,
-            "video": clip.video,
-            "caption": caption,
-            "gold_caption": review.final_caption,
-            "gold_hallucinations": [
-                {"span": h["span"], "type": h["type"], "explanation": h.get("explanation", "")}
-                for h in halls
-            ],
-            "gold_omissions": [{"description": o["description"], "type": o["type"]} for o in oms],
-            "meta": {
-                "promoted_from": review.run,
-                "reviewer": review.reviewer,
-                "decision": review.decision,
-            },
-        }
-        added += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        for row in existing.values():
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return added
-
-
-def _kept(review: Any, findings: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    """Findings that become gold: all of an accepted draft, the agreed ones of an edited one."""
-    agreed = (review.agreed or {}).get(kind, {})
-    return [
-        f
-        for i, f in enumerate(findings.get(kind, []))
-        if review.decision == "accepted" or bool(agreed.get(str(i), False))
-    ]
-
-
-__all__ = ["compare", "definitions", "promote", "score_to_folder"]

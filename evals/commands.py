@@ -7,18 +7,25 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from agent.commandline import DbOpt, err, new_app, out, settings_from
 from agent.errors import RecapError
+from agent.store import Store
+from evals.compare import compare, parse_bounds
+from evals.gold import GoldSet, load_gold, promote
+from evals.judges import Judge, LexicalJudge, LLMJudge
+from evals.metrics import higher_is_better
+from evals.reports import HEADLINE, fmt, run_dir, score_to_folder
 
-app = typer.Typer(
-    help="Score drafts against gold rewrites and gate prompt changes on numbers.",
-    no_args_is_help=True,
-)
-out = Console()
-err = Console(stderr=True)
+app = new_app(help="Score drafts against gold rewrites and gate prompt changes on numbers.")
+
+
+def register(root: typer.Typer) -> None:
+    """Add `recap eval ...` to the root app."""
+    root.add_typer(app, name="eval")
+
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]
 DEFAULT_RUNS = Path("recap-evals")
@@ -27,29 +34,17 @@ JudgeOpt = Annotated[
 ]
 
 
-def _fail(e: RecapError) -> typer.Exit:
-    from agent.cli import fail
-
-    return fail(e)
-
-
-def _judge(kind: str, store: Any) -> Any:
-    from evals.judges import LexicalJudge, LLMJudge
-
+def make_judge(kind: str, store: Store) -> Judge:
     if kind == "lexical":
         return LexicalJudge()
     if kind == "llm":
-        from agent.settings import Settings
-
-        settings = Settings()
+        settings = settings_from()
         settings.check_endpoint()
         return LLMJudge(settings, store)
     raise RecapError(f"Unknown judge {kind!r}.", hint="Use --judge lexical or --judge llm.")
 
 
-def _summary_table(summary: dict[str, Any]) -> Table:
-    from evals.harness import HEADLINE, fmt
-
+def summary_table(summary: dict[str, Any]) -> Table:
     t = Table(title=f"{summary['run']} · {summary['n_cases']} cases · judge {summary['judge']}")
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -58,17 +53,20 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     return t
 
 
-def _score(store: Any, run: str, gold: Path, judge_kind: str, runs_dir: Path) -> None:
-    from evals.harness import score_to_folder
-    from evals.scoring import load_gold
+def report_skipped(gold: GoldSet) -> None:
+    for p in gold.skipped:
+        err.print(f"[yellow]gold row not scored[/] {gold.source} {p}", highlight=False)
 
-    judge = _judge(judge_kind, store)
+
+def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path) -> None:
+    """Score `run` against `gold`, write its folder, print the summary."""
+    judge = make_judge(judge_kind, store)
     try:
-        folder, summary = score_to_folder(store, run, load_gold(gold), judge, runs_dir)
+        folder, summary = score_to_folder(store, run, gold.cases, judge, runs_dir)
     finally:
-        if hasattr(judge, "close"):
+        if isinstance(judge, LLMJudge):
             judge.close()
-    out.print(_summary_table(summary))
+    out.print(summary_table(summary))
     out.print(
         f"report: {folder / 'report.html'} · {folder / 'report.md'} · {folder / 'cases.jsonl'}",
         highlight=False,
@@ -82,7 +80,7 @@ def run_cmd(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Run name.")] = None,
     drafter: Annotated[str, typer.Option(help="llm or offline.")] = "llm",
-    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    db: DbOpt = None,
     judge: JudgeOpt = "lexical",
     runs_dir: RunsDir = DEFAULT_RUNS,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
@@ -91,58 +89,49 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Draft the gold set (same job code and cache as `recap draft`), then score it."""
-    from agent.cli import make_drafter, open_store
+    from agent.drafters import make_drafter
     from agent.ingest import ingest
     from agent.jobs import Job, JobOptions
 
-    try:
-        store = open_store(db)
-        report = ingest(store, gold)
-        for p in report.skipped:
-            err.print(f"[yellow]gold row skipped[/] {p}", highlight=False)
-        d = make_drafter(drafter, model=model, prompt=prompt, rpm=rpm)
-        ident = d.identity()
-        name = (
-            run
-            or f"eval:{ident.get('model') or drafter}:{ident.get('prompt_name') or ''}@"
-            f"{(ident.get('prompt_hash') or '')[:12]}"
-        )
+    store = Store(db)
+    report = ingest(store, gold)
+    for p in report.skipped:
+        err.print(f"[yellow]gold row skipped[/] {p}", highlight=False)
+    gold_set = load_gold(gold)
+    d = make_drafter(drafter, settings_from(model=model, prompt=prompt), rpm=rpm)
+    name = run or d.identity().default_run_name("eval")
 
-        async def go() -> Any:
-            try:
-                return await Job(
-                    store, d, JobOptions(run=name, concurrency=16, use_cache=not no_cache)
-                ).run()
-            finally:
-                await d.aclose()
+    async def go() -> Any:
+        try:
+            return await Job(
+                store, d, JobOptions(run=name, concurrency=16, use_cache=not no_cache)
+            ).run()
+        finally:
+            await d.aclose()
 
-        stats = asyncio.run(go())
-        if stats.fatal:
-            raise RecapError(stats.fatal)
-        out.print(
-            f"drafted {stats.drafted}, cached {stats.cached}, failed {stats.failed} in run {name}",
-            highlight=False,
-        )
-        _score(store, name, gold, judge, runs_dir)
-    except RecapError as e:
-        raise _fail(e) from None
+    stats = asyncio.run(go())
+    if stats.fatal:
+        raise RecapError(stats.fatal)
+    out.print(
+        f"drafted {stats.drafted}, cached {stats.cached}, failed {stats.failed} in run {name}",
+        highlight=False,
+    )
+    report_skipped(gold_set)
+    score(store, name, gold_set, judge, runs_dir)
 
 
 @app.command("score")
 def score_cmd(
     run: Annotated[str, typer.Argument(help="Run name in the database.")],
     gold: Annotated[Path, typer.Option("--gold", help="Gold set manifest.")],
-    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    db: DbOpt = None,
     judge: JudgeOpt = "lexical",
     runs_dir: RunsDir = DEFAULT_RUNS,
 ) -> None:
     """Score an existing run against a gold set; write the run folder and report."""
-    from agent.cli import open_store
-
-    try:
-        _score(open_store(db), run, gold, judge, runs_dir)
-    except RecapError as e:
-        raise _fail(e) from None
+    gold_set = load_gold(gold)
+    report_skipped(gold_set)
+    score(Store(db), run, gold_set, judge, runs_dir)
 
 
 @app.command("compare")
@@ -158,18 +147,13 @@ def compare_cmd(
     show: Annotated[int, typer.Option(help="Worse cases to list.")] = 5,
 ) -> None:
     """Paired deltas with bootstrap 95% intervals; exit 1 when a named metric drops too far."""
-    from evals.harness import compare, fmt, parse_bounds, run_dir
-    from evals.scoring import higher_is_better
 
     def folder(x: str) -> Path:
         p = Path(x)
         return p if (p / "summary.json").is_file() else run_dir(runs_dir, x)
 
-    try:
-        bounds = parse_bounds(fail_if_worse or [])
-        c = compare(folder(run_a), folder(run_b), bounds, n_boot=n_boot)
-    except RecapError as e:
-        raise _fail(e) from None
+    bounds = parse_bounds(fail_if_worse or [])
+    c = compare(folder(run_a), folder(run_b), bounds, n_boot=n_boot)
     t = Table(title=f"{c.run_a} → {c.run_b} · {c.n_paired} paired cases · bootstrap 95% CI")
     for col in ("metric", "A", "B", "B − A", "95% CI", ""):
         t.add_column(col, justify="right" if col not in ("metric", "") else "left")
@@ -210,14 +194,8 @@ def compare_cmd(
 def promote_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="Gold set file to write or extend.")],
     run: Annotated[str | None, typer.Option("--run", help="Only reviews of this run.")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    db: DbOpt = None,
 ) -> None:
     """Turn accepted and edited reviews into gold rows, so the regression set grows."""
-    from agent.cli import open_store
-    from evals.harness import promote
-
-    try:
-        n = promote(open_store(db), out_file, run)
-    except RecapError as e:
-        raise _fail(e) from None
+    n = promote(Store(db), out_file, run)
     out.print(f"{n} reviewed clip(s) written as gold to {out_file}", highlight=False)

@@ -1,0 +1,414 @@
+"""The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings.
+
+Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agent.commandline import DbOpt, err, model_flags, out, settings_from
+from agent.errors import RecapError, VideoError
+from agent.store import Store, database_url
+
+
+def register(app: typer.Typer) -> None:
+    """Add the library's commands to `app`."""
+    for name, func in (
+        ("draft-one", draft_one),
+        ("frames", frames_cmd),
+        ("prompts", prompts_cmd),
+        ("ingest", ingest_cmd),
+        ("draft", draft_cmd),
+        ("runs", runs_cmd),
+        ("export", export_cmd),
+        ("settings", settings_cmd),
+    ):
+        app.command(name)(func)
+
+
+@model_flags
+def draft_one(
+    video: Annotated[Path, typer.Argument(help="The clip (mp4, webm, mov, ...).")],
+    caption: Annotated[str, typer.Option("--caption", "-c", help="The caption to review.")],
+    telemetry: Annotated[
+        Path | None, typer.Option("--telemetry", "-t", help="Robot telemetry JSON for the clip.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    start: Annotated[float | None, typer.Option(help="Window start, seconds.")] = None,
+    end: Annotated[float | None, typer.Option(help="Window end, seconds.")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Where the call is kept (RECAP_DB; ./recap.db).")
+    ] = None,
+    log: Annotated[
+        bool, typer.Option("--log/--no-log", help="Keep the draft or error in the database.")
+    ] = True,
+    *,
+    model_flags: dict[str, Any],
+) -> None:
+    """Draft a review of one clip's caption and print the diff."""
+    from agent.drafter import Drafter
+    from agent.render import render
+    from agent.runs import record_one_off
+    from agent.telemetry import Telemetry
+
+    settings = settings_from(**model_flags)
+    settings.check_endpoint()
+    tel = Telemetry.load(telemetry) if telemetry else None
+    drafter = Drafter(settings)
+    store = Store(db) if log else None
+    identity = drafter.identity()
+
+    async def go() -> Any:
+        try:
+            return await drafter.draft(video, caption, telemetry=tel, start=start, end=end)
+        finally:
+            await drafter.aclose()
+
+    try:
+        result = asyncio.run(go())
+    except RecapError as e:
+        if store is not None and not isinstance(e, VideoError) and caption.strip():
+            record_one_off(store, identity, video, caption.strip(), error=e)
+        raise
+    if store is not None:
+        record_one_off(store, identity, video, result.caption, result=result)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        render(result, out)
+
+
+def frames_cmd(
+    video: Annotated[Path, typer.Argument(help="The clip.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write the sheet and frames (JPEG) here.")
+    ] = None,
+    frames: Annotated[int | None, typer.Option("--frames", "-n", help="Frames sampled.")] = None,
+    max_side: Annotated[int | None, typer.Option(help="Longest side of a frame, px.")] = None,
+    start: Annotated[float | None, typer.Option(help="Window start, seconds.")] = None,
+    end: Annotated[float | None, typer.Option(help="Window end, seconds.")] = None,
+) -> None:
+    """Show what the model would see of a clip, and what it costs in image tokens."""
+    from agent.cost import image_tokens
+    from agent.frames import probe, sample_frames
+
+    s = settings_from(frames=frames, max_side=max_side)
+    info = probe(video, s.video_limits)
+    fr = sample_frames(
+        video,
+        s.frames,
+        max_side=s.max_side,
+        start=start,
+        end=end,
+        limits=s.video_limits,
+        quality=s.jpeg_quality,
+    )
+    sheet = fr.contact_sheet(columns=s.columns)
+    w, h = info.display_size
+    out.print(
+        f"{video}: {info.duration:.2f} s, {w}x{h}, {info.codec} in {info.container}, "
+        f"{info.fps or 0:.1f} fps, rotation {info.rotation}°"
+    )
+    out.print(f"sampled {len(fr)} frames at {', '.join(f'{t:.2f}' for t in fr.times)} s")
+    table = Table(title="Image input tokens per clip (OpenAI accounting)")
+    for col, justify in (("what is sent", "left"), ("pixels", "left")):
+        table.add_column(col, justify=justify)
+    table.add_column("detail=low", justify="right")
+    table.add_column("detail=high", justify="right")
+    fw, fh = fr.images[0].size
+    n = len(fr)
+    for what, size, count, (iw, ih) in (
+        ("contact sheet (1 image)", f"{sheet.width}x{sheet.height}", 1, sheet.size),
+        (f"{n} separate frames", f"{n} x {fw}x{fh}", n, (fw, fh)),
+        (f"{n} separate full-size frames", f"{n} x {w}x{h}", n, (w, h)),
+    ):
+        table.add_row(
+            what,
+            size,
+            str(count * image_tokens(iw, ih, "low")),
+            str(count * image_tokens(iw, ih, "high")),
+        )
+    out.print(table)
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sheet.save(out_dir / "sheet.jpg", quality=s.jpeg_quality)
+        for i, (t, data) in enumerate(zip(fr.times, fr.jpegs(), strict=True), 1):
+            (out_dir / f"frame{i:02d}_{t:.2f}s.jpg").write_bytes(data)
+        out.print(f"wrote {out_dir}/sheet.jpg and {n} frames")
+
+
+def prompts_cmd(
+    show: Annotated[
+        str | None, typer.Option("--show", help="Print this prompt's system text.")
+    ] = None,
+) -> None:
+    """List prompt versions (name@hash), or print one."""
+    from agent.prompts import list_prompts, load_prompt
+
+    s = settings_from()
+    if show:
+        typer.echo(load_prompt(show, s.prompts_dir).system)
+        return
+    for name in list_prompts(s.prompts_dir):
+        out.print(load_prompt(name, s.prompts_dir).ref.version)
+
+
+def ingest_cmd(
+    source: Annotated[Path, typer.Argument(help="A .jsonl/.csv manifest or a LeRobot folder.")],
+    db: DbOpt = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Dataset root videos must stay inside (default: the manifest's folder)."),
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option(help="LeRobot camera key (default: the first video feature).")
+    ] = None,
+) -> None:
+    """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are."""
+    from agent.ingest import ingest
+
+    store = Store(db)
+    report = ingest(store, source, root=root, camera=camera)
+    for problem in report.skipped:
+        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    out.print(
+        f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
+        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] "
+        f"({report.total} rows) -> {store.display_url}",
+        highlight=False,
+    )
+
+
+@model_flags
+def draft_cmd(
+    db: DbOpt = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run name (default: model + prompt version).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", help="Requests in flight at once.")
+    ] = None,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
+    tpm: Annotated[float | None, typer.Option(help="Tokens per minute limit.")] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also retry clips that failed before.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Draft at most this many clips.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore the response cache.")
+    ] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Use the OpenAI Batch API (half price, up to 24 h).")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="With --batch: poll until results arrive.")
+    ] = True,
+    poll_s: Annotated[float, typer.Option(help="With --batch: seconds between polls.")] = 60.0,
+    engine: Annotated[
+        str, typer.Option(help="local (asyncio in this process) or ray (Ray Data cluster).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="With --engine ray: cluster address (default: local).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="With --engine ray: drafting actors.")] = 2,
+    drafter_kind: Annotated[
+        str,
+        typer.Option(
+            "--drafter", help="llm (the configured model) or offline (telemetry rules, no model)."
+        ),
+    ] = "llm",
+    *,
+    model_flags: dict[str, Any],
+) -> None:
+    """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
+    from agent.drafters import make_drafter
+    from agent.jobs import Job, JobOptions
+    from agent.progress import JobProgress, summary_table
+
+    store = Store(db)
+    settings = settings_from(**model_flags)
+    drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm)
+    run_name = run or drafter.identity().default_run_name()
+    if concurrency is None:
+        concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))
+    options = JobOptions(
+        run=run_name,
+        concurrency=concurrency,
+        retry_failed=retry_failed,
+        limit=limit,
+        use_cache=not no_cache,
+    )
+    llm = getattr(drafter, "client", None)
+    where = llm.endpoint if llm is not None else "offline drafter (no model)"
+    out.print(f"run [bold]{run_name}[/] · {where} · {store.display_url}", highlight=False)
+    if llm is None and (batch or engine == "ray"):
+        raise RecapError("--batch and --engine ray need the LLM drafter.")
+    if engine not in ("local", "ray"):
+        raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
+    if batch:
+        _draft_batch(store, drafter, run_name, retry_failed, limit, wait, poll_s)
+        return
+    progress = JobProgress(out)
+    if engine == "ray":
+        from agent.rayjob import run_ray_job
+
+        with progress:
+            stats = run_ray_job(
+                store,
+                settings,
+                options,
+                address=address,
+                workers=workers,
+                rpm=rpm,
+                tpm=tpm,
+                on_progress=progress.update,
+            )
+        out.print(summary_table(stats))
+        if stats.fatal:
+            err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
+            raise typer.Exit(1)
+        return
+    job = Job(store, drafter, options, on_progress=progress.update)
+
+    async def go() -> None:
+        try:
+            await job.run()
+        finally:
+            await drafter.aclose()
+
+    interrupted = False
+    try:
+        with progress:
+            asyncio.run(go())
+    except KeyboardInterrupt:
+        interrupted = True
+    out.print(summary_table(job.stats, llm.limiter if llm is not None else None))
+    if job.stats.fatal:
+        err.print(f"[bold red]Stopped:[/] {job.stats.fatal}", highlight=False)
+        raise typer.Exit(1)
+    if interrupted:
+        err.print("Interrupted. Run the same command again to resume.", style="yellow")
+        raise typer.Exit(130)
+    if job.stats.failed:
+        err.print(
+            f"{job.stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
+            "why, `recap draft --retry-failed` retries them.",
+            style="yellow",
+            highlight=False,
+        )
+
+
+def _draft_batch(
+    store: Store,
+    drafter: Any,
+    run: str,
+    retry_failed: bool,
+    limit: int | None,
+    wait: bool,
+    poll_s: float,
+) -> None:
+    from agent.batch import BatchRunner
+
+    runner = BatchRunner(store, drafter, run, poll_s=poll_s, log=lambda m: out.print(m))
+
+    async def go() -> Any:
+        try:
+            return await runner.draft(retry_failed=retry_failed, limit=limit, wait=wait)
+        finally:
+            await drafter.aclose()
+
+    report = asyncio.run(go())
+    out.print(
+        f"batch results: {report.drafted} drafted, {report.failed} failed, "
+        f"{report.open_batches} batch(es) still open",
+        highlight=False,
+    )
+    if report.open_batches:
+        out.print("Run the same command later to collect the rest.")
+
+
+def runs_cmd(
+    db: DbOpt = None,
+    errors: Annotated[
+        str | None, typer.Option("--errors", help="List the failed clips of this run.")
+    ] = None,
+) -> None:
+    """List runs with their progress and cost, or one run's errors."""
+    from agent.schema import prompt_version
+
+    store = Store(db)
+    if errors:
+        table = Table(title=f"Failed clips in {errors}")
+        for col in ("clip", "kind", "reason"):
+            table.add_column(col)
+        for e in store.errors(errors):
+            table.add_row(e.clip_id, e.kind, e.message)
+        out.print(table)
+        return
+    table = Table(title=f"Runs in {store.display_url}")
+    for col in (
+        "run",
+        "drafter",
+        "model",
+        "prompt",
+        "drafted",
+        "failed",
+        "tokens in/out",
+        "cost",
+        "finished",
+    ):
+        table.add_column(col)
+    total = store.count_clips()
+    for r in store.runs():
+        t = store.run_totals(r.name)
+        cost = f"${t['cost_usd']:.4f}" if t["cost_usd"] is not None else "-"
+        table.add_row(
+            r.name,
+            r.drafter,
+            r.model or "-",
+            prompt_version(r.prompt_name, r.prompt_hash) or "-",
+            f"{t['drafted']}/{total}",
+            str(t["failed"]),
+            f"{t['prompt_tokens']}/{t['completion_tokens']}",
+            cost,
+            "yes" if r.finished_at else "no",
+        )
+    out.print(table)
+
+
+def export_cmd(
+    out_file: Annotated[Path, typer.Option("--out", help="Output file: .jsonl or .parquet.")],
+    run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
+    from agent.export import export
+
+    store = Store(db)
+    if run is None:
+        runs = store.runs()
+        if not runs:
+            raise RecapError("There are no runs to export.", hint="Run `recap draft` first.")
+        run = runs[-1].name
+    n = export(store, run, out_file)
+    out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
+
+
+def settings_cmd() -> None:
+    """Print the settings in force (the API key is never printed)."""
+    from agent.redact import redact
+
+    s = settings_from()
+    data = s.public()
+    data["api_key"] = "set" if s.api_key else "not set"
+    data["db"] = redact(database_url(s.db))
+    data["cache_dir"] = str(s.cache_dir)
+    data["review_run"] = s.review_run
+    typer.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,36 @@
+"""Which drafter a command gets: the model-backed one, or the offline one (telemetry rules)."""
+
+from __future__ import annotations
+
+from agent.drafter import Drafter
+from agent.errors import RecapError
+from agent.offline import OfflineDrafter
+from agent.ratelimit import RateLimiter
+from agent.settings import Settings
+
+DRAFTERS = ("llm", "offline")
+
+
+def make_drafter(
+    kind: str,
+    settings: Settings,
+    *,
+    rpm: float | None = None,
+    tpm: float | None = None,
+) -> Drafter | OfflineDrafter:
+    """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm) or the offline one."""
+    if kind == "offline":
+        return OfflineDrafter(settings)
+    if kind != "llm":
+        raise RecapError(f"Unknown drafter {kind!r}.", hint="Use --drafter llm or offline.")
+    settings.check_endpoint()
+    return Drafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm))
+
+
+def default_drafter_kind(settings: Settings) -> str:
+    """`llm` when an endpoint is configured, else `offline`."""
+    try:
+        settings.check_endpoint()
+    except RecapError:
+        return "offline"
+    return "llm"

@@ -1,0 +1,291 @@
+"""The life of a drafting run, written once for every engine.
+
+A run is a named drafting pass with one identity (drafter, model, prompt version, output
+settings). Every way of drafting (the local job, the Ray engine, Batch mode, `draft-one`) goes
+through a `RunLedger`: open or re-open the run and check its identity, list the clips still to
+do, serve cache hits, record each result or error (dropping the clip's lease in the same
+transaction) and keep the counters, then finish the run once nothing is pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.errors import DraftError, EndpointError, RecapError, TelemetryError, VideoError
+from agent.schema import DraftResult, prompt_version
+from agent.store import Clip, Store, worker_id
+
+FATAL_STATUS = (401, 403, 404)  # a refused key or an unknown model fails every clip alike
+
+
+class RunIdentity(BaseModel):
+    """Everything that decides a drafter's answer: recorded with a run, part of the cache key."""
+
+    drafter: str
+    model: str | None = None
+    prompt_name: str | None = None
+    prompt_hash: str | None = None
+    output: dict[str, Any] = Field(
+        default_factory=dict, description="Sampling and output settings (frames, mode, ...)."
+    )
+
+    @property
+    def prompt_version(self) -> str | None:
+        return prompt_version(self.prompt_name, self.prompt_hash)
+
+    def default_run_name(self, prefix: str | None = None) -> str:
+        """`[prefix:]model-or-drafter:prompt@hash`, the name a run gets when none is given."""
+        name = f"{self.model or self.drafter}:{self.prompt_version or ''}"
+        return f"{prefix}:{name}" if prefix else name
+
+    def recorded(self) -> dict[str, Any]:
+        """The identity as stored with the run and hashed into cache keys."""
+        return {
+            "drafter": self.drafter,
+            "model": self.model,
+            "prompt_name": self.prompt_name,
+            "prompt_hash": self.prompt_hash,
+            **self.output,
+        }
+
+
+@dataclass
+class JobStats:
+    """Counters of one pass over a run, for progress bars and summaries."""
+
+    run: str
+    total: int = 0
+    drafted: int = 0
+    cached: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+    reasks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    errors: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    interrupted: bool = False
+    fatal: str | None = None
+
+    @property
+    def done(self) -> int:
+        return self.drafted + self.cached + self.failed + self.skipped
+
+    @property
+    def elapsed_s(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def requests_per_min(self) -> float:
+        return self.requests / self.elapsed_s * 60 if self.elapsed_s > 0 else 0.0
+
+    def add_cost(self, value: float | None) -> None:
+        if value is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + value
+
+    def add_result(self, result: DraftResult) -> None:
+        self.requests += result.attempts
+        self.retries += result.retries
+        self.reasks += result.reasks
+        self.prompt_tokens += result.usage.prompt_tokens
+        self.completion_tokens += result.usage.completion_tokens
+        self.add_cost(result.cost_usd)
+
+
+def file_digest(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cache_key(identity: RunIdentity, video_digest: str, clip: Clip, caption: str) -> str:
+    """Same model, prompt, settings, pictures and caption: the same answer, reused for free.
+
+    The pictures are identified by the file's content hash plus the sampling settings (part of
+    the identity), which determine the sampled frames without decoding them.
+    """
+    blob = json.dumps(
+        {
+            "who": identity.recorded(),
+            "video": video_digest,
+            "caption": caption,
+            "window": [clip.start_s, clip.end_s],
+            "telemetry": clip.telemetry,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def error_kind(exc: BaseException) -> str:
+    """The category an error is filed under in `recap runs --errors`."""
+    if isinstance(exc, VideoError):
+        return "video"
+    if isinstance(exc, TelemetryError):
+        return "telemetry"
+    if isinstance(exc, DraftError):
+        return "invalid_output"
+    if isinstance(exc, EndpointError):
+        return "rejected" if exc.status_code == 400 else "endpoint"
+    if isinstance(exc, RecapError):
+        return "input"
+    return "internal"
+
+
+def is_fatal(exc: BaseException) -> bool:
+    return isinstance(exc, EndpointError) and exc.status_code in FATAL_STATUS
+
+
+def error_message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, RecapError) else f"{type(exc).__name__}: {exc}"
+
+
+class RunLedger:
+    """One process's bookkeeping for one run. Methods are synchronous and short: async callers
+    run them in a thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        identity: RunIdentity,
+        *,
+        use_cache: bool = True,
+        owner: str | None = None,
+        drafter_label: str | None = None,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.identity = identity
+        self.use_cache = use_cache
+        self.owner = owner or worker_id()
+        self.drafter_label = drafter_label or identity.drafter
+        self.stats = JobStats(run=name)
+
+    # --- start ----------------------------------------------------------------------------
+    def open(self) -> None:
+        """Create the run, or check that an existing one has this identity."""
+        i = self.identity
+        self.store.ensure_run(
+            self.name,
+            drafter=self.drafter_label,
+            model=i.model,
+            prompt_name=i.prompt_name,
+            prompt_hash=i.prompt_hash,
+            settings=i.recorded(),
+        )
+
+    def pending(self, *, retry_failed: bool = False, limit: int | None = None) -> list[str]:
+        ids = self.store.pending(self.name, retry_failed=retry_failed)
+        return ids[:limit] if limit is not None else ids
+
+    # --- per clip -------------------------------------------------------------------------
+    def serve_cached(self, clip: Clip, caption: str) -> tuple[bool, str | None]:
+        """(served, key): serve the clip from the response cache when its answer is known;
+        otherwise give the key its result should be cached under (None with the cache off)."""
+        if not self.use_cache:
+            return False, None
+        key = cache_key(self.identity, file_digest(clip.video), clip, caption)
+        hit = self.store.cache_get(key)
+        if hit is None:
+            return False, key
+        result = hit.model_copy(update={"clip": clip.id, "caption": caption, "cost_usd": 0.0})
+        self.store.save_draft(self.name, result, from_cache=True, owner=self.owner)
+        self.stats.cached += 1
+        return True, None
+
+    def record(self, result: DraftResult, cache_as: str | None = None) -> bool:
+        """Keep a result (and drop its lease); False when the clip was drafted elsewhere first."""
+        saved = self.store.save_draft(self.name, result, owner=self.owner)
+        if cache_as is not None:
+            self.store.cache_put(cache_as, result)
+        self.stats.add_result(result)
+        if saved:
+            self.stats.drafted += 1
+        else:
+            self.stats.skipped += 1
+        return saved
+
+    def record_error(self, clip_id: str, exc: BaseException) -> None:
+        """Keep why a clip failed, or stop the run on an error every clip would hit."""
+        if is_fatal(exc):
+            self.stats.fatal = str(exc)
+            self.store.release(self.name, self.owner, [clip_id])
+            return
+        kind = error_kind(exc)
+        attempts = getattr(exc, "attempts", 0) or 0
+        self.store.save_error(
+            self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=self.owner
+        )
+        self.stats.failed += 1
+        self.stats.errors[kind] += 1
+        if isinstance(exc, DraftError):
+            self.stats.requests += exc.attempts
+
+    def record_failure(self, clip_id: str, kind: str, message: str, attempts: int = 0) -> None:
+        """A failure known only by its kind and message (a Ray actor's or a batch line's)."""
+        self.store.save_error(
+            self.name, clip_id, kind, message, attempts=attempts, owner=self.owner
+        )
+        self.stats.failed += 1
+        self.stats.errors[kind] += 1
+
+    # --- end ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of this process's leases; finish the run when nothing is left to draft."""
+        self.stats.finished = time.monotonic()
+        self.store.release(self.name, self.owner)
+        if (
+            not self.stats.interrupted
+            and not self.stats.fatal
+            and not self.store.pending(self.name)
+        ):
+            self.store.finish_run(self.name)
+
+
+def record_one_off(
+    store: Store,
+    identity: RunIdentity,
+    video: str | Path,
+    caption: str,
+    *,
+    result: DraftResult | None = None,
+    error: BaseException | None = None,
+) -> str:
+    """Keep a `draft-one` call like any other draft: the clip (id from its path and caption),
+    the run `draft-one:<model>:<prompt version>`, and the draft (replacing the clip's last one)
+    or the error. Returns the clip id."""
+    path = str(Path(video).resolve())
+    clip_id = "one:" + hashlib.sha256(f"{path}\0{caption}".encode()).hexdigest()[:16]
+    store.upsert_clip(
+        Clip(
+            id=clip_id,
+            video=path,
+            root=str(Path(path).parent),
+            source="draft-one",
+            content_hash=clip_id,
+        ),
+        caption,
+    )
+    ledger = RunLedger(store, identity.default_run_name("draft-one"), identity, use_cache=False)
+    ledger.open()
+    if result is not None:
+        store.save_draft(ledger.name, result.model_copy(update={"clip": clip_id}), replace=True)
+    if error is not None:
+        store.save_error(ledger.name, clip_id, error_kind(error), error_message(error))
+    return clip_id

@@ -1,0 +1,50 @@
+"""The store: clips, runs, drafts, errors, reviews, leases and the response cache.
+
+SQLite (`./recap.db`, WAL) by default, PostgreSQL for teams: the same code, chosen by `--db` or
+`RECAP_DB` (a path or any SQLAlchemy URL). The package is split by concept: `_tables` (the ORM
+classes), `_migrations` (frozen, named schema steps), `_leases` (who works on which clip) and
+`_store` (the `Store` facade everything else calls).
+"""
+
+from agent.store._leases import owner_alive, worker_id
+from agent.store._migrations import MIGRATIONS
+from agent.store._store import FINAL_DECISIONS, Store, database_url
+from agent.store._tables import (
+    Base,
+    Batch,
+    CacheEntry,
+    Caption,
+    Clip,
+    DraftRecord,
+    EditBuffer,
+    ErrorRecord,
+    Lease,
+    MigrationRecord,
+    Review,
+    Run,
+    as_utc,
+    now,
+)
+
+__all__ = [
+    "FINAL_DECISIONS",
+    "MIGRATIONS",
+    "Base",
+    "Batch",
+    "CacheEntry",
+    "Caption",
+    "Clip",
+    "DraftRecord",
+    "EditBuffer",
+    "ErrorRecord",
+    "Lease",
+    "MigrationRecord",
+    "Review",
+    "Run",
+    "Store",
+    "as_utc",
+    "database_url",
+    "now",
+    "owner_alive",
+    "worker_id",
+]

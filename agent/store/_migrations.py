@@ -1,0 +1,265 @@
+"""Frozen, named migrations: each one is a fixed script, applied once, in order.
+
+A migration spells out its own tables and columns here instead of reading today's ORM classes,
+so its meaning never changes when a class gains a column: a database made by 0.1.0 and one made
+today pass through the same steps and end with the same schema. Append new migrations at the
+end; never edit, rename or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from agent.store._tables import now
+
+
+def _ts(name: str, nullable: bool = False) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def _migrations_table(md: MetaData) -> Table:
+    return Table(
+        "recap_migrations",
+        md,
+        Column("name", String(255), primary_key=True),
+        _ts("applied_at"),
+    )
+
+
+def m0001_initial(conn: Connection) -> None:
+    """Release 0.1.0: clips, captions, runs, drafts, errors, reviews, leases, response cache."""
+    md = MetaData()
+    Table(
+        "clips",
+        md,
+        Column("id", String(255), primary_key=True),
+        Column("video", Text, nullable=False),
+        Column("root", Text),
+        Column("start_s", Float),
+        Column("end_s", Float),
+        Column("telemetry", JSON),
+        Column("gold", JSON),
+        Column("meta", JSON),
+        Column("source", Text),
+        Column("content_hash", String(64), nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+    )
+    Table(
+        "captions",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "clip_id",
+            String(255),
+            ForeignKey("clips.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("kind", String(32), nullable=False),
+        Column("text", Text, nullable=False),
+        _ts("created_at"),
+        UniqueConstraint("clip_id", "kind"),
+    )
+    Table(
+        "runs",
+        md,
+        Column("name", String(255), primary_key=True),
+        Column("drafter", String(32), nullable=False),
+        Column("model", Text),
+        Column("prompt_name", Text),
+        Column("prompt_hash", String(64)),
+        Column("settings", JSON),
+        _ts("started_at"),
+        _ts("finished_at", nullable=True),
+    )
+    Table(
+        "drafts",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "run",
+            String(255),
+            ForeignKey("runs.name", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column(
+            "clip_id",
+            String(255),
+            ForeignKey("clips.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("caption", Text, nullable=False),
+        Column("draft", JSON, nullable=False),
+        Column("verdict", String(32), nullable=False),
+        Column("rewrite", Text, nullable=False),
+        Column("drafter", String(32), nullable=False),
+        Column("model", Text),
+        Column("prompt_version", Text),
+        Column("prompt_tokens", Integer, nullable=False),
+        Column("completion_tokens", Integer, nullable=False),
+        Column("cached_tokens", Integer, nullable=False),
+        Column("cost_usd", Float),
+        Column("latency_s", Float, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("reasks", Integer, nullable=False),
+        Column("retries", Integer, nullable=False),
+        Column("image_tokens", Integer, nullable=False),
+        Column("from_cache", Boolean, nullable=False),
+        Column("raw_response", Text),
+        _ts("created_at"),
+        UniqueConstraint("run", "clip_id"),
+    )
+    Table(
+        "errors",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "run",
+            String(255),
+            ForeignKey("runs.name", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column(
+            "clip_id",
+            String(255),
+            ForeignKey("clips.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("kind", String(32), nullable=False),
+        Column("message", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        _ts("created_at"),
+    )
+    Table(
+        "reviews",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "clip_id",
+            String(255),
+            ForeignKey("clips.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("run", Text, index=True),
+        Column("draft_id", Integer),
+        Column("reviewer", Text, nullable=False),
+        Column("decision", String(32), nullable=False),
+        Column("final_caption", Text),
+        Column("seconds", Float),
+        Column("edit_distance", Integer),
+        Column("edit_rate", Float),
+        Column("agreed", JSON),
+        Column("undoes", Integer),
+        _ts("created_at"),
+    )
+    Table(
+        "leases",
+        md,
+        Column("run", String(255), primary_key=True),
+        Column("clip_id", String(255), primary_key=True),
+        Column("owner", Text, nullable=False),
+        _ts("expires_at"),
+    )
+    Table(
+        "response_cache",
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("result", JSON, nullable=False),
+        _ts("created_at"),
+    )
+    md.create_all(conn)
+
+
+def m0002_batches(conn: Connection) -> None:
+    """Batch API jobs and the clips each one carries."""
+    md = MetaData()
+    Table(
+        "batches",
+        md,
+        Column("id", String(255), primary_key=True),
+        Column("run", String(255), nullable=False, index=True),
+        Column("status", String(32), nullable=False),
+        Column("input_file_id", Text),
+        Column("output_file_id", Text),
+        Column("error_file_id", Text),
+        Column("clip_ids", JSON, nullable=False),
+        Column("context", JSON),
+        Column("ingested", Boolean, nullable=False),
+        _ts("created_at"),
+        _ts("updated_at"),
+    )
+    md.create_all(conn)
+
+
+def m0003_edit_buffers(conn: Connection) -> None:
+    """Unsaved text per reviewer and clip."""
+    md = MetaData()
+    Table(
+        "edit_buffers",
+        md,
+        Column("owner", String(255), primary_key=True),
+        Column("clip_id", String(255), primary_key=True),
+        Column("text", Text, nullable=False),
+        _ts("updated_at"),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", m0001_initial),
+    ("0002_batches", m0002_batches),
+    ("0003_edit_buffers", m0003_edit_buffers),
+]
+
+
+def applied(engine: Engine) -> list[str]:
+    if not inspect(engine).has_table("recap_migrations"):
+        return []
+    table = _migrations_table(MetaData())
+    with engine.connect() as conn:
+        return sorted(conn.scalars(select(table.c.name)))
+
+
+def migrate(engine: Engine, upto: str | None = None) -> list[str]:
+    """Apply pending migrations in order (up to and including `upto`); return their names.
+
+    Each migration and its record commit together, so a crash leaves it fully applied or not.
+    """
+    table = _migrations_table(MetaData())
+    with engine.begin() as conn:
+        table.create(conn, checkfirst=True)
+    done = set(applied(engine))
+    names: list[str] = []
+    for name, apply in MIGRATIONS:
+        if name not in done:
+            with engine.begin() as conn:
+                apply(conn)
+                conn.execute(table.insert().values(name=name, applied_at=now()))
+            names.append(name)
+        if name == upto:
+            break
+    return names

@@ -1,0 +1,472 @@
+"""The `Store` facade: every read and write of recap's data goes through it.
+
+Callers never hold a session across awaits, and every write is one short transaction, so a
+process killed mid-job leaves whole rows or none. Rows come back typed: a `DraftRecord` hands
+out its `Draft`, never the JSON it is kept as.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import sessionmaker
+
+from agent.errors import RecapError
+from agent.redact import redact
+from agent.schema import DraftResult
+from agent.settings import Settings
+from agent.store import _leases, _migrations
+from agent.store._tables import (
+    Batch,
+    CacheEntry,
+    Caption,
+    Clip,
+    DraftRecord,
+    EditBuffer,
+    ErrorRecord,
+    Review,
+    Run,
+    now,
+)
+
+FINAL_DECISIONS = frozenset({"accepted", "edited", "rejected"})
+CLIP_FIELDS = (
+    "video",
+    "root",
+    "start_s",
+    "end_s",
+    "telemetry",
+    "gold",
+    "meta",
+    "source",
+    "content_hash",
+)
+
+
+def database_url(db: str | os.PathLike[str] | None = None) -> str:
+    """A path or SQLAlchemy URL; None means the `db` setting (RECAP_DB, default ./recap.db)."""
+    value = str(db) if db is not None else Settings().db
+    if "://" not in value:
+        value = f"sqlite:///{Path(value).expanduser()}"
+    return value
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Store:
+    """All persistence goes through here."""
+
+    def __init__(self, db: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
+        self.url = database_url(db)
+        try:
+            self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        except Exception as e:
+            raise RecapError(
+                f"Cannot open database {redact(self.url)}: {e}",
+                hint="Pass --db PATH for SQLite or a SQLAlchemy URL such as "
+                "postgresql+psycopg://user@host/db",
+            ) from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    @property
+    def display_url(self) -> str:
+        """The URL as it may be printed: any password masked."""
+        return redact(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -------------------------------------------------------------------------------
+    def applied_migrations(self) -> list[str]:
+        return _migrations.applied(self.engine)
+
+    def migrate(self, upto: str | None = None) -> list[str]:
+        """Apply pending migrations in order (up to and including `upto`); return their names."""
+        try:
+            return _migrations.migrate(self.engine, upto)
+        except OperationalError as e:
+            raise RecapError(
+                f"Cannot open database {redact(self.url)}: {e.orig}",
+                hint="Check the path or URL, and that the server is running.",
+            ) from None
+
+    # --- clips --------------------------------------------------------------------------------
+    def upsert_clip(self, clip: Clip, caption: str) -> str:
+        """Insert or update one clip and its caption; 'added', 'updated' or 'unchanged'."""
+        with self.session.begin() as s:
+            existing = s.get(Clip, clip.id)
+            if existing is None:
+                s.add(clip)
+                s.flush()  # the clip row must exist before its caption's foreign key
+                s.add(Caption(clip_id=clip.id, kind="original", text=caption))
+                return "added"
+            if existing.content_hash == clip.content_hash:
+                return "unchanged"
+            for col in CLIP_FIELDS:
+                setattr(existing, col, getattr(clip, col))
+            existing.updated_at = now()
+            cap = s.scalar(
+                select(Caption).where(Caption.clip_id == clip.id, Caption.kind == "original")
+            )
+            if cap is None:
+                s.add(Caption(clip_id=clip.id, kind="original", text=caption))
+            else:
+                cap.text = caption
+            return "updated"
+
+    def clip(self, clip_id: str) -> Clip | None:
+        with self.session() as s:
+            return s.get(Clip, clip_id)
+
+    def caption(self, clip_id: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(
+                select(Caption.text).where(Caption.clip_id == clip_id, Caption.kind == "original")
+            )
+
+    def clips_with_captions(self, ids: Sequence[str] | None = None) -> list[tuple[Clip, str]]:
+        with self.session() as s:
+            q = select(Clip, Caption.text).join(
+                Caption, (Caption.clip_id == Clip.id) & (Caption.kind == "original")
+            )
+            if ids is not None:
+                q = q.where(Clip.id.in_(list(ids)))
+            return [(c, t) for c, t in s.execute(q.order_by(Clip.id))]
+
+    def count_clips(self) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(Clip)) or 0
+
+    # --- runs ---------------------------------------------------------------------------------
+    def ensure_run(
+        self,
+        name: str,
+        *,
+        drafter: str,
+        model: str | None,
+        prompt_name: str | None,
+        prompt_hash: str | None,
+        settings: dict[str, Any],
+    ) -> Run:
+        """Create the run, or check an existing one was made with the same model and prompt."""
+        with self.session.begin() as s:
+            run = s.get(Run, name)
+            if run is None:
+                run = Run(
+                    name=name,
+                    drafter=drafter,
+                    model=model,
+                    prompt_name=prompt_name,
+                    prompt_hash=prompt_hash,
+                    settings=settings,
+                )
+                s.add(run)
+                try:
+                    s.flush()
+                except IntegrityError:  # created by another process a moment ago
+                    s.rollback()
+                    return self.ensure_run(
+                        name,
+                        drafter=drafter,
+                        model=model,
+                        prompt_name=prompt_name,
+                        prompt_hash=prompt_hash,
+                        settings=settings,
+                    )
+                return run
+            pairs = (
+                ("drafter", run.drafter, drafter),
+                ("model", run.model, model),
+                ("prompt hash", run.prompt_hash, prompt_hash),
+            )
+            mismatch = [f"{what} {old!r} (now {new!r})" for what, old, new in pairs if old != new]
+            if mismatch:
+                raise RecapError(
+                    f"Run {name!r} was made with " + ", ".join(mismatch) + ".",
+                    hint="A run holds one model and prompt version. Resume it with the same "
+                    "settings, or start another with --run NEW_NAME.",
+                )
+            run.finished_at = None
+            return run
+
+    def finish_run(self, name: str) -> None:
+        with self.session.begin() as s:
+            s.execute(update(Run).where(Run.name == name).values(finished_at=now()))
+
+    def runs(self) -> list[Run]:
+        with self.session() as s:
+            return list(s.scalars(select(Run).order_by(Run.started_at)))
+
+    def run(self, name: str) -> Run | None:
+        with self.session() as s:
+            return s.get(Run, name)
+
+    def require_run(self, name: str) -> Run:
+        """The run, or an error listing the runs there are."""
+        run = self.run(name)
+        if run is None:
+            known = ", ".join(r.name for r in self.runs()) or "none yet"
+            raise RecapError(f"No run named {name!r}.", hint=f"Runs in this database: {known}.")
+        return run
+
+    # --- leases -------------------------------------------------------------------------------
+    def claim(self, run: str, clip_ids: Sequence[str], owner: str, ttl_s: float) -> list[str]:
+        """Lease clips to `owner`; see `agent.store._leases.claim`."""
+        return _leases.claim(self.session, run, clip_ids, owner, ttl_s)
+
+    def release(self, run: str, owner: str, clip_ids: Sequence[str] | None = None) -> None:
+        with self.session.begin() as s:
+            _leases.release(s, run, owner, clip_ids)
+
+    def held(self, run: str, owner: str) -> set[str]:
+        return _leases.held(self.session, run, owner)
+
+    # --- drafting -----------------------------------------------------------------------------
+    def pending(self, run: str, *, retry_failed: bool = False) -> list[str]:
+        """Clips with no draft in `run` (and, unless retrying, no recorded error)."""
+        with self.session() as s:
+            drafted = select(DraftRecord.clip_id).where(DraftRecord.run == run)
+            q = select(Clip.id).where(Clip.id.not_in(drafted))
+            if not retry_failed:
+                failed = select(ErrorRecord.clip_id).where(ErrorRecord.run == run)
+                q = q.where(Clip.id.not_in(failed))
+            return list(s.scalars(q.order_by(Clip.id)))
+
+    def claim_one(
+        self, run: str, clip_id: str, owner: str, ttl_s: float
+    ) -> tuple[Clip, str] | None:
+        """Lease one clip still without a draft and load it with its caption, or None."""
+        if not self.claim(run, [clip_id], owner, ttl_s):
+            return None
+        with self.session() as s:
+            drafted = s.scalar(
+                select(DraftRecord.id).where(DraftRecord.run == run, DraftRecord.clip_id == clip_id)
+            )
+            row = (
+                None
+                if drafted is not None
+                else s.execute(
+                    select(Clip, Caption.text)
+                    .join(Caption, (Caption.clip_id == Clip.id) & (Caption.kind == "original"))
+                    .where(Clip.id == clip_id)
+                ).first()
+            )
+        if row is None:
+            self.release(run, owner, [clip_id])
+            return None
+        return row[0], row[1]
+
+    def save_draft(
+        self,
+        run: str,
+        result: DraftResult,
+        *,
+        from_cache: bool = False,
+        owner: str | None = None,
+        replace: bool = False,
+    ) -> bool:
+        """Store a draft and drop its lease, in one transaction. False if one already exists
+        (unless `replace`, which supersedes the clip's earlier draft in this run)."""
+        row = DraftRecord(
+            run=run,
+            clip_id=result.clip,
+            caption=result.caption,
+            draft_json=result.draft.model_dump(mode="json"),
+            verdict=result.draft.verdict.value,
+            rewrite=result.draft.rewrite,
+            drafter=result.drafter,
+            model=result.model,
+            prompt_version=result.prompt.version if result.prompt else None,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            cached_tokens=result.usage.cached_tokens,
+            cost_usd=result.cost_usd,
+            latency_s=result.latency_s,
+            attempts=result.attempts,
+            reasks=result.reasks,
+            retries=result.retries,
+            image_tokens=result.image_tokens_estimate,
+            from_cache=from_cache,
+            raw_response=result.raw_response,
+        )
+        with self.session() as s:
+            try:
+                if owner is not None:
+                    _leases.release(s, run, owner, [result.clip])
+                if replace:
+                    s.execute(
+                        delete(DraftRecord).where(
+                            DraftRecord.run == run, DraftRecord.clip_id == result.clip
+                        )
+                    )
+                s.add(row)
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+            if owner is not None:  # drafted elsewhere already: still let go of the lease
+                _leases.release(s, run, owner, [result.clip])
+                s.commit()
+            return False
+
+    def save_error(
+        self,
+        run: str,
+        clip_id: str,
+        kind: str,
+        message: str,
+        *,
+        attempts: int = 0,
+        owner: str | None = None,
+    ) -> None:
+        with self.session.begin() as s:
+            s.add(
+                ErrorRecord(
+                    run=run, clip_id=clip_id, kind=kind, message=redact(message), attempts=attempts
+                )
+            )
+            if owner is not None:
+                _leases.release(s, run, owner, [clip_id])
+
+    def drafts(self, run: str) -> list[DraftRecord]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(DraftRecord).where(DraftRecord.run == run).order_by(DraftRecord.clip_id)
+                )
+            )
+
+    def draft_for(self, run: str, clip_id: str) -> DraftRecord | None:
+        with self.session() as s:
+            return s.scalar(
+                select(DraftRecord).where(DraftRecord.run == run, DraftRecord.clip_id == clip_id)
+            )
+
+    def errors(self, run: str, *, unresolved: bool = True) -> list[ErrorRecord]:
+        """Errors of a run; by default only for clips still without a draft (latest each)."""
+        with self.session() as s:
+            q = select(ErrorRecord).where(ErrorRecord.run == run).order_by(ErrorRecord.id)
+            rows = list(s.scalars(q))
+            if not unresolved:
+                return rows
+            drafted = set(s.scalars(select(DraftRecord.clip_id).where(DraftRecord.run == run)))
+            latest: dict[str, ErrorRecord] = {}
+            for r in rows:
+                if r.clip_id not in drafted:
+                    latest[r.clip_id] = r
+            return list(latest.values())
+
+    def run_totals(self, run: str) -> dict[str, Any]:
+        with self.session() as s:
+            row = s.execute(
+                select(
+                    func.count(DraftRecord.id),
+                    func.coalesce(func.sum(DraftRecord.prompt_tokens), 0),
+                    func.coalesce(func.sum(DraftRecord.completion_tokens), 0),
+                    func.sum(DraftRecord.cost_usd),
+                    func.coalesce(func.sum(DraftRecord.retries), 0),
+                    func.coalesce(func.sum(DraftRecord.reasks), 0),
+                ).where(DraftRecord.run == run)
+            ).one()
+        return {
+            "drafted": row[0],
+            "prompt_tokens": row[1],
+            "completion_tokens": row[2],
+            "cost_usd": row[3],
+            "retries": row[4],
+            "reasks": row[5],
+            "failed": len(self.errors(run)),
+        }
+
+    # --- response cache -----------------------------------------------------------------------
+    def cache_get_json(self, key: str) -> dict[str, Any] | None:
+        with self.session() as s:
+            entry = s.get(CacheEntry, key)
+            return entry.result if entry else None
+
+    def cache_put_json(self, key: str, value: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.add(CacheEntry(key=key, result=value))
+            try:
+                s.commit()
+            except IntegrityError:  # stored by another worker meanwhile: same answer
+                s.rollback()
+
+    def cache_get(self, key: str) -> DraftResult | None:
+        value = self.cache_get_json(key)
+        return DraftResult.model_validate(value) if value is not None else None
+
+    def cache_put(self, key: str, result: DraftResult) -> None:
+        self.cache_put_json(key, result.model_dump(mode="json"))
+
+    # --- reviews ------------------------------------------------------------------------------
+    def add_review(self, review: Review) -> Review:
+        with self.session.begin() as s:
+            s.add(review)
+        return review
+
+    def reviews(self, clip_id: str | None = None) -> list[Review]:
+        with self.session() as s:
+            q = select(Review).order_by(Review.id)
+            if clip_id is not None:
+                q = q.where(Review.clip_id == clip_id)
+            return list(s.scalars(q))
+
+    def latest_reviews(self) -> dict[str, Review]:
+        """The decision in force per clip: the newest review not undone by a later one."""
+        rows = self.reviews()
+        undone = {r.undoes for r in rows if r.decision == "undo" and r.undoes is not None}
+        latest: dict[str, Review] = {}
+        for r in rows:
+            if r.decision == "undo" or r.id in undone:
+                continue
+            latest[r.clip_id] = r
+        return latest
+
+    def save_buffer(self, owner: str, clip_id: str, text: str) -> None:
+        with self.session.begin() as s:
+            s.merge(EditBuffer(owner=owner, clip_id=clip_id, text=text, updated_at=now()))
+
+    def buffer(self, owner: str, clip_id: str) -> str | None:
+        with self.session() as s:
+            row = s.get(EditBuffer, (owner, clip_id))
+            return row.text if row else None
+
+    def drop_buffer(self, owner: str, clip_id: str) -> None:
+        with self.session.begin() as s:
+            s.execute(
+                delete(EditBuffer).where(EditBuffer.owner == owner, EditBuffer.clip_id == clip_id)
+            )
+
+    # --- batches ------------------------------------------------------------------------------
+    def save_batch(self, batch: Batch) -> None:
+        with self.session.begin() as s:
+            s.merge(batch)
+
+    def batches(self, run: str, *, open_only: bool = True) -> list[Batch]:
+        with self.session() as s:
+            q = select(Batch).where(Batch.run == run)
+            if open_only:
+                q = q.where(Batch.ingested.is_(False))
+            return list(s.scalars(q.order_by(Batch.created_at)))

@@ -1,0 +1,207 @@
+"""The store's tables as SQLAlchemy 2 ORM classes: what the code reads and writes today.
+
+The schema a database actually has comes from the frozen migrations (`_migrations.py`), never
+from these classes; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from agent.schema import Draft
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Clip(Base):
+    """A video to review, with its telemetry, gold labels and where it came from."""
+
+    __tablename__ = "clips"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    video: Mapped[str] = mapped_column(Text)
+    root: Mapped[str | None] = mapped_column(Text)
+    start_s: Mapped[float | None] = mapped_column(Float)
+    end_s: Mapped[float | None] = mapped_column(Float)
+    telemetry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    gold: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Caption(Base):
+    """A caption of a clip; `kind` 'original' is the AI caption under review."""
+
+    __tablename__ = "captions"
+    __table_args__ = (UniqueConstraint("clip_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="original")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Run(Base):
+    """A named drafting pass: one drafter, model, prompt version and settings."""
+
+    __tablename__ = "runs"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    drafter: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(Text)
+    prompt_name: Mapped[str | None] = mapped_column(Text)
+    prompt_hash: Mapped[str | None] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DraftRecord(Base):
+    """A stored draft: one clip drafted in one run, with what it cost. One per (run, clip).
+
+    The model's answer is kept as JSON in the `draft` column and handed out typed, as
+    `record.draft` (a `Draft`); nothing outside the store sees the JSON.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("run", "clip_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run: Mapped[str] = mapped_column(ForeignKey("runs.name", ondelete="CASCADE"), index=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    caption: Mapped[str] = mapped_column(Text)
+    draft_json: Mapped[dict[str, Any]] = mapped_column("draft", JSON)
+    verdict: Mapped[str] = mapped_column(String(32))
+    rewrite: Mapped[str] = mapped_column(Text)
+    drafter: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(Text)
+    prompt_version: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    reasks: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    image_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    from_cache: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw_response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    @cached_property
+    def draft(self) -> Draft:
+        """The model's answer, validated (without the caption context: it was checked then)."""
+        return Draft.model_validate(self.draft_json)
+
+
+class ErrorRecord(Base):
+    """Why a clip could not be drafted in a run. Kept after a later success, for the record."""
+
+    __tablename__ = "errors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run: Mapped[str] = mapped_column(ForeignKey("runs.name", ondelete="CASCADE"), index=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Review(Base):
+    """A reviewer's decision on a clip. Append-only: a later row supersedes, never overwrites."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    run: Mapped[str | None] = mapped_column(Text, index=True)
+    draft_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(32))
+    final_caption: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    edit_distance: Mapped[int | None] = mapped_column(Integer)
+    edit_rate: Mapped[float | None] = mapped_column(Float)
+    agreed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    undoes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Lease(Base):
+    """A clip claimed by one worker, so two processes (or two reviewers) never share one."""
+
+    __tablename__ = "leases"
+    run: Mapped[str] = mapped_column(String(255), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CacheEntry(Base):
+    """A model answer keyed by model + prompt hash + frames + caption + output settings."""
+
+    __tablename__ = "response_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Batch(Base):
+    """An OpenAI Batch API job: polled until done, its results ingested into drafts."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    run: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    input_file_id: Mapped[str | None] = mapped_column(Text)
+    output_file_id: Mapped[str | None] = mapped_column(Text)
+    error_file_id: Mapped[str | None] = mapped_column(Text)
+    clip_ids: Mapped[list[Any]] = mapped_column(JSON)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ingested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class EditBuffer(Base):
+    """Text a reviewer typed but has not decided on yet, so a reload or crash loses nothing."""
+
+    __tablename__ = "edit_buffers"
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class MigrationRecord(Base):
+    """One applied migration, by name."""
+
+    __tablename__ = "recap_migrations"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

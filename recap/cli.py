@@ -1,0 +1,22 @@
+"""The `recap` command line: each package registers its own commands here, and `demo` runs the
+whole loop across them."""
+
+from __future__ import annotations
+
+import agent.commands
+import evals.commands
+import ui.commands
+from agent.commandline import new_app
+from recap import demo
+
+app = new_app(
+    name="recap",
+    help="Review AI-generated captions of robot videos: flag hallucinations and omissions, "
+    "draft a rewrite.",
+)
+for package in (agent.commands, ui.commands, evals.commands, demo):
+    package.register(app)
+
+
+def main() -> None:
+    app()

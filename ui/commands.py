@@ -1,0 +1,67 @@
+"""`recap review`: starts the Streamlit review page (ui/app.py) on one database and run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.commandline import DbOpt, out
+from agent.store import Store
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review_cmd)
+
+
+def review_cmd(
+    db: DbOpt = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run to review (default: latest).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port for the page.")] = 8501,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
+    ] = "127.0.0.1",
+) -> None:
+    """Open the review page: accept, edit or reject each draft by keyboard."""
+    serve(db, run, port=port, host=host)
+
+
+def serve(db: str | None, run: str | None, *, port: int, host: str) -> None:
+    """Run the page in a Streamlit server until Ctrl-C."""
+    store = Store(db)
+    if run is not None:
+        store.require_run(run)
+    env = dict(os.environ, RECAP_DB=store.url)
+    if run:
+        env["RECAP_REVIEW_RUN"] = run
+    out.print(
+        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.display_url}",
+        highlight=False,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
