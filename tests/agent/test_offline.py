@@ -44,7 +44,8 @@ def test_claimed_grasp_without_closure_on_a_rising_object() -> None:
     )
     assert spans(d) == [("grasps the red puck", "gripper_or_grasp")]
     assert d.hallucinations[0].evidence_times == [4.9]
-    assert "grasps" not in d.rewrite and d.rewrite.startswith("The robot arm pushes it")
+    # the grasp clause goes; its noun moves into the next clause, whose "it" had no other antecedent
+    assert d.rewrite == "The robot arm pushes the red puck to the target."
 
 
 def test_claimed_lift_without_height_gain() -> None:
@@ -59,7 +60,11 @@ def test_claimed_success_on_a_failed_episode() -> None:
         tel(grasp_at=10, lift_cm=8, success=False),
     )
     assert ("places it at the target", "outcome") in spans(d)
-    assert d.rewrite.endswith("does not complete the task.")
+    # issue #14: the claim is replaced, not left in place with a failure appended
+    assert d.rewrite == (
+        "The robot arm reaches for the red puck, grasps it, lifts it but does not place it at "
+        "the target, and the task fails."
+    )
 
 
 def test_claimed_success_on_a_failed_drawer_flags_the_claim() -> None:
@@ -85,7 +90,7 @@ def test_missing_step_and_missing_failure_are_omissions() -> None:
     )
     kinds = {(o.type.value, o.description) for o in d.omissions}
     assert ("step", "lifts the puck") in kinds and ("outcome", "the task fails") in kinds
-    assert d.rewrite.endswith("The task fails.")
+    assert d.rewrite == "The robot arm grasps the puck, lifts it and moves it, and the task fails."
 
 
 def test_speculation_from_the_linter() -> None:
@@ -153,4 +158,7 @@ def test_manner_word_and_false_success_are_separate_findings() -> None:
         ("carefully", "speculation"),
         ("moves above the red button and presses it down", "outcome"),
     ]
-    assert d.rewrite == "The robot arm does not complete the task."
+    # issue #14 item 3: keep what is true (the approach), negate only the claimed press
+    assert d.rewrite == (
+        "The robot arm moves toward the red button but does not press it down, and the task fails."
+    )
