@@ -723,4 +723,6 @@ def rewrite_problems(caption: str, rewrite: str, task: str | None) -> list[str]:
 
 __all__ = ["OfflineDrafter", "Statement", "outcome_stated", "rewrite_problems"]
 
-RULES_VERSION = "offline-rules-2"
+# Distinct in its first 12 characters (run names use hash[:12]) from "offline-rules-1", so a
+# store with runs of the old rules starts a new run instead of refusing a version mismatch.
+RULES_VERSION = "offline-r2"
