@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+from pathlib import Path
 
 import pytest
 
-from agent.offline import OfflineDrafter
+from agent.offline import OfflineDrafter, rewrite_problems
 from agent.telemetry import Telemetry
 
 N = 50
@@ -44,7 +47,8 @@ def test_claimed_grasp_without_closure_on_a_rising_object() -> None:
     )
     assert spans(d) == [("grasps the red puck", "gripper_or_grasp")]
     assert d.hallucinations[0].evidence_times == [4.9]
-    assert "grasps" not in d.rewrite and d.rewrite.startswith("The robot arm pushes it")
+    # the grasp clause goes; its noun moves into the next clause, whose "it" had no other antecedent
+    assert d.rewrite == "The robot arm pushes the red puck to the target."
 
 
 def test_claimed_lift_without_height_gain() -> None:
@@ -59,7 +63,11 @@ def test_claimed_success_on_a_failed_episode() -> None:
         tel(grasp_at=10, lift_cm=8, success=False),
     )
     assert ("places it at the target", "outcome") in spans(d)
-    assert d.rewrite.endswith("does not complete the task.")
+    # issue #14: the claim is replaced, not left in place with a failure appended
+    assert d.rewrite == (
+        "The robot arm reaches for the red puck, grasps it, lifts it but does not place it at "
+        "the target, and the task fails."
+    )
 
 
 def test_claimed_success_on_a_failed_drawer_flags_the_claim() -> None:
@@ -85,7 +93,7 @@ def test_missing_step_and_missing_failure_are_omissions() -> None:
     )
     kinds = {(o.type.value, o.description) for o in d.omissions}
     assert ("step", "lifts the puck") in kinds and ("outcome", "the task fails") in kinds
-    assert d.rewrite.endswith("The task fails.")
+    assert d.rewrite == "The robot arm grasps the puck, lifts it and moves it, and the task fails."
 
 
 def test_speculation_from_the_linter() -> None:
@@ -153,4 +161,100 @@ def test_manner_word_and_false_success_are_separate_findings() -> None:
         ("carefully", "speculation"),
         ("moves above the red button and presses it down", "outcome"),
     ]
-    assert d.rewrite == "The robot arm does not complete the task."
+    # issue #14 item 3: keep what is true (the approach), negate only the claimed press
+    assert d.rewrite == (
+        "The robot arm moves toward the red button but does not press it down, and the task fails."
+    )
+
+
+# ------------------------------------------------------------------ held-out captions (#14)
+
+ROOT = Path(__file__).resolve().parents[2]
+HELD_OUT = [ROOT / "tests" / "data" / f"offline_heldout_{x}.jsonl" for x in ("a", "b")]
+SAMPLE = ROOT / "evals" / "datasets" / "sample"
+
+
+def held_out_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
+def test_held_out_sets_are_large_and_their_spans_are_in_their_captions(path: Path) -> None:
+    rows = held_out_rows(path)
+    assert len(rows) >= 60
+    for r in rows:
+        assert (SAMPLE / f"{r['clip']}.telemetry.json").is_file()
+        for h in r["gold_hallucinations"]:
+            assert h["span"] in r["caption"], (r["id"], h["span"])
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
+def test_every_held_out_rewrite_passes_the_linter_and_does_not_contradict_itself(
+    path: Path,
+) -> None:
+    for r in held_out_rows(path):
+        telemetry = Telemetry.load(SAMPLE / f"{r['clip']}.telemetry.json")
+        d = review(r["caption"], telemetry)
+        assert rewrite_problems(r["caption"], d.rewrite, telemetry.task) == [], (r["id"], d.rewrite)
+
+
+def test_correct_held_out_captions_come_back_unchanged() -> None:
+    """On set A (the one the rules were developed on). Set B is not tuned on, so its one known
+    false positive (B-015, "stops before reaching it" read as a claimed reach) stays in its
+    figures instead of being fixed here."""
+    for r in held_out_rows(HELD_OUT[0]):
+        if r["gold_hallucinations"] or r["gold_omissions"]:
+            continue
+        d = review(r["caption"], Telemetry.load(SAMPLE / f"{r['clip']}.telemetry.json"))
+        assert d.rewrite == r["caption"] and d.verdict.value == "accurate", (r["id"], d.rewrite)
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location(
+        "offline_heldout", ROOT / "benchmarks" / "offline_heldout.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_held_out_figures_meet_the_issue_targets() -> None:
+    """Span F1 >= 0.6 and outcome recall >= 0.8 on both held-out sets, zero self-contradicting
+    and zero linter-failing rewrites, computed with the eval harness's matching."""
+    bench = _benchmark()
+    for path in HELD_OUT:
+        r = bench.evaluate(path)
+        assert r["span"]["f1"] >= 0.6, (path.stem, r["span"])
+        assert r["outcome_recall"] >= 0.8, (path.stem, r["outcome_recall"])
+        assert r["contradictions"] == 0 and r["lint_failures"] == 0
+        assert r["ter"] < r["ter_unreviewed"]
+
+
+def test_sample_figures_do_not_regress() -> None:
+    """On the bundled sample: outcome, grasp, order and speculation stay at precision and recall
+    1.0, and edits saved is at least 0.25 (issue #11, item 2)."""
+    r = _benchmark().evaluate(SAMPLE / "manifest.jsonl")
+    for t in ("outcome", "gripper_or_grasp", "order", "speculation"):
+        assert r["per_type"][t]["precision"] == 1.0 and r["per_type"][t]["recall"] == 1.0, t
+    assert r["edits_saved"] >= 0.25
+    assert r["contradictions"] == 0 and r["lint_failures"] == 0
+
+
+def test_a_failed_episode_captioned_in_its_own_words_flags_the_claim() -> None:
+    d = review(
+        "The robot arm grips the red puck, lifts it and sets it down on the target.",
+        tel(grasp_at=10, lift_cm=8, success=False),
+    )
+    assert spans(d) == [("sets it down on the target", "outcome")]
+    assert d.omissions == []
+    assert "sets it down" not in d.rewrite and d.rewrite.endswith("and the task fails.")
+    assert d.rewrite.startswith("The robot arm grips the red puck, lifts it")
+
+
+def test_a_speculative_clause_goes_whole() -> None:
+    d = review(
+        "The robot arm slides the red puck to the target, apparently trying to line it up.",
+        tel(success=True, task="push-v3"),
+    )
+    assert spans(d) == [("apparently trying to line it up", "speculation")]
+    assert d.rewrite == "The robot arm slides the red puck to the target."
