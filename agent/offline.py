@@ -43,7 +43,7 @@ from agent.claims import (
 from agent.drafter import check_caption
 from agent.lint import lint
 from agent.runs import RunIdentity
-from agent.schema import Draft, DraftResult
+from agent.schema import Draft, DraftResult, Hallucination, Omission
 from agent.settings import Settings
 from agent.telemetry import GRIPPER_CLOSED_BELOW, Telemetry
 
@@ -132,13 +132,16 @@ class Finding:
     evidence: list[float]
     edit: Edit
 
-    def as_dict(self, caption: str) -> dict[str, Any]:
-        return {
-            "span": caption[self.start : self.end],
-            "type": self.type,
-            "evidence_times": self.evidence,
-            "explanation": self.explanation,
-        }
+    def hallucination(self, caption: str, duration: float | None) -> Hallucination:
+        return Hallucination.model_validate(
+            {
+                "span": caption[self.start : self.end],
+                "type": self.type,
+                "evidence_times": self.evidence,
+                "explanation": self.explanation,
+            },
+            context={"caption": caption, "duration": duration},
+        )
 
 
 @dataclass
@@ -146,7 +149,7 @@ class Plan:
     """Findings, omissions and the edits that make the rewrite."""
 
     findings: list[Finding] = field(default_factory=list)
-    omissions: list[dict[str, Any]] = field(default_factory=list)
+    omissions: list[Omission] = field(default_factory=list)
     inserts: list[Edit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -300,27 +303,33 @@ class OfflineDrafter:
             "Colours, object identity and directions are not in the telemetry: "
             "check them against the video."
         )
-        halls = [f.as_dict(caption) for f in sorted(plan.findings, key=lambda f: f.start)]
+        duration = telemetry.t[-1] + 1.0 if telemetry and telemetry.t else None
+        context = {"caption": caption, "duration": duration}
+        halls = [
+            f.hallucination(caption, duration) for f in sorted(plan.findings, key=lambda f: f.start)
+        ]
         oms = plan.omissions
         verdict = "needs_edit" if halls or oms or rewrite != caption else "accurate"
-        data = {
-            "observations": " ".join(plan.notes),
+        notes = " ".join(plan.notes)
+        fields = {
+            "observations": notes,
             "hallucinations": halls,
             "omissions": oms,
             "rewrite": rewrite,
             "verdict": verdict,
         }
-        duration = telemetry.t[-1] + 1.0 if telemetry and telemetry.t else None
         try:
-            return Draft.model_validate(data, context={"caption": caption, "duration": duration})
+            return Draft.model_validate(fields, context=context)
         except ValueError:
             # A fix the rules could not make cleanly: keep the findings, leave the words.
-            data["observations"] += (
-                " The rewrite could not be corrected automatically; edit it by hand."
-            )
-            data["rewrite"] = rewrite if rewrite != caption else caption + " (check)"
-            data["hallucinations"] = [h for h in halls if h["span"] not in data["rewrite"]]
-            return Draft.model_validate(data, context={"caption": caption, "duration": duration})
+            rewrite = rewrite if rewrite != caption else caption + " (check)"
+            fields |= {
+                "observations": notes
+                + " The rewrite could not be corrected automatically; edit it by hand.",
+                "hallucinations": [h for h in halls if h.span not in rewrite],
+                "rewrite": rewrite,
+            }
+            return Draft.model_validate(fields, context=context)
 
     # ------------------------------------------------------------ edits
 
@@ -516,8 +525,7 @@ class OfflineDrafter:
                     first > 0
                     and (first - 1) not in done
                     and (
-                        (claims[first - 1].event == "contact"
-                        and f.reached is not True)
+                        (claims[first - 1].event == "contact" and f.reached is not True)
                         or claims[first - 1].event in goal
                     )
                     and re.fullmatch(
@@ -560,7 +568,7 @@ class OfflineDrafter:
                 )
             if not fail_said:
                 plan.omissions.append(
-                    {"description": "the task fails", "type": "outcome", "evidence_times": end}
+                    Omission(description="the task fails", type="outcome", evidence_times=end)
                 )
                 plan.inserts.append(self._insert_at_end(caption, FAILS))
         elif f.success is True:
@@ -603,11 +611,11 @@ class OfflineDrafter:
             and not any(c.event == "lift" or c.lifts_too for c in claims)
         ):
             plan.omissions.append(
-                {
-                    "description": f"lifts the {_object(tel)}",
-                    "type": "step",
-                    "evidence_times": [round(f.lift_t, 2)],
-                }
+                Omission(
+                    description=f"lifts the {_object(tel)}",
+                    type="step",
+                    evidence_times=[round(f.lift_t, 2)],
+                )
             )
             g = next((c for c in claims if c.event == "grasp" and not c.negated), None)
             if g is not None and not any(x.start <= g.start < x.end for x in plan.findings):

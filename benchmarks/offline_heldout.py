@@ -25,10 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent.ingest import read_gold  # noqa: E402
 from agent.offline import OfflineDrafter, rewrite_problems  # noqa: E402
 from agent.telemetry import Telemetry  # noqa: E402
+from evals.gold import GoldCase  # noqa: E402
 from evals.judges import LexicalJudge  # noqa: E402
-from evals.metrics import GoldCase, PRCounts, prf  # noqa: E402
+from evals.matching import PRCounts, prf  # noqa: E402
 from evals.scoring import score_case  # noqa: E402
 
 SAMPLE = ROOT / "evals" / "datasets" / "sample"
@@ -62,12 +64,14 @@ def load(path: Path) -> list[tuple[GoldCase, Telemetry]]:
             if "telemetry" in r
             else SAMPLE / f"{clip}.telemetry.json"
         )
+        labels = read_gold(r, r["caption"])
+        assert labels is not None and labels.caption, f"{path}: {r['id']} has no gold caption"
         case = GoldCase(
             clip_id=str(r["id"]),
             caption=r["caption"],
-            gold_caption=r["gold_caption"],
-            hallucinations=r.get("gold_hallucinations") or [],
-            omissions=r.get("gold_omissions") or [],
+            gold_caption=labels.caption,
+            hallucinations=labels.hallucinations,
+            omissions=labels.omissions,
         )
         rows.append((case, Telemetry.load(tel_path)))
     return rows
@@ -82,27 +86,27 @@ def evaluate(path: Path) -> dict[str, Any]:
     cases = []
     contradictions = lint_failures = 0
     for case, tel in load(path):
-        draft = drafter.review(case.caption, tel).model_dump(mode="json")
-        scored = score_case(case, draft, None, judge)
-        unreviewed = score_case(case, None, None, judge)
+        draft = drafter.review(case.caption, tel)
+        scored = score_case(case, draft, judge)
+        unreviewed = score_case(case, None, judge)
         loc.add(PRCounts.from_json(scored["loc"]))
         om.add(PRCounts.from_json(scored["om"]))
         edits += scored["stats"]["ter_edits"]
         ref += scored["stats"]["ter_ref_len"]
         edits0 += unreviewed["stats"]["ter_edits"]
         ref0 += unreviewed["stats"]["ter_ref_len"]
-        problems = rewrite_problems(case.caption, draft["rewrite"], tel.task)
+        problems = rewrite_problems(case.caption, draft.rewrite, tel.task)
         contradictions += any("opposite" in p for p in problems)
         lint_failures += any("linter" in p for p in problems)
         cases.append(
             {
                 "id": case.clip_id,
                 "caption": case.caption,
-                "rewrite": draft["rewrite"],
+                "rewrite": draft.rewrite,
                 "gold_caption": case.gold_caption,
                 "problems": problems,
-                "pred": [(h["span"], h["type"]) for h in draft["hallucinations"]],
-                "gold": [(h["span"], h["type"]) for h in case.hallucinations],
+                "pred": [(h.span, h.type.value) for h in draft.hallucinations],
+                "gold": [(h.span, h.type.value) for h in case.hallucinations],
             }
         )
     per_type = {}
