@@ -215,6 +215,12 @@ def probe(path: str | os.PathLike[str], limits: VideoLimits | None = None) -> Vi
         )
 
 
+def _frame_step(stream: av.video.VideoStream) -> float:
+    """Seconds one frame lasts, from the stream's declared rate (0 when it declares none)."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return 1.0 / float(rate) if rate else 0.0
+
+
 def _targets(start: float, end: float, n: int) -> list[float]:
     step = (end - start) / n
     return [start + (i + 0.5) * step for i in range(n)]
@@ -308,7 +314,10 @@ def sample_frames(
         prev: tuple[float, av.VideoFrame] | None = None
         ti = 0
         last_t = -math.inf
+        step = _frame_step(stream)
         for t, frame in _decode(p, container, stream):
+            if last_t > -math.inf and t > last_t:
+                step = max(step, t - last_t)
             last_t = t
             if t < w_start - 1e-6:
                 prev = (t, frame)
@@ -333,7 +342,9 @@ def sample_frames(
         if not picked:
             raise _fail(str(p), "truncated or corrupt: no decodable video frames")
         tolerance = max(0.5, 0.1 * (w_end - w_start))
-        if ti < len(targets) and last_t < w_end - tolerance:
+        # The last frame is on screen until the next would start: at 1 fps a 3 s clip's frames
+        # are at 0, 1 and 2 s and it still covers the whole 3 s.
+        if ti < len(targets) and last_t + step < w_end - tolerance:
             raise _fail(
                 str(p),
                 f"truncated: frames stop at {max(last_t, 0):.2f} s of a declared {duration:.2f} s",

@@ -174,3 +174,23 @@ def test_probe_reads_headers(clip: Path) -> None:
     assert (info.width, info.height, info.codec) == (320, 240, "h264")
     assert info.fps == pytest.approx(10)
     assert info.duration == pytest.approx(5.0, abs=0.11)
+
+
+@pytest.mark.parametrize("fps,seconds", [(1, 3), (2, 4), (5, 5)])
+def test_low_frame_rate_clips_are_sampled_not_refused(tmp_path: Path, fps: int, seconds: int):
+    """At 1 fps a 3 s clip has frames at 0, 1 and 2 s; the last one lasts until 3 s."""
+    path = make_clip(tmp_path / f"slow{fps}.mp4", seconds=seconds, fps=fps)
+    frames = sample_frames(path, 8, max_side=64)
+    assert min(8, fps * seconds) - 1 <= len(frames) <= min(8, fps * seconds)
+    assert frames.times == sorted(set(frames.times))
+    assert frames.times[0] >= 0 and frames.times[-1] <= seconds - 1 / fps + 0.01
+    if fps == 1:
+        assert frames.times == pytest.approx([0.0, 1.0, 2.0], abs=0.01)
+
+
+def test_low_frame_rate_clip_that_really_stops_early_is_still_caught(tmp_path: Path) -> None:
+    full = make_clip(tmp_path / "slow.webm", seconds=20, fps=2)
+    data = full.read_bytes()
+    cut = tmp_path / "cut-slow.webm"
+    cut.write_bytes(data[: len(data) // 3])
+    assert bad(cut).reason.startswith("truncated")
