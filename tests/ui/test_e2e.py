@@ -51,6 +51,8 @@ def server(review_db: str, tmp_path: Path):
         RECAP_REVIEW_RUN="r1",
         RECAP_CACHE_DIR=str(tmp_path / "cache"),
     )
+    # the checkout under test, not whatever `agent` the environment has installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(APP.parents[1]), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -146,6 +148,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
 
         page.reload()  # ann's queue is empty now (bob holds the last clip)
         page.get_by_text("No pending clips left").wait_for()
+        page.get_by_role("button", name="Undo last decision").wait_for()  # its shortcut is live
         page.locator("body").press("z")  # undo after a reload
         wait_for(lambda: decisions(review_db)[-1][1] == "undo")
         wait_for(lambda: current in heading(page))
