@@ -47,6 +47,22 @@ STATS = [
     "cl_rewrite",
     "cl_covered",
     "cl_gold",
+    # the same text statistics for the unreviewed caption: the do-nothing baseline
+    "u_ter_edits",
+    "u_bleu_c1",
+    "u_bleu_c2",
+    "u_bleu_c3",
+    "u_bleu_c4",
+    "u_bleu_t1",
+    "u_bleu_t2",
+    "u_bleu_t3",
+    "u_bleu_t4",
+    "u_bleu_sys_len",
+    "u_chrf",
+    "u_rouge_l",
+    "u_cl_supported",
+    "u_cl_rewrite",
+    "u_cl_covered",
     "cost_usd",
     "prompt_tokens",
     "completion_tokens",
@@ -54,6 +70,7 @@ STATS = [
     "reasks",
     "retries",
     "drafted",
+    "video_s",
 ]
 
 
@@ -67,17 +84,29 @@ def _f1(p: np.ndarray, r: np.ndarray) -> np.ndarray:
         return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
 
 
-def _bleu(s: dict[str, np.ndarray]) -> np.ndarray:
+def _bleu(s: dict[str, np.ndarray], p: str = "") -> np.ndarray:
     out = []
-    for i in range(len(s["bleu_sys_len"])):
-        correct = [int(s[f"bleu_c{k}"][i]) for k in range(1, 5)]
-        total = [int(s[f"bleu_t{k}"][i]) for k in range(1, 5)]
+    for i in range(len(s[f"{p}bleu_sys_len"])):
+        if np.isnan(s[f"{p}bleu_sys_len"][i]):
+            out.append(np.nan)  # a run folder scored before the statistic existed
+            continue
+        correct = [int(s[f"{p}bleu_c{k}"][i]) for k in range(1, 5)]
+        total = [int(s[f"{p}bleu_t{k}"][i]) for k in range(1, 5)]
         out.append(
             BLEU.compute_bleu(
-                correct, total, int(s["bleu_sys_len"][i]), int(s["bleu_ref_len"][i])
+                correct, total, int(s[f"{p}bleu_sys_len"][i]), int(s["bleu_ref_len"][i])
             ).score
         )
     return np.array(out)
+
+
+def _edits_saved(s: dict[str, np.ndarray]) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            s["u_ter_edits"] > 0,
+            1 - s["ter_edits"] / np.where(s["u_ter_edits"] > 0, s["u_ter_edits"], 1),
+            np.nan,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,20 @@ METRICS: list[Metric] = [
         lambda s, m: 100 * _div(s["ter_edits"], s["ter_ref_len"]),
     ),
     Metric(
+        "ter_unreviewed",
+        False,
+        "TER of the unreviewed caption vs gold: what a reviewer would edit with no draft at all.",
+        lambda s, m: 100 * _div(s["u_ter_edits"], s["ter_ref_len"]),
+    ),
+    Metric(
+        "edits_saved",
+        True,
+        "1 - TER(drafts) / TER(unreviewed captions), corpus-level: the share of a reviewer's "
+        "edits the drafts already made (1: drafts equal gold; 0: no better than doing nothing; "
+        "negative: the drafts add edits).",
+        lambda s, m: _edits_saved(s),
+    ),
+    Metric(
         "bleu",
         True,
         "Corpus BLEU of rewrite vs gold caption (sacrebleu, from summed n-gram counts).",
@@ -115,6 +158,24 @@ METRICS: list[Metric] = [
         True,
         "Mean ROUGE-L F-measure of rewrite vs gold caption (rouge-score).",
         lambda s, m: m["rouge_l"],
+    ),
+    Metric(
+        "bleu_unreviewed",
+        True,
+        "Corpus BLEU of the unreviewed caption vs gold (the baseline).",
+        lambda s, m: _bleu(s, "u_"),
+    ),
+    Metric(
+        "chrf_unreviewed",
+        True,
+        "Mean sentence chrF of the unreviewed caption vs gold (the baseline).",
+        lambda s, m: m["u_chrf"],
+    ),
+    Metric(
+        "rouge_l_unreviewed",
+        True,
+        "Mean ROUGE-L of the unreviewed caption vs gold (the baseline).",
+        lambda s, m: m["u_rouge_l"],
     ),
     Metric(
         "clip_accuracy",
@@ -189,16 +250,47 @@ METRICS: list[Metric] = [
         ),
     ),
     Metric(
+        "claim_precision_unreviewed",
+        True,
+        "Claim precision of the unreviewed caption vs gold (the baseline).",
+        lambda s, m: _div(s["u_cl_supported"], s["u_cl_rewrite"]),
+    ),
+    Metric(
+        "claim_recall_unreviewed",
+        True,
+        "Claim recall of the unreviewed caption vs gold (the baseline).",
+        lambda s, m: _div(s["u_cl_covered"], s["cl_gold"]),
+    ),
+    Metric(
         "cost_per_clip",
         False,
         "Mean US dollars per drafted clip (0 where the price is unknown).",
         lambda s, m: _div(s["cost_usd"], s["drafted"]),
     ),
     Metric(
+        "cost_per_video_hour",
+        False,
+        "US dollars per hour of drafted video: total cost over the drafted clips' total "
+        "duration (the robot-subtask anchor is about $2.64 per video-hour at batch prices).",
+        lambda s, m: 3600 * _div(s["cost_usd"], s["video_s"]),
+    ),
+    Metric(
         "tokens_per_clip",
         False,
         "Mean input plus output tokens per drafted clip.",
         lambda s, m: _div(s["prompt_tokens"] + s["completion_tokens"], s["drafted"]),
+    ),
+    Metric(
+        "input_tokens_per_clip",
+        False,
+        "Mean input (prompt) tokens per drafted clip.",
+        lambda s, m: _div(s["prompt_tokens"], s["drafted"]),
+    ),
+    Metric(
+        "output_tokens_per_clip",
+        False,
+        "Mean output (completion) tokens per drafted clip.",
+        lambda s, m: _div(s["completion_tokens"], s["drafted"]),
     ),
     Metric(
         "reasks_per_clip",
@@ -223,7 +315,9 @@ BY_NAME = {m.name: m for m in METRICS}
 
 
 def stat_matrix(cases: list[dict[str, Any]]) -> np.ndarray:
-    return np.array([[c["stats"][k] for k in STATS] for c in cases], dtype=float)
+    """Cases x STATS; a statistic a case lacks (scored by an older release) is NaN, so the
+    metrics that need it are NaN rather than wrong."""
+    return np.array([[c["stats"].get(k, np.nan) for k in STATS] for c in cases], dtype=float)
 
 
 def metrics_from(matrix: np.ndarray, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -25,12 +25,15 @@ from evals.scoring import score_run
 
 HEADLINE = [
     "ter",
+    "ter_unreviewed",
+    "edits_saved",
     "clip_accuracy",
     "span_f1",
     "omission_recall",
     "claim_f1",
     "chrf",
     "cost_per_clip",
+    "cost_per_video_hour",
 ]
 
 
@@ -38,12 +41,25 @@ def run_dir(root: str | Path, run: str) -> Path:
     return Path(root) / re.sub(r"[^A-Za-z0-9._@-]+", "_", run)
 
 
+TEXT_SCORES = {"ter", "bleu", "chrf", "ter_unreviewed", "bleu_unreviewed", "chrf_unreviewed"}
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The one line a reader needs: how much of a reviewer's editing the drafts already did."""
+    m = summary["metrics"]
+    return (
+        f"Edits saved {fmt(m.get('edits_saved'))}: TER {fmt(m.get('ter'), 'ter')} for the "
+        f"drafts vs {fmt(m.get('ter_unreviewed'), 'ter')} for the unreviewed captions "
+        "(edits a person would still make per 100 gold words; lower is better)"
+    )
+
+
 def fmt(value: float | None, name: str = "") -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     if name.startswith("cost"):
         return f"${value:.5f}"
-    if name in ("ter", "bleu", "chrf"):
+    if name in TEXT_SCORES:
         return f"{value:.1f}"
     return f"{value:.3f}"
 
@@ -89,6 +105,8 @@ def markdown_report(summary: dict[str, Any], cases: list[dict[str, Any]]) -> str
         f"{summary['model']} · prompt {summary['prompt']} · judge {summary['judge']}"
         + (" (lexical: the weaker, offline judge)" if summary["judge_weak"] else ""),
         "",
+        f"**{headline(summary)}**",
+        "",
         "| metric | value | better | definition |",
         "|---|---:|---|---|",
     ]
@@ -114,6 +132,22 @@ def markdown_report(summary: dict[str, Any], cases: list[dict[str, Any]]) -> str
                 f"{fmt(row['precision'])} | {fmt(row['recall'])} |"
             )
         lines.append(f"\nType agreement on matched items: {fmt(table['_type_agreement'])}")
+    saved = summary["per_type"].get("edits_saved", {})
+    if saved:
+        lines += [
+            "",
+            "## Edits saved by error type",
+            "",
+            "Cases whose gold has an error of the type (a case can count under several).",
+            "",
+            "| gold error type | cases | TER drafts | TER unreviewed | edits saved |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for t, row in saved.items():
+            lines.append(
+                f"| {t} | {row['n_cases']} | {fmt(row['ter'], 'ter')} | "
+                f"{fmt(row['ter_unreviewed'], 'ter')} | {fmt(row['edits_saved'])} |"
+            )
     worst = sorted(cases, key=lambda c: -c["ter"])[:5]
     lines += ["", "## Highest edit rate", ""]
     for c in worst:
@@ -194,8 +228,7 @@ flex-wrap:wrap}}</style></head><body>
 <h1>Eval report: {esc(summary["run"])}</h1>
 <p>{summary["n_cases"]} gold cases · drafter {esc(str(summary["drafter"]))} · model
 {esc(str(summary["model"]))} · prompt {esc(str(summary["prompt"]))} · judge {judge}</p>
-<p><b>TER {fmt(m.get("ter"), "ter")}</b> (edits a person would still make per 100 words;
-lower is better)</p>
+<p><b>{esc(headline(summary))}</b></p>
 <div class="charts">{bar_svg(rates, title="Detection and faithfulness")}
 {bar_svg(recall, title="Hallucination recall by type")}
 {bar_svg(precision, title="Hallucination precision by type")}</div>

@@ -11,8 +11,10 @@ import numpy as np
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF, TER
 
+from agent.errors import RecapError
+from agent.frames import probe
 from agent.schema import Draft, OmissionLabel, prompt_version
-from agent.store import DraftRecord, Store
+from agent.store import Clip, DraftRecord, Store
 from evals.gold import GoldCase
 from evals.judges import Judge
 from evals.matching import PRCounts, localisation, prf
@@ -64,10 +66,15 @@ def omissions(gold: list[OmissionLabel], predicted: list[OmissionLabel], judge: 
 
 
 def score_case(
-    case: GoldCase, draft: Draft | None, judge: Judge, record: DraftRecord | None = None
+    case: GoldCase,
+    draft: Draft | None,
+    judge: Judge,
+    record: DraftRecord | None = None,
+    video_s: float = 0.0,
 ) -> dict[str, Any]:
     """Everything measured on one clip; a missing draft scores as an unchanged caption. The
-    stored `record`, when given, adds what the draft cost."""
+    unreviewed caption is scored too (the do-nothing baseline). The stored `record`, when
+    given, adds what the draft cost; `video_s` is the clip's length, for cost per video-hour."""
     rewrite = draft.rewrite if draft else case.caption
     pred_edit = draft.needs_edit if draft else False
     hall = draft.hallucinations if draft else []
@@ -77,6 +84,9 @@ def score_case(
     loc = localisation(case.caption, case.hallucinations, hall)
     om = omissions(case.omissions, list(oms), judge)
     cl = claim_scores(case.gold_caption, rewrite, judge)
+    u_ter = _TER.sentence_score(case.caption, [case.gold_caption])
+    u_bleu = _BLEU.sentence_score(case.caption, [case.gold_caption])
+    u_cl = claim_scores(case.gold_caption, case.caption, judge)
     gold_edit = case.needs_edit
     stats = {
         "ter_edits": ter.num_edits,
@@ -101,6 +111,15 @@ def score_case(
         "cl_rewrite": cl["rewrite_claims"],
         "cl_covered": cl["covered"],
         "cl_gold": cl["gold_claims"],
+        "u_ter_edits": u_ter.num_edits,
+        **{f"u_bleu_c{k + 1}": u_bleu.counts[k] for k in range(4)},
+        **{f"u_bleu_t{k + 1}": u_bleu.totals[k] for k in range(4)},
+        "u_bleu_sys_len": u_bleu.sys_len,
+        "u_chrf": _CHRF.sentence_score(case.caption, [case.gold_caption]).score,
+        "u_rouge_l": _ROUGE.score(case.gold_caption, case.caption)["rougeL"].fmeasure,
+        "u_cl_supported": u_cl["supported"],
+        "u_cl_rewrite": u_cl["rewrite_claims"],
+        "u_cl_covered": u_cl["covered"],
         "cost_usd": (record.cost_usd or 0.0) if record is not None else 0.0,
         "prompt_tokens": record.prompt_tokens if record is not None else 0,
         "completion_tokens": record.completion_tokens if record is not None else 0,
@@ -108,6 +127,7 @@ def score_case(
         "reasks": record.reasks if record is not None else 0,
         "retries": record.retries if record is not None else 0,
         "drafted": int(draft is not None),
+        "video_s": video_s if draft is not None else 0.0,
     }
     return {
         "clip_id": case.clip_id,
@@ -124,6 +144,7 @@ def score_case(
         "om": om.to_json(),
         "stats": stats,
         "ter": ter.score,
+        "ter_unreviewed": u_ter.score,
     }
 
 
@@ -145,7 +166,48 @@ def per_type(cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
             for t in types
         } | {"_type_agreement": (counts.type_agree / counts.tp) if counts.tp else None}
 
-    return {"hallucinations": table(loc), "omissions": table(om)}
+    return {
+        "hallucinations": table(loc),
+        "omissions": table(om),
+        "edits_saved": edits_saved_by_type(cases),
+    }
+
+
+def edits_saved_by_type(cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Corpus TER of drafts and of unreviewed captions, and edits saved, over the cases whose
+    gold has an error of each type (hallucination types, and `omitted <type>`); a case with
+    several types counts in each. `none` is the cases gold says are already right."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in cases:
+        kinds = {h["type"] for h in c["gold_hallucinations"]}
+        kinds |= {f"omitted {o['type']}" for o in c["gold_omissions"]}
+        for k in kinds or {"none"}:
+            groups.setdefault(k, []).append(c)
+    out: dict[str, Any] = {}
+    for k, group in sorted(groups.items()):
+        edits = sum(c["stats"]["ter_edits"] for c in group)
+        u_edits = sum(c["stats"].get("u_ter_edits", np.nan) for c in group)
+        ref = sum(c["stats"]["ter_ref_len"] for c in group)
+        out[k] = {
+            "n_cases": len(group),
+            "ter": 100 * edits / ref if ref else None,
+            "ter_unreviewed": 100 * u_edits / ref if ref and u_edits == u_edits else None,
+            "edits_saved": 1 - edits / u_edits if u_edits and u_edits == u_edits else None,
+        }
+    return out
+
+
+def clip_seconds(clip: Clip | None) -> float:
+    """A clip's length: its window, else the video's duration (0 when it cannot be read)."""
+    if clip is None:
+        return 0.0
+    if clip.start_s is not None and clip.end_s is not None:
+        return max(0.0, clip.end_s - clip.start_s)
+    try:
+        duration = probe(clip.video).duration
+    except RecapError:
+        return 0.0
+    return max(0.0, duration - (clip.start_s or 0.0))
 
 
 def score_run(
@@ -157,8 +219,10 @@ def score_run(
     cases = []
     for g in gold:
         record = records.get(g.clip_id)
-        cases.append(score_case(g, record.draft if record else None, judge, record))
+        seconds = clip_seconds(store.clip(g.clip_id)) if record else 0.0
+        cases.append(score_case(g, record.draft if record else None, judge, record, seconds))
     full = {k: float(v[0]) for k, v in metrics_from(stat_matrix(cases)).items()}
+    metrics = {k: (None if np.isnan(v) else v) for k, v in full.items()}
     summary = {
         "run": run,
         "n_cases": len(cases),
@@ -167,7 +231,9 @@ def score_run(
         "model": r.model,
         "drafter": r.drafter,
         "prompt": prompt_version(r.prompt_name, r.prompt_hash),
-        "metrics": {k: (None if np.isnan(v) else v) for k, v in full.items()},
+        "ter_unreviewed": metrics.get("ter_unreviewed"),
+        "edits_saved": metrics.get("edits_saved"),
+        "metrics": metrics,
         "per_type": per_type(cases),
         "definitions": definitions(),
     }

@@ -66,6 +66,38 @@ def test_gold_answers_score_perfectly(tmp_path: Path) -> None:
         assert m[name] == pytest.approx(1.0), name
 
 
+def test_edits_saved_is_one_for_gold_drafts_and_zero_for_unchanged_captions(
+    tmp_path: Path,
+) -> None:
+    from sacrebleu.metrics import TER
+
+    unreviewed = (
+        TER().corpus_score([g["caption"] for g in GOLD], [[g["gold_caption"] for g in GOLD]]).score
+    )
+    perfect = eval_run(tmp_path, "gold-drafts")
+    assert perfect["edits_saved"] == 1.0 and perfect["metrics"]["edits_saved"] == 1.0
+    assert perfect["ter_unreviewed"] == pytest.approx(unreviewed)
+    unchanged = {
+        g["id"]: {
+            "hallucinations": [],
+            "omissions": [],
+            "rewrite": g["caption"],
+            "verdict": "accurate",
+        }
+        for g in GOLD
+    }
+    nothing = eval_run(tmp_path, "unchanged", unchanged)
+    assert nothing["edits_saved"] == 0.0
+    assert nothing["metrics"]["ter"] == pytest.approx(nothing["ter_unreviewed"])
+    for name in ("bleu", "chrf", "rouge_l"):
+        assert nothing["metrics"][name] == pytest.approx(nothing["metrics"][f"{name}_unreviewed"])
+    by_type = nothing["per_type"]["edits_saved"]
+    assert by_type["attribute"]["n_cases"] == 1 and by_type["attribute"]["edits_saved"] == 0.0
+    assert perfect["per_type"]["edits_saved"]["omitted step"]["edits_saved"] == 1.0
+    report = (tmp_path / "runs" / "gold-drafts" / "report.md").read_text()
+    assert "**Edits saved 1.000: TER 0.0 for the drafts vs" in report
+
+
 def test_known_mistakes_score_exactly_what_they_imply(tmp_path: Path) -> None:
     g1, g2, g4 = GOLD[0], GOLD[1], GOLD[3]
     overrides = {
@@ -139,6 +171,12 @@ def test_compare_exit_code_both_ways(tmp_path: Path) -> None:
     assert worse.exit_code == 1, worse.output
     assert "FAIL ter got worse by" in worse.stderr
     assert "g4" in worse.stdout  # the worse case is listed with both rewrites
+    from evals.compare import compare
+
+    c = compare(tmp_path / "runs" / "a", tmp_path / "runs" / "b", n_boot=200)
+    d, lo, hi = c.deltas["edits_saved"]
+    assert d < 0 and lo <= d <= hi  # b saves fewer edits, with its paired interval
+    assert c.deltas["ter_unreviewed"][0] == 0.0  # same captions, same baseline
     better = runner.invoke(
         app,
         [
