@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -229,10 +230,18 @@ def m0003_edit_buffers(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m0004_review_arm(conn: Connection) -> None:
+    """Which arm a decision was made in: `draft` (the reviewer saw the draft) or `control` (the
+    original caption alone). Older decisions were all made with the draft."""
+    conn.execute(text("ALTER TABLE reviews ADD COLUMN arm VARCHAR(16)"))
+    conn.execute(text("UPDATE reviews SET arm = 'draft' WHERE decision <> 'undo'"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
     ("0003_edit_buffers", m0003_edit_buffers),
+    ("0004_review_arm", m0004_review_arm),
 ]
 
 
