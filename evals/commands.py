@@ -41,8 +41,7 @@ def report_cmd(
     db: DbOpt = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
 ) -> None:
-    """With and without drafts: seconds per clip, edits to the shown text, TER vs gold; and
-    what drafting the run cost."""
+    """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
     store = Store(db)
     if run is None:
         runs = store.runs()
