@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from agent.store import Store
 from tests.ui.conftest import CAPTIONS
+from tests.ui.pageserver import page_server
 
-APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -41,51 +37,10 @@ def _require() -> None:
 
 @pytest.fixture
 def server(review_db: str, tmp_path: Path):
+    """The page as `recap review` starts it (same Streamlit command), on run r1."""
     _require()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(
-        os.environ,
-        RECAP_DB=review_db,
-        RECAP_REVIEW_RUN="r1",
-        RECAP_CACHE_DIR=str(tmp_path / "cache"),
-    )
-    # the checkout under test, not whatever `agent` the environment has installed
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(APP.parents[1]), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with page_server(review_db, tmp_path / "cache", RECAP_REVIEW_RUN="r1") as url:
+        yield url
 
 
 def decisions(url: str) -> list[tuple[str, str]]:
