@@ -62,9 +62,10 @@ def get_store(url: str | None) -> Store:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def strip(video: str, start: float | None, end: float | None) -> tuple[list, list[float]]:
+def strip(video: str, start: float | None, end: float | None) -> tuple[list[bytes], list[float]]:
+    """The frame strip as JPEG bytes, encoded once per clip rather than on every rerun."""
     frames = sample_frames(video, 8, max_side=240, start=start, end=end)
-    return frames.images, frames.times
+    return frames.jpegs(), frames.times
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
