@@ -411,4 +411,5 @@ def settings_cmd() -> None:
     data["db"] = redact(database_url(s.db))
     data["cache_dir"] = str(s.cache_dir)
     data["review_run"] = s.review_run
+    data["reviewer"] = s.reviewer
     typer.echo(json.dumps(data, indent=2, default=str))

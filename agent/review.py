@@ -8,6 +8,7 @@ edit distance from the draft and which findings the reviewer agreed with.
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -16,11 +17,29 @@ from typing import Any
 
 from agent.errors import RecapError
 from agent.schema import Draft
-from agent.store import FINAL_DECISIONS, Clip, DraftRecord, Review, Store
+from agent.store import FINAL_DECISIONS, Clip, DraftRecord, Review, Store, as_utc
 from agent.textdiff import edit_rate, word_edit_distance
 
 DECISIONS = ("accepted", "edited", "rejected", "flagged", "skipped")
 STATUSES = ("pending", *DECISIONS)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def default_reviewer(configured: str | None, address: str | None) -> str | None:
+    """Who the page records decisions under when the URL names nobody.
+
+    The configured name (`recap review --reviewer`) wins; a page that only this machine can
+    reach (bound to loopback) falls back to the local user name, so it opens on the first clip.
+    A page on a shared address asks each reviewer for a name instead.
+    """
+    if configured and configured.strip():
+        return configured.strip()
+    if address not in LOOPBACK:
+        return None
+    try:
+        return getpass.getuser() or None
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return None
 
 
 @dataclass
@@ -61,50 +80,75 @@ class ReviewSession:
         self.lease_run = f"review:{run}"
 
     # --- queue --------------------------------------------------------------------------------
-    def statuses(self) -> dict[str, str]:
-        """Status of every drafted clip of the run: pending or the decision in force."""
-        latest = self.store.latest_reviews()
-        return {
-            d.clip_id: (latest[d.clip_id].decision if d.clip_id in latest else "pending")
-            for d in self.store.drafts(self.run)
-        }
+    def statuses(self, clip_ids: list[str]) -> dict[str, str]:
+        """Status of these clips in the run: pending or the decision in force."""
+        return self.store.review_statuses(self.run, clip_ids)
 
     def counts(self) -> dict[str, int]:
+        """Clips per status, from the run's running tallies (pending: the drafts left over)."""
+        tallies = self.store.review_tallies(self.run)
         out = dict.fromkeys(STATUSES, 0)
-        for s in self.statuses().values():
-            out[s] = out.get(s, 0) + 1
+        for s in DECISIONS:
+            out[s] = tallies.get(f"status:{s}", (0, 0.0))[0]
+        out["pending"] = max(self.store.count_drafts(self.run) - sum(out.values()), 0)
         return out
 
     def next_item(self, status: str = "pending", after: str | None = None) -> QueueItem | None:
-        """Lease and return the next clip with this status (the one already held comes first)."""
+        """Lease and return the next clip with this status: the one this browser already holds
+        first, else the first free one after `after` in clip order (wrapping round).
+
+        Every step is an indexed query over a few rows, whatever the size of the run."""
         if status not in STATUSES:
             raise RecapError(f"Unknown status {status!r}.", hint="One of: " + ", ".join(STATUSES))
-        statuses = self.statuses()
-        candidates = sorted(c for c, s in statuses.items() if s == status)
-        if after is not None:
-            candidates = [c for c in candidates if c > after] + [
-                c for c in candidates if c <= after
-            ]
         if after is not None:  # moving on: let go of the current clip, then look past it
             self.store.release(self.lease_run, self.owner, [after])
-        held = set() if after is not None else self._held()
-        for clip_id in sorted(candidates, key=lambda c: c not in held):
-            if self.store.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
-                for other in held - {clip_id}:
-                    self.store.release(self.lease_run, self.owner, [other])
-                return self.item(clip_id, statuses[clip_id])
+            held: list[str] = []
+        else:
+            held = self.store.held_in_order(self.lease_run, self.owner)
+            states = self.statuses(held) if held else {}
+            held = [c for c in held if states.get(c) == status]
+        passes = [(None, None)] if after is None else [(after, None), (None, after)]
+        for clip_id in held:
+            if self.take(clip_id):
+                return self.item(clip_id, status)
+        for start, upto in passes:
+            cursor = start
+            while True:
+                found = self.store.review_candidates(
+                    self.run,
+                    status,
+                    lease_run=self.lease_run,
+                    owner=self.owner,
+                    after=cursor,
+                    upto=upto,
+                )
+                for clip_id in found:
+                    if self.take(clip_id):
+                        return self.item(clip_id, status)
+                if len(found) < 16:
+                    break
+                cursor = found[-1]  # all taken by others a moment ago: look further on
         return None
 
-    def _held(self) -> set[str]:
-        return self.store.held(self.lease_run, self.owner)
+    def take(self, clip_id: str) -> bool:
+        """Lease this clip to this browser and let go of any other it held."""
+        if not self.store.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
+            return False
+        others = [c for c in self.store.held_in_order(self.lease_run, self.owner) if c != clip_id]
+        if others:
+            self.store.release(self.lease_run, self.owner, others)
+        return True
 
     def item(self, clip_id: str, status: str | None = None) -> QueueItem:
+        """The one clip on screen, loaded in full (clip, caption, draft, status)."""
         clip = self.store.clip(clip_id)
         record = self.store.draft_for(self.run, clip_id)
         caption = self.store.caption(clip_id)
         if clip is None or record is None or caption is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
-        return QueueItem(clip, caption, record, status or self.statuses().get(clip_id, "pending"))
+        return QueueItem(
+            clip, caption, record, status or self.store.review_status(self.run, clip_id)
+        )
 
     # --- decisions ----------------------------------------------------------------------------
     def decide(
@@ -159,22 +203,18 @@ class ReviewSession:
 
     def undo(self) -> Review | None:
         """Withdraw this reviewer's last decision still in force; its clip returns to the queue."""
-        mine = [
-            r for r in self.store.reviews() if r.reviewer == self.reviewer and r.run == self.run
-        ]
-        undone = {r.undoes for r in mine if r.decision == "undo"}
-        for r in reversed(mine):
-            if r.decision != "undo" and r.id not in undone:
-                return self.store.add_review(
-                    Review(
-                        clip_id=r.clip_id,
-                        run=self.run,
-                        reviewer=self.reviewer,
-                        decision="undo",
-                        undoes=r.id,
-                    )
-                )
-        return None
+        r = self.store.last_undoable(self.run, self.reviewer)
+        if r is None:
+            return None
+        return self.store.add_review(
+            Review(
+                clip_id=r.clip_id,
+                run=self.run,
+                reviewer=self.reviewer,
+                decision="undo",
+                undoes=r.id,
+            )
+        )
 
     # --- unsaved text -------------------------------------------------------------------------
     def save_buffer(self, clip_id: str, text: str) -> None:
@@ -185,37 +225,31 @@ class ReviewSession:
 
     # --- progress -----------------------------------------------------------------------------
     def progress(self) -> dict[str, Any]:
-        """Reviewed/total, clips per hour, accept-as-is rate, mean edit rate, agreement by type."""
-        latest = self.store.latest_reviews()
-        drafts = {d.clip_id: d for d in self.store.drafts(self.run)}
-        final = [r for c, r in latest.items() if c in drafts and r.decision in FINAL_DECISIONS]
-        mine = [r for r in final if r.reviewer == self.reviewer]
-        hours = _active_hours([r.created_at for r in mine])
-        agree: dict[str, list[int]] = {}
-        for r in final:
-            draft = drafts[r.clip_id].draft
-            for kind, findings in (
-                ("hallucinations", draft.hallucinations),
-                ("omissions", draft.omissions),
-            ):
-                marks = (r.agreed or {}).get(kind, {})
-                for i, f in enumerate(findings):
-                    a = agree.setdefault(f.type.value, [0, 0])
-                    a[0] += bool(marks.get(str(i), False))
-                    a[1] += 1
-        rates = [r.edit_rate for r in final if r.edit_rate is not None]
+        """Reviewed/total, clips per hour, accept-as-is rate, mean edit rate, agreement by type.
+
+        Run-wide figures come from the tallies each decision keeps; this reviewer's from their
+        own decisions in force (an indexed range), never from the whole reviews table."""
+        tallies = self.store.review_tallies(self.run)
+        counts = self.counts()
+        reviewed = sum(counts[s] for s in FINAL_DECISIONS)
+        mine = self.store.decided_by(self.run, self.reviewer)
+        hours = _active_hours([as_utc(t) for t, _ in mine])
+        rates_n, rates_sum = tallies.get("edit_rate", (0, 0.0))
+        agreement = {
+            name.removeprefix("agree:"): total / n
+            for name, (n, total) in sorted(tallies.items())
+            if name.startswith("agree:") and n
+        }
         return {
-            "reviewed": len(final),
-            "total": len(drafts),
-            "by_status": self.counts(),
+            "reviewed": reviewed,
+            "total": sum(counts.values()),
+            "by_status": counts,
             "my_reviewed": len(mine),
             "clips_per_hour": len(mine) / hours if hours else None,
-            "accept_rate": (sum(r.decision == "accepted" for r in final) / len(final))
-            if final
-            else None,
-            "mean_edit_rate": sum(rates) / len(rates) if rates else None,
-            "agreement_by_type": {t: a / n for t, (a, n) in sorted(agree.items()) if n},
-            "mean_seconds": (sum(r.seconds or 0 for r in mine) / len(mine)) if mine else None,
+            "accept_rate": counts["accepted"] / reviewed if reviewed else None,
+            "mean_edit_rate": rates_sum / rates_n if rates_n else None,
+            "agreement_by_type": agreement,
+            "mean_seconds": (sum(sec or 0 for _, sec in mine) / len(mine)) if mine else None,
         }
 
 

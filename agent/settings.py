@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         description="Run the review page opens on (RECAP_REVIEW_RUN); `recap review --run` "
         "sets it. Default: the latest run.",
     )
+    reviewer: str | None = Field(
+        default=None,
+        description="Name the review page records decisions under when its URL names no "
+        "?reviewer= (RECAP_REVIEWER); `recap review --reviewer` sets it. Unset, a page bound "
+        "to this machine only (127.0.0.1) uses the local user name, and a page on a shared "
+        "address asks each reviewer for a name.",
+    )
 
     def check_endpoint(self) -> None:
         """Fail with instructions when no endpoint is configured."""
@@ -161,4 +168,6 @@ class Settings(BaseSettings):
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: everything but the key and where things are kept
         (a database URL can hold a password)."""
-        return self.model_dump(mode="json", exclude={"api_key", "db", "cache_dir", "review_run"})
+        return self.model_dump(
+            mode="json", exclude={"api_key", "db", "cache_dir", "review_run", "reviewer"}
+        )

@@ -22,7 +22,7 @@ from agent.frames import sample_frames
 from agent.lint import lint
 from agent.media import frame_at, inside_root, playable
 from agent.prompts import BUILTIN_DIR
-from agent.review import DECISIONS, STATUSES, QueueItem, ReviewSession
+from agent.review import DECISIONS, STATUSES, QueueItem, ReviewSession, default_reviewer
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
@@ -62,9 +62,10 @@ def get_store(url: str | None) -> Store:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def strip(video: str, start: float | None, end: float | None) -> tuple[list, list[float]]:
+def strip(video: str, start: float | None, end: float | None) -> tuple[list[bytes], list[float]]:
+    """The frame strip as JPEG bytes, encoded once per clip rather than on every rerun."""
     frames = sample_frames(video, 8, max_side=240, start=start, end=end)
-    return frames.images, frames.times
+    return frames.jpegs(), frames.times
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -162,8 +163,9 @@ def player(data: bytes) -> None:
 
 def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
     st.sidebar.title("recap review")
+    fallback = default_reviewer(settings.reviewer, st.get_option("server.address"))
     reviewer = st.sidebar.text_input(
-        "Reviewer", value=st.query_params.get("reviewer", ""), key="reviewer"
+        "Reviewer", value=st.query_params.get("reviewer", fallback or ""), key="reviewer"
     )
     if reviewer:
         st.query_params["reviewer"] = reviewer
@@ -225,6 +227,7 @@ def undo(session: ReviewSession) -> None:
     """Withdraw the reviewer's last decision and show its clip again."""
     undone = session.undo()
     if undone:
+        session.take(undone.clip_id)  # back on this screen, so leased to this browser again
         move(session.item(undone.clip_id))
         st.session_state.flash = "Undid the last decision"
     st.rerun()
@@ -378,7 +381,9 @@ def main() -> None:
                 st.session_state.setdefault("history", []).append(item.clip_id)
                 st.session_state.flash = f"{decision}: {item.clip_id}"
                 st.session_state.decided = item.clip_id  # its typed text is done with
-                move(session.next_item(status))
+                move(
+                    session.next_item(status, after=item.clip_id)
+                )  # on from here, not from the top
                 st.rerun()
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from agent.commandline import DbOpt, out
+from agent.errors import RecapError
 from agent.store import Store
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -29,24 +30,23 @@ def review_cmd(
     host: Annotated[
         str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
     ] = "127.0.0.1",
+    reviewer: Annotated[
+        str | None,
+        typer.Option(
+            "--reviewer",
+            help="Name decisions are recorded under when the URL names none "
+            "(default on 127.0.0.1: your user name).",
+        ),
+    ] = None,
 ) -> None:
     """Open the review page: accept, edit or reject each draft by keyboard."""
-    serve(db, run, port=port, host=host)
+    serve(db, run, port=port, host=host, reviewer=reviewer)
 
 
-def serve(db: str | None, run: str | None, *, port: int, host: str) -> None:
-    """Run the page in a Streamlit server until Ctrl-C."""
-    store = Store(db)
-    if run is not None:
-        store.require_run(run)
-    env = dict(os.environ, RECAP_DB=store.url)
-    if run:
-        env["RECAP_REVIEW_RUN"] = run
-    out.print(
-        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.display_url}",
-        highlight=False,
-    )
-    cmd = [
+def streamlit_command(host: str, port: int) -> list[str]:
+    """The Streamlit server for the page, configured for reviewers: no developer chrome (the
+    Deploy button, the rerun and cache menu), no usage statistics, no browser opened."""
+    return [
         sys.executable,
         "-m",
         "streamlit",
@@ -60,7 +60,30 @@ def serve(db: str | None, run: str | None, *, port: int, host: str) -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
+
+
+def serve(
+    db: str | None, run: str | None, *, port: int, host: str, reviewer: str | None = None
+) -> None:
+    """Run the page in a Streamlit server until Ctrl-C."""
+    store = Store(db)
+    if run is not None:
+        store.require_run(run)
+    if reviewer is not None and not reviewer.strip():
+        raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
+    env = dict(os.environ, RECAP_DB=store.url)
+    if run:
+        env["RECAP_REVIEW_RUN"] = run
+    if reviewer:
+        env["RECAP_REVIEWER"] = reviewer.strip()
+    out.print(
+        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.display_url}",
+        highlight=False,
+    )
+    cmd = streamlit_command(host, port)
     try:
         raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:

@@ -2,8 +2,9 @@
 
 SQLite (`./recap.db`, WAL) by default, PostgreSQL for teams: the same code, chosen by `--db` or
 `RECAP_DB` (a path or any SQLAlchemy URL). The package is split by concept: `_tables` (the ORM
-classes), `_migrations` (frozen, named schema steps), `_leases` (who works on which clip) and
-`_store` (the `Store` facade everything else calls).
+classes), `_migrations` (frozen, named schema steps), `_leases` (who works on which clip),
+`_queue` (the review queue and its running tallies) and `_store` (the `Store` facade everything
+else calls).
 """
 
 from agent.store._leases import owner_alive, worker_id
@@ -16,11 +17,14 @@ from agent.store._tables import (
     Caption,
     Clip,
     DraftRecord,
+    DraftResponse,
     EditBuffer,
     ErrorRecord,
     Lease,
     MigrationRecord,
     Review,
+    ReviewState,
+    ReviewTally,
     Run,
     as_utc,
     now,
@@ -35,11 +39,14 @@ __all__ = [
     "Caption",
     "Clip",
     "DraftRecord",
+    "DraftResponse",
     "EditBuffer",
     "ErrorRecord",
     "Lease",
     "MigrationRecord",
     "Review",
+    "ReviewState",
+    "ReviewTally",
     "Run",
     "Store",
     "as_utc",

@@ -8,7 +8,11 @@ end; never edit, rename or reorder one that has shipped.
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import zlib
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,7 +21,9 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -237,11 +243,164 @@ def m0004_review_arm(conn: Connection) -> None:
     conn.execute(text("UPDATE reviews SET arm = 'draft' WHERE decision <> 'undo'"))
 
 
+_FINAL = ("accepted", "edited", "rejected")
+
+
+def _drop_column(conn: Connection, table: str, column: str) -> None:
+    """Drop a column; SQLite before 3.35 cannot, so there it is emptied instead."""
+    if conn.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        conn.execute(text(f"UPDATE {table} SET {column} = NULL"))
+    else:
+        conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
+def m0005_review_queue(conn: Connection) -> None:
+    """Review at team scale: the decision in force per (run, clip) and running tallies per run,
+    kept with each decision (backfilled here from the reviews); telemetry compressed in
+    `clips.telemetry_z`; raw model responses compressed in `draft_responses`, out of `drafts`."""
+    md = MetaData()
+    drafts = Table(
+        "drafts",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("run", String(255)),
+        Column("clip_id", String(255)),
+        Column("draft", JSON),
+        Column("raw_response", Text),
+    )
+    responses = Table(
+        "draft_responses",
+        md,
+        Column(
+            "draft_id",
+            Integer,
+            ForeignKey("drafts.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("body", LargeBinary, nullable=False),
+    )
+    state = Table(
+        "review_state",
+        md,
+        Column("run", String(255), primary_key=True),
+        Column("clip_id", String(255), primary_key=True),
+        Column("status", String(32), nullable=False),
+        Column("review_id", Integer, nullable=False),
+        Column("reviewer", String(255), nullable=False),
+        Column("seconds", Float),
+        _ts("decided_at"),
+        Index("ix_review_state_status", "run", "status", "clip_id"),
+        Index("ix_review_state_reviewer", "run", "reviewer", "decided_at"),
+    )
+    tally = Table(
+        "review_tally",
+        md,
+        Column("run", String(255), primary_key=True),
+        Column("name", String(255), primary_key=True),
+        Column("n", Integer, nullable=False),
+        Column("total", Float, nullable=False),
+    )
+    md.create_all(conn, tables=[responses, state, tally])
+    conn.execute(text("CREATE INDEX ix_reviews_run_reviewer_id ON reviews (run, reviewer, id)"))
+    conn.execute(text("CREATE INDEX ix_reviews_undoes ON reviews (undoes)"))
+
+    # telemetry, compressed, into its own column
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE clips ADD COLUMN telemetry_z {blob}"))
+    old = MetaData()
+    clips = Table(
+        "clips",
+        old,
+        Column("id", String(255)),
+        Column("telemetry", JSON),
+        Column("telemetry_z", LargeBinary),
+    )
+    rows = conn.execute(select(clips.c.id, clips.c.telemetry).where(clips.c.telemetry.is_not(None)))
+    for clip_id, value in rows.all():
+        packed = zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
+        conn.execute(clips.update().where(clips.c.id == clip_id).values(telemetry_z=packed))
+    _drop_column(conn, "clips", "telemetry")
+
+    # raw responses out of the drafts table
+    for draft_id, body in conn.execute(
+        select(drafts.c.id, drafts.c.raw_response).where(drafts.c.raw_response.is_not(None))
+    ).all():
+        conn.execute(
+            responses.insert().values(draft_id=draft_id, body=zlib.compress(body.encode(), 6))
+        )
+    _drop_column(conn, "drafts", "raw_response")
+
+    # the decision in force per (run, clip), and the tallies, from the reviews so far
+    reviews = Table(
+        "reviews",
+        old,
+        Column("id", Integer),
+        Column("clip_id", String(255)),
+        Column("run", Text),
+        Column("draft_id", Integer),
+        Column("reviewer", Text),
+        Column("decision", String(32)),
+        Column("seconds", Float),
+        Column("edit_rate", Float),
+        Column("agreed", JSON),
+        Column("undoes", Integer),
+        _ts("created_at"),
+    )
+    rows = conn.execute(
+        select(reviews).where(reviews.c.run.is_not(None)).order_by(reviews.c.id)
+    ).all()
+    undone = {r.undoes for r in rows if r.decision == "undo" and r.undoes is not None}
+    latest: dict[tuple[str, str], Any] = {}
+    for r in rows:
+        if r.decision != "undo" and r.id not in undone:
+            latest[(r.run, r.clip_id)] = r
+    drafted = {
+        (run, clip): (draft_id, draft)
+        for draft_id, run, clip, draft in conn.execute(
+            select(drafts.c.id, drafts.c.run, drafts.c.clip_id, drafts.c.draft)
+        )
+    }
+    sums: dict[tuple[str, str], list[float]] = {}
+
+    def add(run: str, name: str, n: int, total: float) -> None:
+        acc = sums.setdefault((run, name), [0, 0.0])
+        acc[0] += n
+        acc[1] += total
+
+    for (run, clip), r in latest.items():
+        if (run, clip) not in drafted:
+            continue  # a decision on a clip this run never drafted: not part of its queue
+        conn.execute(
+            state.insert().values(
+                run=run,
+                clip_id=clip,
+                status=r.decision,
+                review_id=r.id,
+                reviewer=r.reviewer,
+                seconds=r.seconds,
+                decided_at=r.created_at,
+            )
+        )
+        add(run, f"status:{r.decision}", 1, 0.0)
+        if r.decision not in _FINAL:
+            continue
+        if r.edit_rate is not None:
+            add(run, "edit_rate", 1, r.edit_rate)
+        draft = drafted[(run, clip)][1] or {}
+        for kind in ("hallucinations", "omissions"):
+            marks = (r.agreed or {}).get(kind, {}) or {}
+            for i, finding in enumerate(draft.get(kind) or []):
+                add(run, f"agree:{finding.get('type', 'other')}", 1, float(bool(marks.get(str(i)))))
+    for (run, name), (n, total) in sums.items():
+        conn.execute(tally.insert().values(run=run, name=name, n=n, total=total))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
     ("0003_edit_buffers", m0003_edit_buffers),
     ("0004_review_arm", m0004_review_arm),
+    ("0005_review_queue", m0005_review_queue),
 ]
 
 

@@ -21,13 +21,14 @@ from agent.errors import RecapError
 from agent.redact import redact
 from agent.schema import DraftResult
 from agent.settings import Settings
-from agent.store import _leases, _migrations
+from agent.store import _leases, _migrations, _queue
 from agent.store._tables import (
     Batch,
     CacheEntry,
     Caption,
     Clip,
     DraftRecord,
+    DraftResponse,
     EditBuffer,
     ErrorRecord,
     Review,
@@ -308,7 +309,6 @@ class Store:
             retries=result.retries,
             image_tokens=result.image_tokens_estimate,
             from_cache=from_cache,
-            raw_response=result.raw_response,
         )
         with self.session() as s:
             try:
@@ -321,6 +321,9 @@ class Store:
                         )
                     )
                 s.add(row)
+                if result.raw_response is not None:
+                    s.flush()
+                    s.add(DraftResponse(draft_id=row.id, body=result.raw_response))
                 s.commit()
                 return True
             except IntegrityError:
@@ -362,6 +365,12 @@ class Store:
             return s.scalar(
                 select(DraftRecord).where(DraftRecord.run == run, DraftRecord.clip_id == clip_id)
             )
+
+    def raw_response(self, draft_id: int) -> str | None:
+        """The model's raw response to a stored draft (kept compressed, apart from the draft)."""
+        with self.session() as s:
+            row = s.get(DraftResponse, draft_id)
+            return row.body if row else None
 
     def errors(self, run: str, *, unresolved: bool = True) -> list[ErrorRecord]:
         """Errors of a run; by default only for clips still without a draft (latest each)."""
@@ -422,9 +431,73 @@ class Store:
 
     # --- reviews ------------------------------------------------------------------------------
     def add_review(self, review: Review) -> Review:
-        with self.session.begin() as s:
-            s.add(review)
+        """Append a decision (or an undo), moving its clip's state and the run's tallies in the
+        same transaction, so no reader ever sees one without the other."""
+        for attempt in range(5):
+            try:
+                with self.session.begin() as s:
+                    _queue.record(s, review)
+                return review
+            except IntegrityError:  # another server created the run's first tally row
+                if attempt == 4:
+                    raise
         return review
+
+    def review_candidates(
+        self,
+        run: str,
+        status: str,
+        *,
+        lease_run: str,
+        owner: str,
+        after: str | None = None,
+        upto: str | None = None,
+        limit: int = 16,
+    ) -> list[str]:
+        """Clips with this review status not leased to another owner; see `_queue.candidates`."""
+        with self.session() as s:
+            return _queue.candidates(
+                s,
+                run,
+                status,
+                lease_run=lease_run,
+                owner=owner,
+                after=after,
+                upto=upto,
+                limit=limit,
+            )
+
+    def review_status(self, run: str, clip_id: str) -> str:
+        """'pending' or the decision in force on this clip in this run."""
+        with self.session() as s:
+            return _queue.status(s, run, clip_id)
+
+    def review_statuses(self, run: str, clip_ids: Sequence[str]) -> dict[str, str]:
+        with self.session() as s:
+            return _queue.statuses_of(s, run, clip_ids)
+
+    def review_tallies(self, run: str) -> dict[str, tuple[int, float]]:
+        """The run's running review sums by name: (count, sum)."""
+        with self.session() as s:
+            return _queue.tallies(s, run)
+
+    def count_drafts(self, run: str) -> int:
+        with self.session() as s:
+            return _queue.drafted(s, run)
+
+    def decided_by(self, run: str, reviewer: str) -> list[tuple[Any, float | None]]:
+        """(time, seconds) of each final decision in force by `reviewer` in `run`."""
+        with self.session() as s:
+            return _queue.decided_by(s, run, reviewer)
+
+    def last_undoable(self, run: str, reviewer: str) -> Review | None:
+        with self.session() as s:
+            return _queue.last_undoable(s, run, reviewer)
+
+    def held_in_order(self, run: str, owner: str) -> list[str]:
+        """Clips `owner` holds unexpired leases on, in clip order."""
+        with self.session() as s:
+            return _queue.held(s, run, owner)
 
     def reviews(self, clip_id: str | None = None) -> list[Review]:
         with self.session() as s:

@@ -6,6 +6,8 @@ from these classes; a test checks that the two agree.
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -16,11 +18,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agent.schema import Draft
@@ -39,6 +45,41 @@ class Base(DeclarativeBase):
     pass
 
 
+def zpack(value: Any) -> bytes:
+    """JSON, zlib-compressed: robot telemetry (long runs of similar floats) shrinks about 5x."""
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
+
+
+def zunpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+class ZJSON(TypeDecorator[Any]):
+    """A JSON value stored compressed, so bulky fields do not bloat the rows around them."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else zpack(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> Any:
+        return None if value is None else zunpack(value)
+
+
+class ZText(TypeDecorator[str]):
+    """Text stored zlib-compressed (raw model responses)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else zlib.compress(value.encode(), 6)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else zlib.decompress(value).decode()
+
+
 class Clip(Base):
     """A video to review, with its telemetry, gold labels and where it came from."""
 
@@ -48,7 +89,9 @@ class Clip(Base):
     root: Mapped[str | None] = mapped_column(Text)
     start_s: Mapped[float | None] = mapped_column(Float)
     end_s: Mapped[float | None] = mapped_column(Float)
-    telemetry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # kept compressed (column telemetry_z): it is most of a clip's bytes and only the one clip
+    # being drafted or shown is ever read
+    telemetry: Mapped[dict[str, Any] | None] = mapped_column("telemetry_z", ZJSON)
     gold: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(Text)
@@ -112,13 +155,23 @@ class DraftRecord(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     image_tokens: Mapped[int] = mapped_column(Integer, default=0)
     from_cache: Mapped[bool] = mapped_column(Boolean, default=False)
-    raw_response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     @cached_property
     def draft(self) -> Draft:
         """The model's answer, validated (without the caption context: it was checked then)."""
         return Draft.model_validate(self.draft_json)
+
+
+class DraftResponse(Base):
+    """The model's raw response to a draft, compressed and out of the drafts table: kept for
+    the record and debugging, never read by the queue, the page or the evals."""
+
+    __tablename__ = "draft_responses"
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[str] = mapped_column(ZText)
 
 
 class ErrorRecord(Base):
@@ -138,6 +191,10 @@ class Review(Base):
     """A reviewer's decision on a clip. Append-only: a later row supersedes, never overwrites."""
 
     __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_run_reviewer_id", "run", "reviewer", "id"),
+        Index("ix_reviews_undoes", "undoes"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
     run: Mapped[str | None] = mapped_column(Text, index=True)
@@ -152,6 +209,37 @@ class Review(Base):
     undoes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     arm: Mapped[str | None] = mapped_column(String(16))  # draft | control (migration 0004)
+
+
+class ReviewState(Base):
+    """The decision in force on one drafted clip of a run, kept in the same transaction as each
+    review row: the queue and the progress figures read this, never the whole reviews table.
+    A clip with no row is pending."""
+
+    __tablename__ = "review_state"
+    __table_args__ = (
+        Index("ix_review_state_status", "run", "status", "clip_id"),
+        Index("ix_review_state_reviewer", "run", "reviewer", "decided_at"),
+    )
+    run: Mapped[str] = mapped_column(String(255), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    review_id: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewTally(Base):
+    """Running sums per run (clips per status, edit rates, finding agreement per type), moved
+    by each decision and undo in its own transaction, so progress costs the same at any size.
+    `n` counts, `total` sums (the edit rates, or the findings agreed with)."""
+
+    __tablename__ = "review_tally"
+    run: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
 
 
 class Lease(Base):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from agent.errors import RecapError
 from agent.export import export
@@ -116,12 +116,47 @@ def test_older_database_opens_in_newer_version(db_url: str) -> None:
     old = Store(db_url, migrate=False)
     assert old.migrate(upto="0001_initial") == ["0001_initial"]
     assert "batches" not in inspect(old.engine).get_table_names()
-    old.upsert_clip(clip(1), "The robot waves.")
+    telemetry = {"t": [0.0, 0.5], "gripper": [1.0, 0.2], "success": True}
+    with old.engine.begin() as conn:  # rows as 0.1.0 wrote them: telemetry and responses inline
+        conn.execute(
+            text(
+                "INSERT INTO clips (id, video, telemetry, content_hash, created_at, updated_at) "
+                "VALUES ('c1', '/data/c1.mp4', :t, 'h1', :now, :now)"
+            ),
+            {"t": json.dumps(telemetry), "now": now()},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO captions (clip_id, kind, text, created_at) "
+                "VALUES ('c1', 'original', 'The robot waves.', :now)"
+            ),
+            {"now": now()},
+        )
+        conn.execute(
+            text("INSERT INTO runs (name, drafter, started_at) VALUES ('r0', 'llm', :now)"),
+            {"now": now()},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO drafts (run, clip_id, caption, draft, verdict, rewrite, drafter, "
+                "prompt_tokens, completion_tokens, cached_tokens, latency_s, attempts, reasks, "
+                "retries, image_tokens, from_cache, raw_response, created_at) VALUES ('r0', "
+                "'c1', 'The robot waves.', :d, 'accurate', 'The robot waves.', 'llm', 0, 0, 0, "
+                '0, 1, 0, 0, 0, false, \'{"id": "resp-1"}\', :now)'
+            ),
+            {
+                "d": json.dumps(result("c1", "The robot waves.").draft.model_dump(mode="json")),
+                "now": now(),
+            },
+        )
     old.close()
     new = Store(db_url)  # a newer recap opening the same database
     assert new.applied_migrations()[-1] == MIGRATIONS[-1][0]
     assert "batches" in inspect(new.engine).get_table_names()
     assert new.caption("c1") == "The robot waves."
+    assert new.clip("c1").telemetry == telemetry  # moved into the compressed column
+    (record,) = new.drafts("r0")
+    assert json.loads(new.raw_response(record.id)) == {"id": "resp-1"}
 
 
 def test_upsert_is_idempotent_and_updates_changes(store: Store) -> None:

@@ -135,3 +135,39 @@ def test_next_and_previous_move_without_deciding(app: AppTest, review_db: str) -
     app.button(key="prev").click().run()
     assert "c2" in app.markdown[0].value
     assert reviews(review_db) == []  # moving records nothing
+
+
+def test_configured_reviewer_opens_on_the_first_clip(
+    review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`recap review --reviewer ann` (RECAP_REVIEWER): no name to type, the first clip at once."""
+    monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_REVIEWER", "ann")
+    monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.info and "c1" in at.markdown[0].value
+    at.button(key="accept").click().run()
+    assert [(r.clip_id, r.reviewer) for r in reviews(review_db)] == [("c1", "ann")]
+
+
+def test_recap_review_launches_the_page_for_viewers(
+    review_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Streamlit server gets the reviewer's name and the viewer toolbar (no Deploy, no
+    rerun menu)."""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from recap.cli import app as cli
+
+    launched: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: launched.append((cmd, env)) or 0)
+    result = CliRunner().invoke(cli, ["review", "--db", review_db, "--reviewer", "ann"])
+    assert result.exit_code == 0, result.output
+    ((cmd, env),) = launched
+    assert cmd[cmd.index("--client.toolbarMode") + 1] == "viewer"
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert env["RECAP_REVIEWER"] == "ann"
+    bad = CliRunner().invoke(cli, ["review", "--db", review_db, "--reviewer", " "])
+    assert bad.exit_code != 0 and "--reviewer is empty" in bad.output

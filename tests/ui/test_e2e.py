@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from agent.store import Store
 from tests.ui.conftest import CAPTIONS
+from tests.ui.pageserver import page_server
 
-APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -41,51 +37,10 @@ def _require() -> None:
 
 @pytest.fixture
 def server(review_db: str, tmp_path: Path):
+    """The page as `recap review` starts it (same Streamlit command), on run r1."""
     _require()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(
-        os.environ,
-        RECAP_DB=review_db,
-        RECAP_REVIEW_RUN="r1",
-        RECAP_CACHE_DIR=str(tmp_path / "cache"),
-    )
-    # the checkout under test, not whatever `agent` the environment has installed
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(APP.parents[1]), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with page_server(review_db, tmp_path / "cache", RECAP_REVIEW_RUN="r1") as url:
+        yield url
 
 
 def decisions(url: str) -> list[tuple[str, str]]:
@@ -186,3 +141,107 @@ def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db:
         wait_for(lambda: ("c1", "edited") in decisions(review_db))
         browser.close()
     assert Store(review_db).reviews()[-1].final_caption == "The robot grasps the red cube"
+
+
+@pytest.mark.slow
+def test_first_minute_opens_on_a_clip_for_the_local_user_without_developer_chrome(
+    server: str, review_db: str
+) -> None:
+    """No ?reviewer= in the URL: on loopback the page names the local user and shows the first
+    clip at once; the viewer toolbar has no Deploy button or rerun menu."""
+    import getpass
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server)
+        wait_for(lambda: "c1" in heading(page))
+        assert page.get_by_text("Enter your name").count() == 0
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        page.locator('[data-testid="stMainMenu"]').click()  # the viewer's menu only
+        page.get_by_text("Print").first.wait_for()
+        for developer_item in ("Rerun", "Clear cache", "Deploy this app"):
+            assert page.get_by_text(developer_item).count() == 0, developer_item
+        page.keyboard.press("Escape")
+        page.locator("body").press("a")
+        wait_for(lambda: decisions(review_db) == [("c1", "accepted")])
+        browser.close()
+    assert Store(review_db).reviews()[-1].reviewer == getpass.getuser()
+
+
+@pytest.mark.slow
+def test_two_page_servers_on_one_postgres_share_the_queue(
+    pg_server: str | None, tmp_path: Path
+) -> None:
+    """Two reviewers, each on their own page server, deciding 50 clips each at once against one
+    PostgreSQL: 100 decisions recorded, no clip shown to both, none lost."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from tests.clips import make_clip
+    from tests.pg import fresh_database
+    from tests.ui.bulk import fill
+
+    _require()
+    if pg_server is None:
+        pytest.skip("no PostgreSQL")
+    video = make_clip(tmp_path / "clip.mp4", seconds=2, fps=10)
+    with fresh_database(pg_server) as url:
+        Store(url).close()
+        fill(url, 130, video)
+        env = {"RECAP_REVIEW_RUN": "bench"}
+        with (
+            page_server(url, tmp_path / "cache-a", **env) as one,
+            page_server(url, tmp_path / "cache-b", **env) as two,
+        ):
+
+            async def review(browser, base: str, name: str) -> list[str]:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                await page.goto(f"{base}/?reviewer={name}&b={name}")
+                shown: list[str] = []
+                for _ in range(50):
+                    h = page.locator("h3").first
+                    await h.wait_for(timeout=30_000)
+                    clip = (await h.inner_text()).split(" ")[0]
+                    while clip in shown:  # the page has not moved on yet
+                        await asyncio.sleep(0.05)
+                        clip = (await page.locator("h3").first.inner_text()).split(" ")[0]
+                    shown.append(clip)
+                    await page.get_by_role("button", name="Accept").wait_for()
+                    await page.locator("body").press("a")
+                    for _ in range(600):
+                        await asyncio.sleep(0.05)
+                        now_on = await page.locator("h3").first.inner_text()
+                        if not now_on.startswith(clip + " "):
+                            break
+                return shown
+
+            async def both() -> tuple[list[str], list[str]]:
+                async with async_playwright() as p:
+                    browser = await p.chromium.launch(
+                        executable_path=CHROMIUM,
+                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                    )
+                    a, b = await asyncio.gather(
+                        review(browser, one, "ann"), review(browser, two, "bob")
+                    )
+                    await browser.close()
+                    return a, b
+
+            ann, bob = asyncio.run(both())
+        store = Store(url)
+        rows = store.reviews()
+        assert len(rows) == 100 and {r.decision for r in rows} == {"accepted"}
+        assert len(set(ann)) == 50 and len(set(bob)) == 50
+        assert set(ann).isdisjoint(bob)  # no clip shown to both
+        assert {r.clip_id for r in rows if r.reviewer == "ann"} == set(ann)  # none lost
+        assert {r.clip_id for r in rows if r.reviewer == "bob"} == set(bob)
+        counts = store.review_tallies("bench")
+        assert counts["status:accepted"][0] == 100
+        store.close()
