@@ -9,6 +9,7 @@ edit distance from the draft and which findings the reviewer agreed with.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -42,15 +43,36 @@ def default_reviewer(configured: str | None, address: str | None) -> str | None:
         return None
 
 
+def in_control_arm(run: str, clip_id: str, share: float) -> bool:
+    """Whether a clip is reviewed without its draft. A hash of run and clip, uniform on [0, 1):
+    random across clips, the same on every reload, browser and page server."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"recap-control\0{run}\0{clip_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
 @dataclass
 class QueueItem:
-    """The clip on a reviewer's screen: the clip, its caption, its stored draft and status."""
+    """The clip on a reviewer's screen: the clip, its caption, its stored draft and status, and
+    its arm: `draft` (the draft is shown) or `control` (the original caption alone)."""
 
     clip: Clip
     caption: str
     record: DraftRecord
     status: str
+    arm: str = "draft"
     shown_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def control(self) -> bool:
+        return self.arm == "control"
+
+    @property
+    def shown(self) -> str:
+        """The text the reviewer starts from: the draft's rewrite, or in the control arm the
+        original caption."""
+        return self.caption if self.control else self.record.draft.rewrite
 
     @property
     def clip_id(self) -> str:
@@ -65,8 +87,17 @@ class ReviewSession:
     """One reviewer in one browser, on one run."""
 
     def __init__(
-        self, store: Store, reviewer: str, run: str, *, browser: str = "cli", lease_s: float = 900.0
+        self,
+        store: Store,
+        reviewer: str,
+        run: str,
+        *,
+        browser: str = "cli",
+        lease_s: float = 900.0,
+        control_share: float = 0.0,
     ) -> None:
+        if not 0.0 <= control_share <= 1.0:
+            raise RecapError(f"The control share must be between 0 and 1, not {control_share}.")
         if not reviewer.strip():
             raise RecapError("A reviewer name is needed to record decisions.")
         if store.run(run) is None:
@@ -78,6 +109,7 @@ class ReviewSession:
         self.owner = f"{self.reviewer}:{browser}"
         self.lease_s = lease_s
         self.lease_run = f"review:{run}"
+        self.control_share = control_share
 
     # --- queue --------------------------------------------------------------------------------
     def statuses(self, clip_ids: list[str]) -> dict[str, str]:
@@ -146,8 +178,9 @@ class ReviewSession:
         caption = self.store.caption(clip_id)
         if clip is None or record is None or caption is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
+        arm = "control" if in_control_arm(self.run, clip_id, self.control_share) else "draft"
         return QueueItem(
-            clip, caption, record, status or self.store.review_status(self.run, clip_id)
+            clip, caption, record, status or self.store.review_status(self.run, clip_id), arm
         )
 
     # --- decisions ----------------------------------------------------------------------------
@@ -160,10 +193,12 @@ class ReviewSession:
         agreed: dict[str, dict[str, bool]] | None = None,
         seconds: float | None = None,
     ) -> Review:
-        """Record a decision. accepted keeps the draft's rewrite; edited and rejected need text."""
+        """Record a decision. accepted keeps the text shown (the draft's rewrite, or in the
+        control arm the caption); edited and rejected need text. Edits are measured from what
+        was shown, and the arm is kept with the decision."""
         if decision not in DECISIONS:
             raise RecapError(f"Unknown decision {decision!r}.")
-        rewrite = item.draft.rewrite
+        rewrite = item.shown
         if decision == "accepted":
             final_caption = rewrite
         if decision in ("edited", "rejected"):
@@ -177,7 +212,9 @@ class ReviewSession:
             )
         n = len(item.draft.hallucinations)
         m = len(item.draft.omissions)
-        if agreed is None and decision == "accepted":
+        if item.control:
+            agreed = None  # no findings were shown
+        elif agreed is None and decision == "accepted":
             agreed = {
                 "hallucinations": {str(i): True for i in range(n)},
                 "omissions": {str(i): True for i in range(m)},
@@ -195,6 +232,7 @@ class ReviewSession:
                 edit_distance=dist,
                 edit_rate=edit_rate(rewrite, final_caption) if final_caption else None,
                 agreed=agreed,
+                arm=item.arm,
             )
         )
         self.store.drop_buffer(self.owner, item.clip_id)

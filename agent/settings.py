@@ -104,6 +104,15 @@ class Settings(BaseSettings):
         description="Where browser-playable copies of clips are kept for the review page "
         "(RECAP_CACHE_DIR).",
     )
+    control_share: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="Share of clips the review page shows without the draft (the control arm, "
+        "RECAP_CONTROL_SHARE; `recap review --control-share`): the box holds the original "
+        "caption and no findings are shown, so `recap report` can compare reviewing with and "
+        "without drafts. 0 turns it off.",
+    )
     review_run: str | None = Field(
         default=None,
         description="Run the review page opens on (RECAP_REVIEW_RUN); `recap review --run` "

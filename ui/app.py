@@ -240,7 +240,9 @@ def main() -> None:
     if not reviewer:
         st.info("Enter your name in the sidebar to start reviewing.")
         st.stop()
-    session = ReviewSession(store, reviewer, run, browser=browser_id())
+    session = ReviewSession(
+        store, reviewer, run, browser=browser_id(), control_share=settings.control_share
+    )
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
     item = current(session, status)
@@ -251,7 +253,12 @@ def main() -> None:
             undo(session)
         return
 
+    # The control arm shows the original caption alone: no spans, findings or draft, and
+    # nothing on the page says so.
     draft = item.draft
+    hallucinations = [] if item.control else draft.hallucinations
+    omissions = [] if item.control else draft.omissions
+    shown = item.shown
     st.markdown(
         f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
     )
@@ -272,10 +279,10 @@ def main() -> None:
         st.markdown("**Original caption**")
         st.markdown(
             f'<div style="font-size:1.1em;line-height:1.8">'
-            f"{highlighted(item.caption, draft.hallucinations)}</div>",
+            f"{highlighted(item.caption, hallucinations)}</div>",
             unsafe_allow_html=True,
         )
-        used = sorted({h.type.value for h in draft.hallucinations})
+        used = sorted({h.type.value for h in hallucinations})
         if used:
             st.markdown(
                 " ".join(
@@ -288,11 +295,11 @@ def main() -> None:
         agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
         rows = [
             ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
-            for i, h in enumerate(draft.hallucinations)
+            for i, h in enumerate(hallucinations)
         ]
         rows += [
             ("omissions", i, o.description, o.type.value, "", o.evidence_times)
-            for i, o in enumerate(draft.omissions)
+            for i, o in enumerate(omissions)
         ]
         for kind, i, label, kind_of, what, times in rows:
             c1, c2 = st.columns([7, 3])
@@ -309,7 +316,7 @@ def main() -> None:
                     st.rerun()
         key = f"edit-{item.clip_id}"
         if key not in st.session_state:
-            st.session_state[key] = session.buffer(item.clip_id) or draft.rewrite
+            st.session_state[key] = session.buffer(item.clip_id) or shown
         text = st.text_area(
             "Rewrite (edit, then Ctrl+Enter to save)",
             key=key,
@@ -317,16 +324,17 @@ def main() -> None:
             on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
         )
         keep_typing(item.clip_id, st.session_state.pop("decided", None))
-        if draft.rewrite == item.caption:
+        if not item.control and draft.rewrite == item.caption:
             st.caption("The draft keeps the caption unchanged (verdict: accurate).")
-        else:
+        elif not item.control:
             st.markdown(
                 "<small>original → draft</small> " + diff_html(item.caption, draft.rewrite),
                 unsafe_allow_html=True,
             )
-        if text != draft.rewrite:
+        if text != shown:
             st.markdown(
-                "<small>draft → your edit</small> " + diff_html(draft.rewrite, text),
+                f"<small>{'original' if item.control else 'draft'} → your edit</small> "
+                + diff_html(shown, text),
                 unsafe_allow_html=True,
             )
         for w in lint(text):
@@ -372,7 +380,7 @@ def main() -> None:
             st.rerun()
         if decision in DECISIONS:
             try:
-                if decision == "rejected" and text.strip() == draft.rewrite:
+                if decision == "rejected" and text.strip() == shown:
                     raise RecapError("To reject, write your own caption in the box first.")
                 session.decide(item, decision, text, agreed=agreed)
             except RecapError as e:

@@ -38,9 +38,19 @@ def review_cmd(
             "(default on 127.0.0.1: your user name).",
         ),
     ] = None,
+    control_share: Annotated[
+        float | None,
+        typer.Option(
+            "--control-share",
+            min=0.0,
+            max=1.0,
+            help="Share of clips shown without the draft, to measure what drafts are worth "
+            "(`recap report`); 0 turns it off. Default 0.05 (RECAP_CONTROL_SHARE).",
+        ),
+    ] = None,
 ) -> None:
     """Open the review page: accept, edit or reject each draft by keyboard."""
-    serve(db, run, port=port, host=host, reviewer=reviewer)
+    serve(db, run, port=port, host=host, reviewer=reviewer, control_share=control_share)
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -66,7 +76,13 @@ def streamlit_command(host: str, port: int) -> list[str]:
 
 
 def serve(
-    db: str | None, run: str | None, *, port: int, host: str, reviewer: str | None = None
+    db: str | None,
+    run: str | None,
+    *,
+    port: int,
+    host: str,
+    reviewer: str | None = None,
+    control_share: float | None = None,
 ) -> None:
     """Run the page in a Streamlit server until Ctrl-C."""
     store = Store(db)
@@ -79,6 +95,8 @@ def serve(
         env["RECAP_REVIEW_RUN"] = run
     if reviewer:
         env["RECAP_REVIEWER"] = reviewer.strip()
+    if control_share is not None:
+        env["RECAP_CONTROL_SHARE"] = str(control_share)
     out.print(
         f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.display_url}",
         highlight=False,

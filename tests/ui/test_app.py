@@ -171,3 +171,68 @@ def test_recap_review_launches_the_page_for_viewers(
     assert env["RECAP_REVIEWER"] == "ann"
     bad = CliRunner().invoke(cli, ["review", "--db", review_db, "--reviewer", " "])
     assert bad.exit_code != 0 and "--reviewer is empty" in bad.output
+
+
+def test_control_arm_hides_the_draft_and_the_report_splits_the_arms(
+    review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """At a share of 0.5, c2 falls in the control arm (its hash is 0.25) and c1, c3 do not."""
+    from sacrebleu.metrics import TER
+
+    from agent.review import in_control_arm
+    from agent.store import Clip
+    from evals.worth import worth
+    from tests.ui.conftest import CAPTIONS
+
+    assert [in_control_arm("r1", c, 0.5) for c in ("c1", "c2", "c3")] == [False, True, False]
+    store = Store(review_db)
+    gold = {c: draft["rewrite"] for c, (_, draft) in CAPTIONS.items()}
+    for cid, (caption, _) in CAPTIONS.items():
+        old = store.clip(cid)
+        store.upsert_clip(
+            Clip(
+                id=cid,
+                video=old.video,
+                root=old.root,
+                gold={"caption": gold[cid]},
+                content_hash=cid + "-gold",
+            ),
+            caption,
+        )
+    monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_REVIEW_RUN", "r1")
+    monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RECAP_CONTROL_SHARE", "0.5")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["reviewer"] = "ann"
+    at.query_params["b"] = "browser1"
+    at.run()
+    assert "c1" in at.markdown[0].value and at.checkbox  # draft arm: findings shown
+    at.button(key="accept").click().run()
+    assert "c2" in at.markdown[0].value
+    # control arm: the box holds the original caption; no spans, findings or draft anywhere
+    assert at.text_area[0].value == CAPTIONS["c2"][0]
+    assert not at.checkbox and not any("<mark" in m.value for m in at.markdown)
+    page_text = " ".join(m.value for m in at.markdown)
+    assert "to the right" not in page_text and "control" not in page_text.lower()
+    at.text_area(key="edit-c2").input("The robot pushes the puck to the right side.").run()
+    at.button(key="save").click().run()
+    assert "c3" in at.markdown[0].value
+    at.button(key="accept").click().run()
+    assert not at.exception
+    rows = {r.clip_id: r for r in Store(review_db).reviews()}
+    assert {c: r.arm for c, r in rows.items()} == {"c1": "draft", "c2": "control", "c3": "draft"}
+    assert rows["c2"].edit_distance == 2 and rows["c2"].agreed is None  # from the caption
+    w = worth(Store(review_db), "r1", n_boot=200)
+    d, c = w.arms["draft"], w.arms["control"]
+    assert (d.clips, c.clips) == (2, 1)
+    assert d.seconds.value == pytest.approx((rows["c1"].seconds + rows["c3"].seconds) / 2)
+    assert c.seconds.value == pytest.approx(rows["c2"].seconds)
+    assert c.seconds.low == c.seconds.high == pytest.approx(rows["c2"].seconds)  # one clip
+    assert d.edit_distance.value == 0.0 and c.edit_distance.value == 2.0
+    ter = TER()
+    assert d.ter_vs_gold.value == 0.0  # accepted drafts equal gold here
+    assert c.ter_vs_gold.value == pytest.approx(
+        ter.corpus_score(["The robot pushes the puck to the right side."], [[gold["c2"]]]).score
+    )
+    assert c.ter_vs_gold.n == 1 and d.ter_vs_gold.n == 2
