@@ -22,6 +22,7 @@ from agent.store._tables import (
     MigrationRecord,
     Review,
     Run,
+    User,
     as_utc,
     now,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Review",
     "Run",
     "Store",
+    "User",
     "as_utc",
     "database_url",
     "now",
