@@ -59,15 +59,15 @@ class Agreement:
 
 
 def decisions(store: Store, run: str | None = None) -> list[Review]:
-    """Each reviewer's decision in force per clip (undone ones dropped), oldest first."""
+    """Each reviewer's decision in force per clip and run (undone ones dropped), oldest first."""
     rows = store.reviews()
     if run is not None:
         rows = [r for r in rows if r.run == run]
     undone = {r.undoes for r in rows if r.decision == "undo" and r.undoes is not None}
-    latest: dict[tuple[str, str], Review] = {}
+    latest: dict[tuple[str, str | None, str], Review] = {}
     for r in rows:
         if r.decision in FINAL_DECISIONS and r.id not in undone:
-            latest[(r.reviewer, r.clip_id)] = r
+            latest[(r.reviewer, r.run, r.clip_id)] = r
     return sorted(latest.values(), key=lambda r: r.id)
 
 
@@ -108,9 +108,9 @@ def agreement(rows: list[Review]) -> list[Agreement]:
             hint='pip install "recap-agent[team]"',
         ) from None
 
-    by_clip: dict[str, dict[str, Review]] = defaultdict(dict)
-    for r in rows:
-        by_clip[r.clip_id][r.reviewer] = r
+    by_clip: dict[tuple[str | None, str], dict[str, Review]] = defaultdict(dict)
+    for r in rows:  # the same clip in the same run: a draft two people judged
+        by_clip[(r.run, r.clip_id)][r.reviewer] = r
     pairs: dict[tuple[str, str], list[tuple[Review, Review]]] = defaultdict(list)
     for reviews in by_clip.values():
         names = sorted(reviews)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from agent.commandline import DbOpt, err, out, settings_from
 from agent.errors import ConfigError, RecapError
@@ -47,6 +48,7 @@ HOW_TO_SIGN_IN = (
 
 def register(app: typer.Typer) -> None:
     app.command("review")(review_cmd)
+    app.command("team")(team_cmd)
 
 
 def review_cmd(
@@ -217,3 +219,83 @@ def serve(
     finally:
         if secrets is not None:
             shutil.rmtree(secrets.parent, ignore_errors=True)
+
+
+def _fmt(value: object, kind: str = "") -> str:
+    if value is None:
+        return "-"
+    if kind == "%":
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def team_cmd(
+    db: DbOpt = None,
+    run: Annotated[str | None, typer.Option("--run", help="Only this run's decisions.")] = None,
+    target: Annotated[
+        int | None, typer.Option("--target", help="The team's daily target, in clips.")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the per-reviewer table as CSV.")
+    ] = None,
+) -> None:
+    """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate; team totals
+    against a daily target; agreement where two reviewers decided the same clip."""
+    from agent.team import DEFINITIONS, agreement, by_reviewer_and_day, decisions, to_csv, totals
+
+    store = Store(db)
+    if run is not None:
+        store.require_run(run)
+    rows = decisions(store, run)
+    days = by_reviewer_and_day(rows)
+    if not days:
+        out.print("No decisions yet.")
+        return
+    table = Table(title="Per reviewer and day (UTC)")
+    cols = ("reviewer", "day", "clips", "clips/hour", "accepted as is", "edit rate", "s/clip")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("reviewer", "day") else "right")
+    for d in days:
+        table.add_row(
+            d.reviewer,
+            str(d.day),
+            str(d.clips),
+            _fmt(d.clips_per_hour),
+            _fmt(d.accept_rate, "%"),
+            _fmt(d.mean_edit_rate),
+            _fmt(d.mean_seconds),
+        )
+    out.print(table)
+    table = Table(title="Team per day")
+    for col in ("day", "clips", "reviewers", "target", "of target"):
+        table.add_column(col, justify="left" if col == "day" else "right")
+    for t in totals(days, target):
+        table.add_row(
+            str(t["day"]),
+            str(t["clips"]),
+            str(t["reviewers"]),
+            _fmt(t["target"]),
+            _fmt(t["of_target"], "%"),
+        )
+    out.print(table)
+    pairs = agreement(rows)
+    if pairs:
+        table = Table(title="Agreement where two reviewers decided the same clips")
+        for col in ("reviewers", "clips", "same decision", "Cohen's kappa", "caption TER"):
+            table.add_column(col, justify="left" if col == "reviewers" else "right")
+        for p in pairs:
+            table.add_row(
+                f"{p.first} / {p.second}",
+                str(p.clips),
+                _fmt(p.same_decision, "%"),
+                _fmt(p.kappa),
+                _fmt(p.caption_ter),
+            )
+        out.print(table)
+    for name, meaning in DEFINITIONS.items():
+        out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
+    if csv_out is not None:
+        csv_out.write_text(to_csv(days))
+        out.print(f"wrote {csv_out}", highlight=False)
