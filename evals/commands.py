@@ -18,13 +18,69 @@ from evals.gold import GoldSet, load_gold, promote
 from evals.judges import Judge, LexicalJudge, LLMJudge
 from evals.metrics import higher_is_better
 from evals.reports import HEADLINE, fmt, run_dir, score_to_folder
+from evals.worth import ARMS, Estimate, worth
 
 app = new_app(help="Score drafts against gold rewrites and gate prompt changes on numbers.")
 
 
 def register(root: typer.Typer) -> None:
-    """Add `recap eval ...` to the root app."""
+    """Add `recap eval ...` and `recap report` to the root app."""
     root.add_typer(app, name="eval")
+    root.command("report")(report_cmd)
+
+
+def _estimate(e: Estimate, unit: str = "", digits: int = 1) -> str:
+    if e.value is None:
+        return "–"
+    ci = f" [{e.low:.{digits}f}, {e.high:.{digits}f}]" if e.low is not None else ""
+    return f"{e.value:.{digits}f}{unit}{ci} (n={e.n})"
+
+
+def report_cmd(
+    run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    db: DbOpt = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+) -> None:
+    """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
+    store = Store(db)
+    if run is None:
+        runs = store.runs()
+        if not runs:
+            raise RecapError("There are no runs to report on.", hint="Run `recap draft` first.")
+        run = runs[-1].name
+    w = worth(store, run, n_boot=n_boot)
+    t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
+    t.add_column("figure")
+    for arm in ARMS:
+        t.add_column(f"{arm} ({w.arms[arm].clips} clips)", justify="right")
+    t.add_row("seconds per clip", *(_estimate(w.arms[a].seconds, " s") for a in ARMS))
+    t.add_row(
+        "word edits from what was shown to the final caption",
+        *(_estimate(w.arms[a].edit_distance) for a in ARMS),
+    )
+    t.add_row("TER of the final caption vs gold", *(_estimate(w.arms[a].ter_vs_gold) for a in ARMS))
+    out.print(t)
+    c = w.cost
+    c_table = Table(title=f"What drafting {run} cost", show_header=False)
+    c_table.add_column("what")
+    c_table.add_column("value", justify="right")
+    for what, value in (
+        ("drafted clips", str(c.drafted)),
+        ("video drafted", f"{c.video_hours:.2f} h"),
+        ("dollars per clip", f"${c.per_clip:.5f}" if c.per_clip is not None else "unknown price"),
+        (
+            "dollars per hour of video",
+            f"${c.per_video_hour:.2f}" if c.per_video_hour is not None else "unknown price",
+        ),
+        (
+            "input / output tokens per clip",
+            f"{c.prompt_tokens / c.drafted:.0f} / {c.completion_tokens / c.drafted:.0f}"
+            if c.drafted
+            else "–",
+        ),
+    ):
+        c_table.add_row(what, value)
+    out.print(c_table)
 
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]

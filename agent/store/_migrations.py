@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -229,6 +230,13 @@ def m0003_edit_buffers(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m0004_review_arm(conn: Connection) -> None:
+    """Which arm a decision was made in: `draft` (the reviewer saw the draft) or `control` (the
+    original caption alone). Older decisions were all made with the draft."""
+    conn.execute(text("ALTER TABLE reviews ADD COLUMN arm VARCHAR(16)"))
+    conn.execute(text("UPDATE reviews SET arm = 'draft' WHERE decision <> 'undo'"))
+
+
 def m_users(conn: Connection) -> None:
     """Accounts for sign-in: e-mail, role (reviewer, lead, admin), who added it, revocation."""
     md = MetaData()
@@ -249,7 +257,8 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
     ("0003_edit_buffers", m0003_edit_buffers),
-    ("0004_users", m_users),  # the number lives only here, so renumbering is one edit
+    ("0004_review_arm", m0004_review_arm),
+    ("0005_users", m_users),  # the number lives only here, so renumbering is one edit
 ]
 
 

@@ -151,6 +151,7 @@ class Review(Base):
     agreed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     undoes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    arm: Mapped[str | None] = mapped_column(String(16))  # draft | control (migration 0004)
 
 
 class Lease(Base):
