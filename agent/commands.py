@@ -1,4 +1,5 @@
-"""The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings.
+"""The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings,
+users.
 
 Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`.
 """
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agent.commandline import DbOpt, err, model_flags, out, settings_from
+from agent.commandline import DbOpt, err, model_flags, new_app, out, settings_from
 from agent.errors import RecapError, VideoError
 from agent.store import Store, database_url
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
         ("settings", settings_cmd),
     ):
         app.command(name)(func)
+    app.add_typer(users_app, name="users")
 
 
 @model_flags
@@ -413,3 +415,57 @@ def settings_cmd() -> None:
     data["review_run"] = s.review_run
     data["reviewer"] = s.reviewer
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+# --- users: who may sign in to the review page, and as what -------------------------------------
+users_app = new_app(help="Accounts for the review page's sign-in: add, list, remove.")
+RoleOpt = Annotated[str, typer.Option("--role", help="reviewer | lead | admin.")]
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The e-mail address the person signs in with.")],
+    role: RoleOpt = "reviewer",
+    db: DbOpt = None,
+) -> None:
+    """Add an account, change its role, or restore a removed one."""
+    import getpass
+
+    from agent.users import add_user
+
+    user, what = add_user(Store(db), email, role, by=getpass.getuser())
+    out.print(f"{what}: {user.email} ({user.role})", highlight=False)
+
+
+@users_app.command("list")
+def users_list(
+    db: DbOpt = None,
+    removed: Annotated[bool, typer.Option("--all", help="Include removed accounts.")] = False,
+) -> None:
+    """List accounts and their roles."""
+    from agent.users import list_users
+
+    table = Table(title="recap users")
+    for col in ("e-mail", "role", "added", "by", "removed"):
+        table.add_column(col)
+    for u in list_users(Store(db), revoked=removed):
+        table.add_row(
+            u.email,
+            u.role,
+            f"{u.created_at:%Y-%m-%d}",
+            u.added_by or "-",
+            f"{u.revoked_at:%Y-%m-%d %H:%M}" if u.revoked_at else "",
+        )
+    out.print(table)
+
+
+@users_app.command("remove")
+def users_remove(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    db: DbOpt = None,
+) -> None:
+    """Revoke an account: its holder is refused from their next request on."""
+    from agent.users import remove_user
+
+    user = remove_user(Store(db), email)
+    out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)

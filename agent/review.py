@@ -271,7 +271,7 @@ class ReviewSession:
         counts = self.counts()
         reviewed = sum(counts[s] for s in FINAL_DECISIONS)
         mine = self.store.decided_by(self.run, self.reviewer)
-        hours = _active_hours([as_utc(t) for t, _ in mine])
+        hours = active_hours([as_utc(t) for t, _ in mine])
         rates_n, rates_sum = tallies.get("edit_rate", (0, 0.0))
         agreement = {
             name.removeprefix("agree:"): total / n
@@ -291,7 +291,7 @@ class ReviewSession:
         }
 
 
-def _active_hours(times: list[datetime]) -> float:
+def active_hours(times: list[datetime]) -> float:
     """Hours spent reviewing: gaps longer than 10 minutes count as breaks, not work."""
     if len(times) < 2:
         return len(times) * (1 / 60)  # one decision: count a minute

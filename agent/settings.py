@@ -126,6 +126,43 @@ class Settings(BaseSettings):
         "address asks each reviewer for a name.",
     )
 
+    # --- who may use the review page (sign-in) --------------------------------------------------
+    reviewer: str | None = Field(
+        default=None,
+        description="Name decisions are recorded under in single-user mode (no sign-in, page on "
+        "this machine only) (RECAP_REVIEWER); `recap review --reviewer` sets it. Default: the "
+        "local user name.",
+    )
+    review_no_auth: bool = Field(
+        default=False,
+        description="Set by `recap review --no-auth` for the page it starts: serve beyond this "
+        "machine without sign-in. `recap review` itself only honours the flag.",
+    )
+    auth_server_metadata_url: str | None = Field(
+        default=None,
+        description="OpenID Connect discovery URL of the identity provider "
+        "(RECAP_AUTH_SERVER_METADATA_URL), e.g. "
+        "https://accounts.google.com/.well-known/openid-configuration.",
+    )
+    auth_client_id: str | None = Field(
+        default=None, description="Client id recap is registered under at the provider."
+    )
+    auth_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret from the provider (RECAP_AUTH_CLIENT_SECRET); never printed "
+        "or stored in the database.",
+    )
+    auth_cookie_secret: SecretStr | None = Field(
+        default=None,
+        description="Long random string that signs the sign-in cookie (RECAP_AUTH_COOKIE_SECRET); "
+        "never printed or stored in the database.",
+    )
+    auth_redirect_uri: str | None = Field(
+        default=None,
+        description="The page's public URL + /oauth2callback, as registered at the provider "
+        "(RECAP_AUTH_REDIRECT_URI). Default on this machine: http://HOST:PORT/oauth2callback.",
+    )
+
     def check_endpoint(self) -> None:
         """Fail with instructions when no endpoint is configured."""
         if self.base_url is None and self.api_key is None:
@@ -177,6 +214,61 @@ class Settings(BaseSettings):
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: everything but the key and where things are kept
         (a database URL can hold a password)."""
-        return self.model_dump(
-            mode="json", exclude={"api_key", "db", "cache_dir", "review_run", "reviewer"}
-        )
+        return self.model_dump(mode="json", exclude={"api_key", "db", "cache_dir", *_NOT_RUN})
+
+    def auth_section(self, default_redirect: str | None = None) -> dict[str, str] | None:
+        """Streamlit's `[auth]` section from the RECAP_AUTH_* settings; None when none is set.
+
+        Half a configuration is an error naming what is missing, never a silent open page.
+        `default_redirect` stands in for an unset redirect URI (the page on this machine).
+        """
+        values = {
+            "server_metadata_url": self.auth_server_metadata_url,
+            "client_id": self.auth_client_id,
+            "client_secret": _secret(self.auth_client_secret),
+            "cookie_secret": _secret(self.auth_cookie_secret),
+            "redirect_uri": self.auth_redirect_uri or default_redirect,
+        }
+        given = {k: v for k, v in values.items() if v}
+        if not given or (set(given) == {"redirect_uri"} and not self.auth_redirect_uri):
+            return None
+        missing = [f"RECAP_AUTH_{k.upper()}" for k, v in values.items() if not v]
+        if missing:
+            raise ConfigError(
+                "Sign-in is half configured: " + ", ".join(missing) + " not set.",
+                hint="Set all of RECAP_AUTH_SERVER_METADATA_URL, RECAP_AUTH_CLIENT_ID, "
+                "RECAP_AUTH_CLIENT_SECRET, RECAP_AUTH_COOKIE_SECRET (and RECAP_AUTH_REDIRECT_URI "
+                "when the page is reached by another address than this machine's).",
+            )
+        for key in ("server_metadata_url", "redirect_uri"):
+            if not given[key].startswith(("http://", "https://")):
+                raise ConfigError(f"RECAP_AUTH_{key.upper()} {given[key]!r} is not an http(s) URL.")
+        if not given["redirect_uri"].endswith("/oauth2callback"):
+            raise ConfigError(
+                f"RECAP_AUTH_REDIRECT_URI {given['redirect_uri']!r} must end in /oauth2callback.",
+                hint="That is the path Streamlit's sign-in listens on; register the same URL "
+                "at the provider.",
+            )
+        return given
+
+
+# Settings of the review page and its sign-in: not part of what a run is made with.
+_NOT_RUN = {
+    "review_run",
+    "control_share",
+    "reviewer",
+    "review_no_auth",
+    "auth_server_metadata_url",
+    "auth_client_id",
+    "auth_client_secret",
+    "auth_cookie_secret",
+    "auth_redirect_uri",
+}
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    """A secret's value, registered so that no error message or log line can carry it."""
+    if value is None:
+        return None
+    register_secret(value.get_secret_value())
+    return value.get_secret_value()

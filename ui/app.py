@@ -27,6 +27,7 @@ from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
 from agent.textdiff import word_diff
+from ui.auth import gate
 
 COLOURS = {
     "object": "#ff9aa2",
@@ -236,7 +237,12 @@ def undo(session: ReviewSession) -> None:
 def main() -> None:
     settings = Settings()
     store = get_store(settings.db)
+    # --- sign-in (ui/auth.py): refuses, or says who this is; must stay first ---------------------
+    person = gate(store, settings)
     reviewer, run, status = sidebar(store, settings)
+    if person.signed_in:  # decisions go under the signed-in account, never a typed name
+        reviewer = person.reviewer
+    # ------------------------------------------------------------------------------------------
     if not reviewer:
         st.info("Enter your name in the sidebar to start reviewing.")
         st.stop()

@@ -1,24 +1,54 @@
-"""`recap review`: starts the Streamlit review page (ui/app.py) on one database and run."""
+"""`recap review`: starts the Streamlit review page (ui/app.py) on one database and run.
+
+Beyond this machine the page needs sign-in (OpenID Connect through Streamlit's `st.login`):
+configured by RECAP_AUTH_* (written to a private, temporary secrets file for the page's
+process) or by an `[auth]` section in `.streamlit/secrets.toml`. Without either it refuses to
+serve anywhere but loopback, unless `--no-auth` says so explicitly.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from agent.commandline import DbOpt, out
-from agent.errors import RecapError
+from agent.commandline import DbOpt, err, out, settings_from
+from agent.errors import ConfigError, RecapError
+from agent.review import default_reviewer
+from agent.settings import Settings
 from agent.store import Store
 
 APP = Path(__file__).resolve().parent / "app.py"
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+HOW_TO_SIGN_IN = (
+    "Configure sign-in with your identity provider (OpenID Connect: Google, Microsoft, Okta, "
+    "Keycloak, ...), either in recap's settings:\n"
+    "  export RECAP_AUTH_SERVER_METADATA_URL=https://<provider>/.well-known/openid-configuration\n"
+    "  export RECAP_AUTH_CLIENT_ID=<client id>\n"
+    "  export RECAP_AUTH_CLIENT_SECRET=<client secret>\n"
+    "  export RECAP_AUTH_COOKIE_SECRET=$(python -c 'import secrets; "
+    "print(secrets.token_urlsafe(32))')\n"
+    "  export RECAP_AUTH_REDIRECT_URI=https://<this page's address>/oauth2callback\n"
+    "or in an [auth] section of .streamlit/secrets.toml with redirect_uri, cookie_secret, "
+    "client_id, client_secret and server_metadata_url.\n"
+    "Then let people in: recap users add EMAIL --role reviewer|lead|admin\n"
+    "To serve without sign-in anyway (a network you trust), pass --no-auth."
+)
 
 
 def register(app: typer.Typer) -> None:
     app.command("review")(review_cmd)
+    app.command("team")(team_cmd)
 
 
 def review_cmd(
@@ -28,16 +58,20 @@ def review_cmd(
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port for the page.")] = 8501,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
+        str,
+        typer.Option(
+            "--host",
+            help="Address to bind; the default keeps it on this machine. Any other needs sign-in.",
+        ),
     ] = "127.0.0.1",
     reviewer: Annotated[
         str | None,
-        typer.Option(
-            "--reviewer",
-            help="Name decisions are recorded under when the URL names none "
-            "(default on 127.0.0.1: your user name).",
-        ),
+        typer.Option("--reviewer", help="Without sign-in: the name decisions are recorded under."),
     ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Serve beyond this machine without sign-in (not advised)."),
+    ] = False,
     control_share: Annotated[
         float | None,
         typer.Option(
@@ -50,7 +84,15 @@ def review_cmd(
     ] = None,
 ) -> None:
     """Open the review page: accept, edit or reject each draft by keyboard."""
-    serve(db, run, port=port, host=host, reviewer=reviewer, control_share=control_share)
+    serve(
+        db,
+        run,
+        port=port,
+        host=host,
+        reviewer=reviewer,
+        no_auth=no_auth,
+        control_share=control_share,
+    )
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -75,6 +117,76 @@ def streamlit_command(host: str, port: int) -> list[str]:
     ]
 
 
+def is_loopback(host: str | None) -> bool:
+    """Whether an address to bind keeps the page on this machine ('' and None bind them all)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well resolve beyond this machine
+
+
+def secrets_auth(paths: list[Path]) -> dict[str, str] | None:
+    """The `[auth]` section of the first Streamlit secrets file that has one."""
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            section = tomllib.loads(path.read_text()).get("auth")
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise RecapError(f"Cannot read {path}: {e}") from None
+        if isinstance(section, dict):
+            missing = [k for k in AUTH_KEYS if not section.get(k)]
+            if missing:
+                raise ConfigError(
+                    f"The [auth] section of {path} lacks " + ", ".join(missing) + ".",
+                    hint=HOW_TO_SIGN_IN,
+                )
+            return {k: str(v) for k, v in section.items() if not isinstance(v, dict)}
+    return None
+
+
+def write_secrets(section: dict[str, str]) -> Path:
+    """A secrets.toml only this user can read, outside the repository, for the page's process."""
+    folder = Path(tempfile.mkdtemp(prefix="recap-auth-"))  # mode 0700
+    path = folder / "secrets.toml"
+    lines = ["[auth]", *(f"{k} = {json.dumps(v)}" for k, v in section.items())]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def plan_auth(
+    settings: Settings, *, host: str, port: int, no_auth: bool, secrets_files: list[Path]
+) -> tuple[dict[str, str] | None, str]:
+    """Decide how the page is guarded: (an [auth] section to write, or None; the mode).
+
+    Modes: 'settings' (RECAP_AUTH_*), 'secrets' (a secrets.toml of the user's), 'local'
+    (loopback, single user) and 'open' (--no-auth beyond loopback). Refuses to serve beyond
+    loopback with none of them.
+    """
+    local = is_loopback(host)
+    default_redirect = f"http://{host}:{port}/oauth2callback" if local else None
+    section = settings.auth_section(default_redirect)
+    if section is not None:
+        return section, "settings"
+    if secrets_auth(secrets_files) is not None:
+        return None, "secrets"
+    if local:
+        return None, "local"
+    if no_auth:
+        return None, "open"
+    raise ConfigError(
+        f"Refusing to serve the review page on {host} without sign-in: anyone who can reach "
+        "the port would see every clip and could record decisions under any name.",
+        hint=HOW_TO_SIGN_IN,
+    )
+
+
 def serve(
     db: str | None,
     run: str | None,
@@ -82,27 +194,141 @@ def serve(
     port: int,
     host: str,
     reviewer: str | None = None,
+    no_auth: bool = False,
     control_share: float | None = None,
 ) -> None:
     """Run the page in a Streamlit server until Ctrl-C."""
+    if reviewer is not None and not reviewer.strip():
+        raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
+    settings = settings_from()
+    streamlit_secrets = [Path.home() / ".streamlit/secrets.toml", Path(".streamlit/secrets.toml")]
+    section, mode = plan_auth(
+        settings, host=host, port=port, no_auth=no_auth, secrets_files=streamlit_secrets[::-1]
+    )
     store = Store(db)
     if run is not None:
         store.require_run(run)
-    if reviewer is not None and not reviewer.strip():
-        raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
     env = dict(os.environ, RECAP_DB=store.url)
+    env.pop("RECAP_REVIEW_NO_AUTH", None)  # only the flag may open the page
     if run:
         env["RECAP_REVIEW_RUN"] = run
-    if reviewer:
-        env["RECAP_REVIEWER"] = reviewer.strip()
     if control_share is not None:
         env["RECAP_CONTROL_SHARE"] = str(control_share)
+    if mode in ("settings", "secrets"):
+        if not any(u.active for u in store.users()):
+            err.print(
+                "No recap users yet: everyone who signs in will be refused. "
+                "Add people with `recap users add EMAIL --role reviewer|lead|admin`.",
+                style="yellow",
+                highlight=False,
+            )
+        who = "sign-in required"
+    elif mode == "open":
+        env["RECAP_REVIEW_NO_AUTH"] = "1"
+        err.print(
+            f"Warning: serving on {host} WITHOUT sign-in (--no-auth): anyone who can reach "
+            "the port sees every clip and can record decisions under any name.",
+            style="bold yellow",
+            highlight=False,
+        )
+        who = "no sign-in"
+    else:
+        name = default_reviewer(reviewer or settings.reviewer, host)
+        if name:
+            env["RECAP_REVIEWER"] = name
+        who = f"single user, decisions as {name}" if name else "single user"
     out.print(
-        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {store.display_url}",
+        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {who} · {store.display_url}",
         highlight=False,
     )
     cmd = streamlit_command(host, port)
+    secrets = write_secrets(section) if section is not None else None
+    if secrets is not None:
+        cmd += ["--secrets.files", str(secrets)]
     try:
         raise typer.Exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+    finally:
+        if secrets is not None:
+            shutil.rmtree(secrets.parent, ignore_errors=True)
+
+
+def _fmt(value: object, kind: str = "") -> str:
+    if value is None:
+        return "-"
+    if kind == "%":
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def team_cmd(
+    db: DbOpt = None,
+    run: Annotated[str | None, typer.Option("--run", help="Only this run's decisions.")] = None,
+    target: Annotated[
+        int | None, typer.Option("--target", help="The team's daily target, in clips.")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the per-reviewer table as CSV.")
+    ] = None,
+) -> None:
+    """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate; team totals
+    against a daily target; agreement where two reviewers decided the same clip."""
+    from agent.team import DEFINITIONS, agreement, by_reviewer_and_day, decisions, to_csv, totals
+
+    store = Store(db)
+    if run is not None:
+        store.require_run(run)
+    rows = decisions(store, run)
+    days = by_reviewer_and_day(rows)
+    if not days:
+        out.print("No decisions yet.")
+        return
+    table = Table(title="Per reviewer and day (UTC)")
+    cols = ("reviewer", "day", "clips", "clips/hour", "accepted as is", "edit rate", "s/clip")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("reviewer", "day") else "right")
+    for d in days:
+        table.add_row(
+            d.reviewer,
+            str(d.day),
+            str(d.clips),
+            _fmt(d.clips_per_hour),
+            _fmt(d.accept_rate, "%"),
+            _fmt(d.mean_edit_rate),
+            _fmt(d.mean_seconds),
+        )
+    out.print(table)
+    table = Table(title="Team per day")
+    for col in ("day", "clips", "reviewers", "target", "of target"):
+        table.add_column(col, justify="left" if col == "day" else "right")
+    for t in totals(days, target):
+        table.add_row(
+            str(t["day"]),
+            str(t["clips"]),
+            str(t["reviewers"]),
+            _fmt(t["target"]),
+            _fmt(t["of_target"], "%"),
+        )
+    out.print(table)
+    pairs = agreement(rows)
+    if pairs:
+        table = Table(title="Agreement where two reviewers decided the same clips")
+        for col in ("reviewers", "clips", "same decision", "Cohen's kappa", "caption TER"):
+            table.add_column(col, justify="left" if col == "reviewers" else "right")
+        for p in pairs:
+            table.add_row(
+                f"{p.first} / {p.second}",
+                str(p.clips),
+                _fmt(p.same_decision, "%"),
+                _fmt(p.kappa),
+                _fmt(p.caption_ter),
+            )
+        out.print(table)
+    for name, meaning in DEFINITIONS.items():
+        out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
+    if csv_out is not None:
+        csv_out.write_text(to_csv(days))
+        out.print(f"wrote {csv_out}", highlight=False)

@@ -26,6 +26,7 @@ from agent.store._tables import (
     ReviewState,
     ReviewTally,
     Run,
+    User,
     as_utc,
     now,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ReviewTally",
     "Run",
     "Store",
+    "User",
     "as_utc",
     "database_url",
     "now",

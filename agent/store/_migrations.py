@@ -395,12 +395,29 @@ def m0005_review_queue(conn: Connection) -> None:
         conn.execute(tally.insert().values(run=run, name=name, n=n, total=total))
 
 
+def m0006_users(conn: Connection) -> None:
+    """Accounts for sign-in: e-mail, role (reviewer, lead, admin), who added it, revocation."""
+    md = MetaData()
+    Table(
+        "users",
+        md,
+        Column("email", String(320), primary_key=True),
+        Column("role", String(16), nullable=False),
+        Column("added_by", Text),
+        _ts("created_at"),
+        _ts("updated_at"),
+        _ts("revoked_at", nullable=True),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
     ("0003_edit_buffers", m0003_edit_buffers),
     ("0004_review_arm", m0004_review_arm),
     ("0005_review_queue", m0005_review_queue),
+    ("0006_users", m0006_users),
 ]
 
 

@@ -33,6 +33,7 @@ from agent.store._tables import (
     ErrorRecord,
     Review,
     Run,
+    User,
     now,
 )
 
@@ -543,3 +544,18 @@ class Store:
             if open_only:
                 q = q.where(Batch.ingested.is_(False))
             return list(s.scalars(q.order_by(Batch.created_at)))
+
+    # --- users --------------------------------------------------------------------------------
+    def user(self, email: str) -> User | None:
+        """The account with this (already normalised) e-mail, revoked or not."""
+        with self.session() as s:
+            return s.get(User, email)
+
+    def users(self) -> list[User]:
+        with self.session() as s:
+            return list(s.scalars(select(User).order_by(User.email)))
+
+    def save_user(self, user: User) -> User:
+        with self.session.begin() as s:
+            s.merge(user)
+        return user

@@ -288,6 +288,27 @@ class EditBuffer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class User(Base):
+    """A person who may use the review page: an e-mail address (kept lower-case) and a role.
+
+    Nothing a person signs in with is kept: the identity provider proves who they are, this row
+    says what they may do. Removing revokes (`revoked_at`) instead of deleting, so past
+    decisions keep naming a known account and a later add restores it.
+    """
+
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 class MigrationRecord(Base):
     """One applied migration, by name."""
 

@@ -82,3 +82,15 @@ def review_db(tmp_path: Path) -> str:
         )
     store.close()
     return url
+
+
+@pytest.fixture(autouse=True)
+def page_on_loopback():
+    """AppTest has no server; say the page is bound to loopback, as `recap review` binds it,
+    so the page's sign-in gate runs in single-user mode (unset would mean every interface)."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)

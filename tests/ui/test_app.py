@@ -27,9 +27,18 @@ def reviews(url: str) -> list:
     return Store(url).reviews()
 
 
-def test_asks_for_a_name_first(review_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_single_user_mode_records_under_the_configured_name(
+    review_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On loopback with no sign-in, decisions go under `recap review --reviewer` (RECAP_REVIEWER)
+    with no name to type; clearing the name box still asks for one."""
     monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_REVIEWER", "cy")
     at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.text_input(key="reviewer").value == "cy"
+    at.button(key="accept").click().run()
+    assert [(r.clip_id, r.reviewer) for r in reviews(review_db)] == [("c1", "cy")]
+    at.text_input(key="reviewer").input("").run()
     assert any("Enter your name" in i.value for i in at.info)
 
 

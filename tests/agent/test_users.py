@@ -1,0 +1,92 @@
+"""Accounts and roles, on SQLite and PostgreSQL, and the `recap users` commands."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.errors import RecapError
+from agent.store import Store
+from agent.users import AccessDenied, add_user, allows, authorize, list_users, remove_user
+from recap.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+def test_accounts_are_found_case_insensitively_and_keep_nothing_to_sign_in_with(
+    store: Store,
+) -> None:
+    user, what = add_user(store, "  Ann@Example.COM ", "Reviewer", by="admin1")
+    assert what == "added" and user.email == "ann@example.com" and user.role == "reviewer"
+    assert authorize(store, "ANN@example.com").reviewer == "ann@example.com"
+    assert add_user(store, "ann@example.com", "reviewer")[1] == "unchanged"
+    assert add_user(store, "ann@example.com", "lead")[1] == "updated"
+    assert store.user("ann@example.com").role == "lead"
+    columns = set(store.user("ann@example.com").__table__.columns.keys())
+    assert columns == {"email", "role", "added_by", "created_at", "updated_at", "revoked_at"}
+
+
+def test_roles_nest_admin_lead_reviewer(store: Store) -> None:
+    add_user(store, "rev@example.com", "reviewer")
+    add_user(store, "lead@example.com", "lead")
+    add_user(store, "boss@example.com", "admin")
+    assert authorize(store, "lead@example.com", "lead").role == "lead"
+    assert authorize(store, "boss@example.com", "lead").role == "admin"
+    with pytest.raises(AccessDenied, match="for leads"):
+        authorize(store, "rev@example.com", "lead")
+    with pytest.raises(AccessDenied, match="for admins"):
+        authorize(store, "lead@example.com", "admin")
+    assert [allows(r, "lead") for r in ("reviewer", "lead", "admin")] == [False, True, True]
+
+
+def test_removed_accounts_are_refused_kept_and_restorable(store: Store) -> None:
+    add_user(store, "bob@example.com", "reviewer")
+    remove_user(store, "BOB@example.com")
+    with pytest.raises(AccessDenied, match="not a recap user"):
+        authorize(store, "bob@example.com")
+    assert list_users(store) == []
+    assert [u.email for u in list_users(store, revoked=True)] == ["bob@example.com"]
+    with pytest.raises(RecapError, match="not an active recap user"):
+        remove_user(store, "bob@example.com")
+    assert add_user(store, "bob@example.com", "lead")[1] == "restored"
+    assert authorize(store, "bob@example.com", "lead").role == "lead"
+
+
+def test_unknown_missing_and_malformed_addresses_are_refused_with_the_reason(
+    store: Store,
+) -> None:
+    with pytest.raises(AccessDenied, match=r"stranger@example\.com is not a recap user") as e:
+        authorize(store, "stranger@example.com")
+    assert "recap users add stranger@example.com" in (e.value.hint or "")
+    with pytest.raises(AccessDenied, match="did not say which e-mail"):
+        authorize(store, None)
+    with pytest.raises(AccessDenied, match="not an e-mail address"):
+        authorize(store, "[x](http://evil)")
+    with pytest.raises(RecapError, match="'bob' is not an e-mail address"):
+        add_user(store, "bob", "reviewer")
+    with pytest.raises(RecapError, match="Unknown role 'boss'"):
+        add_user(store, "bob@example.com", "boss")
+
+
+def test_users_commands(tmp_path) -> None:
+    db = str(tmp_path / "u.db")
+    r = runner.invoke(app, ["users", "add", "Lee@Example.com", "--role", "lead", "--db", db])
+    assert r.exit_code == 0 and "added: lee@example.com (lead)" in r.output
+    r = runner.invoke(app, ["users", "add", "ann@example.com", "--db", db])
+    assert "added: ann@example.com (reviewer)" in r.output
+    r = runner.invoke(app, ["users", "remove", "ann@example.com", "--db", db])
+    assert r.exit_code == 0 and "removed: ann@example.com" in r.output
+    listed = runner.invoke(app, ["users", "list", "--db", db], env={"COLUMNS": "160"}).output
+    assert "lee@example.com" in listed and "ann@example.com" not in listed
+    listed = runner.invoke(app, ["users", "list", "--all", "--db", db], env={"COLUMNS": "160"})
+    assert "ann@example.com" in listed.output
+    r = runner.invoke(app, ["users", "add", "x@y.z", "--role", "owner", "--db", db])
+    assert r.exit_code == 1 and "Unknown role 'owner'" in r.output
+    assert "Traceback" not in r.output

@@ -1,0 +1,206 @@
+"""Sign-in end to end: `recap review` with RECAP_AUTH_* set, a mock OpenID Connect provider
+(oidc-provider-mock) on 127.0.0.1, and Debian's headless Chromium driven by Playwright.
+
+Signed out sees no clip; a stranger is refused; a reviewer reviews under their account and
+cannot open the team page; a lead can; a removed reviewer is refused on the next request.
+Skipped with the reason when Chromium, Playwright or oidc-provider-mock is missing, except
+under RECAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.store import Store
+from agent.users import add_user, remove_user
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(os.environ.get("RECAP_SCREENSHOTS", "/tmp"))
+
+
+def _require() -> None:
+    missing = []
+    if CHROMIUM is None:
+        missing.append("Chromium (apt-get install chromium)")
+    for module, what in (
+        ("playwright", "Playwright (pip install playwright)"),
+        ("oidc_provider_mock", "oidc-provider-mock (pip install oidc-provider-mock)"),
+        ("authlib", "Authlib (pip install Authlib)"),
+    ):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(what)
+    if missing:
+        if os.environ.get("RECAP_REQUIRE_BROWSER") == "1":
+            pytest.fail("missing " + ", ".join(missing))
+        pytest.skip("missing " + ", ".join(missing))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
+    for _ in range(240):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {proc.stdout.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{what} did not start")
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """In a session of its own, so stopping it stops what it started (recap -> streamlit)."""
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def provider() -> Iterator[str]:
+    _require()
+    port = free_port()
+    proc = start([sys.executable, "-m", "oidc_provider_mock", "-p", str(port)], dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(f"{url}/.well-known/openid-configuration", proc, "oidc-provider-mock")
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def signed_in_page(review_db: str, provider: str, tmp_path: Path) -> Iterator[str]:
+    """`recap review` on 127.0.0.1 with sign-in configured through recap's settings."""
+    store = Store(review_db)
+    add_user(store, "ann@example.com", "reviewer")
+    add_user(store, "lee@example.com", "lead")
+    store.close()
+    port = free_port()
+    env = dict(
+        os.environ,
+        RECAP_CACHE_DIR=str(tmp_path / "cache"),
+        RECAP_AUTH_SERVER_METADATA_URL=f"{provider}/.well-known/openid-configuration",
+        RECAP_AUTH_CLIENT_ID="recap-test",
+        RECAP_AUTH_CLIENT_SECRET="test-client-secret",
+        RECAP_AUTH_COOKIE_SECRET="a-long-random-cookie-secret-for-tests",
+        # the checkout under test, not whatever `agent` the environment has installed
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    cmd = [sys.executable, "-m", "recap", "review", "--db", review_db, "--run", "r1"]
+    proc = start([*cmd, "--port", str(port), "--host", "127.0.0.1"], env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(f"{url}/_stcore/health", proc, "recap review")
+        yield url
+    finally:
+        stop(proc)
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def sign_in(page, url: str, email: str) -> None:
+    """Click Sign in, give the mock provider an address, and come back signed in."""
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('input[name="sub"]').fill(email)
+    page.get_by_role("button", name="Authorize", exact=True).click()
+    page.wait_for_url(re.compile(re.escape(url) + r"/?(\?.*)?$"))
+
+
+@pytest.mark.slow
+def test_sign_in_roles_and_removal_in_a_real_browser(signed_in_page: str, review_db: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url = signed_in_page
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+
+        def person():
+            return browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+
+        # signed out: a sign-in button, no clip
+        out = person()
+        out.goto(url)
+        out.get_by_role("button", name="Sign in").wait_for()
+        assert "c1" not in out.locator("body").inner_text()
+        assert out.locator("textarea").count() == 0
+
+        # signed in, but not a recap user: refused
+        stranger = person()
+        sign_in(stranger, url, "stranger@example.com")
+        stranger.get_by_text("stranger@example.com is not a recap user.").wait_for()
+        assert stranger.locator("h3").count() == 0 and stranger.locator("textarea").count() == 0
+
+        # a reviewer reviews under their account, and cannot open the team page
+        ann = person()
+        sign_in(ann, url, "ann@example.com")
+        ann.locator("h3", has_text="c1").wait_for()
+        ann.get_by_text("Signed in as ann@example.com (reviewer)").wait_for()
+        ann.screenshot(path=str(SHOTS / "recap-signed-in.png"), full_page=True)
+        ann.get_by_role("button", name="Accept").click()
+        wait_for(lambda: [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()])
+        assert [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()] == [
+            ("c1", "ann@example.com")
+        ]
+        team = person()
+        team.context.add_cookies(ann.context.cookies())  # ann's session, on the lead page
+        team.goto(f"{url}/team")
+        team.get_by_text("This page is for leads and admins.").wait_for()
+        assert team.locator("[data-testid=stDataFrame]").count() == 0
+
+        # a lead sees the team page with ann's decision on it
+        lee = person()
+        sign_in(lee, url, "lee@example.com")
+        lee.goto(f"{url}/team")
+        lee.get_by_role("heading", name="Team", exact=True).wait_for()
+        lee.locator("[data-testid=stDataFrame]").first.wait_for()
+        lee.get_by_text("What the figures mean").wait_for()
+        lee.screenshot(path=str(SHOTS / "recap-team-page.png"), full_page=True)
+
+        # ann is removed: refused on her next request
+        ann.locator("h3").first.wait_for()
+        remove_user(Store(review_db), "ann@example.com")
+        ann.get_by_role("button", name="Next").click()
+        ann.get_by_text("ann@example.com is not a recap user.").wait_for()
+        assert ann.locator("textarea").count() == 0
+        browser.close()
+    assert (SHOTS / "recap-signed-in.png").stat().st_size > 10_000

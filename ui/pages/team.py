@@ -1,0 +1,71 @@
+"""The team dashboard, for leads and admins: each reviewer's day, team totals, agreement.
+
+A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
+opens it sees only a refusal. The figures come from agent/team.py, which `recap team` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import streamlit as st
+
+from agent.errors import RecapError
+from agent.settings import Settings
+from agent.store import Store
+from agent.team import DEFINITIONS, agreement, by_reviewer_and_day, decisions, to_csv, totals
+from ui.auth import gate
+
+st.set_page_config(page_title="recap team", layout="wide")
+FORMATS = {
+    "clips_per_hour": st.column_config.NumberColumn("clips / hour", format="%.1f"),
+    "accept_rate": st.column_config.NumberColumn("accepted as is", format="percent"),
+    "mean_edit_rate": st.column_config.NumberColumn("mean edit rate", format="%.2f"),
+    "mean_seconds": st.column_config.NumberColumn("s / clip", format="%.1f"),
+    "same_decision": st.column_config.NumberColumn("same decision", format="percent"),
+    "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.2f"),
+    "caption_ter": st.column_config.NumberColumn("caption TER", format="%.1f"),
+    "of_target": st.column_config.NumberColumn("of target", format="percent"),
+}
+
+
+@st.cache_resource
+def get_store(url: str | None) -> Store:
+    return Store(url)
+
+
+def main() -> None:
+    settings = Settings()
+    store = get_store(settings.db)
+    gate(store, settings, need="lead")  # reviewers are refused here, before anything is read
+    st.title("Team")
+    runs = ["all runs", *(r.name for r in store.runs())]
+    c1, c2 = st.columns(2)
+    run = c1.selectbox("Run", runs, key="team-run")
+    target = c2.number_input("Daily target (clips)", min_value=0, value=0, step=50)
+    rows = decisions(store, None if run == "all runs" else run)
+    days = by_reviewer_and_day(rows)
+    if not days:
+        st.info("No decisions yet.")
+        return
+    st.subheader("Per reviewer and day")
+    st.dataframe([asdict(d) for d in days], hide_index=True, column_config=FORMATS)
+    st.bar_chart({f"{d.day} {d.reviewer}": d.clips for d in days}, horizontal=True, x_label="clips")
+    st.download_button("Download CSV", to_csv(days), file_name="recap-team.csv", mime="text/csv")
+    st.subheader("Team per day")
+    st.dataframe(totals(days, int(target) or None), hide_index=True, column_config=FORMATS)
+    st.subheader("Agreement where two reviewers decided the same clip")
+    try:
+        pairs = agreement(rows)
+    except RecapError as e:
+        st.warning(str(e))
+        pairs = []
+    if pairs:
+        st.dataframe([asdict(p) for p in pairs], hide_index=True, column_config=FORMATS)
+    else:
+        st.caption("No clip has decisions from two reviewers yet.")
+    with st.expander("What the figures mean"):
+        st.markdown("\n".join(f"- **{k}**: {v}" for k, v in DEFINITIONS.items()))
+
+
+main()
