@@ -170,14 +170,46 @@ def ingest_cmd(
     camera: Annotated[
         str | None, typer.Option(help="LeRobot camera key (default: the first video feature).")
     ] = None,
+    captions: Annotated[
+        Path | None,
+        typer.Option(
+            help="LeRobot: captions from a captioning run (.jsonl/.csv/.parquet: episode_index, "
+            "optional start/end seconds, caption, optional gold fields); one clip per row."
+        ),
+    ] = None,
+    window: Annotated[
+        float,
+        typer.Option(
+            help="LeRobot: episodes longer than this many seconds (and without per-window "
+            "captions) are reviewed as windows of at most this length; 0 keeps whole episodes."
+        ),
+    ] = 5.0,
+    state_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state-map",
+            help="LeRobot: which state dims are what, e.g. gripper=main_gripper:open_high, "
+            "gripper=main_gripper:open_high:CLOSED:OPEN, left_gripper=..., ee=x,y,z. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are."""
     from agent.ingest import ingest
 
     store = Store(db)
-    report = ingest(store, source, root=root, camera=camera)
+    report = ingest(
+        store,
+        source,
+        root=root,
+        camera=camera,
+        captions=captions,
+        window=window,
+        state_map=state_map,
+    )
     for problem in report.skipped:
         err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    for note in report.notes:
+        err.print(f"[cyan]note[/] {note}", highlight=False)
     out.print(
         f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
         f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] "
