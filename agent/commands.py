@@ -172,14 +172,46 @@ def ingest_cmd(
     camera: Annotated[
         str | None, typer.Option(help="LeRobot camera key (default: the first video feature).")
     ] = None,
+    captions: Annotated[
+        Path | None,
+        typer.Option(
+            help="LeRobot: captions from a captioning run (.jsonl/.csv/.parquet: episode_index, "
+            "optional start/end seconds, caption, optional gold fields); one clip per row."
+        ),
+    ] = None,
+    window: Annotated[
+        float,
+        typer.Option(
+            help="LeRobot: episodes longer than this many seconds (and without per-window "
+            "captions) are reviewed as windows of at most this length; 0 keeps whole episodes."
+        ),
+    ] = 5.0,
+    state_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state-map",
+            help="LeRobot: which state dims are what, e.g. gripper=main_gripper:open_high, "
+            "gripper=main_gripper:open_high:CLOSED:OPEN, left_gripper=..., ee=x,y,z. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are."""
     from agent.ingest import ingest
 
     store = Store(db)
-    report = ingest(store, source, root=root, camera=camera)
+    report = ingest(
+        store,
+        source,
+        root=root,
+        camera=camera,
+        captions=captions,
+        window=window,
+        state_map=state_map,
+    )
     for problem in report.skipped:
         err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    for note in report.notes:
+        err.print(f"[cyan]note[/] {note}", highlight=False)
     out.print(
         f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
         f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] "
@@ -386,12 +418,38 @@ def runs_cmd(
 
 
 def export_cmd(
-    out_file: Annotated[Path, typer.Option("--out", help="Output file: .jsonl or .parquet.")],
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Output: a .jsonl/.parquet file, or a folder for lerobot and pairs."
+        ),
+    ],
     run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="jsonl or parquet (final captions; default from --out's suffix), lerobot (a "
+            "copy of the dataset whose frames carry the final captions as their task) or pairs "
+            "(preference pairs and critique triples for training).",
+        ),
+    ] = None,
+    only_reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--only-reviewed",
+            help="lerobot: change only reviewed clips' frames; the rest keep the dataset's text "
+            "(default: unreviewed clips get the draft's rewrite).",
+        ),
+    ] = False,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(help="lerobot: the source dataset, when the run spans several."),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
-    from agent.export import export
+    from agent.export import export, export_lerobot, export_pairs
 
     store = Store(db)
     if run is None:
@@ -399,6 +457,31 @@ def export_cmd(
         if not runs:
             raise RecapError("There are no runs to export.", hint="Run `recap draft` first.")
         run = runs[-1].name
+    kind = fmt or out_file.suffix.lower().lstrip(".")
+    if kind == "lerobot":
+        report = export_lerobot(store, run, out_file, only_reviewed=only_reviewed, dataset=dataset)
+        out.print(
+            f"wrote {out_file}: {report.clips} clip captions on {report.frames} frames, "
+            f"{report.new_tasks} new tasks; changed {len(report.changed_files)} files "
+            f"({', '.join(report.changed_files)}), every other file copied as is",
+            highlight=False,
+        )
+        return
+    if kind == "pairs":
+        pairs, critiques = export_pairs(store, run, out_file)
+        out.print(
+            f"wrote {pairs} preference pairs and {critiques} critique triples of run {run} "
+            f"to {out_file}/pairs.{{jsonl,parquet}} and critiques.{{jsonl,parquet}}",
+            highlight=False,
+        )
+        return
+    if kind not in ("jsonl", "ndjson", "parquet"):
+        raise RecapError(
+            f"Unknown export format {kind!r}.",
+            hint="Use --format jsonl, parquet, lerobot or pairs.",
+        )
+    if fmt and out_file.suffix.lower().lstrip(".") != kind:
+        out_file = out_file.with_suffix("." + kind)
     n = export(store, run, out_file)
     out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
 

@@ -22,6 +22,10 @@ class RecapError(Exception):
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
+class RowError(ValueError):
+    """One input row that cannot be used: costs that row, never the batch."""
+
+
 class ConfigError(RecapError):
     """Settings are missing or contradictory (no endpoint, no model, bad value)."""
 

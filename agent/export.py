@@ -62,3 +62,154 @@ def export(store: Store, run: str, out: str | Path) -> int:
     else:
         raise RecapError(f"Cannot export to {path}: use a .jsonl or .parquet file name.")
     return len(rows)
+
+
+# --- LeRobot write-back -----------------------------------------------------------------------
+
+
+def lerobot_assignments(
+    store: Store, run: str, *, only_reviewed: bool = False, dataset: str | Path | None = None
+) -> tuple[Path, list[Any]]:
+    """The source dataset and, per LeRobot clip of `run`, the frames and the text they get:
+    the reviewed caption, else (unless `only_reviewed`) the draft's rewrite."""
+    from agent.lerobot.writer import Assignment
+
+    rows = {r["clip_id"]: r for r in final_rows(store, run)}
+    clips = [c for c, _ in store.clips_with_captions(list(rows))]
+    clips = [c for c in clips if c.meta and c.meta.get("lerobot") and c.meta.get("frames")]
+    roots = sorted({c.root for c in clips if c.root})
+    if dataset is not None:
+        want = str(Path(dataset).resolve())
+        clips = [c for c in clips if c.root == want]
+        roots = [want]
+    if not clips:
+        raise RecapError(
+            f"Run {run!r} has no drafted clips from a LeRobot dataset"
+            + (f" at {dataset}" if dataset else "")
+            + ".",
+            hint="Ingest a LeRobot dataset folder with `recap ingest DIR`, then draft it.",
+        )
+    if len(roots) > 1:
+        raise RecapError(
+            f"Run {run!r} has clips from {len(roots)} LeRobot datasets: {', '.join(roots)}.",
+            hint="Pick one with --dataset DIR.",
+        )
+    out = []
+    for c in clips:
+        row = rows[c.id]
+        if only_reviewed and row["source"] != "review":
+            continue
+        a, b = c.meta["frames"]
+        out.append(Assignment(int(c.meta["episode_index"]), int(a), int(b), row["caption"]))
+    return Path(roots[0]), out
+
+
+def export_lerobot(
+    store: Store,
+    run: str,
+    out: str | Path,
+    *,
+    only_reviewed: bool = False,
+    dataset: str | Path | None = None,
+) -> Any:
+    """Write a copy of the run's LeRobot dataset whose frames carry the final captions as their
+    task; see agent/lerobot/writer.py. Returns the writer's report."""
+    from agent.lerobot.writer import write_copy
+
+    src, assignments = lerobot_assignments(store, run, only_reviewed=only_reviewed, dataset=dataset)
+    return write_copy(src, Path(out), assignments)
+
+
+# --- training pairs -----------------------------------------------------------------------------
+
+
+def _agreed_findings(store: Store, run: str, clip_id: str, agreed: dict[str, Any] | None) -> list:
+    record = store.draft_for(run, clip_id)
+    if record is None or not agreed:
+        return []
+    draft = record.draft
+    out: list[str] = []
+    for i, h in enumerate(draft.hallucinations):
+        if (agreed.get("hallucinations") or {}).get(str(i)):
+            out.append(f'"{h.span}" ({h.type.value}): {h.explanation}')
+    for i, o in enumerate(draft.omissions):
+        if (agreed.get("omissions") or {}).get(str(i)):
+            out.append(f"omitted ({o.type.value}): {o.description}")
+    return out
+
+
+def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Preference pairs and critique triples from the run's reviewed clips.
+
+    A pair's `chosen` is the reviewed caption; `rejected` is the original caption, and, in a
+    second pair, the draft's rewrite when the reviewer changed it. A critique triple is the
+    original caption, the findings the reviewer agreed with, and the final caption."""
+    reviews = store.latest_reviews()
+    pairs: list[dict[str, Any]] = []
+    critiques: list[dict[str, Any]] = []
+    for row in final_rows(store, run):
+        if row["source"] != "review":
+            continue
+        clip = store.clip(row["clip_id"])
+        review = reviews[row["clip_id"]]
+        base = {
+            "clip_id": row["clip_id"],
+            "video": clip.video if clip else None,
+            "start": clip.start_s if clip else None,
+            "end": clip.end_s if clip else None,
+            "decision": row["decision"],
+            "reviewer": row["reviewer"],
+            "run": run,
+        }
+        final = row["caption"]
+        if row["original_caption"] != final:
+            pairs.append(
+                {
+                    **base,
+                    "chosen": final,
+                    "rejected": row["original_caption"],
+                    "rejected_is": "original",
+                }
+            )
+        draft = row["draft_rewrite"]
+        if draft != final and draft != row["original_caption"]:
+            pairs.append({**base, "chosen": final, "rejected": draft, "rejected_is": "draft"})
+        critiques.append(
+            {
+                **base,
+                "caption": row["original_caption"],
+                "critique": _agreed_findings(store, run, row["clip_id"], review.agreed),
+                "final": final,
+            }
+        )
+    return pairs, critiques
+
+
+def _write_rows(rows: list[dict[str, Any]], stem: Path) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = stem.with_suffix(".jsonl.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(stem.with_suffix(".jsonl"))
+    empty = pa.table({"clip_id": pa.array([], pa.string())})
+    table = pa.Table.from_pylist(rows) if rows else empty
+    pq.write_table(table, stem.with_suffix(".parquet"))
+
+
+def export_pairs(store: Store, run: str, out: str | Path) -> tuple[int, int]:
+    """Write pairs.{jsonl,parquet} and critiques.{jsonl,parquet} into the folder `out`
+    (loadable by `datasets.load_dataset("json"|"parquet", data_files=...)`)."""
+    store.require_run(run)
+    folder = Path(out)
+    if folder.suffix:
+        raise RecapError(f"Cannot write pairs to {folder}: --format pairs writes a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs, critiques = pair_rows(store, run)
+    _write_rows(pairs, folder / "pairs")
+    _write_rows(critiques, folder / "critiques")
+    return len(pairs), len(critiques)

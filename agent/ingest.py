@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.errors import RecapError
+from agent.errors import RecapError, RowError
+from agent.lerobot import DEFAULT_WINDOW_S, LeRobotReader, is_lerobot
 from agent.schema import GoldLabels
 from agent.store import Clip, Store
 from agent.telemetry import Telemetry
@@ -42,14 +43,11 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know, e.g. a split
 
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged + len(self.skipped)
-
-
-class RowError(ValueError):
-    pass
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -238,135 +236,71 @@ def ingest_manifest(store: Store, path: Path, root: Path | None = None) -> Inges
 # --- LeRobot ----------------------------------------------------------------------------------
 
 
-def is_lerobot(path: Path) -> bool:
-    return path.is_dir() and (path / "meta" / "info.json").is_file()
-
-
-def _episodes_v2(root: Path) -> list[dict[str, Any]]:
-    rows = []
-    with (root / "meta" / "episodes.jsonl").open() as fh:
-        for line in fh:
-            if line.strip():
-                rows.append(json.loads(line))
-    return rows
-
-
-def _episodes_v3(root: Path) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    rows: list[dict[str, Any]] = []
-    for f in sorted((root / "meta" / "episodes").rglob("*.parquet")):
-        rows.extend(pq.read_table(f).to_pylist())
-    return rows
-
-
-def _video_key(info: dict[str, Any], camera: str | None) -> str:
-    keys = [k for k, v in info.get("features", {}).items() if v.get("dtype") == "video"]
-    if not keys:
-        raise RecapError("The LeRobot dataset has no video features (images only).")
-    if camera:
-        match = [k for k in keys if k == camera or k.endswith("." + camera)]
-        if not match:
-            raise RecapError(f"No camera {camera!r} in the dataset; it has: {', '.join(keys)}")
-        return match[0]
-    return keys[0]
-
-
-def _episode_frames(data_file: Path, episode: int) -> dict[str, list[Any]]:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(data_file)
-    if "episode_index" in table.column_names:
-        table = table.filter(pc.equal(table["episode_index"], episode))
-    return table.to_pydict()
-
-
-def ingest_lerobot(store: Store, root: Path, camera: str | None = None) -> IngestReport:
-    """Each episode becomes a clip: its task string the caption, its state the telemetry."""
-    info = json.loads((root / "meta" / "info.json").read_text())
-    version = str(info.get("codebase_version", "v2.1"))
-    v3 = version.startswith("v3")
-    key = _video_key(info, camera)
-    chunks_size = int(info.get("chunks_size", 1000))
-    episodes = _episodes_v3(root) if v3 else _episodes_v2(root)
-    report = IngestReport(source=f"{root} (LeRobot {version}, camera {key})")
-    for n, ep in enumerate(episodes, 1):
-        ep_index = int(ep["episode_index"])
-        clip_id = f"{root.name}/episode_{ep_index:06d}"
+def ingest_lerobot(
+    store: Store,
+    root: Path,
+    camera: str | None = None,
+    *,
+    captions: Path | None = None,
+    window: float | None = DEFAULT_WINDOW_S,
+    state_map: list[str] | tuple[str, ...] | None = None,
+) -> IngestReport:
+    """Clips from a LeRobot dataset: an episode (or a window of one) each, with telemetry from
+    its named state; captions from `captions` when given, else the episode's task."""
+    reader = LeRobotReader(
+        root, camera=camera, captions=captions, window=window, state_map=state_map
+    )
+    report = IngestReport(source=reader.describe())
+    seen: dict[str, int] = {}
+    for n, row in reader.rows():
+        clip_id = None if isinstance(row, RowError) else str(row.get("id") or "") or None
         try:
-            tasks = ep.get("tasks") or []
-            caption = " ".join(str(t) for t in tasks).strip()
-            start = end = None
-            if v3:
-                fmt = {
-                    "video_key": key,
-                    "chunk_index": int(ep[f"videos/{key}/chunk_index"]),
-                    "file_index": int(ep[f"videos/{key}/file_index"]),
-                }
-                video_rel = info["video_path"].format(**fmt)
-                start = float(ep[f"videos/{key}/from_timestamp"])
-                end = float(ep[f"videos/{key}/to_timestamp"])
-                data_rel = info["data_path"].format(
-                    chunk_index=int(ep["data/chunk_index"]), file_index=int(ep["data/file_index"])
-                )
-            else:
-                chunk = ep_index // chunks_size
-                video_rel = info["video_path"].format(
-                    episode_chunk=chunk, video_key=key, episode_index=ep_index
-                )
-                data_rel = info["data_path"].format(episode_chunk=chunk, episode_index=ep_index)
-            telemetry = None
-            data_file = root / data_rel
-            if data_file.is_file():
-                frames = _episode_frames(data_file, ep_index)
-                ts = frames.get("timestamp") or []
-                if ts:
-                    t0 = ts[0]
-                    telemetry = {"t": [round(t - t0, 4) for t in ts]}
-                    for col, name in (("observation.state", "state"), ("action", "action")):
-                        if col in frames:
-                            telemetry[name] = frames[col]
-                    if "next.success" in frames:
-                        telemetry["success"] = bool(any(frames["next.success"]))
-            row = {
-                "id": clip_id,
-                "video": video_rel,
-                "caption": caption,
-                "telemetry": telemetry,
-                "start": start,
-                "end": end,
-                "meta": {
-                    "episode_index": ep_index,
-                    "tasks": tasks,
-                    "lerobot": version,
-                    "length": ep.get("length"),
-                },
-            }
-            clip, text = build_clip(row, root.resolve(), f"lerobot:{ep_index}")
-        except (RowError, RecapError, KeyError, ValueError) as e:
-            reason = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            report.skipped.append(Problem(n, clip_id, reason))
+            if isinstance(row, RowError):
+                raise row
+            if clip_id in seen:
+                raise RowError(f"duplicate id {clip_id!r} (first on line {seen[clip_id]})")
+            clip, text = build_clip(row, root.resolve(), f"lerobot:{n}")
+        except (RowError, RecapError) as e:
+            report.skipped.append(Problem(n, clip_id, str(e)))
             continue
+        seen[clip.id] = n
         outcome = store.upsert_clip(clip, text)
         setattr(report, outcome, getattr(report, outcome) + 1)
+    report.notes.extend(reader.notes)
     return report
 
 
 def ingest(
-    store: Store, source: str | Path, root: str | Path | None = None, camera: str | None = None
+    store: Store,
+    source: str | Path,
+    root: str | Path | None = None,
+    camera: str | None = None,
+    *,
+    captions: str | Path | None = None,
+    window: float | None = DEFAULT_WINDOW_S,
+    state_map: list[str] | tuple[str, ...] | None = None,
 ) -> IngestReport:
-    """Ingest a manifest (.jsonl, .json lines, .csv) or a LeRobot dataset folder."""
+    """Ingest a manifest (.jsonl, .json lines, .csv) or a LeRobot dataset folder (with, for
+    LeRobot, an optional captions file, clip window and state map)."""
     path = Path(source)
     if not path.exists():
         raise RecapError(f"Cannot ingest {path}: it does not exist.")
     if path.is_dir():
         if is_lerobot(path):
-            return ingest_lerobot(store, path, camera)
+            return ingest_lerobot(
+                store,
+                path,
+                camera,
+                captions=Path(captions) if captions else None,
+                window=window,
+                state_map=state_map,
+            )
         raise RecapError(
             f"Cannot ingest {path}: a folder must be a LeRobot dataset (meta/info.json).",
             hint="Pass a manifest file (.jsonl or .csv) or a LeRobot dataset folder.",
         )
+    if captions is not None or state_map:
+        raise RecapError("--captions and --state-map apply to LeRobot dataset folders only.")
     if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
         raise RecapError(f"Cannot ingest {path}: expected .jsonl or .csv, got {path.suffix!r}.")
     return ingest_manifest(store, path, Path(root) if root else None)

@@ -16,6 +16,12 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from agent.errors import TelemetryError
 
 GRIPPER_CLOSED_BELOW = 0.5  # opening fraction (1 = fully open)
+# A gripper that closes (drops below GRIPPER_CLOSED_BELOW) but whose opening stays at or above
+# this for the whole closure, lasting at least GRIPPER_HOLD_MIN_S, stopped on something: the
+# fingers met an object before meeting each other. Fully closed on nothing reads below 0.1 on
+# a gripper normalised to its own range; real objects keep SO-100 and ALOHA grippers at 0.15-0.45.
+GRIPPER_HOLD_ABOVE = 0.1
+GRIPPER_HOLD_MIN_S = 0.3
 GRASP_RISE_M = 0.01  # a closed gripper whose object rises this much is holding it
 LIFT_RISE_M = 0.04  # ... and this much more is a lift
 
@@ -39,6 +45,10 @@ class Telemetry(BaseModel):
     gripper: list[float] | None = Field(
         default=None, description="Gripper opening per step, 0 = closed, 1 = fully open."
     )
+    grippers: dict[str, list[float]] | None = Field(
+        default=None,
+        description="Named grippers of a multi-arm robot (e.g. left, right), each like `gripper`.",
+    )
     object_pos: list[list[float]] | None = Field(
         default=None, description="Position [x, y, z] of the manipulated object, one per step."
     )
@@ -59,6 +69,9 @@ class Telemetry(BaseModel):
             series = getattr(self, name)
             if series is not None and len(series) != n:
                 raise ValueError(f"{name} has {len(series)} steps but t has {n}")
+        for label, series in (self.grippers or {}).items():
+            if len(series) != n:
+                raise ValueError(f"grippers.{label} has {len(series)} steps but t has {n}")
         if any(b < a for a, b in zip(self.t, self.t[1:], strict=False)):
             raise ValueError("t is not increasing")
         return self
@@ -79,18 +92,60 @@ class Telemetry(BaseModel):
             where = ".".join(str(x) for x in first["loc"]) or "file"
             raise TelemetryError(p, f"{where}: {first['msg']}") from None
 
-    def gripper_changes(self) -> list[tuple[float, str]]:
-        """Times the gripper closes or opens, as (t, 'close' | 'open')."""
-        if not self.gripper:
+    def gripper_changes(self, series: list[float] | None = None) -> list[tuple[float, str]]:
+        """Times the gripper (or the given gripper series) closes or opens, as
+        (t, 'close' | 'open')."""
+        series = self.gripper if series is None else series
+        if not series:
             return []
         out: list[tuple[float, str]] = []
-        closed = self.gripper[0] < GRIPPER_CLOSED_BELOW
-        for t, g in zip(self.t, self.gripper, strict=True):
+        closed = series[0] < GRIPPER_CLOSED_BELOW
+        for t, g in zip(self.t, series, strict=True):
             now = g < GRIPPER_CLOSED_BELOW
             if now != closed:
                 out.append((t, "close" if now else "open"))
                 closed = now
         return out
+
+    def held_opening(self, series: list[float], t0: float, t1: float) -> float | None:
+        """The opening a closure from t0 to t1 stops at, when it stops part-way (the fingers
+        stay at or above GRIPPER_HOLD_ABOVE for at least GRIPPER_HOLD_MIN_S); else None."""
+        if t1 - t0 < GRIPPER_HOLD_MIN_S:
+            return None
+        during = [g for t, g in zip(self.t, series, strict=True) if t0 <= t < t1]
+        if not during:
+            return None
+        low = min(during)
+        return low if low >= GRIPPER_HOLD_ABOVE else None
+
+    def _gripper_facts(self, series: list[float], who: str) -> list[str]:
+        """Close/open facts of one gripper with no object position: when it closes, whether
+        it stops part-way (likely holding something), when it opens."""
+        facts: list[str] = []
+        changes = self.gripper_changes(series)
+        end = self.t[-1] if self.t else 0.0
+        if not changes:
+            state = "closed" if series[0] < GRIPPER_CLOSED_BELOW else "open"
+            facts.append(f"the {who} stays {state} for the whole clip (never closes/opens)")
+            held = self.held_opening(series, self.t[0], end + 1e-9) if state == "closed" else None
+            if held is not None:
+                facts.append(
+                    f"the {who} is closed part-way ({held:.0%} open): likely holding something"
+                )
+        for i, (t, kind) in enumerate(changes):
+            if kind == "close":
+                t_open = next((tt for tt, k in changes[i + 1 :] if k == "open"), end + 1e-9)
+                held = self.held_opening(series, t, t_open)
+                if held is not None:
+                    facts.append(
+                        f"t={t:.1f}s: the {who} closes but stops part-way ({held:.0%} open): "
+                        "likely holding something"
+                    )
+                else:
+                    facts.append(f"t={t:.1f}s: the {who} closes")
+            else:
+                facts.append(f"t={t:.1f}s: the {who} opens")
+        return facts
 
     def object_rise(self, t0: float, t1: float) -> float | None:
         """Highest rise of the object above its height at t0, within [t0, t1], in metres."""
@@ -125,7 +180,9 @@ class Telemetry(BaseModel):
             facts.append(f"task: {self.task}")
         changes = self.gripper_changes()
         end = self.t[-1] if self.t else 0.0
-        if self.gripper is not None:
+        if self.gripper and self.object_pos is None:
+            facts += self._gripper_facts(self.gripper, "gripper")
+        elif self.gripper is not None:
             if not changes:
                 state = "closed" if self.gripper[0] < GRIPPER_CLOSED_BELOW else "open"
                 facts.append(f"the gripper stays {state} for the whole clip (never closes/opens)")
@@ -147,6 +204,9 @@ class Telemetry(BaseModel):
                         )
                 else:
                     facts.append(f"t={t:.1f}s: the gripper opens")
+        for label, series in (self.grippers or {}).items():
+            if series:
+                facts += self._gripper_facts(series, f"{label} gripper")
         for ev in self.events:
             span = f"{ev.t_start:.1f}s" + (f"-{ev.t_end:.1f}s" if ev.t_end is not None else "")
             facts.append(f"{span}: {ev.name}" + (f" ({ev.detail})" if ev.detail else ""))

@@ -27,6 +27,7 @@ from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
 from agent.textdiff import word_diff
+from ui import timeline
 from ui.auth import gate
 
 COLOURS = {
@@ -275,6 +276,17 @@ def main() -> None:
             player(video_bytes(video))
             images, times = strip(video, item.clip.start_s, item.clip.end_s)
             st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
+            # --- telemetry timeline (ui/timeline.py): click a point to seek the player ------
+            if item.clip.telemetry:
+                evidence = [
+                    t for f in (*draft.hallucinations, *draft.omissions) for t in f.evidence_times
+                ]
+                picked = timeline.render(
+                    item.clip.telemetry, evidence, times, key=f"timeline-{item.clip_id}"
+                )
+                if picked is not None:
+                    st.session_state.evidence_t = picked
+            # --- end telemetry timeline --------------------------------------------------------
             t = st.session_state.get("evidence_t")
             if t is not None:
                 st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")

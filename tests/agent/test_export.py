@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from agent.errors import RecapError
-from agent.export import export
+from agent.export import export, export_pairs
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Review, Store
 
@@ -71,3 +71,51 @@ def test_export_errors(store: Store, tmp_path: Path) -> None:
         export(store, "nope", tmp_path / "o.jsonl")
     with pytest.raises(RecapError, match=r"\.jsonl or \.parquet"):
         export(store, "r1", tmp_path / "o.csv")
+
+
+def test_pairs_export_gives_preference_pairs_and_critiques(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only, never the Hub
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    final = "The robot lifts the red cube."
+    store.add_review(
+        Review(
+            clip_id="c0",
+            run="r1",
+            reviewer="ann",
+            decision="edited",
+            final_caption=final,
+            agreed={"hallucinations": {"0": True}, "omissions": {}},
+        )
+    )
+    store.add_review(
+        Review(
+            clip_id="c1",
+            run="r1",
+            reviewer="ann",
+            decision="accepted",
+            final_caption="The robot opens the door.",
+        )
+    )
+    assert export_pairs(store, "r1", tmp_path / "pairs") == (2, 2)
+    pairs = [json.loads(x) for x in (tmp_path / "pairs" / "pairs.jsonl").open()]
+    assert {(p["chosen"], p["rejected"], p["rejected_is"]) for p in pairs} == {
+        (final, "The robot picks the blue cube.", "original"),
+        (final, "The robot picks the red cube.", "draft"),
+    }
+    crit = {
+        r["clip_id"]: r for r in pq.read_table(tmp_path / "pairs" / "critiques.parquet").to_pylist()
+    }
+    assert crit["c0"]["critique"] == ['"blue" (attribute): red'] and crit["c0"]["final"] == final
+    assert crit["c1"]["critique"] == [] and crit["c1"]["caption"] == crit["c1"]["final"]
+    datasets = pytest.importorskip("datasets", reason="the optional `datasets` package is missing")
+    for kind in ("json", "parquet"):
+        suffix = "jsonl" if kind == "json" else "parquet"
+        ds = datasets.load_dataset(
+            kind,
+            data_files=str(tmp_path / "pairs" / f"pairs.{suffix}"),
+            split="train",
+            cache_dir=str(tmp_path / "hf"),
+        )
+        assert sorted(ds["rejected_is"]) == ["draft", "original"]

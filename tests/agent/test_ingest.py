@@ -212,7 +212,7 @@ def lerobot_v3(root: Path) -> Path:
     pq.write_table(
         pa.table(
             {
-                "timestamp": [t / 10 for t in range(20)] * 1,
+                "timestamp": [t / 10 for t in range(10)] * 2,
                 "observation.state": [[float(t)] for t in range(20)],
                 "episode_index": [0] * 10 + [1] * 10,
             }
@@ -224,7 +224,7 @@ def lerobot_v3(root: Path) -> Path:
             {
                 "episode_index": [0, 1],
                 "tasks": [["Push the puck left."], ["Press the button."]],
-                "length": [20, 20],
+                "length": [10, 10],
                 "data/chunk_index": [0, 0],
                 "data/file_index": [0, 0],
                 f"videos/{key}/chunk_index": [0, 0],
@@ -259,5 +259,6 @@ def test_lerobot_v3_episodes_are_windows_of_shared_files(tmp_path: Path) -> None
     assert (c.start_s, c.end_s) == (2.0, 4.0)
     assert store.caption(c.id) == "Press the button."
     assert c.telemetry["state"][0] == [10.0]  # only episode 1's rows
+    assert c.telemetry["t"][0] == 2.0  # on the video file's clock, like the sampled frames
     with pytest.raises(RecapError, match="No camera 'wrist'"):
         ingest(store, root, camera="wrist")

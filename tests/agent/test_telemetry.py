@@ -65,3 +65,33 @@ def test_load_reports_file_and_reason(tmp_path: Path) -> None:
         Telemetry.load(tmp_path / "short.json")
     with pytest.raises(TelemetryError, match="does not exist"):
         Telemetry.load(tmp_path / "none.json")
+
+
+def test_gripper_that_stops_part_way_is_likely_holding() -> None:
+    from agent.telemetry import GRIPPER_HOLD_ABOVE, GRIPPER_HOLD_MIN_S
+
+    t = steps(40)
+    held = GRIPPER_HOLD_ABOVE + 0.2
+    facts = Telemetry(t=t, gripper=[1.0] * 10 + [held] * 20 + [1.0] * 10).facts()
+    assert facts == [
+        f"t=1.0s: the gripper closes but stops part-way ({held:.0%} open): "
+        "likely holding something",
+        "t=3.0s: the gripper opens",
+    ]
+    # closing fully is not holding; nor is a part-way dip shorter than GRIPPER_HOLD_MIN_S
+    full = Telemetry(t=t, gripper=[1.0] * 10 + [0.0] * 30).facts()
+    assert full == ["t=1.0s: the gripper closes"]
+    short = int(GRIPPER_HOLD_MIN_S / 0.1) - 1
+    blip = Telemetry(t=t, gripper=[1.0] * 10 + [held] * short + [1.0] * (30 - short)).facts()
+    assert blip[0] == "t=1.0s: the gripper closes"
+
+
+def test_two_named_grippers_each_get_facts() -> None:
+    t = steps(20)
+    tel = Telemetry(t=t, grippers={"left": [1.0] * 5 + [0.0] * 15, "right": [1.0] * 20})
+    assert tel.facts() == [
+        "t=0.5s: the left gripper closes",
+        "the right gripper stays open for the whole clip (never closes/opens)",
+    ]
+    with pytest.raises(ValueError, match=r"grippers\.left has 2 steps but t has 20"):
+        Telemetry(t=t, grippers={"left": [1.0, 0.0]})

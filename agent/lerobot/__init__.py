@@ -1,0 +1,12 @@
+"""LeRobot datasets in and out: layout and metadata (v2.1, v3.0), named state -> telemetry,
+captions files -> clip windows, a streaming data reader, and the write-back of reviewed captions.
+
+Modules: `layout` (meta/info.json, episodes, tasks), `state` (which state dims are grippers and
+end-effector position), `captions` (a captioning run's JSONL/CSV/Parquet), `reader` (episodes ->
+clip rows, each data file read once) and `writer` (`recap export --format lerobot`).
+"""
+
+from agent.lerobot.layout import Episode, Layout, LeRobotError, is_lerobot
+from agent.lerobot.reader import DEFAULT_WINDOW_S, LeRobotReader
+
+__all__ = ["DEFAULT_WINDOW_S", "Episode", "Layout", "LeRobotError", "LeRobotReader", "is_lerobot"]

@@ -1,0 +1,322 @@
+"""A LeRobot dataset's layout and metadata, v2.1 and v3.0, read without touching frame data.
+
+v2.1 keeps one data parquet and one video per episode (`meta/episodes.jsonl`, `meta/tasks.jsonl`);
+v3.0 concatenates episodes into shared data and video files and indexes them from
+`meta/episodes/chunk-*/file-*.parquet` (`meta/tasks.parquet`). Everything here names the file it
+could not use, so a broken dataset is one clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.errors import RecapError
+
+SUPPORTED = ("v2.0", "v2.1", "v3.0")
+
+
+class LeRobotError(RecapError):
+    """A dataset file recap cannot use: names the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str, *, hint: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"Cannot read LeRobot dataset file {self.path}: {reason}", hint=hint)
+
+
+@dataclass
+class Episode:
+    """One episode's metadata: where its rows and video are, and its task strings."""
+
+    index: int
+    tasks: list[str]
+    length: int | None
+    data_rel: str
+    video_rel: str | None = None
+    video_from: float = 0.0  # where the episode starts in its video file (v3.0), seconds
+    video_to: float | None = None
+    success: bool | None = None  # from episode metadata, when the dataset records it
+    data_from: int | None = None  # v3.0: global `index` range of its rows
+    data_to: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def is_lerobot(path: Path) -> bool:
+    return path.is_dir() and (path / "meta" / "info.json").is_file()
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
+    """A parquet file as a pyarrow Table, or a LeRobotError naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise LeRobotError(path, "file is missing")
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowException, OSError) as e:
+        raise LeRobotError(path, f"not a readable parquet file ({e})") from None
+
+
+def _names(spec: Any) -> list[str] | None:
+    """A feature's `names`: a list, a list of lists (ALOHA), or {"motors": [...]} (v2.0)."""
+    if isinstance(spec, dict):
+        for value in spec.values():
+            got = _names(value)
+            if got:
+                return got
+        return None
+    if isinstance(spec, list):
+        if spec and all(isinstance(x, list) for x in spec):
+            return [str(n) for sub in spec for n in sub]
+        if all(isinstance(x, str) for x in spec):
+            return list(spec)
+    return None
+
+
+class Layout:
+    """The dataset at `root`: info, features, tasks, and episodes as `Episode`s."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        info_path = self.root / "meta" / "info.json"
+        if not info_path.is_file():
+            raise LeRobotError(info_path, "file is missing (not a LeRobot dataset?)")
+        try:
+            self.info: dict[str, Any] = json.loads(info_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise LeRobotError(info_path, f"not valid JSON ({e})") from None
+        if not isinstance(self.info, dict):
+            raise LeRobotError(info_path, "not a JSON object")
+        self.version = str(self.info.get("codebase_version", "v2.1"))
+        if self.version not in SUPPORTED:
+            raise LeRobotError(
+                info_path,
+                f"codebase_version {self.version!r} is not supported "
+                f"(recap reads {', '.join(SUPPORTED)})",
+            )
+        self.v3 = self.version.startswith("v3")
+        for key in ("data_path", "fps"):
+            if key not in self.info:
+                raise LeRobotError(info_path, f"has no {key!r}")
+        self.fps = float(self.info["fps"])
+        self.features: dict[str, dict[str, Any]] = dict(self.info.get("features") or {})
+        self.robot_type = str(self.info.get("robot_type") or "")
+        self.chunks_size = int(self.info.get("chunks_size", 1000))
+        self.info_path = info_path
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def video_keys(self) -> list[str]:
+        return [k for k, v in self.features.items() if v.get("dtype") == "video"]
+
+    def video_key(self, camera: str | None) -> str:
+        """The camera to review: `camera` (full key or its last part) or the first video."""
+        keys = self.video_keys
+        if not keys:
+            image_keys = [k for k, v in self.features.items() if v.get("dtype") == "image"]
+            what = f" (it stores images: {', '.join(image_keys)})" if image_keys else ""
+            raise LeRobotError(
+                self.info_path,
+                f"declares no video features{what}; recap reviews video clips",
+                hint="Encode the camera frames as videos (LeRobot's encode_videos), then ingest.",
+            )
+        if "video_path" not in self.info:
+            raise LeRobotError(self.info_path, "has video features but no 'video_path'")
+        if camera:
+            match = [k for k in keys if k == camera or k.endswith("." + camera)]
+            if not match:
+                raise RecapError(
+                    f"No camera {camera!r} in the dataset; it has: {', '.join(keys)}",
+                    hint="Pass one of those to --camera.",
+                )
+            return match[0]
+        return keys[0]
+
+    def names(self, feature: str) -> list[str] | None:
+        spec = self.features.get(feature) or {}
+        return _names(spec.get("names"))
+
+    def shape(self, feature: str) -> list[int]:
+        shape = (self.features.get(feature) or {}).get("shape") or []
+        return [int(x) for x in shape]
+
+    # --- tasks --------------------------------------------------------------------------------
+    def tasks(self) -> dict[int, str]:
+        """task_index -> task string."""
+        if self.v3:
+            path = self.root / "meta" / "tasks.parquet"
+            table = read_parquet(path)
+            cols = table.column_names
+            if "task_index" not in cols:
+                raise LeRobotError(path, "has no task_index column")
+            # Written from a DataFrame indexed by the task: the index is a column here.
+            text_col = (
+                "task" if "task" in cols else next((c for c in cols if c != "task_index"), None)
+            )
+            if text_col is None:
+                raise LeRobotError(path, "has no task column")
+            return {
+                int(i): str(t)
+                for i, t in zip(
+                    table["task_index"].to_pylist(), table[text_col].to_pylist(), strict=True
+                )
+            }
+        path = self.root / "meta" / "tasks.jsonl"
+        out: dict[int, str] = {}
+        for n, row in _jsonl(path):
+            try:
+                out[int(row["task_index"])] = str(row["task"])
+            except (KeyError, TypeError, ValueError):
+                raise LeRobotError(path, f"line {n} lacks task_index or task") from None
+        return out
+
+    # --- episodes -----------------------------------------------------------------------------
+    def episodes(self, video_key: str | None) -> Iterator[Episode]:
+        """Episodes in the order their rows are stored."""
+        if self.v3:
+            yield from self._episodes_v3(video_key)
+        else:
+            yield from self._episodes_v2(video_key)
+
+    def _episodes_v2(self, key: str | None) -> Iterator[Episode]:
+        path = self.root / "meta" / "episodes.jsonl"
+        for n, row in _jsonl(path):
+            try:
+                index = int(row["episode_index"])
+            except (KeyError, TypeError, ValueError):
+                raise LeRobotError(path, f"line {n} has no episode_index") from None
+            chunk = index // self.chunks_size
+            fmt = {"episode_chunk": chunk, "episode_index": index, "chunk_index": chunk}
+            try:
+                data_rel = self.info["data_path"].format(**fmt)
+                video_rel = self.info["video_path"].format(video_key=key, **fmt) if key else None
+            except (KeyError, IndexError) as e:
+                raise LeRobotError(self.info_path, f"path template needs {e}") from None
+            yield Episode(
+                index=index,
+                tasks=[str(t) for t in row.get("tasks") or []],
+                length=int(row["length"]) if row.get("length") is not None else None,
+                data_rel=data_rel,
+                video_rel=video_rel,
+                success=_success(row),
+            )
+
+    def episode_files(self) -> list[Path]:
+        files = sorted((self.root / "meta" / "episodes").rglob("*.parquet"))
+        if not files:
+            raise LeRobotError(
+                self.root / "meta" / "episodes", "no episode metadata (chunk-*/file-*.parquet)"
+            )
+        return files
+
+    def _episodes_v3(self, key: str | None) -> Iterator[Episode]:
+        import pyarrow.parquet as pq
+
+        for path in self.episode_files():
+            try:
+                pf = pq.ParquetFile(path)
+            except Exception as e:
+                raise LeRobotError(path, f"not a readable parquet file ({e})") from None
+            names = pf.schema_arrow.names
+            wanted = [c for c in names if not c.startswith("stats/")]
+            need = ["episode_index", "data/chunk_index", "data/file_index"]
+            if key:
+                need += [f"videos/{key}/{s}" for s in ("chunk_index", "file_index")]
+                need += [f"videos/{key}/{s}" for s in ("from_timestamp", "to_timestamp")]
+            missing = [c for c in need if c not in names]
+            if missing:
+                raise LeRobotError(path, f"has no column {missing[0]!r}")
+            try:
+                batches = pf.iter_batches(columns=wanted, batch_size=8192)
+                for batch in batches:
+                    for row in batch.to_pylist():
+                        yield self._episode_v3(row, key)
+            except LeRobotError:
+                raise
+            except Exception as e:
+                raise LeRobotError(path, f"not a readable parquet file ({e})") from None
+
+    def _episode_v3(self, row: dict[str, Any], key: str | None) -> Episode:
+        data_rel = self.info["data_path"].format(
+            chunk_index=int(row["data/chunk_index"]), file_index=int(row["data/file_index"])
+        )
+        video_rel = None
+        v_from, v_to = 0.0, None
+        if key:
+            video_rel = self.info["video_path"].format(
+                video_key=key,
+                chunk_index=int(row[f"videos/{key}/chunk_index"]),
+                file_index=int(row[f"videos/{key}/file_index"]),
+            )
+            v_from = float(row[f"videos/{key}/from_timestamp"])
+            v_to = float(row[f"videos/{key}/to_timestamp"])
+        d_from = row.get("dataset_from_index")
+        d_to = row.get("dataset_to_index")
+        return Episode(
+            index=int(row["episode_index"]),
+            tasks=[str(t) for t in row.get("tasks") or []],
+            length=int(row["length"]) if row.get("length") is not None else None,
+            data_rel=data_rel,
+            video_rel=video_rel,
+            video_from=v_from,
+            video_to=v_to,
+            success=_success(row),
+            data_from=int(d_from) if d_from is not None else None,
+            data_to=int(d_to) if d_to is not None else None,
+        )
+
+    # --- stats --------------------------------------------------------------------------------
+    def feature_range(self, feature: str, dim: int) -> tuple[float, float] | None:
+        """Dataset-wide (min, max) of one state dimension: meta/stats.json, or (v2.1) the
+        per-episode stats in meta/episodes_stats.jsonl aggregated the way LeRobot does."""
+        path = self.root / "meta" / "stats.json"
+        if path.is_file():
+            try:
+                stats = json.loads(path.read_text()).get(feature) or {}
+                return float(stats["min"][dim]), float(stats["max"][dim])
+            except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
+                return None
+        path = self.root / "meta" / "episodes_stats.jsonl"
+        if not path.is_file():
+            return None
+        lo, hi = float("inf"), float("-inf")
+        try:
+            for _, row in _jsonl(path):
+                st = (row.get("stats") or {}).get(feature) or {}
+                lo = min(lo, float(st["min"][dim]))
+                hi = max(hi, float(st["max"][dim]))
+        except (LeRobotError, KeyError, IndexError, TypeError, ValueError):
+            return None
+        return (lo, hi) if lo <= hi else None
+
+
+def _success(row: dict[str, Any]) -> bool | None:
+    for key in ("success", "is_success", "next.success"):
+        value = row.get(key)
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise LeRobotError(path, "file is missing")
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise LeRobotError(path, f"line {n} is not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise LeRobotError(path, f"line {n} is not a JSON object")
+            yield n, row
