@@ -237,7 +237,7 @@ def test_a_utf16_manifest_is_refused_with_what_to_do(tmp_path: Path, data: Path)
     assert "Save the manifest as UTF-8" in str(e.value)
 
 
-def test_wrong_types_and_values_cost_the_row_with_a_reason(tmp_path: Path, data: Path) -> None:
+def test_wrong_types_and_values_cost_the_row_with_a_reason(db_url: str, data: Path) -> None:
     base = {"video": "videos/ep0.mp4", "caption": "The robot waves."}
     rows = [
         {**base, "id": 0},  # a number is a fine id, zero too
@@ -254,7 +254,7 @@ def test_wrong_types_and_values_cost_the_row_with_a_reason(tmp_path: Path, data:
         '{"id": "big", "video": "videos/ep0.mp4", "caption": "x", "n": 1' + "0" * 5000 + "}",
         "[" * 100_000,
     ]
-    report = ingest(Store(tmp_path / "r.db"), write_jsonl(data / "m.jsonl", rows))
+    report = ingest(Store(db_url), write_jsonl(data / "m.jsonl", rows))
     assert report.added == 1
     reasons = [p.reason for p in report.skipped]
     assert reasons[:10] == [
