@@ -121,6 +121,11 @@ def _content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _canonical(data: dict[str, Any]) -> str:
+    """The text `_content_hash` hashes, refusing NaN and Infinity (ValueError)."""
+    return json.dumps(data, sort_keys=True, default=str, allow_nan=False)
+
+
 def _text_problem(text: str) -> str | None:
     """Why a string cannot be stored as text (both backends), or None."""
     if "\x00" in text:
@@ -281,7 +286,7 @@ class RowChecker:
             tel = Telemetry.model_validate(value)
         except ValidationError as e:
             raise RowError(f"telemetry: {_pydantic_reason(e)}") from None
-        return _storable("telemetry", tel.model_dump(mode="json", exclude_none=True))
+        return tel.model_dump(mode="json", exclude_none=True)
 
     def _telemetry_file(self, value: str) -> dict[str, Any]:
         problem = _text_problem(value)
@@ -294,7 +299,7 @@ class RowChecker:
             tel = Telemetry.load(path)
         except RecapError as e:
             raise RowError(f"telemetry: {e.message}") from None
-        return _storable("telemetry", tel.model_dump(mode="json", exclude_none=True))
+        return tel.model_dump(mode="json", exclude_none=True)
 
     def check(self, row: dict[str, Any], source: str) -> CheckedRow:
         """Validate one row. Raises RowError when the clip cannot go in (id, caption, video,
@@ -315,14 +320,13 @@ class RowChecker:
             dropped.append(("telemetry", str(e)))
         try:
             labels = stored_gold(read_gold(row, caption))
-            gold = _storable("gold", labels) if labels is not None else None
+            gold = labels
         except RowError as e:
             dropped.append(("gold", str(e)))
         try:
             meta = _json_field(row, "meta")
             if meta is not None and not isinstance(meta, dict):
                 raise RowError(f"meta must be a JSON object, not {type(meta).__name__}")
-            meta = _storable("meta", meta)
         except RowError as e:
             meta = None
             dropped.append(("meta", str(e)))
@@ -335,6 +339,22 @@ class RowChecker:
             "start": start,
             "end": end,
         }
+        try:  # one encoding serves as the content hash and as the check that both backends
+            # can keep the JSON fields (finite numbers; no unpaired surrogate: these and any
+            # character beyond the BMP are the only ways "\ud" gets into the ASCII text)
+            text = _canonical(payload)
+            suspect = "\\ud" in text
+        except ValueError:
+            suspect = True
+        if suspect:
+            for name in ("telemetry", "gold", "meta"):
+                try:
+                    _storable(name, payload[name])
+                except RowError as e:
+                    payload[name] = None
+                    dropped.append((name, str(e)))
+            telemetry, gold, meta = payload["telemetry"], payload["gold"], payload["meta"]
+            text = _canonical(payload)
         clip = Clip(
             id=clip_id,
             video=str(video),
@@ -345,7 +365,7 @@ class RowChecker:
             gold=gold,
             meta=meta,
             source=source,
-            content_hash=_content_hash(payload),
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
         return CheckedRow(clip, caption, dropped)
 
