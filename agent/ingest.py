@@ -319,8 +319,7 @@ class RowChecker:
         except RowError as e:
             dropped.append(("telemetry", str(e)))
         try:
-            labels = stored_gold(read_gold(row, caption))
-            gold = labels
+            gold = stored_gold(read_gold(row, caption))
         except RowError as e:
             dropped.append(("gold", str(e)))
         try:

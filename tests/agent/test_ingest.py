@@ -381,6 +381,25 @@ def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -
     ]
 
 
+def test_a_progress_bar_appears_only_on_long_ingests(tmp_path: Path, data: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from agent.progress import IngestProgress
+
+    manifest = write_jsonl(data / "m.jsonl", many_rows(7))
+    drawn: dict[int, str] = {}
+    for show_from in (3, 2000):
+        buf = io.StringIO()
+        with IngestProgress(Console(file=buf, width=200), show_from=show_from) as bar:
+            ingest(Store(tmp_path / f"{show_from}.db"), manifest, on_progress=bar)
+        drawn[show_from] = buf.getvalue()
+    assert "ingesting" in drawn[3] and "100%" in drawn[3]
+    assert "7 rows · 7 added · 0 updated · 0 unchanged · 0 skipped" in drawn[3]
+    assert drawn[2000] == ""
+
+
 # --- LeRobot ------------------------------------------------------------------------------------
 
 
