@@ -195,29 +195,47 @@ def ingest_cmd(
         ),
     ] = None,
 ) -> None:
-    """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are."""
-    from agent.ingest import ingest
+    """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are,
+    and an interrupted ingest continues where it stopped."""
+    from agent.ingest import IngestInterrupted, ingest
+    from agent.progress import IngestProgress
 
     store = Store(db)
-    report = ingest(
-        store,
-        source,
-        root=root,
-        camera=camera,
-        captions=captions,
-        window=window,
-        state_map=state_map,
-    )
-    for problem in report.skipped:
-        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    with IngestProgress(err) as bar:
+        try:
+            report = ingest(
+                store,
+                source,
+                root=root,
+                camera=camera,
+                captions=captions,
+                window=window,
+                state_map=state_map,
+                on_progress=bar,
+            )
+        except IngestInterrupted as e:
+            report = e.report
+    for problem in report.problems:
+        if problem.field is None:
+            err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+        else:
+            err.print(f"[yellow]kept without {problem.field}[/] {problem}", highlight=False)
     for note in report.notes:
         err.print(f"[cyan]note[/] {note}", highlight=False)
+    dropped = f", {len(report.dropped)} field(s) dropped" if report.dropped else ""
     out.print(
         f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
-        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/] "
+        f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/]{dropped} "
         f"({report.total} rows) -> {store.display_url}",
         highlight=False,
     )
+    if report.interrupted:
+        err.print(
+            "[bold yellow]Interrupted.[/] The rows counted above are committed; run the same "
+            "command again to continue.",
+            highlight=False,
+        )
+        raise typer.Exit(130)
 
 
 @model_flags

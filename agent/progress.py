@@ -1,4 +1,5 @@
-"""Live progress and end-of-job summary for bulk drafting, drawn with rich."""
+"""Live progress for bulk drafting and long ingests, and the end-of-job summary, drawn with
+rich."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
 
+from agent.ingest import IngestReport
 from agent.ratelimit import RateLimiter
 from agent.runs import JobStats
 
@@ -79,3 +82,47 @@ def summary_table(st: JobStats, limiter: RateLimiter | None = None) -> Table:
     for k, v in rows:
         table.add_row(k, v)
     return table
+
+
+class IngestProgress:
+    """A progress bar for a long ingest, through the bytes of the manifest. It appears only once
+    `show_from` rows have gone by, so a small manifest prints nothing but its summary."""
+
+    def __init__(self, console: Console, show_from: int = 2000) -> None:
+        self.console = console
+        self.show_from = show_from
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> IngestProgress:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(t, e, tb)
+
+    def __call__(self, report: IngestReport, done: int, total: int | None) -> None:
+        if self.progress is None:
+            if report.total < self.show_from:
+                return
+            self.progress = Progress(
+                TextColumn("[bold]ingesting"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("ingest", total=total, detail="")
+        assert self.task is not None
+        detail = (
+            f"{report.total:,} rows · {report.added:,} added · {report.updated:,} updated · "
+            f"{report.unchanged:,} unchanged · [yellow]{len(report.skipped):,} skipped[/]"
+        )
+        self.progress.update(self.task, total=total, completed=done, detail=detail)

@@ -83,14 +83,20 @@ class Telemetry(BaseModel):
         if not p.is_file():
             raise TelemetryError(p, "file does not exist")
         try:
-            data: Any = json.loads(p.read_text())
+            data: Any = json.loads(p.read_bytes().decode("utf-8"))
             return cls.model_validate(data)
+        except OSError as e:
+            raise TelemetryError(p, f"cannot be read ({e.strerror})") from None
+        except UnicodeDecodeError as e:
+            raise TelemetryError(p, f"not valid UTF-8 (byte 0x{e.object[e.start]:02x})") from None
         except json.JSONDecodeError as e:
             raise TelemetryError(p, f"not valid JSON ({e.msg} at line {e.lineno})") from None
         except ValidationError as e:
             first = e.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or "file"
             raise TelemetryError(p, f"{where}: {first['msg']}") from None
+        except (ValueError, RecursionError) as e:  # huge integers, absurd nesting
+            raise TelemetryError(p, f"not usable JSON ({str(e)[:120]})") from None
 
     def gripper_changes(self, series: list[float] | None = None) -> list[tuple[float, str]]:
         """Times the gripper (or the given gripper series) closes or opens, as

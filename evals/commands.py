@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agent.commandline import DbOpt, err, new_app, out, settings_from
 from agent.errors import RecapError
+from agent.ingest import IngestReport
 from agent.store import Store
 from evals.compare import compare, parse_bounds
 from evals.gold import GoldSet, load_gold, promote
@@ -110,8 +111,14 @@ def summary_table(summary: dict[str, Any]) -> Table:
 
 
 def report_skipped(gold: GoldSet) -> None:
+    """Say which gold rows are not scored, and why, so a low coverage is never a mystery."""
     for p in gold.skipped:
         err.print(f"[yellow]gold row not scored[/] {gold.source} {p}", highlight=False)
+    if gold.skipped:
+        err.print(
+            f"{len(gold.cases)} gold row(s) scored, {len(gold.skipped)} not scored (above).",
+            highlight=False,
+        )
 
 
 def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path) -> None:
@@ -151,9 +158,12 @@ def run_cmd(
 
     store = Store(db)
     report = ingest(store, gold)
-    for p in report.skipped:
-        err.print(f"[yellow]gold row skipped[/] {p}", highlight=False)
     gold_set = load_gold(gold)
+    for p in report.problems:
+        if p.field is None:
+            err.print(f"[yellow]row skipped[/] {p}", highlight=False)
+        elif p.field != "gold":  # bad gold labels are listed below, as rows not scored
+            err.print(f"[yellow]kept without {p.field}[/] {p}", highlight=False)
     d = make_drafter(drafter, settings_from(model=model, prompt=prompt), rpm=rpm)
     name = run or d.identity().default_run_name("eval")
 
@@ -173,7 +183,24 @@ def run_cmd(
         highlight=False,
     )
     report_skipped(gold_set)
+    report_undrafted(store, name, gold_set, report)
     score(store, name, gold_set, judge, runs_dir)
+
+
+def report_undrafted(store: Store, run: str, gold: GoldSet, report: IngestReport) -> None:
+    """Gold rows with no draft in the run (not ingested, or drafting failed), with why: they
+    are scored as their unchanged caption."""
+    drafted = {d.clip_id for d in store.drafts(run)}
+    why = {e.clip_id: e.message for e in store.errors(run)}
+    why |= {p.clip_id: str(p) for p in report.skipped if p.clip_id and p.clip_id not in drafted}
+    for case in gold.cases:
+        if case.clip_id not in drafted:
+            reason = why.get(case.clip_id, "no draft in the run")
+            err.print(
+                f"[yellow]gold row not drafted[/] {case.clip_id}: {reason} "
+                "(scored as its unchanged caption)",
+                highlight=False,
+            )
 
 
 @app.command("score")

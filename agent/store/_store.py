@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -49,6 +50,23 @@ CLIP_FIELDS = (
     "source",
     "content_hash",
 )
+
+
+def _column(attr: str) -> str:
+    """The table column behind a Clip attribute (`telemetry` is kept in `telemetry_z`)."""
+    return Clip.__mapper__.get_property(attr).columns[0].key
+
+
+def _clip_row(
+    clip: Clip, stamp: datetime, fields: Sequence[str] = ("id", *CLIP_FIELDS, "created_at")
+) -> dict[str, Any]:
+    """A clip's column values for a bulk statement, keyed by column; `updated_at` is always the
+    batch's time."""
+    row = {_column(attr): getattr(clip, attr) for attr in fields}
+    if "created_at" in row:
+        row["created_at"] = stamp
+    row["updated_at"] = stamp
+    return row
 
 
 def database_url(db: str | os.PathLike[str] | None = None) -> str:
@@ -136,6 +154,103 @@ class Store:
             else:
                 cap.text = caption
             return "updated"
+
+    def upsert_clips(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
+        """Insert or update many clips and their captions in one transaction (bulk statements,
+        not a round trip per row); one outcome per item, in order, with `upsert_clip`'s meaning:
+        'added', 'updated' (content hash changed) or 'unchanged'. Ids must be distinct. A clip
+        inserted meanwhile by another process makes the batch start over, seeing it."""
+        ids = [c.id for c, _ in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("upsert_clips: the same clip id twice in one batch")
+        if not items:
+            return []
+        for attempt in range(3):
+            try:
+                return self._upsert_clips_once(items)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _upsert_clips_once(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
+        clips, captions = Clip.__table__, Caption.__table__
+        stamp = now()
+        with self.engine.begin() as conn:
+            ids = [c.id for c, _ in items]
+            known = {
+                row[0]: row[1]
+                for row in conn.execute(
+                    select(clips.c.id, clips.c.content_hash).where(clips.c.id.in_(ids))
+                )
+            }
+            outcomes: list[str] = []
+            added: list[dict[str, Any]] = []
+            changed: list[tuple[Clip, str]] = []
+            for clip, caption in items:
+                old = known.get(clip.id)
+                if old is None:
+                    outcomes.append("added")
+                    added.append(_clip_row(clip, stamp))
+                elif old == clip.content_hash:
+                    outcomes.append("unchanged")
+                else:
+                    outcomes.append("updated")
+                    changed.append((clip, caption))
+            if added:
+                conn.execute(insert(clips), added)
+                conn.execute(
+                    insert(captions),
+                    [
+                        {"clip_id": c.id, "kind": "original", "text": t, "created_at": stamp}
+                        for (c, t), o in zip(items, outcomes, strict=True)
+                        if o == "added"
+                    ],
+                )
+            if changed:
+                conn.execute(
+                    update(clips)
+                    .where(clips.c.id == bindparam("b_id"))
+                    .values(
+                        {
+                            _column(attr): bindparam(f"v_{_column(attr)}")
+                            for attr in (*CLIP_FIELDS, "updated_at")
+                        }
+                    ),
+                    [
+                        {"b_id": c.id}
+                        | {f"v_{k}": v for k, v in _clip_row(c, stamp, CLIP_FIELDS).items()}
+                        for c, _ in changed
+                    ],
+                )
+                has_caption = set(
+                    conn.execute(
+                        select(captions.c.clip_id).where(
+                            captions.c.clip_id.in_([c.id for c, _ in changed]),
+                            captions.c.kind == "original",
+                        )
+                    ).scalars()
+                )
+                if has_caption:
+                    conn.execute(
+                        update(captions)
+                        .where(
+                            captions.c.clip_id == bindparam("b_id"),
+                            captions.c.kind == "original",
+                        )
+                        .values(text=bindparam("b_text")),
+                        [{"b_id": c.id, "b_text": t} for c, t in changed if c.id in has_caption],
+                    )
+                missing = [(c, t) for c, t in changed if c.id not in has_caption]
+                if missing:
+                    conn.execute(
+                        insert(captions),
+                        [
+                            {"clip_id": c.id, "kind": "original", "text": t, "created_at": stamp}
+                            for c, t in missing
+                        ],
+                    )
+        return outcomes
 
     def clip(self, clip_id: str) -> Clip | None:
         with self.session() as s:

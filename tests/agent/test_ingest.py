@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agent.errors import RecapError
-from agent.ingest import ingest
+from agent.ingest import IngestInterrupted, IngestReport, ingest, ingest_rows
 from agent.store import Store
 from tests.clips import make_clip
 
@@ -51,7 +52,7 @@ def good_rows() -> list[dict]:
     ]
 
 
-def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(tmp_path: Path, data: Path):
+def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(db_url: str, data: Path):
     rows = [
         *good_rows(),
         {"id": "ep1", "video": "videos/ep2.mp4", "caption": "dup"},
@@ -75,10 +76,11 @@ def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(tmp_path: Path, d
         },
     ]
     manifest = write_jsonl(data / "manifest.jsonl", rows)
-    store = Store(tmp_path / "r.db")
+    store = Store(db_url)
     report = ingest(store, manifest)
-    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
+    assert (report.added, report.updated, report.unchanged) == (4, 0, 0)
     reasons = {p.line: p.reason for p in report.skipped}
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9]
     assert reasons[3] == "duplicate id 'ep1' (first on line 2)"
     assert "escapes the dataset root" in reasons[4]
     assert reasons[5].startswith("video file not found")
@@ -86,8 +88,12 @@ def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(tmp_path: Path, d
     assert reasons[7] == "empty caption"
     assert reasons[8] == "missing id"
     assert reasons[9].startswith("invalid JSON")
-    assert "not an exact substring" in reasons[10]
-    assert "gripper has 1 steps" in reasons[11]
+    # a bad optional field costs that field: the clip goes in without it
+    dropped = {p.line: (p.field, p.reason) for p in report.dropped}
+    assert dropped[10][0] == "gold" and "not an exact substring" in dropped[10][1]
+    assert dropped[11] == ("telemetry", "telemetry: gripper has 1 steps but t has 2")
+    assert store.clip("badgold").gold is None and store.caption("badgold") == "The arm waves."
+    assert store.clip("badtel").telemetry is None
     c = store.clip("ep0")
     assert c.gold["caption"] == "The robot pushes the red cube."
     assert c.gold["hallucinations"][0]["span"] == "picks up"
@@ -95,9 +101,9 @@ def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(tmp_path: Path, d
     assert Path(c.video).is_absolute() and store.caption("ep1") == "The robot opens the drawer."
 
 
-def test_reingest_changes_nothing_and_edits_update(tmp_path: Path, data: Path) -> None:
+def test_reingest_changes_nothing_and_edits_update(db_url: str, data: Path) -> None:
     manifest = write_jsonl(data / "m.jsonl", good_rows())
-    store = Store(tmp_path / "r.db")
+    store = Store(db_url)
     ingest(store, manifest)
     again = ingest(store, manifest)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
@@ -139,6 +145,259 @@ def test_unknown_sources_are_clear_errors(tmp_path: Path) -> None:
         ingest(store, tmp_path / "x.txt")
     with pytest.raises(RecapError, match="must be a LeRobot dataset"):
         ingest(store, tmp_path)
+
+
+# --- bad input: a bad row costs that row, a bad optional field that field -------------------
+
+
+def test_a_bad_optional_field_costs_that_field_not_the_clip(db_url: str, data: Path) -> None:
+    (data / "bad_bytes.json").write_bytes(b'{"t": [0, 1], "task": "caf\xe9"}')
+    base = {"video": "videos/ep0.mp4", "caption": "The robot picks up the cube."}
+    rows = [
+        {**base, "id": "tel-missing", "telemetry": "nope.json"},
+        {**base, "id": "tel-escapes", "telemetry": "../../etc/passwd"},
+        {**base, "id": "tel-bytes", "telemetry": "bad_bytes.json"},
+        {**base, "id": "tel-type", "telemetry": [1, 2, 3]},
+        '{"id": "tel-nan", "video": "videos/ep0.mp4", "caption": "The robot picks up the cube.",'
+        ' "telemetry": {"t": [0, NaN]}}',
+        {**base, "id": "gold-bad", "gold_caption": "ok", "gold_omissions": [{"type": "step"}]},
+        {**base, "id": "gold-type", "gold_caption": {"not": "text"}},
+        {**base, "id": "meta-list", "meta": [1, 2]},
+        {**base, "id": "all-good", "meta": {"k": 1}, "telemetry": "tel.json"},
+    ]
+    store = Store(db_url)
+    report = ingest(store, write_jsonl(data / "m.jsonl", rows))
+    assert (report.added, report.skipped) == (9, [])
+    got = {p.clip_id: (p.line, p.field, p.reason) for p in report.dropped}
+    assert got == {
+        "tel-missing": (
+            1,
+            "telemetry",
+            f"telemetry: Cannot use telemetry {data / 'nope.json'}: file does not exist",
+        ),
+        "tel-escapes": (
+            2,
+            "telemetry",
+            f"telemetry path '../../etc/passwd' escapes the dataset root {data}",
+        ),
+        "tel-bytes": (
+            3,
+            "telemetry",
+            f"telemetry: Cannot use telemetry {data / 'bad_bytes.json'}"
+            ": not valid UTF-8 (byte 0xe9)",
+        ),
+        "tel-type": (
+            4,
+            "telemetry",
+            "telemetry: Input should be a valid dictionary or instance of Telemetry",
+        ),
+        "tel-nan": (5, "telemetry", "telemetry: numbers must be finite (found NaN or Infinity)"),
+        "gold-bad": (6, "gold", "gold_omissions: 0.description: Field required"),
+        "gold-type": (7, "gold", "gold_caption must be a string, not dict"),
+        "meta-list": (8, "meta", "meta must be a JSON object, not list"),
+    }
+    for clip_id in got:
+        assert store.caption(clip_id) == "The robot picks up the cube."
+    assert store.clip("tel-missing").telemetry is None and store.clip("gold-bad").gold is None
+    assert store.clip("all-good").telemetry["success"] is False
+    again = ingest(store, data / "m.jsonl")
+    assert (again.unchanged, again.added, again.updated, len(again.dropped)) == (9, 0, 0, 8)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "csv"])
+def test_bytes_that_are_not_utf8_cost_that_line(tmp_path: Path, data: Path, kind: str) -> None:
+    if kind == "jsonl":
+        lines = [
+            b'{"id": "a", "video": "videos/ep0.mp4", "caption": "The robot picks."}',
+            b'{"id": "b", "video": "videos/ep1.mp4", "caption": "caf\xe9 au lait"}',
+            b'{"id": "c", "video": "videos/ep2.mp4", "caption": "The robot places."}',
+        ]
+        want = "not valid UTF-8 (byte 0xe9 at column 55); save the manifest as UTF-8"
+    else:
+        lines = [
+            b"id,video,caption",
+            b"a,videos/ep0.mp4,The robot picks.",
+            b'b,videos/ep1.mp4,"caf\xe9, au lait"',
+            b"c,videos/ep2.mp4,The robot places.",
+        ]
+        want = "not valid UTF-8 (byte 0xe9); save the manifest as UTF-8"
+    path = data / f"m.{kind}"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    store = Store(tmp_path / "r.db")
+    report = ingest(store, path)
+    assert report.added == 2 and store.caption("c") == "The robot places."
+    assert [(p.line, p.reason) for p in report.skipped] == [(len(lines) - 1, want)]
+
+
+def test_a_utf16_manifest_is_refused_with_what_to_do(tmp_path: Path, data: Path) -> None:
+    path = data / "m.csv"
+    path.write_bytes("id,video,caption\na,videos/ep0.mp4,x\n".encode("utf-16"))
+    with pytest.raises(RecapError, match="UTF-16") as e:
+        ingest(Store(tmp_path / "r.db"), path)
+    assert "Save the manifest as UTF-8" in str(e.value)
+
+
+def test_wrong_types_and_values_cost_the_row_with_a_reason(db_url: str, data: Path) -> None:
+    base = {"video": "videos/ep0.mp4", "caption": "The robot waves."}
+    rows = [
+        {**base, "id": 0},  # a number is a fine id, zero too
+        {**base, "id": ["a"]},
+        {**base, "id": "x" * 300},
+        {**base, "id": "nul", "caption": "The robot\u0000 waves."},
+        {**base, "id": "surrogate", "caption": "The robot \ud800 waves."},
+        {**base, "id": "capnum", "caption": 5},
+        {**base, "id": "vid", "video": {"path": "videos/ep0.mp4"}},
+        {**base, "id": "start", "start": "soon"},
+        {**base, "id": "window", "start": 2, "end": 1},
+        {**base, "id": "dir", "video": "videos"},
+        "[1, 2]",
+        '{"id": "big", "video": "videos/ep0.mp4", "caption": "x", "n": 1' + "0" * 5000 + "}",
+        "[" * 100_000,
+    ]
+    report = ingest(Store(db_url), write_jsonl(data / "m.jsonl", rows))
+    assert report.added == 1
+    reasons = [p.reason for p in report.skipped]
+    assert reasons[:10] == [
+        "id must be a string or a number, not list",
+        "id is 300 characters long; at most 255",
+        "caption contains a NUL character",
+        "caption contains text that is not valid UTF-8 (an unpaired surrogate)",
+        "caption must be a string, not int",
+        "video must be a string, not dict",
+        "start is not a number of seconds: 'soon'",
+        "end (1 s) is not after start (2 s)",
+        f"video file not found: {data / 'videos'} (not a regular file)",
+        "not a JSON object",
+    ]
+    assert reasons[10].startswith("unusable JSON (Exceeds the limit")
+    assert reasons[11].startswith("unusable JSON (maximum recursion depth")
+    assert [p.line for p in report.skipped] == list(range(2, 14))
+
+
+def test_csv_rows_with_more_fields_than_the_header_are_skipped(tmp_path: Path, data: Path):
+    path = data / "m.csv"
+    path.write_text(
+        "\ufeffid,video,caption\n"  # a BOM, as spreadsheets write it
+        'a,videos/ep0.mp4,"The robot picks, then places."\n'
+        "b,videos/ep1.mp4,The robot picks, then places.\n"
+        '"c,videos/ep2.mp4,unterminated\n'
+    )
+    report = ingest(Store(tmp_path / "r.db"), path)
+    assert report.added == 1
+    assert [(p.line, p.reason) for p in report.skipped] == [
+        (3, "4 fields but the header has 3 (an unquoted comma in a value?)"),
+        (4, "unreadable CSV record (unexpected end of data)"),
+    ]
+
+
+def test_the_cli_reports_skipped_rows_and_dropped_fields_by_line(tmp_path: Path, data: Path):
+    from typer.testing import CliRunner
+
+    from recap.cli import app
+
+    rows = [
+        good_rows()[1],
+        {"id": "t", "video": "videos/ep2.mp4", "caption": "The arm waves.", "telemetry": "x.json"},
+        {"id": "v", "video": "videos/none.mp4", "caption": "The arm waves."},
+    ]
+    manifest = write_jsonl(data / "m.jsonl", rows)
+    with manifest.open("ab") as fh:
+        fh.write(b'{"id": "u", "video": "videos/ep0.mp4", "caption": "\xff"}\n')
+    r = CliRunner().invoke(
+        app, ["ingest", str(manifest), "--db", str(tmp_path / "r.db")], env={"COLUMNS": "300"}
+    )
+    assert r.exit_code == 0, r.output
+    assert "2 added, 0 updated, 0 unchanged, 2 skipped, 1 field(s) dropped (4 rows)" in r.stdout
+    assert r.stderr.splitlines() == [
+        f"kept without telemetry line 2 (t): telemetry: Cannot use telemetry {data / 'x.json'}: "
+        "file does not exist",
+        f"skipped line 3 (v): video file not found: {data / 'videos' / 'none.mp4'}",
+        "skipped line 4: not valid UTF-8 (byte 0xff at column 52); save the manifest as UTF-8",
+    ]
+
+
+# --- the batched pipeline -----------------------------------------------------------------------
+
+
+def many_rows(n: int) -> list[dict]:
+    return [
+        {"id": f"c{i:03d}", "video": "videos/ep0.mp4", "caption": f"The robot waves {i} times."}
+        for i in range(n)
+    ]
+
+
+def test_rows_are_written_in_batches_and_reported_after_each(db_url: str, data: Path) -> None:
+    rows = many_rows(7)
+    seen: list[tuple[int, int]] = []
+    store = Store(db_url)
+
+    def on_batch(report: IngestReport) -> None:
+        seen.append((report.added, store.count_clips()))
+
+    report = ingest_rows(
+        store, "test", enumerate(rows, 1), data, label="t", batch_rows=3, on_batch=on_batch
+    )
+    assert report.added == 7 and seen == [(3, 3), (6, 6), (7, 7)]
+    rows[4]["caption"] = "The robot waves twice."
+    again = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 6)
+    assert store.caption("c004") == "The robot waves twice."
+
+
+def test_ctrl_c_keeps_committed_batches_and_a_rerun_continues(db_url: str, data: Path) -> None:
+    rows = many_rows(10)
+
+    def interrupted() -> Iterator[tuple[int, dict]]:
+        for n, row in enumerate(rows, 1):
+            if n == 8:
+                raise KeyboardInterrupt
+            yield n, row
+
+    store = Store(db_url)
+    with pytest.raises(IngestInterrupted) as e:
+        ingest_rows(store, "test", interrupted(), data, label="t", batch_rows=3)
+    assert e.value.report.interrupted and e.value.report.added == 6
+    assert store.count_clips() == 6  # two whole batches; the third was rolled back
+    rerun = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
+    assert (rerun.added, rerun.unchanged) == (4, 6) and store.count_clips() == 10
+
+
+def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -> None:
+    from sqlalchemy.exc import DataError
+
+    class Picky(Store):
+        """A database with a rule recap does not know about: no clip named 'c003'."""
+
+        def upsert_clips(self, items):
+            if any(c.id == "c003" for c, _ in items):
+                raise DataError("INSERT", {}, Exception("value refused by a trigger"))
+            return super().upsert_clips(items)
+
+    store = Picky(tmp_path / "r.db")
+    report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, label="t")
+    assert report.added == 4 and store.clip("c003") is None
+    assert [str(p) for p in report.skipped] == [
+        "line 4 (c003): the database refused the row: value refused by a trigger"
+    ]
+
+
+def test_a_progress_bar_appears_only_on_long_ingests(tmp_path: Path, data: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from agent.progress import IngestProgress
+
+    manifest = write_jsonl(data / "m.jsonl", many_rows(7))
+    drawn: dict[int, str] = {}
+    for show_from in (3, 2000):
+        buf = io.StringIO()
+        with IngestProgress(Console(file=buf, width=200), show_from=show_from) as bar:
+            ingest(Store(tmp_path / f"{show_from}.db"), manifest, on_progress=bar)
+        drawn[show_from] = buf.getvalue()
+    assert "ingesting" in drawn[3] and "100%" in drawn[3]
+    assert "7 rows · 7 added · 0 updated · 0 unchanged · 0 skipped" in drawn[3]
+    assert drawn[2000] == ""
 
 
 # --- LeRobot ------------------------------------------------------------------------------------

@@ -166,6 +166,72 @@ def test_upsert_is_idempotent_and_updates_changes(store: Store) -> None:
     assert store.caption("c1") == "b" and store.count_clips() == 1
 
 
+def full_clip(i: int, content: str = "v1") -> Clip:
+    return Clip(
+        id=f"c{i}",
+        video=f"/data/c{i}.mp4",
+        root="/data",
+        start_s=None if i % 2 else 1.5,
+        end_s=None if i % 2 else 3.0,
+        telemetry=None if i % 3 else {"t": [0.0, 1.0], "success": True},
+        gold={"caption": f"gold {i}"} if i % 2 else None,
+        meta={"i": i, "content": content},
+        source=f"m.jsonl:{i}",
+        content_hash=f"{content}-{i}",
+    )
+
+
+def stored_rows(store: Store) -> list[tuple]:
+    """Every clip and caption column except times and ids, as the database holds them (JSON
+    null and SQL NULL told apart)."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        clips = conn.execute(
+            text(
+                "SELECT id, video, root, start_s, end_s, telemetry_z IS NULL, gold IS NULL, "
+                "meta IS NULL, source, content_hash FROM clips ORDER BY id"
+            )
+        ).all()
+        caps = conn.execute(text("SELECT clip_id, kind, text FROM captions ORDER BY clip_id"))
+        return [tuple(r) for r in clips] + [tuple(r) for r in caps]
+
+
+def test_upsert_clips_in_bulk_matches_one_by_one(db_url: str, tmp_path: Path) -> None:
+    bulk, single = Store(db_url), Store(tmp_path / "single.db")
+    first = [(full_clip(i), f"caption {i}") for i in range(6)]
+    assert bulk.upsert_clips(first) == ["added"] * 6
+    for i in range(6):
+        single.upsert_clip(full_clip(i), f"caption {i}")
+    # a second batch: two unchanged, two changed (content and caption), two new
+    second = [
+        (full_clip(0), "caption 0"),
+        (full_clip(1), "caption 1"),
+        (full_clip(2, "v2"), "caption 2 edited"),
+        (full_clip(3, "v2"), "caption 3"),
+        (full_clip(6), "caption 6"),
+        (full_clip(7), "caption 7"),
+    ]
+    assert bulk.upsert_clips(second) == ["unchanged"] * 2 + ["updated"] * 2 + ["added"] * 2
+    for c, t in [
+        (full_clip(2, "v2"), "caption 2 edited"),
+        (full_clip(3, "v2"), "caption 3"),
+        (full_clip(6), "caption 6"),
+        (full_clip(7), "caption 7"),
+    ]:
+        single.upsert_clip(c, t)
+    assert stored_rows(bulk) == stored_rows(single)
+    for i in range(8):  # the compressed telemetry reads back the same
+        assert bulk.clip(f"c{i}").telemetry == single.clip(f"c{i}").telemetry
+    assert bulk.clip("c2").meta == {"i": 2, "content": "v2"} and bulk.caption("c2") == (
+        "caption 2 edited"
+    )
+    assert bulk.clip("c3").updated_at > bulk.clip("c3").created_at
+    with pytest.raises(ValueError, match="same clip id twice"):
+        bulk.upsert_clips([(full_clip(8), "a"), (full_clip(8), "b")])
+    assert bulk.upsert_clips([]) == []
+
+
 def test_run_identity_is_checked_on_resume(store: Store) -> None:
     run(store)
     run(store)  # same model and prompt: fine

@@ -237,3 +237,68 @@ def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
     from evals.gold import load_gold
 
     assert {c.clip_id for c in load_gold(out).cases} == {"g1", "g2"}  # usable as a gold set
+
+
+def test_gold_labels_with_only_span_and_type_score_every_row(tmp_path: Path) -> None:
+    """Gold sets made elsewhere carry a hallucination's span and type, an omission's
+    description and type, nothing more: every such row is ingested and scored."""
+    bare = [
+        {
+            **row,
+            "gold_hallucinations": [
+                {"span": h["span"], "type": h["type"]} for h in row["gold_hallucinations"]
+            ],
+        }
+        for row in GOLD
+    ]
+    root = tmp_path / "gold"
+    write_gold(root)
+    path = root / "bare.jsonl"
+    path.write_text("".join(json.dumps({**row, "video": "clip.mp4"}) + "\n" for row in bare))
+    db = tmp_path / "bare.db"
+    with FakeOpenAI(responder(), expect_key=TEST_KEY) as fake:  # the model still explains
+        r = runner.invoke(
+            app,
+            ["eval", "run", "--gold", str(path), "--run", "bare", "--runs-dir", str(tmp_path)],
+            env=env(fake, db),
+        )
+    assert r.exit_code == 0, r.output
+    assert "not scored" not in r.stderr and "skipped" not in r.stderr
+    summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
+    assert summary["n_cases"] == len(GOLD)
+    assert summary["metrics"]["span_f1"] == 1.0 and summary["metrics"]["coverage"] == 1.0
+    assert Store(db).clip("g1").gold["hallucinations"] == [
+        {"span": "blue", "type": "attribute", "evidence_times": []},
+        {"span": "on the left", "type": "direction_or_spatial", "evidence_times": []},
+    ]
+
+
+def test_eval_run_says_which_gold_rows_it_could_not_score_and_why(tmp_path: Path) -> None:
+    root = tmp_path / "gold"
+    write_gold(root)
+    rows = [dict(row, video="clip.mp4") for row in GOLD]
+    rows[1]["gold_hallucinations"] = [{"span": "flies away", "type": "action"}]  # not in caption
+    rows[2]["video"] = "missing.mp4"
+    rows[3]["telemetry"] = {"t": [0, 1], "gripper": [1]}  # costs the telemetry, not the row
+    path = root / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with FakeOpenAI(responder(), expect_key=TEST_KEY) as fake:
+        r = runner.invoke(
+            app,
+            ["eval", "run", "--gold", str(path), "--run", "mixed", "--runs-dir", str(tmp_path)],
+            env={**env(fake, tmp_path / "m.db"), "COLUMNS": "400"},
+        )
+    assert r.exit_code == 0, r.output
+    lines = r.stderr.splitlines()
+    assert lines == [
+        f"row skipped line 3 (g3): video file not found: {root / 'missing.mp4'}",
+        "kept without telemetry line 4 (g4): telemetry: gripper has 1 steps but t has 2",
+        f"gold row not scored {path} line 2 (g2): gold_hallucinations: 0.span: span 'flies "
+        "away' is not an exact substring of the original caption; copy the wrong words "
+        "exactly as they appear",
+        "3 gold row(s) scored, 1 not scored (above).",
+        f"gold row not drafted g3: line 3 (g3): video file not found: {root / 'missing.mp4'} "
+        "(scored as its unchanged caption)",
+    ]
+    summary = json.loads((tmp_path / "mixed" / "summary.json").read_text())
+    assert summary["n_cases"] == 3 and summary["metrics"]["coverage"] == pytest.approx(2 / 3)
