@@ -251,3 +251,43 @@ def test_a_lead_cannot_send_back_without_a_decision_or_settle_an_undisputed_clip
         judge(store, "lee", 999, "approved")
     with pytest.raises(RecapError, match="not awaiting a settlement"):
         settle(store, "lee", "r", "c1", "text")
+
+
+def test_recap_team_and_recap_review_take_the_team_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`recap team` prints and exports the gold and agreement columns; `recap review` hands
+    --gold-rate and --overlap to the page; an out-of-range rate is refused by name."""
+    import csv
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from recap.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = make_store(url, ["c1", "g2"])
+    ann = ReviewSession(store, "ann", "r", browser="a", gold_rate=1.0)
+    ann.decide(ann.next_item(), "accepted", seconds=5)  # g2: a wrong draft accepted
+    ann.decide(ann.next_item(), "accepted", seconds=5)  # c1
+    out = tmp_path / "team.csv"
+    r = CliRunner().invoke(
+        app, ["team", "--db", url, "--run", "r", "--csv", str(out)], env={"COLUMNS": "250"}
+    )
+    assert r.exit_code == 0, r.output
+    assert "automation bias" in r.output and "automation_bias:" in r.output
+    (row,) = list(csv.DictReader(out.open()))
+    assert (row["gold_checks"], float(row["automation_bias"]), float(row["gold_findings"])) == (
+        "1",
+        1.0,
+        0.5,
+    )
+    launched: list[dict[str, str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: launched.append(env) or 0)
+    r = CliRunner().invoke(
+        app, ["review", "--db", url, "--reviewer", "ann", "--gold-rate", "0.05", "--overlap", "0.1"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (launched[0]["RECAP_GOLD_RATE"], launched[0]["RECAP_OVERLAP"]) == ("0.05", "0.1")
+    r = CliRunner().invoke(app, ["review", "--db", url, "--gold-rate", "2"])
+    assert r.exit_code != 0 and "--gold-rate" in r.output
