@@ -190,8 +190,9 @@ class ReviewSession:
             if self.gold_rate > 0:
                 gold, done = self.store.gold_counts(self.run, self.reviewer)
                 if gold_due(self.run, self.reviewer, done, gold, self.gold_rate):
-                    for clip_id in self.store.gold_candidates(self.run, self.reviewer, 1):
-                        return self.item(clip_id, "pending")
+                    for clip_id in self.store.gold_candidates(self.run, self.reviewer, 2):
+                        if clip_id != after:  # "Next" on a gold check moves on from it
+                            return self.item(clip_id, "pending")
         for start, upto in passes:
             cursor = start
             while True:

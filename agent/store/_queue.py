@@ -298,15 +298,15 @@ def statuses_of(s: Session, run: str, clip_ids: Sequence[str]) -> dict[str, str]
 
 
 def gold_candidates(s: Session, run: str, reviewer: str, limit: int = 4) -> list[str]:
-    """Gold clips drafted in `run` that `reviewer` has no final gold decision on (not undone),
-    in clip order: the gold checks still to show this reviewer."""
+    """Gold clips drafted in `run` that `reviewer` has not decided, skipped or flagged as a
+    gold check (undone ones count as not), in clip order: the gold checks still to show."""
     mine, undo = aliased(Review), aliased(Review)
     done = exists().where(
         mine.run == run,
         mine.reviewer == reviewer,
         mine.clip_id == GoldClip.clip_id,
         mine.purpose == "gold",
-        mine.decision.in_(FINAL),
+        mine.decision != "undo",
         ~exists().where(undo.undoes == mine.id),
     )
     q = (

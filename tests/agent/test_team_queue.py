@@ -291,3 +291,16 @@ def test_recap_team_and_recap_review_take_the_team_settings(
     assert (launched[0]["RECAP_GOLD_RATE"], launched[0]["RECAP_OVERLAP"]) == ("0.05", "0.1")
     r = CliRunner().invoke(app, ["review", "--db", url, "--gold-rate", "2"])
     assert r.exit_code != 0 and "--gold-rate" in r.output
+
+
+def test_a_skipped_gold_check_or_next_moves_on(tmp_path: Path) -> None:
+    """A reviewer is never stuck on a gold check: Skip records it and Next passes it by."""
+    store = make_store(f"sqlite:///{tmp_path / 'skip.db'}", ["c1", "g1", "g2"])
+    s = ReviewSession(store, "ann", "r", browser="a", gold_rate=1.0)
+    first = s.next_item()
+    assert (first.clip_id, first.purpose) == ("g1", "gold")
+    s.decide(first, "skipped")
+    second = s.next_item(after="g1")
+    assert (second.clip_id, second.purpose) == ("g2", "gold")
+    assert s.next_item(after="g2").clip_id != "g2"
+    assert store.review_status("r", "g1") == "pending"
