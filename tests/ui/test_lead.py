@@ -96,3 +96,16 @@ def test_dispute_settlement_and_send_back_with_a_comment(page: AppTest, team_db:
     alert = ann.markdown[1].value
     assert "Sent back by your lead" in alert
     assert "&lt;script&gt;" in alert and "<script>" not in alert
+
+    # the team page: ann decided c1 (bob disagreed) and c2 (sent back)
+    lee = as_(AppTest.from_file(APP, default_timeout=60), "lee@x.org")
+    lee.secrets["auth"] = AUTH
+    lee.run()
+    lee.switch_page("pages/team.py").run()
+    assert not lee.exception
+    table = lee.dataframe[0].value.set_index("reviewer")
+    assert table.loc["ann@x.org", "clips"] == 2
+    assert table.loc["ann@x.org", "sent_back_rate"] == pytest.approx(1 / 2)
+    assert table.loc["ann@x.org", "agreement"] == 0.0  # c1: accepted vs bob's edit
+    assert table.loc["bob@x.org", "sent_back_rate"] == 0.0
+    assert any("automation_bias" in m.value for m in lee.markdown)  # the figures' definitions
