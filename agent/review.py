@@ -23,6 +23,9 @@ from agent.textdiff import edit_rate, word_edit_distance
 
 DECISIONS = ("accepted", "edited", "rejected", "flagged", "skipped")
 STATUSES = ("pending", *DECISIONS)
+# states a clip can be in besides its decision: decided once and waiting for a second reviewer
+# (double review), two decisions that differ (a lead settles), sent back by a lead
+TEAM_STATES = ("awaiting_second", "disputed", "sent_back")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -52,6 +55,27 @@ def in_control_arm(run: str, clip_id: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+def _unit(*parts: str) -> float:
+    """A hash of the parts, uniform on [0, 1)."""
+    digest = hashlib.sha256("\0".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def in_overlap(run: str, clip_id: str, share: float) -> bool:
+    """Whether a clip is reviewed twice (double review): like the control arm, a hash of run and
+    clip, so every page server agrees without asking the database."""
+    return share > 0 and _unit("recap-overlap", run, clip_id) < share
+
+
+def gold_due(run: str, reviewer: str, done: int, gold: int, rate: float) -> bool:
+    """Whether this reviewer's next clip should be a gold check: their gold checks so far
+    trail `rate` times their decisions (the next one included), with a hashed offset so the
+    checks fall at unpredictable places yet stay within one of the rate at every point."""
+    if rate <= 0:
+        return False
+    return gold < int(rate * (done + 1) + _unit("recap-gold", run, reviewer, str(done)))
+
+
 @dataclass
 class QueueItem:
     """The clip on a reviewer's screen: the clip, its caption, its stored draft and status, and
@@ -63,6 +87,9 @@ class QueueItem:
     status: str
     arm: str = "draft"
     shown_at: float = field(default_factory=time.monotonic)
+    # queue, gold (a gold check: never shown as such) or double (one of two blind reviews)
+    purpose: str = "queue"
+    feedback: str | None = None  # a lead's comment when the clip was sent back to this reviewer
 
     @property
     def control(self) -> bool:
@@ -95,9 +122,16 @@ class ReviewSession:
         browser: str = "cli",
         lease_s: float = 900.0,
         control_share: float = 0.0,
+        gold_rate: float = 0.0,
+        overlap: float = 0.0,
     ) -> None:
-        if not 0.0 <= control_share <= 1.0:
-            raise RecapError(f"The control share must be between 0 and 1, not {control_share}.")
+        for name, value in (
+            ("control share", control_share),
+            ("gold rate", gold_rate),
+            ("overlap", overlap),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise RecapError(f"The {name} must be between 0 and 1, not {value}.")
         if not reviewer.strip():
             raise RecapError("A reviewer name is needed to record decisions.")
         if store.run(run) is None:
@@ -110,6 +144,8 @@ class ReviewSession:
         self.lease_s = lease_s
         self.lease_run = f"review:{run}"
         self.control_share = control_share
+        self.gold_rate = gold_rate
+        self.overlap = overlap
 
     # --- queue --------------------------------------------------------------------------------
     def statuses(self, clip_ids: list[str]) -> dict[str, str]:
@@ -120,9 +156,12 @@ class ReviewSession:
         """Clips per status, from the run's running tallies (pending: the drafts left over)."""
         tallies = self.store.review_tallies(self.run)
         out = dict.fromkeys(STATUSES, 0)
-        for s in DECISIONS:
-            out[s] = tallies.get(f"status:{s}", (0, 0.0))[0]
-        out["pending"] = max(self.store.count_drafts(self.run) - sum(out.values()), 0)
+        for s in (*DECISIONS, *TEAM_STATES):
+            n = tallies.get(f"status:{s}", (0, 0.0))[0]
+            if n or s in DECISIONS:
+                out[s] = n
+        gold = self.store.gold_pool(self.run) if self.gold_rate > 0 else 0
+        out["pending"] = max(self.store.count_drafts(self.run) - gold - sum(out.values()), 0)
         return out
 
     def next_item(self, status: str = "pending", after: str | None = None) -> QueueItem | None:
@@ -138,11 +177,22 @@ class ReviewSession:
         else:
             held = self.store.held_in_order(self.lease_run, self.owner)
             states = self.statuses(held) if held else {}
-            held = [c for c in held if states.get(c) == status]
+            held = [c for c in held if self._matches(states.get(c, "pending"), status)]
         passes = [(None, None)] if after is None else [(after, None), (None, after)]
         for clip_id in held:
             if self.take(clip_id):
                 return self.item(clip_id, status)
+        if status == "pending":
+            # a clip a lead sent back comes first; then a gold check when one is due
+            for clip_id in self.store.clips_with_status(self.run, "sent_back", self.reviewer, 4):
+                if self.take(clip_id):
+                    return self.item(clip_id)
+            if self.gold_rate > 0:
+                gold, done = self.store.gold_counts(self.run, self.reviewer)
+                if gold_due(self.run, self.reviewer, done, gold, self.gold_rate):
+                    for clip_id in self.store.gold_candidates(self.run, self.reviewer, 2):
+                        if clip_id != after:  # "Next" on a gold check moves on from it
+                            return self.item(clip_id, "pending")
         for start, upto in passes:
             cursor = start
             while True:
@@ -153,6 +203,8 @@ class ReviewSession:
                     owner=self.owner,
                     after=cursor,
                     upto=upto,
+                    reviewer=self.reviewer,
+                    exclude_gold=self.gold_rate > 0,
                 )
                 for clip_id in found:
                     if self.take(clip_id):
@@ -161,6 +213,13 @@ class ReviewSession:
                     break
                 cursor = found[-1]  # all taken by others a moment ago: look further on
         return None
+
+    def _matches(self, state: str, wanted: str) -> bool:
+        """Whether a clip in `state` belongs in this reviewer's `wanted` list (a clip awaiting a
+        second reviewer is pending for everyone but the first)."""
+        if wanted == "pending" and state in ("awaiting_second", "sent_back"):
+            return True
+        return state == wanted
 
     def take(self, clip_id: str) -> bool:
         """Lease this clip to this browser and let go of any other it held."""
@@ -172,15 +231,42 @@ class ReviewSession:
         return True
 
     def item(self, clip_id: str, status: str | None = None) -> QueueItem:
-        """The one clip on screen, loaded in full (clip, caption, draft, status)."""
+        """The one clip on screen, loaded in full (clip, caption, draft, status, purpose).
+
+        The status shown never gives away a gold check or another reviewer's first decision:
+        both read as pending."""
         clip = self.store.clip(clip_id)
         record = self.store.draft_for(self.run, clip_id)
         caption = self.store.caption(clip_id)
         if clip is None or record is None or caption is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
-        arm = "control" if in_control_arm(self.run, clip_id, self.control_share) else "draft"
+        gold = self.gold_rate > 0 and bool((clip.gold or {}).get("caption"))
+        purpose = (
+            "gold" if gold else "double" if in_overlap(self.run, clip_id, self.overlap) else "queue"
+        )
+        feedback = None
+        if gold:
+            shown_status = status or "pending"
+        else:
+            behind = self.store.state_review(self.run, clip_id)
+            raw = status or self.store.review_status(self.run, clip_id)
+            shown_status = raw
+            if raw in ("awaiting_second", "disputed") and (
+                behind is None or behind.reviewer != self.reviewer
+            ):
+                shown_status = "pending"  # blind: the other reviewer's decision stays hidden
+            if raw == "sent_back" and behind is not None:
+                feedback = behind.comment
+        # gold checks and double reviews show the draft: they measure how it is judged
+        control = purpose == "queue" and in_control_arm(self.run, clip_id, self.control_share)
         return QueueItem(
-            clip, caption, record, status or self.store.review_status(self.run, clip_id), arm
+            clip,
+            caption,
+            record,
+            shown_status,
+            "control" if control else "draft",
+            purpose=purpose,
+            feedback=feedback,
         )
 
     # --- decisions ----------------------------------------------------------------------------
@@ -233,6 +319,7 @@ class ReviewSession:
                 edit_rate=edit_rate(rewrite, final_caption) if final_caption else None,
                 agreed=agreed,
                 arm=item.arm,
+                purpose=item.purpose,
             )
         )
         self.store.drop_buffer(self.owner, item.clip_id)
@@ -251,6 +338,7 @@ class ReviewSession:
                 reviewer=self.reviewer,
                 decision="undo",
                 undoes=r.id,
+                purpose=r.purpose,  # undoing a gold check moves no clip either
             )
         )
 

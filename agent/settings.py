@@ -118,12 +118,23 @@ class Settings(BaseSettings):
         description="Run the review page opens on (RECAP_REVIEW_RUN); `recap review --run` "
         "sets it. Default: the latest run.",
     )
-    reviewer: str | None = Field(
-        default=None,
-        description="Name the review page records decisions under when its URL names no "
-        "?reviewer= (RECAP_REVIEWER); `recap review --reviewer` sets it. Unset, a page bound "
-        "to this machine only (127.0.0.1) uses the local user name, and a page on a shared "
-        "address asks each reviewer for a name.",
+    gold_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of each reviewer's clips that are gold checks (RECAP_GOLD_RATE; "
+        "`recap review --gold-rate`): drafted clips with a gold caption, mixed into every "
+        "reviewer's queue and looking like any other, so `recap team` can measure each "
+        "reviewer against gold. 0 (the default) turns it off and gold clips are reviewed once "
+        "like any other.",
+    )
+    overlap: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of clips decided by two reviewers, blind to each other (RECAP_OVERLAP; "
+        "`recap review --overlap`), chosen by a hash of run and clip; two decisions that "
+        "differ go to a lead to settle. 0 (the default) turns it off.",
     )
 
     # --- who may use the review page (sign-in) --------------------------------------------------
@@ -256,6 +267,8 @@ class Settings(BaseSettings):
 _NOT_RUN = {
     "review_run",
     "control_share",
+    "gold_rate",
+    "overlap",
     "reviewer",
     "review_no_auth",
     "auth_server_metadata_url",

@@ -1,4 +1,6 @@
-"""The team's figures over the decisions there are: per reviewer and day, totals, agreement.
+"""The team's figures over the decisions there are: per reviewer and day, totals, agreement,
+and how each reviewer does against gold (gold checks), against each other (double review) and
+in a lead's eyes (sent back).
 
 Read-only over the append-only reviews table. A reviewer's decisions are their final decisions
 (accepted, edited, rejected) not withdrawn by an undo; deciding the same clip again replaces
@@ -16,7 +18,8 @@ from datetime import date
 
 from agent.errors import RecapError
 from agent.review import active_hours
-from agent.store import FINAL_DECISIONS, Review, Store, as_utc
+from agent.schema import GoldLabels
+from agent.store import FINAL_DECISIONS, DraftRecord, Review, Store, as_utc, same_outcome
 
 # What each figure means, for the dashboard's help and `recap team --help`.
 DEFINITIONS = {
@@ -30,6 +33,20 @@ DEFINITIONS = {
     "kappa": "Cohen's kappa of the decisions of two reviewers on the same clips "
     "(scikit-learn); 1 = always agree, 0 = chance",
     "caption_ter": "TER between the two reviewers' final captions (sacrebleu), per 100 words",
+    "findings_by_type": "per finding type, share of the draft's findings both reviewers judged "
+    "alike (both agreed or both disagreed)",
+    "gold_checks": "gold clips (with a gold caption) the reviewer decided, shown like any other",
+    "gold_ter": "TER of the reviewer's final captions against the gold captions on gold checks "
+    "(sacrebleu, corpus level, per 100 words; 0 = matches gold)",
+    "gold_findings": "on gold checks, share of the draft's flagged spans the reviewer judged as "
+    "gold does: agreed with a span that overlaps a gold span, or disagreed with one that does "
+    "not",
+    "automation_bias": "on gold checks whose draft rewrite differs from the gold caption, share "
+    "the reviewer accepted unchanged (lower is better)",
+    "agreement": "on double-review clips a second reviewer also decided, share where both made "
+    "the same decision with the same final caption",
+    "sent_back_rate": "share of the reviewer's clips on which a lead sent a decision of theirs "
+    "back (the clip counts once, whatever they decided after)",
 }
 
 
@@ -44,6 +61,105 @@ class ReviewerDay:
     accept_rate: float | None
     mean_edit_rate: float | None
     mean_seconds: float | None
+    gold_checks: int = 0
+    gold_ter: float | None = None
+    gold_findings: float | None = None
+    automation_bias: float | None = None
+    agreement: float | None = None
+    sent_back_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the quality figures need beyond the decisions: each decided clip's gold labels (when
+    it has a gold caption) and draft, the double-review decisions, and which decisions a lead
+    sent back."""
+
+    gold: dict[str, GoldLabels]
+    drafts: dict[tuple[str | None, str], DraftRecord]
+    sent_back: set[tuple[str, str | None, str]]  # (reviewer, run, clip) a lead sent back
+
+
+def evidence(store: Store, rows: list[Review], run: str | None = None) -> Evidence:
+    """Load the gold labels and drafts of the decided clips, and the lead's send-backs."""
+    gold: dict[str, GoldLabels] = {}
+    drafts: dict[tuple[str | None, str], DraftRecord] = {}
+    for r in rows:
+        if r.clip_id not in gold:
+            clip = store.clip(r.clip_id)
+            if clip is not None and (clip.gold or {}).get("caption"):
+                gold[r.clip_id] = GoldLabels.model_validate(clip.gold)
+        if (r.run, r.clip_id) not in drafts and r.run is not None:
+            record = store.draft_for(r.run, r.clip_id)
+            if record is not None:
+                drafts[(r.run, r.clip_id)] = record
+    every = {x.id: x for x in store.reviews() if run is None or x.run == run}
+    undone = {x.undoes for x in every.values() if x.decision == "undo" and x.undoes is not None}
+    sent_back = {
+        (about.reviewer, about.run, about.clip_id)
+        for x in every.values()
+        if x.purpose == "lead"
+        and x.decision == "sent_back"
+        and x.id not in undone
+        and (about := every.get(x.about or -1)) is not None
+    }
+    return Evidence(gold=gold, drafts=drafts, sent_back=sent_back)
+
+
+def _overlaps(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    return a is not None and b is not None and a[0] < b[1] and b[0] < a[1]
+
+
+def gold_figures(
+    rs: list[Review], ev: Evidence
+) -> tuple[int, float | None, float | None, float | None]:
+    """(gold checks, TER vs gold, gold findings agreement, automation bias) of some decisions."""
+    from sacrebleu.metrics import TER
+
+    checks = [r for r in rs if r.purpose == "gold" and r.clip_id in ev.gold]
+    if not checks:
+        return 0, None, None, None
+    finals = [r.final_caption or "" for r in checks]
+    golds = [ev.gold[r.clip_id].caption or "" for r in checks]
+    ter = TER().corpus_score(finals, [golds]).score
+    right = judged = 0
+    wrong_drafts = accepted = 0
+    for r in checks:
+        record = ev.drafts.get((r.run, r.clip_id))
+        if record is None:
+            continue
+        labels = ev.gold[r.clip_id]
+        gold_spans = [g.locate(record.caption) for g in labels.hallucinations]
+        marks = (r.agreed or {}).get("hallucinations", {}) or {}
+        for i, h in enumerate(record.draft.hallucinations):
+            where = h.locate(record.caption)
+            real = any(_overlaps(where, g) for g in gold_spans)
+            judged += 1
+            right += bool(marks.get(str(i), False)) == real
+        if " ".join(record.draft.rewrite.split()) != " ".join((labels.caption or "").split()):
+            wrong_drafts += 1
+            accepted += r.decision == "accepted"
+    return (
+        len(checks),
+        ter,
+        right / judged if judged else None,
+        accepted / wrong_drafts if wrong_drafts else None,
+    )
+
+
+def double_agreement(rows: list[Review]) -> dict[int, bool]:
+    """For each double-review decision that has a second reviewer's: whether the two agree."""
+    by_clip: dict[tuple[str | None, str], dict[str, Review]] = defaultdict(dict)
+    for r in rows:
+        if r.purpose == "double":
+            by_clip[(r.run, r.clip_id)][r.reviewer] = r
+    out: dict[int, bool] = {}
+    for reviews in by_clip.values():
+        for r in reviews.values():
+            others = [o for o in reviews.values() if o.reviewer != r.reviewer]
+            if others:
+                out[r.id] = same_outcome(r, max(others, key=lambda o: o.id))
+    return out
 
 
 @dataclass(frozen=True)
@@ -56,6 +172,7 @@ class Agreement:
     same_decision: float
     kappa: float | None
     caption_ter: float | None
+    findings_by_type: dict[str, float] | None = None
 
 
 def decisions(store: Store, run: str | None = None) -> list[Review]:
@@ -75,13 +192,28 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def by_reviewer_and_day(rows: list[Review]) -> list[ReviewerDay]:
+def by_reviewer_and_day(rows: list[Review], ev: Evidence | None = None) -> list[ReviewerDay]:
+    """Per reviewer and UTC day; with `ev`, also the gold, agreement and sent-back figures."""
     groups: dict[tuple[str, date], list[Review]] = defaultdict(list)
     for r in rows:
         groups[(r.reviewer, as_utc(r.created_at).date())].append(r)
+    agree = double_agreement(rows)
     out = []
     for (reviewer, day), rs in sorted(groups.items()):
         hours = active_hours([as_utc(r.created_at) for r in rs])
+        quality: dict[str, object] = {}
+        if ev is not None:
+            n, ter, findings, bias = gold_figures(rs, ev)
+            paired = [agree[r.id] for r in rs if r.id in agree]
+            quality = {
+                "gold_checks": n,
+                "gold_ter": ter,
+                "gold_findings": findings,
+                "automation_bias": bias,
+                "agreement": sum(paired) / len(paired) if paired else None,
+                "sent_back_rate": sum((r.reviewer, r.run, r.clip_id) in ev.sent_back for r in rs)
+                / len(rs),
+            }
         out.append(
             ReviewerDay(
                 reviewer=reviewer,
@@ -91,13 +223,15 @@ def by_reviewer_and_day(rows: list[Review]) -> list[ReviewerDay]:
                 accept_rate=sum(r.decision == "accepted" for r in rs) / len(rs),
                 mean_edit_rate=_mean([r.edit_rate for r in rs if r.edit_rate is not None]),
                 mean_seconds=_mean([r.seconds for r in rs if r.seconds is not None]),
+                **quality,  # type: ignore[arg-type]
             )
         )
     return out
 
 
-def agreement(rows: list[Review]) -> list[Agreement]:
-    """Per pair of reviewers who decided the same clips: decision kappa and caption TER."""
+def agreement(rows: list[Review], ev: Evidence | None = None) -> list[Agreement]:
+    """Per pair of reviewers who decided the same clips: decision kappa and caption TER; with
+    `ev`, findings agreement by type. A lead's settlement is not a second opinion."""
     from sacrebleu.metrics import TER
 
     try:
@@ -110,7 +244,8 @@ def agreement(rows: list[Review]) -> list[Agreement]:
 
     by_clip: dict[tuple[str | None, str], dict[str, Review]] = defaultdict(dict)
     for r in rows:  # the same clip in the same run: a draft two people judged
-        by_clip[(r.run, r.clip_id)][r.reviewer] = r
+        if r.purpose != "settle":
+            by_clip[(r.run, r.clip_id)][r.reviewer] = r
     pairs: dict[tuple[str, str], list[tuple[Review, Review]]] = defaultdict(list)
     for reviews in by_clip.values():
         names = sorted(reviews)
@@ -133,9 +268,29 @@ def agreement(rows: list[Review]) -> list[Agreement]:
                 same_decision=sum(x == y for x, y in zip(da, db, strict=True)) / len(both),
                 kappa=kappa,
                 caption_ter=ter,
+                findings_by_type=_findings_by_type(both, ev) if ev is not None else None,
             )
         )
     return out
+
+
+def _findings_by_type(both: list[tuple[Review, Review]], ev: Evidence) -> dict[str, float]:
+    """Per finding type: share of the draft's findings the two judged alike."""
+    same: dict[str, list[bool]] = defaultdict(list)
+    for x, y in both:
+        record = ev.drafts.get((x.run, x.clip_id))
+        if record is None or x.agreed is None or y.agreed is None:
+            continue  # no findings were shown (control arm)
+        draft = record.draft
+        for kind, findings in (
+            ("hallucinations", draft.hallucinations),
+            ("omissions", draft.omissions),
+        ):
+            mx = x.agreed.get(kind, {}) or {}
+            my = y.agreed.get(kind, {}) or {}
+            for i, f in enumerate(findings):
+                same[f.type.value].append(bool(mx.get(str(i))) == bool(my.get(str(i))))
+    return {t: sum(v) / len(v) for t, v in sorted(same.items())}
 
 
 def totals(days: list[ReviewerDay], target: int | None = None) -> list[dict[str, object]]:

@@ -248,7 +248,13 @@ def main() -> None:
         st.info("Enter your name in the sidebar to start reviewing.")
         st.stop()
     session = ReviewSession(
-        store, reviewer, run, browser=browser_id(), control_share=settings.control_share
+        store,
+        reviewer,
+        run,
+        browser=browser_id(),
+        control_share=settings.control_share,
+        gold_rate=settings.gold_rate,  # team review (issue 12): gold checks and double review
+        overlap=settings.overlap,
     )
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
@@ -269,6 +275,15 @@ def main() -> None:
     st.markdown(
         f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
     )
+    # --- team review (issue 12): a lead sent this clip back; their comment comes first -------
+    if item.feedback:
+        st.markdown(
+            '<div role="alert" style="background:#fff4e5;border-left:4px solid #f0a020;'
+            'padding:8px 12px;margin-bottom:8px"><b>Sent back by your lead:</b> '
+            f"{esc(item.feedback)}</div>",
+            unsafe_allow_html=True,
+        )
+    # ------------------------------------------------------------------------------------------
     left, right = st.columns([5, 6])
     with left:
         try:

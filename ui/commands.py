@@ -82,6 +82,26 @@ def review_cmd(
             "(`recap report`); 0 turns it off. Default 0.05 (RECAP_CONTROL_SHARE).",
         ),
     ] = None,
+    gold_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--gold-rate",
+            min=0.0,
+            max=1.0,
+            help="Share of each reviewer's clips that are gold checks (clips with a gold "
+            "caption, looking like any other), e.g. 0.05; 0 turns it off (RECAP_GOLD_RATE).",
+        ),
+    ] = None,
+    overlap: Annotated[
+        float | None,
+        typer.Option(
+            "--overlap",
+            min=0.0,
+            max=1.0,
+            help="Share of clips reviewed by two reviewers, blind to each other, e.g. 0.1; "
+            "disagreements go to a lead (RECAP_OVERLAP).",
+        ),
+    ] = None,
 ) -> None:
     """Open the review page: accept, edit or reject each draft by keyboard."""
     serve(
@@ -92,6 +112,8 @@ def review_cmd(
         reviewer=reviewer,
         no_auth=no_auth,
         control_share=control_share,
+        gold_rate=gold_rate,
+        overlap=overlap,
     )
 
 
@@ -196,6 +218,8 @@ def serve(
     reviewer: str | None = None,
     no_auth: bool = False,
     control_share: float | None = None,
+    gold_rate: float | None = None,
+    overlap: float | None = None,
 ) -> None:
     """Run the page in a Streamlit server until Ctrl-C."""
     if reviewer is not None and not reviewer.strip():
@@ -214,6 +238,10 @@ def serve(
         env["RECAP_REVIEW_RUN"] = run
     if control_share is not None:
         env["RECAP_CONTROL_SHARE"] = str(control_share)
+    if gold_rate is not None:
+        env["RECAP_GOLD_RATE"] = str(gold_rate)
+    if overlap is not None:
+        env["RECAP_OVERLAP"] = str(overlap)
     if mode in ("settings", "secrets"):
         if not any(u.active for u in store.users()):
             err.print(
@@ -274,20 +302,44 @@ def team_cmd(
         Path | None, typer.Option("--csv", help="Also write the per-reviewer table as CSV.")
     ] = None,
 ) -> None:
-    """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate; team totals
-    against a daily target; agreement where two reviewers decided the same clip."""
-    from agent.team import DEFINITIONS, agreement, by_reviewer_and_day, decisions, to_csv, totals
+    """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate, gold accuracy,
+    automation bias, agreement, sent-back rate; team totals against a daily target; agreement
+    where two reviewers decided the same clip."""
+    from agent.team import (
+        DEFINITIONS,
+        agreement,
+        by_reviewer_and_day,
+        decisions,
+        evidence,
+        to_csv,
+        totals,
+    )
 
     store = Store(db)
     if run is not None:
         store.require_run(run)
     rows = decisions(store, run)
-    days = by_reviewer_and_day(rows)
+    ev = evidence(store, rows, run)
+    days = by_reviewer_and_day(rows, ev)
     if not days:
         out.print("No decisions yet.")
         return
     table = Table(title="Per reviewer and day (UTC)")
-    cols = ("reviewer", "day", "clips", "clips/hour", "accepted as is", "edit rate", "s/clip")
+    cols = (
+        "reviewer",
+        "day",
+        "clips",
+        "clips/hour",
+        "accepted as is",
+        "edit rate",
+        "s/clip",
+        "gold",
+        "gold TER",
+        "gold findings",
+        "automation bias",
+        "agreement",
+        "sent back",
+    )
     for col in cols:
         table.add_column(col, justify="left" if col in ("reviewer", "day") else "right")
     for d in days:
@@ -299,6 +351,12 @@ def team_cmd(
             _fmt(d.accept_rate, "%"),
             _fmt(d.mean_edit_rate),
             _fmt(d.mean_seconds),
+            str(d.gold_checks),
+            _fmt(d.gold_ter),
+            _fmt(d.gold_findings, "%"),
+            _fmt(d.automation_bias, "%"),
+            _fmt(d.agreement, "%"),
+            _fmt(d.sent_back_rate, "%"),
         )
     out.print(table)
     table = Table(title="Team per day")
@@ -313,10 +371,17 @@ def team_cmd(
             _fmt(t["of_target"], "%"),
         )
     out.print(table)
-    pairs = agreement(rows)
+    pairs = agreement(rows, ev)
     if pairs:
         table = Table(title="Agreement where two reviewers decided the same clips")
-        for col in ("reviewers", "clips", "same decision", "Cohen's kappa", "caption TER"):
+        for col in (
+            "reviewers",
+            "clips",
+            "same decision",
+            "Cohen's kappa",
+            "caption TER",
+            "findings alike, by type",
+        ):
             table.add_column(col, justify="left" if col == "reviewers" else "right")
         for p in pairs:
             table.add_row(
@@ -325,6 +390,7 @@ def team_cmd(
                 _fmt(p.same_decision, "%"),
                 _fmt(p.kappa),
                 _fmt(p.caption_ter),
+                ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
     for name, meaning in DEFINITIONS.items():

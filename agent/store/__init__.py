@@ -9,6 +9,7 @@ else calls).
 
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
+from agent.store._queue import same_outcome
 from agent.store._store import FINAL_DECISIONS, Store, database_url
 from agent.store._tables import (
     Base,
@@ -20,6 +21,7 @@ from agent.store._tables import (
     DraftResponse,
     EditBuffer,
     ErrorRecord,
+    GoldClip,
     Lease,
     MigrationRecord,
     Review,
@@ -43,6 +45,7 @@ __all__ = [
     "DraftResponse",
     "EditBuffer",
     "ErrorRecord",
+    "GoldClip",
     "Lease",
     "MigrationRecord",
     "Review",
@@ -55,5 +58,6 @@ __all__ = [
     "database_url",
     "now",
     "owner_alive",
+    "same_outcome",
     "worker_id",
 ]

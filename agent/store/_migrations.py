@@ -411,6 +411,31 @@ def m0006_users(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m0007_team_review(conn: Connection) -> None:
+    """Review as a team: why a decision was made (`purpose`: queue, gold, double, settle, lead),
+    a lead's comment and the decision it is about, and the clips with a gold caption (the pool
+    gold checks are drawn from), filled here from the clips ingested so far."""
+    conn.execute(text("ALTER TABLE reviews ADD COLUMN purpose VARCHAR(16)"))
+    conn.execute(text("ALTER TABLE reviews ADD COLUMN comment TEXT"))
+    conn.execute(text("ALTER TABLE reviews ADD COLUMN about INTEGER"))
+    conn.execute(text("CREATE INDEX ix_reviews_run_clip_id ON reviews (run, clip_id, id)"))
+    conn.execute(text("CREATE INDEX ix_reviews_about ON reviews (about)"))
+    conn.execute(
+        text(
+            "CREATE TABLE gold_clips (clip_id VARCHAR(255) NOT NULL PRIMARY KEY "
+            "REFERENCES clips (id) ON DELETE CASCADE)"
+        )
+    )
+    md = MetaData()
+    clips = Table("clips", md, Column("id", String(255)), Column("gold", JSON))
+    gold = Table("gold_clips", md, Column("clip_id", String(255)))
+    for clip_id, value in conn.execute(select(clips.c.id, clips.c.gold)):
+        if isinstance(value, str):  # some drivers hand JSON back as text
+            value = json.loads(value)
+        if isinstance(value, dict) and value.get("caption"):
+            conn.execute(gold.insert().values(clip_id=clip_id))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -418,6 +443,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0004_review_arm", m0004_review_arm),
     ("0005_review_queue", m0005_review_queue),
     ("0006_users", m0006_users),
+    ("0007_team_review", m0007_team_review),
 ]
 
 

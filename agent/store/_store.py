@@ -32,6 +32,7 @@ from agent.store._tables import (
     DraftResponse,
     EditBuffer,
     ErrorRecord,
+    GoldClip,
     Review,
     Run,
     User,
@@ -133,19 +134,28 @@ class Store:
 
     # --- clips --------------------------------------------------------------------------------
     def upsert_clip(self, clip: Clip, caption: str) -> str:
-        """Insert or update one clip and its caption; 'added', 'updated' or 'unchanged'."""
+        """Insert or update one clip and its caption; 'added', 'updated' or 'unchanged'. The
+        gold pool (`gold_clips`) follows the clip's gold caption in the same transaction."""
         with self.session.begin() as s:
             existing = s.get(Clip, clip.id)
+            has_gold = bool((clip.gold or {}).get("caption"))
             if existing is None:
                 s.add(clip)
                 s.flush()  # the clip row must exist before its caption's foreign key
                 s.add(Caption(clip_id=clip.id, kind="original", text=caption))
+                if has_gold:
+                    s.add(GoldClip(clip_id=clip.id))
                 return "added"
             if existing.content_hash == clip.content_hash:
                 return "unchanged"
             for col in CLIP_FIELDS:
                 setattr(existing, col, getattr(clip, col))
             existing.updated_at = now()
+            pooled = s.get(GoldClip, clip.id)
+            if has_gold and pooled is None:
+                s.add(GoldClip(clip_id=clip.id))
+            elif not has_gold and pooled is not None:
+                s.delete(pooled)
             cap = s.scalar(
                 select(Caption).where(Caption.clip_id == clip.id, Caption.kind == "original")
             )
@@ -569,6 +579,8 @@ class Store:
         after: str | None = None,
         upto: str | None = None,
         limit: int = 16,
+        reviewer: str | None = None,
+        exclude_gold: bool = False,
     ) -> list[str]:
         """Clips with this review status not leased to another owner; see `_queue.candidates`."""
         with self.session() as s:
@@ -581,7 +593,40 @@ class Store:
                 after=after,
                 upto=upto,
                 limit=limit,
+                reviewer=reviewer,
+                exclude_gold=exclude_gold,
             )
+
+    def gold_candidates(self, run: str, reviewer: str, limit: int = 4) -> list[str]:
+        """Gold clips of the run this reviewer has not checked yet; see `_queue`."""
+        with self.session() as s:
+            return _queue.gold_candidates(s, run, reviewer, limit)
+
+    def gold_counts(self, run: str, reviewer: str) -> tuple[int, int]:
+        """(gold checks, all final decisions) of this reviewer in this run."""
+        with self.session() as s:
+            return _queue.gold_counts(s, run, reviewer)
+
+    def gold_pool(self, run: str) -> int:
+        with self.session() as s:
+            return _queue.gold_pool(s, run)
+
+    def clips_with_status(
+        self, run: str, status: str, reviewer: str | None = None, limit: int = 50
+    ) -> list[str]:
+        """Clips in this state (sent back to `reviewer`, disputed, ...), in clip order."""
+        with self.session() as s:
+            return _queue.with_status(s, run, status, reviewer, limit)
+
+    def state_review(self, run: str, clip_id: str) -> Review | None:
+        """The review row behind a clip's state (a sent-back clip's: the lead's comment)."""
+        with self.session() as s:
+            return _queue.state_review(s, run, clip_id)
+
+    def clip_reviews(self, run: str, clip_id: str) -> list[Review]:
+        """Every review row of one clip in one run, oldest first."""
+        with self.session() as s:
+            return _queue.clip_reviews(s, run, clip_id)
 
     def review_status(self, run: str, clip_id: str) -> str:
         """'pending' or the decision in force on this clip in this run."""
@@ -622,15 +667,53 @@ class Store:
                 q = q.where(Review.clip_id == clip_id)
             return list(s.scalars(q))
 
+    def reviews_by_id(self, ids: Sequence[int]) -> list[Review]:
+        with self.session() as s:
+            return list(s.scalars(select(Review).where(Review.id.in_(list(ids)))))
+
+    def recent_reviews(self, run: str, reviewer: str, limit: int = 200) -> list[Review]:
+        """A reviewer's newest review rows in a run, newest first (index on run, reviewer, id)."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(Review)
+                    .where(Review.run == run, Review.reviewer == reviewer)
+                    .order_by(Review.id.desc())
+                    .limit(limit)
+                )
+            )
+
+    def judged(self, run: str, review_ids: Sequence[int]) -> set[int]:
+        """Which of these decisions a lead has approved or sent back."""
+        if not review_ids:
+            return set()
+        with self.session() as s:
+            return set(
+                s.scalars(
+                    select(Review.about).where(
+                        Review.run == run,
+                        Review.purpose == "lead",
+                        Review.about.in_(list(review_ids)),
+                    )
+                )
+            )
+
     def latest_reviews(self) -> dict[str, Review]:
-        """The decision in force per clip: the newest review not undone by a later one."""
-        rows = self.reviews()
-        undone = {r.undoes for r in rows if r.decision == "undo" and r.undoes is not None}
+        """The decision in force per clip (the newest run's, where several runs decided it), as
+        the queue resolves it: a lead's settlement wins over the two reviewers it settled; a
+        clip still disputed or sent back has none (its draft stands until it is decided); gold
+        checks and a lead's feedback rows are never a clip's decision."""
+        groups: dict[tuple[str | None, str], list[Review]] = {}
+        for r in self.reviews():
+            groups.setdefault((r.run, r.clip_id), []).append(r)
         latest: dict[str, Review] = {}
-        for r in rows:
-            if r.decision == "undo" or r.id in undone:
+        for (_, clip_id), rows in groups.items():
+            resolved = _queue.resolve(rows)
+            if resolved is None or resolved[0] in ("disputed", "sent_back"):
                 continue
-            latest[r.clip_id] = r
+            review = resolved[1]
+            if clip_id not in latest or latest[clip_id].id < review.id:
+                latest[clip_id] = review
         return latest
 
     def save_buffer(self, owner: str, clip_id: str, text: str) -> None:

@@ -194,6 +194,8 @@ class Review(Base):
     __table_args__ = (
         Index("ix_reviews_run_reviewer_id", "run", "reviewer", "id"),
         Index("ix_reviews_undoes", "undoes"),
+        Index("ix_reviews_run_clip_id", "run", "clip_id", "id"),
+        Index("ix_reviews_about", "about"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
@@ -209,6 +211,11 @@ class Review(Base):
     undoes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     arm: Mapped[str | None] = mapped_column(String(16))  # draft | control (migration 0004)
+    # migration 0007: why the clip was on screen (queue, gold, double, settle, lead; None is
+    # queue), a lead's comment, and the decision a lead's approval or send-back is about
+    purpose: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    about: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReviewState(Base):
@@ -240,6 +247,17 @@ class ReviewTally(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
     total: Mapped[float] = mapped_column(Float)
+
+
+class GoldClip(Base):
+    """A clip whose gold labels include a caption: the pool gold checks are drawn from. Kept by
+    `Store.upsert_clip` with the clip, so the queue finds gold clips by key, not by reading
+    every clip's JSON."""
+
+    __tablename__ = "gold_clips"
+    clip_id: Mapped[str] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Lease(Base):

@@ -1,4 +1,5 @@
-"""The team dashboard, for leads and admins: each reviewer's day, team totals, agreement.
+"""The team dashboard, for leads and admins: each reviewer's day (throughput, gold accuracy,
+automation bias, agreement, sent-back rate), team totals, agreement between reviewers.
 
 A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
 opens it sees only a refusal. The figures come from agent/team.py, which `recap team` prints.
@@ -13,7 +14,15 @@ import streamlit as st
 from agent.errors import RecapError
 from agent.settings import Settings
 from agent.store import Store
-from agent.team import DEFINITIONS, agreement, by_reviewer_and_day, decisions, to_csv, totals
+from agent.team import (
+    DEFINITIONS,
+    agreement,
+    by_reviewer_and_day,
+    decisions,
+    evidence,
+    to_csv,
+    totals,
+)
 from ui.auth import gate
 
 st.set_page_config(page_title="recap team", layout="wide")
@@ -26,6 +35,13 @@ FORMATS = {
     "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.2f"),
     "caption_ter": st.column_config.NumberColumn("caption TER", format="%.1f"),
     "of_target": st.column_config.NumberColumn("of target", format="percent"),
+    "gold_checks": st.column_config.NumberColumn("gold checks"),
+    "gold_ter": st.column_config.NumberColumn("gold TER", format="%.1f"),
+    "gold_findings": st.column_config.NumberColumn("gold findings", format="percent"),
+    "automation_bias": st.column_config.NumberColumn("automation bias", format="percent"),
+    "agreement": st.column_config.NumberColumn("agreement", format="percent"),
+    "sent_back_rate": st.column_config.NumberColumn("sent back", format="percent"),
+    "findings_by_type": st.column_config.TextColumn("findings alike, by type"),
 }
 
 
@@ -43,25 +59,42 @@ def main() -> None:
     c1, c2 = st.columns(2)
     run = c1.selectbox("Run", runs, key="team-run")
     target = c2.number_input("Daily target (clips)", min_value=0, value=0, step=50)
-    rows = decisions(store, None if run == "all runs" else run)
-    days = by_reviewer_and_day(rows)
+    chosen = None if run == "all runs" else run
+    rows = decisions(store, chosen)
+    ev = evidence(store, rows, chosen)
+    days = by_reviewer_and_day(rows, ev)
     if not days:
         st.info("No decisions yet.")
         return
     st.subheader("Per reviewer and day")
     st.dataframe([asdict(d) for d in days], hide_index=True, column_config=FORMATS)
     st.bar_chart({f"{d.day} {d.reviewer}": d.clips for d in days}, horizontal=True, x_label="clips")
+    gold = {
+        f"{d.day} {d.reviewer}": d.automation_bias for d in days if d.automation_bias is not None
+    }
+    if gold:
+        st.caption("Automation bias: wrong gold drafts accepted unchanged (lower is better)")
+        st.bar_chart(gold, horizontal=True, x_label="share")
     st.download_button("Download CSV", to_csv(days), file_name="recap-team.csv", mime="text/csv")
     st.subheader("Team per day")
     st.dataframe(totals(days, int(target) or None), hide_index=True, column_config=FORMATS)
     st.subheader("Agreement where two reviewers decided the same clip")
     try:
-        pairs = agreement(rows)
+        pairs = agreement(rows, ev)
     except RecapError as e:
         st.warning(str(e))
         pairs = []
     if pairs:
-        st.dataframe([asdict(p) for p in pairs], hide_index=True, column_config=FORMATS)
+        table = [
+            {
+                **asdict(p),
+                "findings_by_type": ", ".join(
+                    f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()
+                ),
+            }
+            for p in pairs
+        ]
+        st.dataframe(table, hide_index=True, column_config=FORMATS)
     else:
         st.caption("No clip has decisions from two reviewers yet.")
     with st.expander("What the figures mean"):
