@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -86,6 +87,12 @@ def browser_id() -> str:
     if "b" not in st.query_params:
         st.query_params["b"] = uuid.uuid4().hex[:10]
     return st.query_params["b"]
+
+
+def md_literal(text: str) -> str:
+    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (no
+    links, emphasis, directives or HTML from a clip id)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
@@ -486,9 +493,9 @@ def main() -> None:
         )
         return
     on_screen_since(item)
-    st.markdown(
-        f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
-    )
+    # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
+    # renderer, so the clip's name is the first thing on screen.
+    st.markdown(f"### {md_literal(item.clip_id)} · {md_literal(item.status)}")
     left, right = st.columns([5, 6])
     with left:
         media(item)
