@@ -88,10 +88,10 @@ def drive(base: str, decisions: int) -> tuple[list[float], list[float], list[flo
             rewrite_box(page, heading(page)).wait_for(timeout=60_000)
             firsts_ready.append(time.perf_counter() - t0)
         # page is bob's now: he decides
-        page.get_by_role("button", name="Accept").wait_for()
+        page.get_by_role("button", name="Accept").first.wait_for()
         for _ in range(decisions):
             clip = heading(page)
-            page.get_by_role("button", name="Accept").wait_for()
+            page.get_by_role("button", name="Accept").first.wait_for()
             rewrite_box(page, clip).wait_for()
             t0 = time.perf_counter()
             page.locator("body").press("a")
