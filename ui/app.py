@@ -365,6 +365,20 @@ def review(session: ReviewSession, item: QueueItem) -> None:
 
     The control arm shows the original caption alone: no spans, findings or draft, and nothing
     on the page says so."""
+    # Every part whose length varies from clip to clip sits in its own container, so the box
+    # and the buttons keep their place in the page: while a run draws the next clip, the
+    # browser replaces them in place instead of showing the old clip's beside the new ones.
+    body, actions = st.container(), st.container()
+    with body:
+        clip_text(session, item)
+    with actions:
+        buttons()
+        if st.session_state.get("error"):
+            st.error(st.session_state.pop("error"))
+
+
+def clip_text(session: ReviewSession, item: QueueItem) -> None:
+    """Caption, findings, rewrite box, diffs and guideline warnings."""
     draft = item.draft
     hallucinations = [] if item.control else draft.hallucinations
     omissions = [] if item.control else draft.omissions
@@ -376,8 +390,9 @@ def review(session: ReviewSession, item: QueueItem) -> None:
         unsafe_allow_html=True,
     )
     used = sorted({h.type.value for h in hallucinations})
+    legend = st.container()
     if used:
-        st.markdown(
+        legend.markdown(
             " ".join(
                 f'<mark style="background:{COLOURS.get(t, "#ddd")}">{esc(t)}</mark>' for t in used
             )
@@ -392,8 +407,9 @@ def review(session: ReviewSession, item: QueueItem) -> None:
         ("omissions", i, o.description, o.type.value, "", o.evidence_times)
         for i, o in enumerate(omissions)
     ]
+    findings = st.container()
     for kind, i, label, kind_of, what, times in rows:
-        c1, c2 = st.columns([7, 3])
+        c1, c2 = findings.columns([7, 3])
         tag = "hallucination" if kind == "hallucinations" else "omission"
         c1.checkbox(
             f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
@@ -418,24 +434,23 @@ def review(session: ReviewSession, item: QueueItem) -> None:
         on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
     )
     keep_typing(item.clip_id, st.session_state.pop("decided", None))
+    diffs = st.container()
     if not item.control and draft.rewrite == item.caption:
-        st.caption("The draft keeps the caption unchanged (verdict: accurate).")
+        diffs.caption("The draft keeps the caption unchanged (verdict: accurate).")
     elif not item.control:
-        st.markdown(
+        diffs.markdown(
             "<small>original → draft</small> " + diff_html(item.caption, draft.rewrite),
             unsafe_allow_html=True,
         )
     if text != shown:
-        st.markdown(
+        diffs.markdown(
             f"<small>{'original' if item.control else 'draft'} → your edit</small> "
             + diff_html(shown, text),
             unsafe_allow_html=True,
         )
+    warnings = st.container()
     for w in lint(text):
-        st.warning(f"{w.kind}: {w.message}", icon="⚠️")
-    buttons()
-    if st.session_state.get("error"):
-        st.error(st.session_state.pop("error"))
+        warnings.warning(f"{w.kind}: {w.message}", icon="⚠️")
 
 
 def buttons() -> None:
