@@ -10,10 +10,12 @@ RECAP_REVIEW_RUN).
 
 from __future__ import annotations
 
-import base64
 import html
 import json
+import re
+import time
 import uuid
+from pathlib import Path
 
 import streamlit as st
 
@@ -22,7 +24,7 @@ from agent.frames import sample_frames
 from agent.lint import lint
 from agent.media import frame_at, inside_root, playable
 from agent.prompts import BUILTIN_DIR
-from agent.review import DECISIONS, STATUSES, QueueItem, ReviewSession, default_reviewer
+from agent.review import STATUSES, QueueItem, ReviewSession, default_reviewer
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
@@ -70,9 +72,15 @@ def strip(video: str, start: float | None, end: float | None) -> tuple[list[byte
     return frames.jpegs(), frames.times
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def video_bytes(video: str) -> bytes:
-    return playable(video).read_bytes()
+@st.cache_data(max_entries=256, show_spinner=False)
+def playable_path(video: str) -> str:
+    """The file the browser plays (the clip, or its cached transcode): probed once per clip."""
+    return str(playable(video))
+
+
+@st.cache_data(show_spinner=False)
+def guidelines() -> str:
+    return (BUILTIN_DIR / "guidelines.md").read_text()
 
 
 def browser_id() -> str:
@@ -80,6 +88,12 @@ def browser_id() -> str:
     if "b" not in st.query_params:
         st.query_params["b"] = uuid.uuid4().hex[:10]
     return st.query_params["b"]
+
+
+def md_literal(text: str) -> str:
+    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (no
+    links, emphasis, directives or HTML from a clip id)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
@@ -148,19 +162,24 @@ def keep_typing(clip_id: str, forget: str | None) -> None:
     st.iframe(js, height=1)
 
 
-def player(data: bytes) -> None:
-    src = "data:video/mp4;base64," + base64.b64encode(data).decode()
-    speeds = "".join(
-        f"<button onclick=\"document.getElementById('v').playbackRate={s}\">{s}x</button> "
+SPEEDS_HTML = (
+    '<div style="font:13px sans-serif">speed '
+    + "".join(
+        f"<button onclick=\"for (const v of window.parent.document.querySelectorAll('video'))"
+        f' v.playbackRate={s}">{s}x</button> '
         for s in (0.25, 0.5, 1, 2)
     )
-    # Our own markup and the clip's bytes only: no caption or model text goes in here.
-    st.iframe(
-        f'<video id="v" src="{src}" controls autoplay loop muted playsinline '
-        f'style="width:100%;max-height:360px;background:#000"></video>'
-        f'<div style="font:13px sans-serif">speed {speeds}</div>',
-        height=400,
-    )
+    + "</div>"
+)
+
+
+def player(video: str) -> None:
+    """The clip by URL (Streamlit's media endpoint), not inlined: the page stays small and the
+    browser fetches, caches and seeks the file itself. The speed buttons are the same markup for
+    every clip, so the browser keeps that frame instead of reloading it."""
+    st.video(Path(playable_path(video)), autoplay=True, loop=True, muted=True)
+    # Our own markup only: no caption or model text goes in here.
+    st.iframe(SPEEDS_HTML, height=34)
 
 
 def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
@@ -180,7 +199,7 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
     status = st.sidebar.selectbox("Show", STATUSES, key="status")
     with st.sidebar.expander("Caption guidelines"):
-        st.markdown((BUILTIN_DIR / "guidelines.md").read_text())
+        st.markdown(guidelines())
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
     return reviewer, run, status
 
@@ -203,8 +222,23 @@ def progress(session: ReviewSession) -> None:
     c2.metric("my decisions", p["my_reviewed"])
     if p["agreement_by_type"]:
         sb.caption("Finding agreement by type")
-        sb.bar_chart(p["agreement_by_type"], horizontal=True, height=200)
+        sb.markdown(agreement_bars(p["agreement_by_type"]), unsafe_allow_html=True)
     sb.caption(" · ".join(f"{k} {v}" for k, v in p["by_status"].items()))
+
+
+def agreement_bars(agreement: dict[str, float]) -> str:
+    """Share of findings agreed with, per type, as plain HTML bars: drawn with the rest of the
+    sidebar, where a chart would load and lay out a charting library on every decision."""
+    rows = []
+    for kind, share in agreement.items():
+        rows.append(
+            '<div style="display:flex;align-items:center;gap:6px;font-size:12px">'
+            f'<span style="width:10em">{esc(kind)}</span>'
+            '<span style="flex:1;background:#eee;height:10px">'
+            f'<span style="display:block;height:10px;width:{share:.0%};background:#4c78a8">'
+            f"</span></span><span>{share:.0%}</span></div>"
+        )
+    return "".join(rows)
 
 
 def current(session: ReviewSession, status: str) -> QueueItem | None:
@@ -220,19 +254,245 @@ def current(session: ReviewSession, status: str) -> QueueItem | None:
     return item
 
 
-def move(item: QueueItem | None) -> None:
+def move(item: QueueItem | None) -> QueueItem | None:
     st.session_state.clip_id = item.clip_id if item else None
     st.session_state.pop("evidence_t", None)
+    return item
 
 
-def undo(session: ReviewSession) -> None:
-    """Withdraw the reviewer's last decision and show its clip again."""
+def on_screen_since(item: QueueItem) -> float:
+    """When this clip first came on screen in this browser: a decision's seconds count from
+    there, not from the last rerun (a ticked box or an applied edit reruns the page)."""
+    shown = st.session_state.get("shown")
+    if not shown or shown[0] != item.clip_id:
+        shown = st.session_state.shown = (item.clip_id, time.monotonic())
+    return shown[1]
+
+
+def press(action: str) -> None:
+    """A button's on_click: only notes what was pressed. main() carries it out on the clip on
+    screen after the sign-in gate, then draws the clip it leads to in that same run instead of
+    a second rerun (Streamlit runs callbacks before the script: acting here would skip the
+    gate). The clip is not bound into the callback: a key pressed while a run is still drawing
+    the next clip calls the previous run's callback, and acts on the clip now on screen, as
+    the reviewer sees it."""
+    st.session_state.action = action
+
+
+def undo(session: ReviewSession) -> QueueItem | None:
+    """Withdraw the reviewer's last decision and show its clip again (None: nothing to undo)."""
     undone = session.undo()
-    if undone:
-        session.take(undone.clip_id)  # back on this screen, so leased to this browser again
-        move(session.item(undone.clip_id))
-        st.session_state.flash = "Undid the last decision"
-    st.rerun()
+    if undone is None:
+        return None
+    session.take(undone.clip_id)  # back on this screen, so leased to this browser again
+    st.session_state.flash = "Undid the last decision"
+    return move(session.item(undone.clip_id))
+
+
+def decide(session: ReviewSession, item: QueueItem, decision: str, status: str) -> QueueItem:
+    """Record a decision on the clip on screen from the page's widgets; the next clip, or this
+    one again with the reason when it was refused."""
+    text = st.session_state.get(f"edit-{item.clip_id}", item.shown)
+    agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
+    if not item.control:  # the control arm shows no findings to agree with
+        for kind, found in (
+            ("hallucinations", item.draft.hallucinations),
+            ("omissions", item.draft.omissions),
+        ):
+            for i in range(len(found)):
+                key = f"agree-{item.clip_id}-{kind}-{i}"
+                agreed[kind][str(i)] = bool(st.session_state.get(key, True))
+    shown = st.session_state.get("shown")
+    seconds = time.monotonic() - shown[1] if shown and shown[0] == item.clip_id else None
+    try:
+        if decision == "rejected" and text.strip() == item.shown:
+            raise RecapError("To reject, write your own caption in the box first.")
+        session.decide(item, decision, text, agreed=agreed, seconds=seconds)
+    except RecapError as e:
+        st.session_state.error = str(e)
+        return item
+    st.session_state.setdefault("history", []).append(item.clip_id)
+    st.session_state.flash = f"{decision}: {item.clip_id}"
+    st.session_state.decided = item.clip_id  # its typed text is done with
+    return move(session.next_item(status, after=item.clip_id))  # on from here, not the top
+
+
+DECIDE = {
+    "accept": "accepted",
+    "save": "edited",
+    "reject": "rejected",
+    "flag": "flagged",
+    "skip": "skipped",
+}
+
+
+def act(session: ReviewSession, status: str, item: QueueItem | None) -> QueueItem | None:
+    """Carry out the button pressed in the last run, if any; the clip to show now."""
+    action = st.session_state.pop("action", None)
+    if action == "undo":
+        return undo(session) or item
+    if action is None or item is None:
+        return item
+    if action == "prev":
+        history = st.session_state.setdefault("history", [])
+        return move(session.item(history.pop())) if history else item
+    if action == "next":
+        st.session_state.setdefault("history", []).append(item.clip_id)
+        return move(session.next_item(status, after=item.clip_id))
+    return decide(session, item, DECIDE[action], status)
+
+
+def media(item: QueueItem) -> None:
+    """The left column: the clip playing, its frame strip, the frame at a finding's time."""
+    try:
+        video = str(inside_root(item.clip.video, item.clip.root))
+        player(video)
+        images, times = strip(video, item.clip.start_s, item.clip.end_s)
+        st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
+        # --- telemetry timeline (ui/timeline.py): click a point to seek the player ----------
+        if item.clip.telemetry:
+            draft = item.draft
+            evidence = (
+                []
+                if item.control
+                else [
+                    t for f in (*draft.hallucinations, *draft.omissions) for t in f.evidence_times
+                ]
+            )
+            picked = timeline.render(
+                item.clip.telemetry, evidence, times, key=f"timeline-{item.clip_id}"
+            )
+            if picked is not None:
+                st.session_state.evidence_t = picked
+        # --- end telemetry timeline ------------------------------------------------------------
+        t = st.session_state.get("evidence_t")
+        if t is not None:
+            st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")
+    except RecapError as e:
+        st.error(str(e))
+
+
+def show_evidence(t: float) -> None:
+    """An evidence time's on_click: show that frame (display only, nothing recorded)."""
+    st.session_state.evidence_t = t
+
+
+def review(session: ReviewSession, item: QueueItem) -> None:
+    """The right column: caption with flagged spans, findings, the rewrite box, the buttons.
+
+    The control arm shows the original caption alone: no spans, findings or draft, and nothing
+    on the page says so."""
+    # Every part whose length varies from clip to clip sits in its own container, so the box
+    # and the buttons keep their place in the page: while a run draws the next clip, the
+    # browser replaces them in place instead of showing the old clip's beside the new ones.
+    body, actions = st.container(), st.container()
+    with body:
+        clip_text(session, item)
+    with actions:
+        buttons()
+        if st.session_state.get("error"):
+            st.error(st.session_state.pop("error"))
+
+
+def clip_text(session: ReviewSession, item: QueueItem) -> None:
+    """Caption, findings, rewrite box, diffs and guideline warnings."""
+    draft = item.draft
+    hallucinations = [] if item.control else draft.hallucinations
+    omissions = [] if item.control else draft.omissions
+    shown = item.shown
+    st.markdown("**Original caption**")
+    st.markdown(
+        f'<div style="font-size:1.1em;line-height:1.8">'
+        f"{highlighted(item.caption, hallucinations)}</div>",
+        unsafe_allow_html=True,
+    )
+    used = sorted({h.type.value for h in hallucinations})
+    legend = st.container()
+    if used:
+        legend.markdown(
+            " ".join(
+                f'<mark style="background:{COLOURS.get(t, "#ddd")}">{esc(t)}</mark>' for t in used
+            )
+            + " <small>(hover a span for why)</small>",
+            unsafe_allow_html=True,
+        )
+    rows = [
+        ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
+        for i, h in enumerate(hallucinations)
+    ]
+    rows += [
+        ("omissions", i, o.description, o.type.value, "", o.evidence_times)
+        for i, o in enumerate(omissions)
+    ]
+    findings = st.container()
+    for kind, i, label, kind_of, what, times in rows:
+        c1, c2 = findings.columns([7, 3])
+        tag = "hallucination" if kind == "hallucinations" else "omission"
+        c1.checkbox(
+            f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
+            value=True,
+            key=f"agree-{item.clip_id}-{kind}-{i}",
+            help="Untick if you disagree with this finding.",
+        )
+        for j, t in enumerate(times):
+            c2.button(
+                f"{t:.1f}s",
+                key=f"t-{item.clip_id}-{kind}-{i}-{j}",
+                on_click=show_evidence,
+                args=(t,),
+            )
+    key = f"edit-{item.clip_id}"
+    if key not in st.session_state:
+        st.session_state[key] = session.buffer(item.clip_id) or shown
+    text = st.text_area(
+        "Rewrite (edit, then Ctrl+Enter to save)",
+        key=key,
+        height=110,
+        on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
+    )
+    keep_typing(item.clip_id, st.session_state.pop("decided", None))
+    diffs = st.container()
+    if not item.control and draft.rewrite == item.caption:
+        diffs.caption("The draft keeps the caption unchanged (verdict: accurate).")
+    elif not item.control:
+        diffs.markdown(
+            "<small>original → draft</small> " + diff_html(item.caption, draft.rewrite),
+            unsafe_allow_html=True,
+        )
+    if text != shown:
+        diffs.markdown(
+            f"<small>{'original' if item.control else 'draft'} → your edit</small> "
+            + diff_html(shown, text),
+            unsafe_allow_html=True,
+        )
+    warnings = st.container()
+    for w in lint(text):
+        warnings.warning(f"{w.kind}: {w.message}", icon="⚠️")
+
+
+def buttons() -> None:
+    """Each button only notes what was pressed (see `press`)."""
+    row1, row2 = st.columns([1, 1.5, 1, 1]), st.columns(4)
+    specs = [
+        (row1[0], "Accept", "accept", {"type": "primary"}),
+        (row1[1], "Save", "save", {}),
+        (row1[2], "Reject", "reject", {"help": "Reject the draft: the box holds your caption."}),
+        (row1[3], "Flag", "flag", {"help": "Mark for a second look."}),
+        (row2[0], "Skip", "skip", {}),
+        (row2[1], "Undo", "undo", {}),
+        (row2[2], "Previous", "prev", {}),
+        (row2[3], "Next", "next", {}),
+    ]
+    for col, label, action, extra in specs:
+        col.button(
+            label,
+            shortcut=KEYS[action],
+            key=action,
+            width="stretch",
+            on_click=press,
+            args=(action,),
+            **extra,
+        )
 
 
 def main() -> None:
@@ -256,25 +516,24 @@ def main() -> None:
         gold_rate=settings.gold_rate,  # team review (issue 12): gold checks and double review
         overlap=settings.overlap,
     )
+    item = act(session, status, current(session, status))
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
-    item = current(session, status)
     progress(session)
     if item is None:
         st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
-        if st.button("Undo last decision", shortcut=KEYS["undo"], key="undo"):
-            undo(session)
+        st.button(
+            "Undo last decision",
+            shortcut=KEYS["undo"],
+            key="undo",
+            on_click=press,
+            args=("undo",),
+        )
         return
-
-    # The control arm shows the original caption alone: no spans, findings or draft, and
-    # nothing on the page says so.
-    draft = item.draft
-    hallucinations = [] if item.control else draft.hallucinations
-    omissions = [] if item.control else draft.omissions
-    shown = item.shown
-    st.markdown(
-        f"### {esc(item.clip_id)} · <small>{esc(item.status)}</small>", unsafe_allow_html=True
-    )
+    on_screen_since(item)
+    # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
+    # renderer, so the clip's name is the first thing on screen.
+    st.markdown(f"### {md_literal(item.clip_id)} · {md_literal(item.status)}")
     # --- team review (issue 12): a lead sent this clip back; their comment comes first -------
     if item.feedback:
         st.markdown(
@@ -286,146 +545,9 @@ def main() -> None:
     # ------------------------------------------------------------------------------------------
     left, right = st.columns([5, 6])
     with left:
-        try:
-            video = str(inside_root(item.clip.video, item.clip.root))
-            player(video_bytes(video))
-            images, times = strip(video, item.clip.start_s, item.clip.end_s)
-            st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
-            # --- telemetry timeline (ui/timeline.py): click a point to seek the player ------
-            if item.clip.telemetry:
-                evidence = [
-                    t for f in (*draft.hallucinations, *draft.omissions) for t in f.evidence_times
-                ]
-                picked = timeline.render(
-                    item.clip.telemetry, evidence, times, key=f"timeline-{item.clip_id}"
-                )
-                if picked is not None:
-                    st.session_state.evidence_t = picked
-            # --- end telemetry timeline --------------------------------------------------------
-            t = st.session_state.get("evidence_t")
-            if t is not None:
-                st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")
-        except RecapError as e:
-            st.error(str(e))
-
+        media(item)
     with right:
-        st.markdown("**Original caption**")
-        st.markdown(
-            f'<div style="font-size:1.1em;line-height:1.8">'
-            f"{highlighted(item.caption, hallucinations)}</div>",
-            unsafe_allow_html=True,
-        )
-        used = sorted({h.type.value for h in hallucinations})
-        if used:
-            st.markdown(
-                " ".join(
-                    f'<mark style="background:{COLOURS.get(t, "#ddd")}">{esc(t)}</mark>'
-                    for t in used
-                )
-                + " <small>(hover a span for why)</small>",
-                unsafe_allow_html=True,
-            )
-        agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
-        rows = [
-            ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
-            for i, h in enumerate(hallucinations)
-        ]
-        rows += [
-            ("omissions", i, o.description, o.type.value, "", o.evidence_times)
-            for i, o in enumerate(omissions)
-        ]
-        for kind, i, label, kind_of, what, times in rows:
-            c1, c2 = st.columns([7, 3])
-            tag = "hallucination" if kind == "hallucinations" else "omission"
-            agreed[kind][str(i)] = c1.checkbox(
-                f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
-                value=True,
-                key=f"agree-{item.clip_id}-{kind}-{i}",
-                help="Untick if you disagree with this finding.",
-            )
-            for j, t in enumerate(times):
-                if c2.button(f"{t:.1f}s", key=f"t-{item.clip_id}-{kind}-{i}-{j}"):
-                    st.session_state.evidence_t = t
-                    st.rerun()
-        key = f"edit-{item.clip_id}"
-        if key not in st.session_state:
-            st.session_state[key] = session.buffer(item.clip_id) or shown
-        text = st.text_area(
-            "Rewrite (edit, then Ctrl+Enter to save)",
-            key=key,
-            height=110,
-            on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
-        )
-        keep_typing(item.clip_id, st.session_state.pop("decided", None))
-        if not item.control and draft.rewrite == item.caption:
-            st.caption("The draft keeps the caption unchanged (verdict: accurate).")
-        elif not item.control:
-            st.markdown(
-                "<small>original → draft</small> " + diff_html(item.caption, draft.rewrite),
-                unsafe_allow_html=True,
-            )
-        if text != shown:
-            st.markdown(
-                f"<small>{'original' if item.control else 'draft'} → your edit</small> "
-                + diff_html(shown, text),
-                unsafe_allow_html=True,
-            )
-        for w in lint(text):
-            st.warning(f"{w.kind}: {w.message}", icon="⚠️")
-
-        row1, row2 = st.columns([1, 1.5, 1, 1]), st.columns(4)
-        decision = None
-        if row1[0].button(
-            "Accept", shortcut=KEYS["accept"], type="primary", key="accept", width="stretch"
-        ):
-            decision = "accepted"
-        if row1[1].button("Save", shortcut=KEYS["save"], key="save", width="stretch"):
-            decision = "edited"
-        if row1[2].button(
-            "Reject",
-            shortcut=KEYS["reject"],
-            key="reject",
-            width="stretch",
-            help="Reject the draft: the box holds your caption.",
-        ):
-            decision = "rejected"
-        if row1[3].button(
-            "Flag",
-            shortcut=KEYS["flag"],
-            key="flag",
-            width="stretch",
-            help="Mark for a second look.",
-        ):
-            decision = "flagged"
-        if row2[0].button("Skip", shortcut=KEYS["skip"], key="skip", width="stretch"):
-            decision = "skipped"
-        if row2[1].button("Undo", shortcut=KEYS["undo"], key="undo", width="stretch"):
-            undo(session)
-        if row2[2].button("Previous", shortcut=KEYS["prev"], key="prev", width="stretch"):
-            history = st.session_state.setdefault("history", [])
-            if history:
-                move(session.item(history.pop()))
-            st.rerun()
-        if row2[3].button("Next", shortcut=KEYS["next"], key="next", width="stretch"):
-            nxt = session.next_item(status, after=item.clip_id)
-            st.session_state.setdefault("history", []).append(item.clip_id)
-            move(nxt)
-            st.rerun()
-        if decision in DECISIONS:
-            try:
-                if decision == "rejected" and text.strip() == shown:
-                    raise RecapError("To reject, write your own caption in the box first.")
-                session.decide(item, decision, text, agreed=agreed)
-            except RecapError as e:
-                st.error(str(e))
-            else:
-                st.session_state.setdefault("history", []).append(item.clip_id)
-                st.session_state.flash = f"{decision}: {item.clip_id}"
-                st.session_state.decided = item.clip_id  # its typed text is done with
-                move(
-                    session.next_item(status, after=item.clip_id)
-                )  # on from here, not from the top
-                st.rerun()
+        review(session, item)
 
 
 main()

@@ -119,11 +119,12 @@ def review_cmd(
 
 def streamlit_command(host: str, port: int) -> list[str]:
     """The Streamlit server for the page, configured for reviewers: no developer chrome (the
-    Deploy button, the rerun and cache menu), no usage statistics, no browser opened."""
+    Deploy button, the rerun and cache menu), no usage statistics, no browser opened. Started
+    through ui.serve, which loads the page's modules before the server answers."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "ui.serve",
         "run",
         str(APP),
         "--server.address",

@@ -3,9 +3,9 @@
 Gripper opening (each gripper of a two-arm robot), end-effector and object height over time,
 with the findings' evidence times (red rules) and the sampled frame times (grey ticks) marked,
 and the telemetry facts listed under it. Clicking the chart picks the nearest time step: the
-page then seeks the player there (a small script finds the player's <video> in its sibling
-iframe) and shows the frame at that time. Telemetry times are on the video file's clock, the
-same clock as evidence and frame times, so no offset is needed.
+page then seeks the player there (a small script finds the page's <video>) and shows the
+frame at that time. Telemetry times are on the video file's clock, the same clock as evidence
+and frame times, so no offset is needed.
 """
 
 from __future__ import annotations
@@ -121,14 +121,11 @@ def picked_time(event: Any) -> float | None:
 
 SEEK_JS = """
 <script>
-// Seek the review page's player (a <video id="v"> in a sibling iframe) to T seconds.
+// Seek the review page's player (the page's <video>, drawn by st.video) to T seconds.
 const T = TIME;
 function seek(tries) {
-  for (const f of window.parent.document.querySelectorAll("iframe")) {
-    let v = null;
-    try { v = f.contentDocument && f.contentDocument.getElementById("v"); } catch (e) {}
-    if (v) { v.pause(); v.currentTime = T; return; }
-  }
+  const v = window.parent.document.querySelector("video");
+  if (v) { v.pause(); v.currentTime = T; return; }
   if (tries > 0) setTimeout(() => seek(tries - 1), 200);
 }
 seek(15);

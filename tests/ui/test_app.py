@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,16 @@ def test_edit_with_disagreement_then_undo(app: AppTest, review_db: str) -> None:
     assert rows[-1].decision == "undo" and rows[-1].undoes == row.id
     assert "c1" in app.markdown[0].value  # back to the undone clip
     assert Store(review_db).latest_reviews() == {}
+
+
+def test_seconds_count_from_when_the_clip_came_on_screen(app: AppTest, review_db: str) -> None:
+    """Unticking a finding reruns the page; the decision's seconds still run from when the clip
+    was first shown, not from the last rerun (what `recap report` compares the arms on)."""
+    time.sleep(1.0)
+    app.checkbox(key="agree-c1-omissions-0").uncheck().run()
+    app.button(key="accept").click().run()
+    assert reviews(review_db)[0].seconds >= 1.0
+    assert "c2" in app.markdown[0].value
 
 
 def test_reject_needs_own_caption(app: AppTest, review_db: str) -> None:

@@ -119,6 +119,19 @@ def test_a_removed_reviewer_is_refused_on_the_next_request(page: AppTest, team_d
     assert not page.text_area and not Store(team_db).reviews()
 
 
+def test_a_decision_pressed_after_removal_is_refused_not_recorded(
+    page: AppTest, team_db: str
+) -> None:
+    """Buttons only note what was pressed; the page acts on it after the sign-in gate, so the
+    press that follows a removal records nothing."""
+    page.user = {"is_logged_in": True, "email": "ann@example.com"}
+    page.run()
+    remove_user(Store(team_db), "ann@example.com")
+    page.button(key="accept").click().run()
+    assert "ann@example.com is not a recap user." in shown(page)
+    assert Store(team_db).reviews() == []
+
+
 def test_the_page_itself_refuses_beyond_loopback_without_sign_in(
     review_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,6 +62,12 @@ def heading(page) -> str:
     return page.locator("h3").first.inner_text()
 
 
+def buttons_ready(page) -> None:
+    """The heading is drawn before the rest of the clip; a key pressed before its button is on
+    screen does nothing (for a person too), so wait for the button as a person would."""
+    page.get_by_role("button", name="Accept").first.wait_for()
+
+
 @pytest.mark.slow
 def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_path) -> None:
     from playwright.sync_api import sync_playwright
@@ -81,6 +87,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
         bob.goto(f"{server}/?reviewer=bob&b=two")
         wait_for(lambda: heading(bob).startswith(("c2", "c3")))
 
+        buttons_ready(page)
         page.locator("body").press("a")  # accept c1 by keyboard
         wait_for(lambda: decisions(review_db) == [("c1", "accepted")])
         wait_for(lambda: "c1" not in heading(page))
@@ -168,6 +175,7 @@ def test_first_minute_opens_on_a_clip_for_the_local_user_without_developer_chrom
         for developer_item in ("Rerun", "Clear cache", "Deploy this app"):
             assert page.get_by_text(developer_item).count() == 0, developer_item
         page.keyboard.press("Escape")
+        buttons_ready(page)
         page.locator("body").press("a")
         wait_for(lambda: decisions(review_db) == [("c1", "accepted")])
         browser.close()
@@ -213,7 +221,7 @@ def test_two_page_servers_on_one_postgres_share_the_queue(
                         await asyncio.sleep(0.05)
                         clip = (await page.locator("h3").first.inner_text()).split(" ")[0]
                     shown.append(clip)
-                    await page.get_by_role("button", name="Accept").wait_for()
+                    await page.get_by_role("button", name="Accept").first.wait_for()
                     await page.locator("body").press("a")
                     for _ in range(600):
                         await asyncio.sleep(0.05)

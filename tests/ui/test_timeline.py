@@ -67,7 +67,7 @@ def test_a_click_becomes_a_time_and_a_seek() -> None:
     assert picked_time({"selection": {SELECTION: []}}) is None
     assert picked_time(None) is None
     js = seek_script(2.3456)
-    assert "const T = 2.346;" in js and 'getElementById("v")' in js
+    assert "const T = 2.346;" in js and 'querySelector("video")' in js
 
 
 @pytest.fixture
