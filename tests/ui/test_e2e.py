@@ -81,6 +81,15 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
         page = ann.new_page()
         page.goto(f"{server}/?reviewer=ann&b=one")
         wait_for(lambda: "c1" in heading(page))
+        # the timeline's seek script finds the player (st.video's <video> on the page) and seeks
+        from ui.timeline import seek_script
+
+        page.wait_for_selector("video")
+        body = seek_script(1.5).split("<script>")[1].split("</script>")[0]
+        page.evaluate(f"() => {{ {body} }}")
+        wait_for(
+            lambda: abs(page.evaluate("document.querySelector('video').currentTime") - 1.5) < 0.1
+        )
 
         # a second reviewer in another browser context gets another clip
         bob = browser.new_context().new_page()
