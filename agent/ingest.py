@@ -440,9 +440,11 @@ class ManifestReader:
         except OSError as e:
             raise RecapError(f"Cannot read {self.path}: {e.strerror}.") from None
         with fh:
-            head = fh.read(4)
+            head = fh.read(64)
             fh.seek(0)
-            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # A UTF-16 byte-order mark followed by UTF-16 text (ASCII comes out as every other
+            # byte NUL); a stray BOM-like pair on its own is just a bad line.
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in head[2:]:
                 raise RecapError(
                     f"Cannot ingest {self.path}: it is UTF-16 text.",
                     hint="Save the manifest as UTF-8 and ingest it again.",

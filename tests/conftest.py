@@ -8,12 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from agent.settings import Settings
 from tests.clips import make_clip
 from tests.fake_openai import FakeOpenAI
 
 TEST_KEY = "sk-test-0123456789abcdefSECRET"
+
+# In CI the property tests draw the same examples every run (a failure there reproduces);
+# elsewhere they explore new ones each run.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def recap_env(fake: FakeOpenAI, db: Path) -> dict[str, str]:

@@ -237,6 +237,17 @@ def test_a_utf16_manifest_is_refused_with_what_to_do(tmp_path: Path, data: Path)
     assert "Save the manifest as UTF-8" in str(e.value)
 
 
+def test_a_stray_byte_order_mark_pair_costs_its_line_not_the_file(
+    tmp_path: Path, data: Path
+) -> None:
+    """Found by the property test: b'\\xfe\\xff' as a line of a UTF-8 manifest is not UTF-16."""
+    path = data / "m.jsonl"
+    good = json.dumps({"id": "a", "video": "videos/ep0.mp4", "caption": "The robot waves."})
+    path.write_bytes(b"\xfe\xff\n" + good.encode() + b"\n")
+    report = ingest(Store(tmp_path / "r.db"), path)
+    assert report.added == 1 and [p.line for p in report.skipped] == [1]
+
+
 def test_wrong_types_and_values_cost_the_row_with_a_reason(db_url: str, data: Path) -> None:
     base = {"video": "videos/ep0.mp4", "caption": "The robot waves."}
     rows = [

@@ -176,7 +176,7 @@ def test_sign_in_roles_and_removal_in_a_real_browser(signed_in_page: str, review
         ann.locator("h3", has_text="c1").wait_for()
         ann.get_by_text("Signed in as ann@example.com (reviewer)").wait_for()
         ann.screenshot(path=str(SHOTS / "recap-signed-in.png"), full_page=True)
-        ann.get_by_role("button", name="Accept").click()
+        ann.get_by_role("button", name="Accept").first.click()
         wait_for(lambda: [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()])
         assert [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()] == [
             ("c1", "ann@example.com")
