@@ -99,19 +99,11 @@ def frames_cmd(
 ) -> None:
     """Show what the model would see of a clip, and what it costs in image tokens."""
     from agent.cost import image_tokens
-    from agent.frames import probe, sample_frames
+    from agent.frames import probe
 
     s = settings_from(frames=frames, max_side=max_side)
     info = probe(video, s.video_limits)
-    fr = sample_frames(
-        video,
-        s.frames,
-        max_side=s.max_side,
-        start=start,
-        end=end,
-        limits=s.video_limits,
-        quality=s.jpeg_quality,
-    )
+    fr = s.sample_frames(video, start, end)
     sheet = fr.contact_sheet(columns=s.columns)
     w, h = info.display_size
     out.print(
@@ -470,11 +462,7 @@ def export_cmd(
     from agent.export import export, export_lerobot, export_pairs
 
     store = Store(db)
-    if run is None:
-        runs = store.runs()
-        if not runs:
-            raise RecapError("There are no runs to export.", hint="Run `recap draft` first.")
-        run = runs[-1].name
+    run = store.run_or_latest(run, "export")
     kind = fmt or out_file.suffix.lower().lstrip(".")
     if kind == "lerobot":
         report = export_lerobot(store, run, out_file, only_reviewed=only_reviewed, dataset=dataset)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from agent.client import ModelClient, ResponseHook
 from agent.cost import image_tokens, text_tokens_estimate
 from agent.errors import RecapError
-from agent.frames import Frames, sample_frames, sheet_size
+from agent.frames import Frames, sheet_size
 from agent.prompts import Prompt, load_prompt
 from agent.ratelimit import RateLimiter, request_tokens
 from agent.runs import RunIdentity
@@ -81,16 +81,7 @@ class Drafter:
     def sample(
         self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
     ) -> Frames:
-        s = self.settings
-        return sample_frames(
-            video,
-            s.frames,
-            max_side=s.max_side,
-            start=start,
-            end=end,
-            limits=s.video_limits,
-            quality=s.jpeg_quality,
-        )
+        return self.settings.sample_frames(video, start, end)
 
     def messages(
         self, caption: str, frames: Frames, telemetry: Telemetry | None = None

@@ -6,6 +6,7 @@ OpenAI SDK's own `OPENAI_API_KEY` / `OPENAI_BASE_URL`), then command-line flags.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.cost import Price, price_for
 from agent.errors import ConfigError
-from agent.frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, VideoLimits
+from agent.frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, Frames, VideoLimits, sample_frames
 from agent.redact import register_secret
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
@@ -221,6 +222,20 @@ class Settings(BaseSettings):
     @property
     def video_limits(self) -> VideoLimits:
         return VideoLimits(max_bytes=self.max_video_bytes, max_seconds=self.max_video_seconds)
+
+    def sample_frames(
+        self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
+    ) -> Frames:
+        """What a model is shown of a clip under these settings (frames, size, quality)."""
+        return sample_frames(
+            video,
+            self.frames,
+            max_side=self.max_side,
+            start=start,
+            end=end,
+            limits=self.video_limits,
+            quality=self.jpeg_quality,
+        )
 
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: everything but the key and where things are kept

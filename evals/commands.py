@@ -44,11 +44,7 @@ def report_cmd(
 ) -> None:
     """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
     store = Store(db)
-    if run is None:
-        runs = store.runs()
-        if not runs:
-            raise RecapError("There are no runs to report on.", hint="Run `recap draft` first.")
-        run = runs[-1].name
+    run = store.run_or_latest(run, "report on")
     w = worth(store, run, n_boot=n_boot)
     t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
     t.add_column("figure")

@@ -9,6 +9,7 @@ the number of clips behind it and a bootstrap 95% interval (clips resampled with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -98,6 +99,7 @@ def worth(store: Store, run: str, *, n_boot: int = 1000, seed: int = 0) -> Worth
     """Both arms' figures for the decisions in force in `run`, and what drafting it cost."""
     store.require_run(run)
     rng = np.random.default_rng(seed)
+    clip_of = functools.cache(store.clip)  # each clip read once, for its gold and its length
     decided = [
         r
         for r in store.latest_reviews().values()
@@ -111,7 +113,7 @@ def worth(store: Store, run: str, *, n_boot: int = 1000, seed: int = 0) -> Worth
         dist = np.array([r.edit_distance for r in rows if r.edit_distance is not None], float)
         ter_rows = []
         for r in rows:
-            clip = store.clip(r.clip_id)
+            clip = clip_of(r.clip_id)
             gold = (clip.gold or {}).get("caption") if clip is not None else None
             if gold:
                 score = _TER.sentence_score(r.final_caption or "", [gold])
@@ -127,7 +129,7 @@ def worth(store: Store, run: str, *, n_boot: int = 1000, seed: int = 0) -> Worth
     cost = RunCost(
         drafted=len(records),
         cost_usd=sum(costs) if costs else None,
-        video_hours=sum(clip_seconds(store.clip(r.clip_id)) for r in records) / 3600,
+        video_hours=sum(clip_seconds(clip_of(r.clip_id)) for r in records) / 3600,
         prompt_tokens=sum(r.prompt_tokens for r in records),
         completion_tokens=sum(r.completion_tokens for r in records),
     )

@@ -349,6 +349,15 @@ class Store:
         with self.session() as s:
             return s.get(Run, name)
 
+    def run_or_latest(self, name: str | None, purpose: str) -> str:
+        """`name`, or the latest run's name when none is given; an error when there is none."""
+        if name is not None:
+            return name
+        runs = self.runs()
+        if not runs:
+            raise RecapError(f"There are no runs to {purpose}.", hint="Run `recap draft` first.")
+        return runs[-1].name
+
     def require_run(self, name: str) -> Run:
         """The run, or an error listing the runs there are."""
         run = self.run(name)
