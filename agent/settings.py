@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.cost import Price, price_for
 from agent.errors import ConfigError
-from agent.frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, Frames, VideoLimits, sample_frames
+from agent.media._frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, Frames, VideoLimits, sample_frames
 from agent.redact import register_secret
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import av
 
-from agent.frames import _fit, sample_frames
+from agent.media._frames import _fit, sample_frames
 from tests.clips import make_clip
 
 N, SIDE = 8, 384

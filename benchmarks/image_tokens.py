@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.cost import image_tokens
-from agent.frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, sample_frames
+from agent.media import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, sample_frames
 from tests.clips import make_clip
 
 

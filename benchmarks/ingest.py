@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from agent.ingest import ingest
+from agent.data import ingest
 from agent.store import Store
 t0, c0 = time.perf_counter(), time.process_time()
 report = ingest(Store({db!r}), {manifest!r})

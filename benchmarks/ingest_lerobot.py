@@ -117,8 +117,8 @@ def build(root: Path, episodes: int) -> Path:
 def child(episodes: int) -> None:
     """One size in this process: build, then time the reader alone and the full ingest."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from agent.ingest import ingest
-    from agent.lerobot import LeRobotReader
+    from agent.data import ingest
+    from agent.data.lerobot import LeRobotReader
     from agent.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

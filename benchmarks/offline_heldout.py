@@ -25,8 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.ingest import read_gold  # noqa: E402
-from agent.offline import OfflineDrafter, rewrite_problems  # noqa: E402
+from agent.data import read_gold  # noqa: E402
+from agent.drafting import OfflineDrafter, rewrite_problems  # noqa: E402
 from agent.telemetry import Telemetry  # noqa: E402
 from evals.gold import GoldCase  # noqa: E402
 from evals.judges import LexicalJudge  # noqa: E402

@@ -29,10 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openai
 
-from agent.drafter import Drafter
-from agent.ingest import ingest
-from agent.jobs import Job, JobOptions
-from agent.ratelimit import RateLimiter
+from agent.data import ingest
+from agent.drafting import Drafter, RateLimiter
+from agent.runs import Job, JobOptions
 from agent.settings import Settings
 from agent.store import Store
 from tests.clips import make_clip

@@ -18,11 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.lead import judge, sample  # noqa: E402
-from agent.review import ReviewSession  # noqa: E402
+from agent.review import (  # noqa: E402
+    ReviewSession,
+    add_user,
+    judge,
+    sample,
+)
 from agent.schema import Draft, DraftResult, PromptRef  # noqa: E402
 from agent.store import Clip, Store  # noqa: E402
-from agent.users import add_user  # noqa: E402
 from tests.clips import make_clip  # noqa: E402
 from tests.ui.pageserver import page_server  # noqa: E402
 

@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.commandline import DbOpt, err, new_app, out, settings_from
+from agent.cli import DbOpt, err, new_app, out, settings_from
+from agent.data import IngestReport
 from agent.errors import RecapError
-from agent.ingest import IngestReport
 from agent.store import Store
 from evals.compare import compare, parse_bounds
 from evals.gold import GoldSet, load_gold, promote
@@ -148,9 +148,9 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Draft the gold set (same job code and cache as `recap draft`), then score it."""
-    from agent.drafters import make_drafter
-    from agent.ingest import ingest
-    from agent.jobs import Job, JobOptions
+    from agent.data import ingest
+    from agent.drafting import make_drafter
+    from agent.runs import Job, JobOptions
 
     store = Store(db)
     report = ingest(store, gold)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from agent.data import Problem, RowError, read_gold, read_manifest
 from agent.errors import RecapError
-from agent.ingest import Problem, RowError, read_gold, read_manifest
 from agent.schema import HallucinationLabel, OmissionLabel
 from agent.store import Review, Store
 

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.client import ModelClient
-from agent.prompts import load_prompt
+from agent.drafting import ModelClient, load_prompt
 from agent.settings import Settings
 from agent.store import Store
 from evals.matching import match_pairs

@@ -12,7 +12,7 @@ from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF, TER
 
 from agent.errors import RecapError
-from agent.frames import probe
+from agent.media import probe
 from agent.schema import Draft, OmissionLabel, prompt_version
 from agent.store import Clip, DraftRecord, Store
 from evals.gold import GoldCase

@@ -1,3 +1,3 @@
-from recap.cli import main
+from recap.main import main
 
 main()

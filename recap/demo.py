@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from agent.commandline import out, settings_from
-from agent.drafters import default_drafter_kind, make_drafter
+from agent.cli import out, settings_from
+from agent.data import ingest
+from agent.drafting import default_drafter_kind, make_drafter
 from agent.errors import RecapError
-from agent.ingest import ingest
-from agent.jobs import Job, JobOptions
+from agent.runs import Job, JobOptions
 from agent.store import Store
 from evals.commands import summary_table
 from evals.gold import load_gold

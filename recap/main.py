@@ -3,10 +3,10 @@ whole loop across them."""
 
 from __future__ import annotations
 
-import agent.commands
+import agent.cli._commands
 import evals.commands
 import ui.commands
-from agent.commandline import new_app
+from agent.cli import new_app
 from recap import demo
 
 app = new_app(
@@ -14,7 +14,7 @@ app = new_app(
     help="Review AI-generated captions of robot videos: flag hallucinations and omissions, "
     "draft a rewrite.",
 )
-for package in (agent.commands, ui.commands, evals.commands, demo):
+for package in (agent.cli._commands, ui.commands, evals.commands, demo):
     package.register(app)
 
 

@@ -94,8 +94,8 @@ def test_no_import_cycles() -> None:
 def test_the_checker_sees_function_level_imports(tmp_path: Path) -> None:
     """A checker that cannot fail proves nothing: it must see an import inside a function."""
     known = modules()
-    probe = ROOT / "agent" / "jobs.py"
-    assert "agent.runs" in set(imported(probe, known))
+    probe = ROOT / "agent" / "runs" / "_local.py"
+    assert "agent.runs._ledger" in set(imported(probe, known))
     fake = tmp_path / "agent" / "probe.py"
     fake.parent.mkdir()
     fake.write_text("def f():\n    from evals.gold import load_gold\n    return load_gold\n")

@@ -19,16 +19,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from agent.drafting import BUILTIN_DIR
 from agent.errors import RecapError
-from agent.frames import sample_frames
-from agent.lint import lint
-from agent.media import frame_at, inside_root, playable
-from agent.prompts import BUILTIN_DIR
-from agent.review import STATUSES, QueueItem, ReviewSession, default_reviewer
+from agent.guidelines import lint
+from agent.media import frame_at, inside_root, playable, sample_frames
+from agent.review import STATUSES, QueueItem, ReviewSession, default_reviewer, word_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
-from agent.textdiff import word_diff
 from ui import timeline
 from ui.auth import gate
 

@@ -15,9 +15,9 @@ from typing import NoReturn
 
 import streamlit as st
 
+from agent.review import AccessDenied, Person, authorize
 from agent.settings import Settings
 from agent.store import Store
-from agent.users import AccessDenied, Person, authorize
 from ui.commands import is_loopback
 
 

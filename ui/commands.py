@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agent.commandline import DbOpt, err, out, settings_from
+from agent.cli import DbOpt, err, out, settings_from
 from agent.errors import ConfigError, RecapError
 from agent.review import default_reviewer
 from agent.settings import Settings
@@ -306,7 +306,7 @@ def team_cmd(
     """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate, gold accuracy,
     automation bias, agreement, sent-back rate; team totals against a daily target; agreement
     where two reviewers decided the same clip."""
-    from agent.team import (
+    from agent.review import (
         DEFINITIONS,
         agreement,
         by_reviewer_and_day,

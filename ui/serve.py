@@ -12,14 +12,20 @@ from __future__ import annotations
 import importlib
 import sys
 
-PAGE_MODULES = ("agent.frames", "agent.media", "agent.review", "agent.store", "agent.textdiff")
+PAGE_MODULES = (
+    "agent.media._frames",
+    "agent.media._playable",
+    "agent.review._session",
+    "agent.store",
+    "agent.review._textdiff",
+)
 
 
 def warm() -> None:
     """Import what the page imports, and build the linter's word list once."""
     for name in (*PAGE_MODULES, "ui.auth"):
         importlib.import_module(name)
-    from agent.lint import lint
+    from agent.guidelines import lint
 
     lint("The robot grasps the cube.")
 

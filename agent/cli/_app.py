@@ -1,8 +1,8 @@
 """What every recap command shares: the consoles, the settings flags declared once, and the one
 place where a `RecapError` becomes a message and an exit code.
 
-Each package registers its own commands on an app made here (`agent.commands`,
-`evals.commands`, `ui.commands`); `recap.cli` assembles them, the way simonw/llm's plugins
+Each package registers its own commands on an app made here (`agent.cli._commands`,
+`evals.commands`, `ui.commands`); `recap.main` assembles them, the way simonw/llm's plugins
 register commands.
 """
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agent.commandline import DbOpt, err, model_flags, new_app, out, settings_from
+from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
 from agent.errors import RecapError, VideoError
 from agent.store import Store, database_url
 
@@ -55,9 +55,9 @@ def draft_one(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft a review of one clip's caption and print the diff."""
-    from agent.drafter import Drafter
-    from agent.render import render
-    from agent.runs import record_one_off
+    from agent.cli._render import render
+    from agent.drafting._model import Drafter
+    from agent.runs._ledger import record_one_off
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
@@ -99,7 +99,7 @@ def frames_cmd(
 ) -> None:
     """Show what the model would see of a clip, and what it costs in image tokens."""
     from agent.cost import image_tokens
-    from agent.frames import probe
+    from agent.media._frames import probe
 
     s = settings_from(frames=frames, max_side=max_side)
     info = probe(video, s.video_limits)
@@ -144,7 +144,7 @@ def prompts_cmd(
     ] = None,
 ) -> None:
     """List prompt versions (name@hash), or print one."""
-    from agent.prompts import list_prompts, load_prompt
+    from agent.drafting._prompts import list_prompts, load_prompt
 
     s = settings_from()
     if show:
@@ -189,8 +189,8 @@ def ingest_cmd(
 ) -> None:
     """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are,
     and an interrupted ingest continues where it stopped."""
-    from agent.ingest import IngestInterrupted, ingest
-    from agent.progress import IngestProgress
+    from agent.cli._progress import IngestProgress
+    from agent.data._ingest import IngestInterrupted, ingest
 
     store = Store(db)
     with IngestProgress(err) as bar:
@@ -272,9 +272,9 @@ def draft_cmd(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
-    from agent.drafters import make_drafter
-    from agent.jobs import Job, JobOptions
-    from agent.progress import JobProgress, summary_table
+    from agent.cli._progress import JobProgress, summary_table
+    from agent.drafting._choice import make_drafter
+    from agent.runs._local import Job, JobOptions
 
     store = Store(db)
     settings = settings_from(**model_flags)
@@ -301,7 +301,7 @@ def draft_cmd(
         return
     progress = JobProgress(out)
     if engine == "ray":
-        from agent.rayjob import run_ray_job
+        from agent.runs._ray import run_ray_job
 
         with progress:
             stats = run_ray_job(
@@ -358,7 +358,7 @@ def _draft_batch(
     wait: bool,
     poll_s: float,
 ) -> None:
-    from agent.batch import BatchRunner
+    from agent.runs._openai_batch import BatchRunner
 
     runner = BatchRunner(store, drafter, run, poll_s=poll_s, log=lambda m: out.print(m))
 
@@ -459,7 +459,7 @@ def export_cmd(
     db: DbOpt = None,
 ) -> None:
     """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
-    from agent.export import export, export_lerobot, export_pairs
+    from agent.data._export import export, export_lerobot, export_pairs
 
     store = Store(db)
     run = store.run_or_latest(run, "export")
@@ -520,7 +520,7 @@ def users_add(
     """Add an account, change its role, or restore a removed one."""
     import getpass
 
-    from agent.users import add_user
+    from agent.review._users import add_user
 
     user, what = add_user(Store(db), email, role, by=getpass.getuser())
     out.print(f"{what}: {user.email} ({user.role})", highlight=False)
@@ -532,7 +532,7 @@ def users_list(
     removed: Annotated[bool, typer.Option("--all", help="Include removed accounts.")] = False,
 ) -> None:
     """List accounts and their roles."""
-    from agent.users import list_users
+    from agent.review._users import list_users
 
     table = Table(title="recap users")
     for col in ("e-mail", "role", "added", "by", "removed"):
@@ -554,7 +554,7 @@ def users_remove(
     db: DbOpt = None,
 ) -> None:
     """Revoke an account: its holder is refused from their next request on."""
-    from agent.users import remove_user
+    from agent.review._users import remove_user
 
     user = remove_user(Store(db), email)
     out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)

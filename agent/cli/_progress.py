@@ -18,9 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agent.ingest import IngestReport
-from agent.ratelimit import RateLimiter
-from agent.runs import JobStats
+from agent.data._ingest import IngestReport
+from agent.drafting._ratelimit import RateLimiter
+from agent.runs._ledger import JobStats
 
 
 class JobProgress:

@@ -7,8 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.review._textdiff import word_diff
 from agent.schema import DraftResult, HallucinationType
-from agent.textdiff import word_diff
 
 TYPE_STYLES: dict[HallucinationType, str] = {
     HallucinationType.OBJECT: "bold white on red",

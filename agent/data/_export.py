@@ -72,7 +72,7 @@ def lerobot_assignments(
 ) -> tuple[Path, list[Any]]:
     """The source dataset and, per LeRobot clip of `run`, the frames and the text they get:
     the reviewed caption, else (unless `only_reviewed`) the draft's rewrite."""
-    from agent.lerobot.writer import Assignment
+    from agent.data.lerobot._writer import Assignment
 
     rows = {r["clip_id"]: r for r in final_rows(store, run)}
     clips = [c for c, _ in store.clips_with_captions(list(rows))]
@@ -114,7 +114,7 @@ def export_lerobot(
 ) -> Any:
     """Write a copy of the run's LeRobot dataset whose frames carry the final captions as their
     task; see agent/lerobot/writer.py. Returns the writer's report."""
-    from agent.lerobot.writer import write_copy
+    from agent.data.lerobot._writer import write_copy
 
     src, assignments = lerobot_assignments(store, run, only_reviewed=only_reviewed, dataset=dataset)
     return write_copy(src, Path(out), assignments)

@@ -27,8 +27,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, StatementError
 
+from agent.data.lerobot import DEFAULT_WINDOW_S, LeRobotReader, is_lerobot
 from agent.errors import RecapError, RowError
-from agent.lerobot import DEFAULT_WINDOW_S, LeRobotReader, is_lerobot
 from agent.schema import GoldLabels
 from agent.store import Clip, Store
 from agent.telemetry import Telemetry

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent.drafter import Drafter
+from agent.drafting._model import Drafter
+from agent.drafting._offline import OfflineDrafter
+from agent.drafting._ratelimit import RateLimiter
 from agent.errors import RecapError
-from agent.offline import OfflineDrafter
-from agent.ratelimit import RateLimiter
 from agent.settings import Settings
 
 DRAFTERS = ("llm", "offline")

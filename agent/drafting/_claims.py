@@ -431,7 +431,7 @@ def _classify(
 
 
 def _speculation_ranges(text: str) -> list[tuple[int, int]]:
-    from agent.lint import lint
+    from agent.guidelines._lint import lint
 
     return [(w.start, w.end) for w in speculation_spans(text, lint(text))]
 

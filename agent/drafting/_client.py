@@ -30,11 +30,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from agent.drafting._ratelimit import LimitedTransport, RateLimiter
+from agent.drafting._sdkhttp import httpx
 from agent.errors import DraftError, EndpointError, RecapError
-from agent.ratelimit import LimitedTransport, RateLimiter
 from agent.redact import redact
 from agent.schema import Usage
-from agent.sdkhttp import httpx
 from agent.settings import Settings
 
 # instructor logs every failed call at ERROR; recap reports failures itself.

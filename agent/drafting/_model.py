@@ -8,13 +8,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agent.client import ModelClient, ResponseHook
 from agent.cost import image_tokens, text_tokens_estimate
+from agent.drafting._client import ModelClient, ResponseHook
+from agent.drafting._prompts import Prompt, load_prompt
+from agent.drafting._ratelimit import RateLimiter, request_tokens
 from agent.errors import RecapError
-from agent.frames import Frames, sheet_size
-from agent.prompts import Prompt, load_prompt
-from agent.ratelimit import RateLimiter, request_tokens
-from agent.runs import RunIdentity
+from agent.media._frames import Frames, sheet_size
+from agent.runs._ledger import RunIdentity
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry

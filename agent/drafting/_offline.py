@@ -1,6 +1,6 @@
 """The offline drafter: no model, just the caption's claims checked against robot telemetry.
 
-The claim finder (`agent.claims`, an explicit grammar of verb phrases over a lemma and
+The claim finder (`agent.drafting._claims`, an explicit grammar of verb phrases over a lemma and
 synonym table) pulls the caption's claims about the robot (grasp, lift, place or arrive at the
 target, push, press, open, close, contact, success or failure, and their order), each with the
 caption span it came from, and this module checks each against what the telemetry shows: a
@@ -13,7 +13,8 @@ widened to the whole clause when the clause is the speculation.
 The rewrite is span edits only: each finding replaces its span (with at most the conjunction
 next to it), each omission inserts a clause at a sensible place, and every other word stays.
 Every rewrite is checked before it is returned: it must not state an outcome and its opposite
-(`agent.claims.contradiction`), and must not add a guideline warning the caption did not have.
+(`agent.drafting._claims.contradiction`), and must not add a guideline warning the caption did
+not have.
 Colours, object identity and directions are left to the reviewer, and the draft says so.
 """
 
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.claims import (
+from agent.drafting._claims import (
     FREE_OBJECT_TASKS,
     LEXICON,
     SPEC_VERBS,
@@ -40,9 +41,9 @@ from agent.claims import (
     speculation_spans,
     task_kind,
 )
-from agent.drafter import check_caption
-from agent.lint import lint
-from agent.runs import RunIdentity
+from agent.drafting._model import check_caption
+from agent.guidelines._lint import lint
+from agent.runs._ledger import RunIdentity
 from agent.schema import Draft, DraftResult, Hallucination, Omission
 from agent.settings import Settings
 from agent.telemetry import GRIPPER_CLOSED_BELOW, Telemetry

@@ -23,7 +23,7 @@ import jinja2
 
 import prompts as _prompts_pkg
 from agent.errors import ConfigError
-from agent.frames import Frames, encode_jpeg
+from agent.media._frames import Frames, encode_jpeg
 from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, PromptRef
 
 BUILTIN_DIR = Path(_prompts_pkg.__file__).parent

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from agent.sdkhttp import httpx
+from agent.drafting._sdkhttp import httpx
 
 WINDOW_S = 60.0
 MARGIN_S = 1.0  # clock, network and server-queue skew between our window and the server's

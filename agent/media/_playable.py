@@ -14,7 +14,7 @@ import av
 from PIL import Image
 
 from agent.errors import VideoError
-from agent.frames import fit_within, frame_rotation, probe
+from agent.media._frames import fit_within, frame_rotation, probe
 from agent.settings import Settings
 
 PLAYABLE = {

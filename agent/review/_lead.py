@@ -13,8 +13,8 @@ import statistics
 from dataclasses import dataclass
 
 from agent.errors import RecapError
+from agent.review._textdiff import edit_rate, word_edit_distance
 from agent.store import FINAL_DECISIONS, Review, Store
-from agent.textdiff import edit_rate, word_edit_distance
 
 VERDICTS = ("approved", "sent_back")
 FILTERS = ("recent", "rejected", "slow", "gold_misses")

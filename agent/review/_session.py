@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from agent.errors import RecapError
+from agent.review._textdiff import edit_rate, word_edit_distance
 from agent.schema import Draft
 from agent.store import FINAL_DECISIONS, Clip, DraftRecord, Review, Store, as_utc
-from agent.textdiff import edit_rate, word_edit_distance
 
 DECISIONS = ("accepted", "edited", "rejected", "flagged", "skipped")
 STATUSES = ("pending", *DECISIONS)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from agent.errors import RecapError
-from agent.review import active_hours
+from agent.review._session import active_hours
 from agent.schema import GoldLabels
 from agent.store import FINAL_DECISIONS, DraftRecord, Review, Store, as_utc, same_outcome
 

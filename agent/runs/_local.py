@@ -6,7 +6,7 @@ run), each clip is leased to one worker before it is drafted, and a draft is wri
 transaction together with dropping its lease. Killing the process loses only the requests in
 flight; running the same command again picks up what is left, and two processes on one run
 share the clips between them instead of drafting any twice. The bookkeeping is the run
-lifecycle's (`agent.runs.RunLedger`); this module only schedules.
+lifecycle's (`agent.runs._ledger.RunLedger`); this module only schedules.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.frames import Frames
-from agent.runs import JobStats, RunIdentity, RunLedger
+from agent.media._frames import Frames
+from agent.runs._ledger import JobStats, RunIdentity, RunLedger
 from agent.schema import DraftResult
 from agent.settings import Settings
 from agent.store import Store

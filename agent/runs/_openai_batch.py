@@ -20,9 +20,9 @@ import openai
 from instructor import openai_schema
 from pydantic import ValidationError
 
-from agent.drafter import Drafter
+from agent.drafting._model import Drafter
 from agent.errors import ConfigError, EndpointError, RecapError
-from agent.runs import RunLedger
+from agent.runs._ledger import RunLedger
 from agent.schema import Draft, DraftResult, Usage
 from agent.store import Batch, Store, now
 from agent.telemetry import Telemetry

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from agent.drafter import Drafter
+from agent.drafting._model import Drafter
+from agent.drafting._ratelimit import RateLimiter
 from agent.errors import EndpointError
-from agent.jobs import JobOptions
-from agent.ratelimit import RateLimiter
-from agent.runs import FATAL_STATUS, JobStats, RunLedger, error_kind, error_message
+from agent.runs._ledger import FATAL_STATUS, JobStats, RunLedger, error_kind, error_message
+from agent.runs._local import JobOptions
 from agent.schema import DraftResult
 from agent.settings import Settings
 from agent.store import Store

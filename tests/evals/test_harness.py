@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agent.store import Review, Store
 from evals.gold import promote
-from recap.cli import app
+from recap.main import app
 from tests.conftest import TEST_KEY, recap_env
 from tests.evals.gold_fixture import GOLD, gold_answer, responder, write_gold
 from tests.fake_openai import FakeOpenAI

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.frames import probe, sample_frames
+from agent.media import probe, sample_frames
 from agent.telemetry import Telemetry
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from agent.schema import Draft, DraftResult, Usage
 from agent.store import Clip, Review, Store
 from evals.worth import worth
-from recap.cli import app
+from recap.main import app
 
 GOLD = "The robot pushes the red puck to the goal."
 

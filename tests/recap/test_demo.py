@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recap.cli import app
 from recap.demo import SAMPLE_MANIFEST as SAMPLE
+from recap.main import app
 
 runner = CliRunner()
 
@@ -38,7 +38,7 @@ def test_demo_runs_the_whole_loop_offline(tmp_path: Path) -> None:
 
 
 def test_offline_drafter_from_the_draft_command(tmp_path: Path) -> None:
-    from tests.agent.test_jobs import make_dataset
+    from tests.agent.runs.test_jobs import make_dataset
 
     db = tmp_path / "r.db"
     runner.invoke(app, ["ingest", str(make_dataset(tmp_path / "ds", 3))], env={"RECAP_DB": str(db)})

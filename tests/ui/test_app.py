@@ -179,7 +179,7 @@ def test_recap_review_launches_the_page_for_viewers(
 
     from typer.testing import CliRunner
 
-    from recap.cli import app as cli
+    from recap.main import app as cli
 
     launched: list[tuple[list[str], dict[str, str]]] = []
     monkeypatch.setattr(subprocess, "call", lambda cmd, env: launched.append((cmd, env)) or 0)

@@ -13,10 +13,10 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from agent.errors import ConfigError
+from agent.review import add_user, remove_user
 from agent.settings import Settings
 from agent.store import Store
-from agent.users import add_user, remove_user
-from recap.cli import app as cli
+from recap.main import app as cli
 from ui.commands import is_loopback, plan_auth, write_secrets
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agent.review import add_user
 from agent.store import Store
-from agent.users import add_user
 from tests.ui.test_auth import APP, AUTH
 
 COMMENT = "Name the colour <script>alert('x')</script> & the plate."

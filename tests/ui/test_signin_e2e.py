@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.review import add_user, remove_user
 from agent.store import Store
-from agent.users import add_user, remove_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

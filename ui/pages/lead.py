@@ -2,7 +2,7 @@
 at a reviewer's recent decisions (or the rejected, slow, or gold-missing ones), watching each
 clip, then approve it or send it back with a comment.
 
-Thin: the rules are in agent/lead.py; every approval, send-back and settlement is an
+Thin: the rules are in agent/review/_lead.py; every approval, send-back and settlement is an
 append-only row. Captions, comments and names are escaped before they reach any HTML.
 """
 
@@ -13,11 +13,10 @@ import html
 import streamlit as st
 
 from agent.errors import RecapError
-from agent.lead import FILTERS, disputes, judge, sample, settle
 from agent.media import inside_root, playable
+from agent.review import FILTERS, ROLES, disputes, judge, sample, settle
 from agent.settings import Settings
 from agent.store import Review, Store
-from agent.users import ROLES
 from ui.auth import gate
 
 st.set_page_config(page_title="recap lead review", layout="wide")

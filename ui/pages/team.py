@@ -2,7 +2,8 @@
 automation bias, agreement, sent-back rate), team totals, agreement between reviewers.
 
 A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
-opens it sees only a refusal. The figures come from agent/team.py, which `recap team` prints.
+opens it sees only a refusal. The figures come from agent/review/_team.py, which `recap team`
+prints.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from agent.errors import RecapError
-from agent.settings import Settings
-from agent.store import Store
-from agent.team import (
+from agent.review import (
     DEFINITIONS,
     agreement,
     by_reviewer_and_day,
@@ -23,6 +22,8 @@ from agent.team import (
     to_csv,
     totals,
 )
+from agent.settings import Settings
+from agent.store import Store
 from ui.auth import gate
 
 st.set_page_config(page_title="recap team", layout="wide")

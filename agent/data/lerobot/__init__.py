@@ -6,7 +6,7 @@ end-effector position), `captions` (a captioning run's JSONL/CSV/Parquet), `read
 clip rows, each data file read once) and `writer` (`recap export --format lerobot`).
 """
 
-from agent.lerobot.layout import Episode, Layout, LeRobotError, is_lerobot
-from agent.lerobot.reader import DEFAULT_WINDOW_S, LeRobotReader
+from agent.data.lerobot._layout import Episode, Layout, LeRobotError, is_lerobot
+from agent.data.lerobot._reader import DEFAULT_WINDOW_S, LeRobotReader
 
 __all__ = ["DEFAULT_WINDOW_S", "Episode", "Layout", "LeRobotError", "LeRobotReader", "is_lerobot"]

@@ -5,10 +5,10 @@ makes ingest grow with episodes x file size; here each data file is streamed onc
 batches, and cut into episodes as their rows go by, so memory is bounded by one batch plus one
 episode, not by the file or the dataset. v2.1 has one small file per episode, read once each.
 
-Rows come out as `(number, row | RowError)`: a row is what `agent.ingest.build_clip` takes (id,
-video, caption, telemetry, start, end, meta, gold fields). Times in the telemetry are on the
-video file's clock, the same clock as sampled frame times and evidence times, so for a v3.0
-episode that starts 812 s into its shared video the telemetry starts at 812 s too.
+Rows come out as `(number, row | RowError)`: a row is what `agent.data._ingest.build_clip`
+takes (id, video, caption, telemetry, start, end, meta, gold fields). Times in the telemetry
+are on the video file's clock, the same clock as sampled frame times and evidence times, so for
+a v3.0 episode that starts 812 s into its shared video the telemetry starts at 812 s too.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from agent.data.lerobot._captions import BadCaption, CaptionRow, read_captions
+from agent.data.lerobot._layout import Episode, Layout
+from agent.data.lerobot._state import StateMap, parse_state_map, resolve, telemetry_from_state
 from agent.errors import RecapError, RowError
-from agent.lerobot.captions import BadCaption, CaptionRow, read_captions
-from agent.lerobot.layout import Episode, Layout
-from agent.lerobot.state import StateMap, parse_state_map, resolve, telemetry_from_state
 
 DEFAULT_WINDOW_S = 5.0
 BATCH_ROWS = 65_536

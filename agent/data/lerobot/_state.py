@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from agent.data.lerobot._layout import Layout
 from agent.errors import RecapError
-from agent.lerobot.layout import Layout
 
 # robot_type prefix -> True when a larger gripper value means more open.
 ROBOT_DIRECTIONS: dict[str, bool] = {

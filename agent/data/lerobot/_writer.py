@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from agent.data.lerobot._layout import Layout, LeRobotError, read_parquet
 from agent.errors import RecapError
-from agent.lerobot.layout import Layout, LeRobotError, read_parquet
 
 
 @dataclass(frozen=True)

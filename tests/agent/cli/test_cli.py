@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from recap.cli import app
+from recap.main import app
 from tests.conftest import TEST_KEY
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -215,7 +215,7 @@ def test_every_draft_one_call_is_kept_in_the_database(
 
 
 def test_draft_sync_library_call(fake: FakeOpenAI, settings_for, clip: Path) -> None:
-    from agent.drafter import draft_sync
+    from agent.drafting import draft_sync
 
     fake.enqueue(Reply.draft(DRAFT))
     result = draft_sync(clip, CAPTION, settings=settings_for())

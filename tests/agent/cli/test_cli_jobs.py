@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from recap.cli import app
-from tests.agent.test_jobs import make_dataset
+from recap.main import app
+from tests.agent.runs.test_jobs import make_dataset
 from tests.conftest import TEST_KEY, recap_env
 from tests.fake_openai import FakeOpenAI
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from agent.data import export, export_pairs
 from agent.errors import RecapError
-from agent.export import export, export_pairs
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Review, Store
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.data._ingest import IngestInterrupted, IngestReport, ingest, ingest_rows
 from agent.errors import RecapError
-from agent.ingest import IngestInterrupted, IngestReport, ingest, ingest_rows
 from agent.store import Store
 from tests.clips import make_clip
 
@@ -304,7 +304,7 @@ def test_csv_rows_with_more_fields_than_the_header_are_skipped(tmp_path: Path, d
 def test_the_cli_reports_skipped_rows_and_dropped_fields_by_line(tmp_path: Path, data: Path):
     from typer.testing import CliRunner
 
-    from recap.cli import app
+    from recap.main import app
 
     rows = [
         good_rows()[1],
@@ -397,7 +397,7 @@ def test_a_progress_bar_appears_only_on_long_ingests(tmp_path: Path, data: Path)
 
     from rich.console import Console
 
-    from agent.progress import IngestProgress
+    from agent.cli._progress import IngestProgress
 
     manifest = write_jsonl(data / "m.jsonl", many_rows(7))
     drawn: dict[int, str] = {}

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent.data import ingest
 from agent.errors import RecapError
-from agent.ingest import ingest
 from agent.store import Store
 
 ROOT_FILES = {

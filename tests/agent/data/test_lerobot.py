@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from agent.data import ingest
+from agent.data.lerobot._layout import LeRobotError
 from agent.errors import RecapError
-from agent.frames import sample_frames
-from agent.ingest import ingest
-from agent.lerobot.layout import LeRobotError
+from agent.media import sample_frames
 from agent.store import Store
 from agent.telemetry import GRIPPER_HOLD_ABOVE, Telemetry
-from recap.cli import app
+from recap.main import app
 from tests.lerobot_data import ALOHA_NAMES, Ep, aloha_state, make_dataset, so100_state
 
 FPS = 10

@@ -13,13 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from agent.data import export_lerobot, ingest
+from agent.data.lerobot._layout import Layout
+from agent.data.lerobot._writer import frame_tasks
 from agent.errors import RecapError
-from agent.export import export_lerobot
-from agent.ingest import ingest
-from agent.lerobot.layout import Layout
-from agent.lerobot.writer import frame_tasks
 from agent.store import Review, Store
-from recap.cli import app
+from recap.main import app
 from tests.lerobot_data import Ep, make_dataset, so100_state
 
 FPS = 10

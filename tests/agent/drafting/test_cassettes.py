@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import vcr.errors
 
-from agent.drafter import Drafter
+from agent.drafting import Drafter
 from agent.errors import EndpointError
 from agent.settings import Settings
 from tests.clips import make_clip

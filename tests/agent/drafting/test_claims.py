@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.claims import contradiction, find_claims, inflect, outcome_stated
+from agent.drafting._claims import contradiction, find_claims, inflect, outcome_stated
 
 
 def claims(text: str, task: str | None = None) -> list[tuple[str, str, bool]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent.drafter import Drafter
+from agent.drafting import Drafter
 from agent.errors import DraftError, EndpointError
 from agent.schema import DraftResult
 from agent.settings import Settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.offline import OfflineDrafter, rewrite_problems
+from agent.drafting import OfflineDrafter, rewrite_problems
 from agent.telemetry import Telemetry
 
 N = 50
@@ -169,7 +169,7 @@ def test_manner_word_and_false_success_are_separate_findings() -> None:
 
 # ------------------------------------------------------------------ held-out captions (#14)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HELD_OUT = [ROOT / "tests" / "data" / f"offline_heldout_{x}.jsonl" for x in ("a", "b")]
 SAMPLE = ROOT / "evals" / "datasets" / "sample"
 

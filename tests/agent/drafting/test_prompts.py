@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.drafting._prompts import BUILTIN_DIR, fence, list_prompts, load_prompt
 from agent.errors import ConfigError
-from agent.frames import sample_frames
-from agent.prompts import BUILTIN_DIR, fence, list_prompts, load_prompt
+from agent.media import sample_frames
 from agent.schema import HallucinationType
 
 

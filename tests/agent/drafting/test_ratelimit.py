@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from agent.ratelimit import BURST_S, MARGIN_S, WINDOW_S, RateLimiter, parse_reset
-from agent.sdkhttp import httpx
+from agent.drafting._ratelimit import BURST_S, MARGIN_S, WINDOW_S, RateLimiter, parse_reset
+from agent.drafting._sdkhttp import httpx
 
 
 class Clock:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agent.errors import VideoError
-from agent.frames import VideoLimits, contact_sheet, probe, sample_frames
+from agent.media import VideoLimits, contact_sheet, probe, sample_frames
 from tests.clips import make_audio_only, make_clip, square_x
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from agent.errors import RecapError
-from agent.review import FINAL_DECISIONS, ReviewSession, default_reviewer
+from agent.review._session import FINAL_DECISIONS, ReviewSession, default_reviewer
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Store
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 DRAFT = {
     "hallucinations": [
         {"span": "blue", "type": "attribute", "explanation": "red", "evidence_times": [1.0]},

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from agent.review import agreement, by_reviewer_and_day, decisions, totals
 from agent.store import Clip, Review, Store
-from agent.team import agreement, by_reviewer_and_day, decisions, totals
-from recap.cli import app
+from recap.main import app
 
 
 def at(day: int, hh: int, mm: int) -> datetime:

@@ -9,13 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from agent.data import final_rows
 from agent.errors import RecapError
-from agent.export import final_rows
-from agent.lead import disputes, judge, sample, settle
-from agent.review import ReviewSession, gold_due, in_overlap
+from agent.review import (
+    ReviewSession,
+    agreement,
+    by_reviewer_and_day,
+    decisions,
+    disputes,
+    evidence,
+    gold_due,
+    in_overlap,
+    judge,
+    sample,
+    settle,
+)
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Store
-from agent.team import agreement, by_reviewer_and_day, decisions, evidence
 
 CAPTION = "The robot moves the blue cube left."
 REWRITE = "The robot moves the red cube right and lets go."
@@ -263,7 +273,7 @@ def test_recap_team_and_recap_review_take_the_team_settings(
 
     from typer.testing import CliRunner
 
-    from recap.cli import app
+    from recap.main import app
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = make_store(url, ["c1", "g2"])

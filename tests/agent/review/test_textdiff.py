@@ -1,4 +1,4 @@
-from agent.textdiff import edit_rate, word_diff, word_edit_distance, words
+from agent.review import edit_rate, word_diff, word_edit_distance, words
 
 
 def test_words_keep_punctuation_separate() -> None:

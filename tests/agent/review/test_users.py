@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.errors import RecapError
+from agent.review._users import AccessDenied, add_user, allows, authorize, list_users, remove_user
 from agent.store import Store
-from agent.users import AccessDenied, add_user, allows, authorize, list_users, remove_user
-from recap.cli import app
+from recap.main import app
 
 runner = CliRunner()
 

@@ -6,12 +6,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from agent.batch import BatchRunner, structured_kwargs
-from agent.drafter import Drafter
-from agent.ingest import ingest
+from agent.data import ingest
+from agent.drafting import Drafter
+from agent.runs._openai_batch import BatchRunner, structured_kwargs
 from agent.settings import Settings
 from agent.store import Store
-from tests.agent.test_jobs import make_dataset
+from tests.agent.runs.test_jobs import make_dataset
 from tests.conftest import TEST_KEY
 from tests.fake_openai import FakeOpenAI, caption_of
 

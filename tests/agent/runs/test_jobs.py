@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agent.drafter import Drafter
-from agent.ingest import ingest
-from agent.jobs import Job, JobOptions, JobStats
-from agent.ratelimit import RateLimiter
+from agent.data import ingest
+from agent.drafting import Drafter, RateLimiter
+from agent.runs._local import Job, JobOptions, JobStats
 from agent.settings import Settings
 from agent.store import DraftRecord, Lease, Store
 from tests.clips import make_clip

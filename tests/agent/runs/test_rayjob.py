@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.ingest import ingest
-from agent.jobs import JobOptions
+from agent.data import ingest
+from agent.runs import JobOptions
 from agent.store import Store
-from tests.agent.test_jobs import job_settings, make_dataset
+from tests.agent.runs.test_jobs import job_settings, make_dataset
 from tests.conftest import TEST_KEY
 from tests.fake_openai import FakeOpenAI
 
@@ -26,7 +26,7 @@ def local_ray():
 
 @pytest.mark.slow
 def test_ray_engine_drafts_into_the_same_store(tmp_path: Path, local_ray) -> None:
-    from agent.rayjob import run_ray_job
+    from agent.runs import run_ray_job
 
     store = Store(tmp_path / "r.db")
     ingest(store, make_dataset(tmp_path / "ds", 24, bad=2))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from agent.data import export
 from agent.errors import RecapError
-from agent.export import export
 from agent.schema import Draft, DraftResult, PromptRef, Usage
 from agent.store import MIGRATIONS, Base, Clip, Lease, Review, Store, now
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def clip(i: int, caption_hash: str = "h") -> Clip:

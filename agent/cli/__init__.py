@@ -1,0 +1,49 @@
+"""The command line's shared plumbing (consoles, the settings flags, one place where a
+`RecapError` becomes a message and an exit code) and the library's own commands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from agent.cli._app import (
+        MODEL_FLAGS,
+        DbOpt,
+        RecapGroup,
+        err,
+        model_flags,
+        new_app,
+        out,
+        report,
+        settings_from,
+    )
+    from agent.cli._commands import register
+
+_WHERE = {
+    "DbOpt": "agent.cli._app",
+    "MODEL_FLAGS": "agent.cli._app",
+    "RecapGroup": "agent.cli._app",
+    "err": "agent.cli._app",
+    "model_flags": "agent.cli._app",
+    "new_app": "agent.cli._app",
+    "out": "agent.cli._app",
+    "report": "agent.cli._app",
+    "settings_from": "agent.cli._app",
+    "register": "agent.cli._commands",
+}
+__all__ = [
+    "MODEL_FLAGS",
+    "DbOpt",
+    "RecapGroup",
+    "err",
+    "model_flags",
+    "new_app",
+    "out",
+    "register",
+    "report",
+    "settings_from",
+]
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -1,0 +1,49 @@
+"""Data in and out: manifests and LeRobot datasets ingested as clips, final captions
+exported as JSONL/Parquet, a LeRobot copy, or training pairs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from agent.data._export import export, export_lerobot, export_pairs, final_rows
+    from agent.data._ingest import (
+        IngestInterrupted,
+        IngestReport,
+        Problem,
+        RowError,
+        ingest,
+        read_gold,
+        read_manifest,
+    )
+
+_WHERE = {
+    "IngestInterrupted": "agent.data._ingest",
+    "IngestReport": "agent.data._ingest",
+    "Problem": "agent.data._ingest",
+    "RowError": "agent.data._ingest",
+    "ingest": "agent.data._ingest",
+    "read_gold": "agent.data._ingest",
+    "read_manifest": "agent.data._ingest",
+    "export": "agent.data._export",
+    "export_lerobot": "agent.data._export",
+    "export_pairs": "agent.data._export",
+    "final_rows": "agent.data._export",
+}
+__all__ = [
+    "IngestInterrupted",
+    "IngestReport",
+    "Problem",
+    "RowError",
+    "export",
+    "export_lerobot",
+    "export_pairs",
+    "final_rows",
+    "ingest",
+    "read_gold",
+    "read_manifest",
+]
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -1,0 +1,120 @@
+"""Reviewing: the queue and its decisions, a lead's settlements and feedback, the team's
+figures, the accounts and roles of the review page, and word-level edit measures.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from agent.review._lead import FILTERS, Dispute, disputes, judge, sample, settle
+    from agent.review._session import (
+        DECISIONS,
+        STATUSES,
+        QueueItem,
+        ReviewSession,
+        active_hours,
+        default_reviewer,
+        gold_due,
+        in_control_arm,
+        in_overlap,
+    )
+    from agent.review._team import (
+        DEFINITIONS,
+        ReviewerDay,
+        agreement,
+        by_reviewer_and_day,
+        decisions,
+        evidence,
+        to_csv,
+        totals,
+    )
+    from agent.review._textdiff import edit_rate, word_diff, word_edit_distance, words
+    from agent.review._users import (
+        ROLES,
+        AccessDenied,
+        Person,
+        add_user,
+        authorize,
+        list_users,
+        normalize_email,
+        remove_user,
+    )
+
+_WHERE = {
+    "DECISIONS": "agent.review._session",
+    "QueueItem": "agent.review._session",
+    "ReviewSession": "agent.review._session",
+    "STATUSES": "agent.review._session",
+    "active_hours": "agent.review._session",
+    "default_reviewer": "agent.review._session",
+    "gold_due": "agent.review._session",
+    "in_control_arm": "agent.review._session",
+    "in_overlap": "agent.review._session",
+    "Dispute": "agent.review._lead",
+    "FILTERS": "agent.review._lead",
+    "disputes": "agent.review._lead",
+    "judge": "agent.review._lead",
+    "sample": "agent.review._lead",
+    "settle": "agent.review._lead",
+    "DEFINITIONS": "agent.review._team",
+    "ReviewerDay": "agent.review._team",
+    "agreement": "agent.review._team",
+    "by_reviewer_and_day": "agent.review._team",
+    "decisions": "agent.review._team",
+    "evidence": "agent.review._team",
+    "to_csv": "agent.review._team",
+    "totals": "agent.review._team",
+    "AccessDenied": "agent.review._users",
+    "Person": "agent.review._users",
+    "ROLES": "agent.review._users",
+    "add_user": "agent.review._users",
+    "authorize": "agent.review._users",
+    "list_users": "agent.review._users",
+    "normalize_email": "agent.review._users",
+    "remove_user": "agent.review._users",
+    "edit_rate": "agent.review._textdiff",
+    "word_diff": "agent.review._textdiff",
+    "word_edit_distance": "agent.review._textdiff",
+    "words": "agent.review._textdiff",
+}
+__all__ = [
+    "DECISIONS",
+    "DEFINITIONS",
+    "FILTERS",
+    "ROLES",
+    "STATUSES",
+    "AccessDenied",
+    "Dispute",
+    "Person",
+    "QueueItem",
+    "ReviewSession",
+    "ReviewerDay",
+    "active_hours",
+    "add_user",
+    "agreement",
+    "authorize",
+    "by_reviewer_and_day",
+    "decisions",
+    "default_reviewer",
+    "disputes",
+    "edit_rate",
+    "evidence",
+    "gold_due",
+    "in_control_arm",
+    "in_overlap",
+    "judge",
+    "list_users",
+    "normalize_email",
+    "remove_user",
+    "sample",
+    "settle",
+    "to_csv",
+    "totals",
+    "word_diff",
+    "word_edit_distance",
+    "words",
+]
+__getattr__ = lazy_exports(__name__, _WHERE)
