@@ -60,10 +60,9 @@ def demo_cmd(
     settings = settings_from()
     kind = default_drafter_kind(settings)
     drafter = make_drafter(kind, settings)
-    llm = getattr(drafter, "client", None)
     which = (
-        f"the model {llm.model} at {llm.endpoint}"
-        if llm is not None
+        drafter.describe()
+        if kind == "llm"
         else "the offline drafter (no model endpoint is configured: telemetry rules "
         "and the guideline linter; set OPENAI_API_KEY or OPENAI_BASE_URL to use a "
         "model)"

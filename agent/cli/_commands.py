@@ -56,14 +56,14 @@ def draft_one(
 ) -> None:
     """Draft a review of one clip's caption and print the diff."""
     from agent.cli._render import render
-    from agent.drafting._model import Drafter
+    from agent.drafting._choice import make_drafter
     from agent.runs._ledger import record_one_off
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
     settings.check_endpoint()
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = Drafter(settings)
+    drafter = make_drafter("llm", settings)
     store = Store(db) if log else None
     identity = drafter.identity()
 
@@ -99,11 +99,12 @@ def frames_cmd(
 ) -> None:
     """Show what the model would see of a clip, and what it costs in image tokens."""
     from agent.cost import image_tokens
-    from agent.media._frames import probe
+    from agent.media._frames import VideoLimits, probe, sample_for_model
 
     s = settings_from(frames=frames, max_side=max_side)
-    info = probe(video, s.video_limits)
-    fr = s.sample_frames(video, start, end)
+    limits = VideoLimits.of(s.video_limits)
+    info = probe(video, limits)
+    fr = sample_for_model(video, s.frame_spec, start=start, end=end, limits=limits)
     sheet = fr.contact_sheet(columns=s.columns)
     w, h = info.display_size
     out.print(
@@ -274,7 +275,8 @@ def draft_cmd(
     """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
     from agent.cli._progress import JobProgress, summary_table
     from agent.drafting._choice import make_drafter
-    from agent.runs._local import Job, JobOptions
+    from agent.runs._engine import Engine, JobOptions
+    from agent.runs._job import Job
 
     store = Store(db)
     settings = settings_from(**model_flags)
@@ -289,37 +291,30 @@ def draft_cmd(
         limit=limit,
         use_cache=not no_cache,
     )
-    llm = getattr(drafter, "client", None)
-    where = llm.endpoint if llm is not None else "offline drafter (no model)"
-    out.print(f"run [bold]{run_name}[/] · {where} · {store.display_url}", highlight=False)
-    if llm is None and (batch or engine == "ray"):
+    out.print(f"run [bold]{run_name}[/] · {drafter.where} · {store.display_url}", highlight=False)
+    able = drafter.capabilities
+    if (batch and not able.batch) or (engine == "ray" and not able.ray):
         raise RecapError("--batch and --engine ray need the LLM drafter.")
     if engine not in ("local", "ray"):
         raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
+    chosen: Engine
     if batch:
-        _draft_batch(store, drafter, run_name, retry_failed, limit, wait, poll_s)
-        return
-    progress = JobProgress(out)
-    if engine == "ray":
-        from agent.runs._ray import run_ray_job
+        from agent.runs._openai_batch import OpenAIBatchEngine
 
-        with progress:
-            stats = run_ray_job(
-                store,
-                settings,
-                options,
-                address=address,
-                workers=workers,
-                rpm=rpm,
-                tpm=tpm,
-                on_progress=progress.update,
-            )
-        out.print(summary_table(stats))
-        if stats.fatal:
-            err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
-            raise typer.Exit(1)
-        return
-    job = Job(store, drafter, options, on_progress=progress.update)
+        chosen = batch_engine = OpenAIBatchEngine(
+            drafter, poll_s=poll_s, wait=wait, log=lambda m: out.print(m)
+        )
+    elif engine == "ray":
+        from agent.runs._ray import RayEngine
+
+        chosen = RayEngine(drafter, address=address, workers=workers, rpm=rpm, tpm=tpm)
+    else:
+        from agent.runs._local import LocalEngine
+
+        chosen = LocalEngine(drafter)
+    progress = JobProgress(out)
+    on_progress = None if batch else progress.update
+    job = Job(store, drafter, options, engine=chosen, on_progress=on_progress)
 
     async def go() -> None:
         try:
@@ -329,53 +324,37 @@ def draft_cmd(
 
     interrupted = False
     try:
-        with progress:
+        if batch:
             asyncio.run(go())
+        else:
+            with progress:
+                asyncio.run(go())
     except KeyboardInterrupt:
         interrupted = True
-    out.print(summary_table(job.stats, llm.limiter if llm is not None else None))
-    if job.stats.fatal:
-        err.print(f"[bold red]Stopped:[/] {job.stats.fatal}", highlight=False)
+    stats = job.stats
+    if batch:
+        out.print(
+            f"batch results: {stats.drafted} drafted, {stats.failed} failed, "
+            f"{batch_engine.report.open_batches} batch(es) still open",
+            highlight=False,
+        )
+        if batch_engine.report.open_batches and not interrupted:
+            out.print("Run the same command later to collect the rest.")
+    else:
+        out.print(summary_table(stats, drafter.limiter if engine == "local" else None))
+    if stats.fatal:
+        err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
         raise typer.Exit(1)
     if interrupted:
         err.print("Interrupted. Run the same command again to resume.", style="yellow")
         raise typer.Exit(130)
-    if job.stats.failed:
+    if stats.failed:
         err.print(
-            f"{job.stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
+            f"{stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
             "why, `recap draft --retry-failed` retries them.",
             style="yellow",
             highlight=False,
         )
-
-
-def _draft_batch(
-    store: Store,
-    drafter: Any,
-    run: str,
-    retry_failed: bool,
-    limit: int | None,
-    wait: bool,
-    poll_s: float,
-) -> None:
-    from agent.runs._openai_batch import BatchRunner
-
-    runner = BatchRunner(store, drafter, run, poll_s=poll_s, log=lambda m: out.print(m))
-
-    async def go() -> Any:
-        try:
-            return await runner.draft(retry_failed=retry_failed, limit=limit, wait=wait)
-        finally:
-            await drafter.aclose()
-
-    report = asyncio.run(go())
-    out.print(
-        f"batch results: {report.drafted} drafted, {report.failed} failed, "
-        f"{report.open_batches} batch(es) still open",
-        highlight=False,
-    )
-    if report.open_batches:
-        out.print("Run the same command later to collect the rest.")
 
 
 def runs_cmd(
