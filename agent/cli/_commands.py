@@ -1,12 +1,13 @@
 """The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings,
 users.
 
-Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`.
+Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`. Each
+command imports what it needs (the store, the drafters, PyAV) when it runs, so `recap --help`
+and a light command start fast.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,6 @@ from rich.table import Table
 
 from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
 from agent.errors import RecapError, VideoError
-from agent.store import Store, database_url
 
 
 def register(app: typer.Typer) -> None:
@@ -55,9 +55,12 @@ def draft_one(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft a review of one clip's caption and print the diff."""
+    import asyncio
+
     from agent.cli._render import render
     from agent.drafting._choice import make_drafter
     from agent.runs._ledger import record_one_off
+    from agent.store import Store
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
@@ -192,6 +195,7 @@ def ingest_cmd(
     and an interrupted ingest continues where it stopped."""
     from agent.cli._progress import IngestProgress
     from agent.data._ingest import IngestInterrupted, ingest
+    from agent.store import Store
 
     store = Store(db)
     with IngestProgress(err) as bar:
@@ -273,10 +277,13 @@ def draft_cmd(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
+    import asyncio
+
     from agent.cli._progress import JobProgress, summary_table
     from agent.drafting._choice import make_drafter
     from agent.runs._engine import Engine, JobOptions
     from agent.runs._job import Job
+    from agent.store import Store
 
     store = Store(db)
     settings = settings_from(**model_flags)
@@ -365,6 +372,7 @@ def runs_cmd(
 ) -> None:
     """List runs with their progress and cost, or one run's errors."""
     from agent.schema import prompt_version
+    from agent.store import Store
 
     store = Store(db)
     if errors:
@@ -439,6 +447,7 @@ def export_cmd(
 ) -> None:
     """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
     from agent.data._export import export, export_lerobot, export_pairs
+    from agent.store import Store
 
     store = Store(db)
     run = store.run_or_latest(run, "export")
@@ -474,6 +483,7 @@ def export_cmd(
 def settings_cmd() -> None:
     """Print the settings in force (the API key is never printed)."""
     from agent.redact import redact
+    from agent.store import database_url
 
     s = settings_from()
     data = s.public()
@@ -500,6 +510,7 @@ def users_add(
     import getpass
 
     from agent.review._users import add_user
+    from agent.store import Store
 
     user, what = add_user(Store(db), email, role, by=getpass.getuser())
     out.print(f"{what}: {user.email} ({user.role})", highlight=False)
@@ -512,6 +523,7 @@ def users_list(
 ) -> None:
     """List accounts and their roles."""
     from agent.review._users import list_users
+    from agent.store import Store
 
     table = Table(title="recap users")
     for col in ("e-mail", "role", "added", "by", "removed"):
@@ -534,6 +546,7 @@ def users_remove(
 ) -> None:
     """Revoke an account: its holder is refused from their next request on."""
     from agent.review._users import remove_user
+    from agent.store import Store
 
     user = remove_user(Store(db), email)
     out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)
