@@ -305,12 +305,14 @@ def draft_cmd(
     if engine not in ("local", "ray"):
         raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
     chosen: Engine
+    batch_report = None
     if batch:
         from agent.runs._openai_batch import OpenAIBatchEngine
 
-        chosen = batch_engine = OpenAIBatchEngine(
+        batch_engine = OpenAIBatchEngine(
             drafter, poll_s=poll_s, wait=wait, log=lambda m: out.print(m)
         )
+        chosen, batch_report = batch_engine, batch_engine.report
     elif engine == "ray":
         from agent.runs._ray import RayEngine
 
@@ -339,13 +341,13 @@ def draft_cmd(
     except KeyboardInterrupt:
         interrupted = True
     stats = job.stats
-    if batch:
+    if batch_report is not None:
         out.print(
             f"batch results: {stats.drafted} drafted, {stats.failed} failed, "
-            f"{batch_engine.report.open_batches} batch(es) still open",
+            f"{batch_report.open_batches} batch(es) still open",
             highlight=False,
         )
-        if batch_engine.report.open_batches and not interrupted:
+        if batch_report.open_batches and not interrupted:
             out.print("Run the same command later to collect the rest.")
     else:
         out.print(summary_table(stats, drafter.limiter if engine == "local" else None))
