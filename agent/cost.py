@@ -47,6 +47,8 @@ class Price:
     cached_input: float | None = None
 
 
+BATCH_DISCOUNT = 0.5  # the OpenAI Batch API bills half the online price
+
 # Published list prices at the time of writing; override with RECAP_PRICE_INPUT/OUTPUT.
 PRICES: dict[str, Price] = {
     "gpt-4o": Price(2.50, 10.00, 1.25),

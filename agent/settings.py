@@ -1,32 +1,41 @@
-"""Every setting recap reads, documented in one place.
+"""Every setting recap reads, documented in one place, in parts that say what each shapes.
 
 Values come from, in rising priority: defaults, environment variables (`RECAP_*`, plus the
 OpenAI SDK's own `OPENAI_API_KEY` / `OPENAI_BASE_URL`), then command-line flags.
+
+Each part is a plain model: the endpoint, the prompt, the frame spec (what the model is shown
+of a clip), the output format, the video limits, storage, the review page and sign-in.
+`Settings` is all of them at once, read from the environment with the variable names each
+field has always had; `Settings.part(FrameSpec)` hands one part out on its own. Which parts
+matter where is written once here: a run's identity is the parts that shape a draft
+(`SHAPES_DRAFT`: output format and frame spec, with the model and the prompt version), and the
+settings recorded with a result are the parts that make a run (`MAKES_RUN`), never a secret.
+A field added to a part is therefore in the identity, or the recorded settings, by where it is
+put. This module loads no video library: the frame sampler takes a `FrameSpec`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.cost import Price, price_for
 from agent.errors import ConfigError
-from agent.media._frames import DEFAULT_FRAMES, DEFAULT_MAX_SIDE, Frames, VideoLimits, sample_frames
 from agent.redact import register_secret
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+DEFAULT_FRAMES = 8
+DEFAULT_MAX_SIDE = 384
+DEFAULT_COLUMNS = 4
+P = TypeVar("P", bound=BaseModel)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RECAP_", populate_by_name=True, extra="ignore", validate_default=True
-    )
+class EndpointSettings(BaseModel):
+    """Where drafts are asked for, how hard to try, and what they cost."""
 
-    # --- the endpoint -------------------------------------------------------------------------
     model: str | None = Field(
         default=None,
         description="Model name at the endpoint (RECAP_MODEL). Required for a custom base URL; "
@@ -43,13 +52,6 @@ class Settings(BaseSettings):
         description="OpenAI-compatible endpoint (OPENAI_BASE_URL), e.g. "
         "http://localhost:8000/v1 for vLLM or http://localhost:11434/v1 for Ollama.",
     )
-    mode: Literal["tools", "json_schema", "json", "md_json"] = Field(
-        default="tools",
-        description="How structured output is requested: tool calling, a JSON-schema response "
-        "format, plain JSON mode, or JSON in a markdown block (for servers with neither).",
-    )
-    temperature: float = Field(default=0.0, description="Sampling temperature.")
-    max_tokens: int = Field(default=2048, description="Cap on output tokens per call.")
     timeout_s: float = Field(default=120.0, description="Seconds before one HTTP call times out.")
     max_retries: int = Field(
         default=5,
@@ -69,11 +71,76 @@ class Settings(BaseSettings):
         default=None, description="USD per million output tokens, with price_input."
     )
 
-    # --- what the model sees ------------------------------------------------------------------
+    @property
+    def resolved_model(self) -> str:
+        return self.model or DEFAULT_OPENAI_MODEL
+
+    @property
+    def api_key_value(self) -> str | None:
+        value = self.api_key.get_secret_value() if self.api_key else None
+        register_secret(value)
+        return value
+
+    @property
+    def price(self) -> Price | None:
+        override = None
+        if self.price_input is not None and self.price_output is not None:
+            override = Price(self.price_input, self.price_output)
+        return price_for(self.resolved_model, override)
+
+    def check_endpoint(self) -> None:
+        """Fail with instructions when no endpoint is configured."""
+        if self.base_url is None and self.api_key is None:
+            raise ConfigError(
+                "No model endpoint is configured.",
+                hint=(
+                    "Either use OpenAI:  export OPENAI_API_KEY=sk-...  (model defaults to "
+                    f"{DEFAULT_OPENAI_MODEL}; set RECAP_MODEL to change it)\n"
+                    "or a local OpenAI-compatible server (vLLM, Ollama, llama.cpp):\n"
+                    "  export OPENAI_BASE_URL=http://localhost:8000/v1\n"
+                    "  export RECAP_MODEL=<model name the server serves>\n"
+                    "Flags --base-url and --model do the same for one command. "
+                    "Without a model, `recap draft --drafter offline` checks captions against "
+                    "telemetry alone."
+                ),
+            )
+        if self.base_url is not None and not self.model:
+            raise ConfigError(
+                f"OPENAI_BASE_URL is set ({self.base_url}) but no model is named.",
+                hint="Set RECAP_MODEL (or pass --model) to a model that server serves.",
+            )
+        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"OPENAI_BASE_URL {self.base_url!r} is not an http(s) URL.",
+                hint="Use a URL such as http://localhost:8000/v1",
+            )
+
+
+class OutputSettings(BaseModel):
+    """How the answer is asked for: part of a run's identity."""
+
+    mode: Literal["tools", "json_schema", "json", "md_json"] = Field(
+        default="tools",
+        description="How structured output is requested: tool calling, a JSON-schema response "
+        "format, plain JSON mode, or JSON in a markdown block (for servers with neither).",
+    )
+    temperature: float = Field(default=0.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=2048, description="Cap on output tokens per call.")
+
+
+class PromptSettings(BaseModel):
+    """Which prompt version asks; a run's identity holds the version's name and hash."""
+
     prompt: str = Field(default="review-v1", description="Prompt folder name under prompts_dir.")
     prompts_dir: Path | None = Field(
         default=None, description="Folder of prompt templates; defaults to the built-in prompts/."
     )
+
+
+class FrameSpec(BaseModel):
+    """What the model is shown of a clip: the sampler takes this, and it is part of a run's
+    identity (the same file under the same spec gives the same pictures)."""
+
     frames: int = Field(default=DEFAULT_FRAMES, ge=1, le=64, description="Frames sampled per clip.")
     max_side: int = Field(
         default=DEFAULT_MAX_SIDE, ge=64, le=2048, description="Longest side of a frame, in px."
@@ -82,11 +149,17 @@ class Settings(BaseSettings):
         default="sheet",
         description="Send one contact sheet (grid of timestamped frames) or separate frames.",
     )
-    columns: int = Field(default=4, ge=1, description="Contact-sheet columns.")
+    columns: int = Field(default=DEFAULT_COLUMNS, ge=1, description="Contact-sheet columns.")
     image_detail: Literal["low", "high", "auto"] = Field(
         default="high", description="OpenAI image detail level for every image sent."
     )
     jpeg_quality: int = Field(default=85, ge=30, le=95, description="JPEG quality of frames.")
+
+
+class VideoLimitSettings(BaseModel):
+    """Which files are refused before they are decoded: they decide whether a clip is drafted,
+    not what its draft says."""
+
     max_video_bytes: int = Field(
         default=2 * 1024**3, description="Clips larger than this are refused, not decoded."
     )
@@ -94,7 +167,10 @@ class Settings(BaseSettings):
         default=3600.0, description="Clips longer than this are refused unless windowed."
     )
 
-    # --- where things are kept ----------------------------------------------------------------
+
+class StorageSettings(BaseModel):
+    """Where things are kept."""
+
     db: str = Field(
         default="recap.db",
         description="Database: a SQLite path or any SQLAlchemy URL (RECAP_DB), e.g. "
@@ -105,6 +181,11 @@ class Settings(BaseSettings):
         description="Where browser-playable copies of clips are kept for the review page "
         "(RECAP_CACHE_DIR).",
     )
+
+
+class ReviewPageSettings(BaseModel):
+    """What the review page serves: the run, the control arm, gold checks, double review."""
+
     control_share: float = Field(
         default=0.05,
         ge=0.0,
@@ -138,7 +219,10 @@ class Settings(BaseSettings):
         "differ go to a lead to settle. 0 (the default) turns it off.",
     )
 
-    # --- who may use the review page (sign-in) --------------------------------------------------
+
+class SignInSettings(BaseModel):
+    """Who may use the review page: single-user mode on this machine, or OpenID Connect."""
+
     reviewer: str | None = Field(
         default=None,
         description="Name decisions are recorded under in single-user mode (no sign-in, page on "
@@ -174,73 +258,6 @@ class Settings(BaseSettings):
         description="The page's public URL + /oauth2callback, as registered at the provider "
         "(RECAP_AUTH_REDIRECT_URI). Default on this machine: http://HOST:PORT/oauth2callback.",
     )
-
-    def check_endpoint(self) -> None:
-        """Fail with instructions when no endpoint is configured."""
-        if self.base_url is None and self.api_key is None:
-            raise ConfigError(
-                "No model endpoint is configured.",
-                hint=(
-                    "Either use OpenAI:  export OPENAI_API_KEY=sk-...  (model defaults to "
-                    f"{DEFAULT_OPENAI_MODEL}; set RECAP_MODEL to change it)\n"
-                    "or a local OpenAI-compatible server (vLLM, Ollama, llama.cpp):\n"
-                    "  export OPENAI_BASE_URL=http://localhost:8000/v1\n"
-                    "  export RECAP_MODEL=<model name the server serves>\n"
-                    "Flags --base-url and --model do the same for one command. "
-                    "Without a model, `recap draft --drafter offline` checks captions against "
-                    "telemetry alone."
-                ),
-            )
-        if self.base_url is not None and not self.model:
-            raise ConfigError(
-                f"OPENAI_BASE_URL is set ({self.base_url}) but no model is named.",
-                hint="Set RECAP_MODEL (or pass --model) to a model that server serves.",
-            )
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"OPENAI_BASE_URL {self.base_url!r} is not an http(s) URL.",
-                hint="Use a URL such as http://localhost:8000/v1",
-            )
-
-    @property
-    def resolved_model(self) -> str:
-        return self.model or DEFAULT_OPENAI_MODEL
-
-    @property
-    def api_key_value(self) -> str | None:
-        value = self.api_key.get_secret_value() if self.api_key else None
-        register_secret(value)
-        return value
-
-    @property
-    def price(self) -> Price | None:
-        override = None
-        if self.price_input is not None and self.price_output is not None:
-            override = Price(self.price_input, self.price_output)
-        return price_for(self.resolved_model, override)
-
-    @property
-    def video_limits(self) -> VideoLimits:
-        return VideoLimits(max_bytes=self.max_video_bytes, max_seconds=self.max_video_seconds)
-
-    def sample_frames(
-        self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
-    ) -> Frames:
-        """What a model is shown of a clip under these settings (frames, size, quality)."""
-        return sample_frames(
-            video,
-            self.frames,
-            max_side=self.max_side,
-            start=start,
-            end=end,
-            limits=self.video_limits,
-            quality=self.jpeg_quality,
-        )
-
-    def public(self) -> dict[str, object]:
-        """Settings as recorded with a run: everything but the key and where things are kept
-        (a database URL can hold a password)."""
-        return self.model_dump(mode="json", exclude={"api_key", "db", "cache_dir", *_NOT_RUN})
 
     def auth_section(self, default_redirect: str | None = None) -> dict[str, str] | None:
         """Streamlit's `[auth]` section from the RECAP_AUTH_* settings; None when none is set.
@@ -278,19 +295,77 @@ class Settings(BaseSettings):
         return given
 
 
-# Settings of the review page and its sign-in: not part of what a run is made with.
-_NOT_RUN = {
-    "review_run",
-    "control_share",
-    "gold_rate",
-    "overlap",
-    "reviewer",
-    "review_no_auth",
-    "auth_server_metadata_url",
-    "auth_client_id",
-    "auth_client_secret",
-    "auth_cookie_secret",
-    "auth_redirect_uri",
+# What each part is for, written once (a test checks every field is in exactly one part).
+PARTS: tuple[type[BaseModel], ...] = (
+    EndpointSettings,
+    OutputSettings,
+    PromptSettings,
+    FrameSpec,
+    VideoLimitSettings,
+    StorageSettings,
+    ReviewPageSettings,
+    SignInSettings,
+)
+SHAPES_DRAFT: tuple[type[BaseModel], ...] = (OutputSettings, FrameSpec)
+MAKES_RUN: tuple[type[BaseModel], ...] = (
+    EndpointSettings,
+    OutputSettings,
+    PromptSettings,
+    FrameSpec,
+    VideoLimitSettings,
+)
+
+
+class Settings(  # parts listed last to first: pydantic orders fields from the last base
+    BaseSettings,
+    SignInSettings,
+    ReviewPageSettings,
+    StorageSettings,
+    VideoLimitSettings,
+    FrameSpec,
+    PromptSettings,
+    OutputSettings,
+    EndpointSettings,
+):
+    """All the parts, read from defaults, the environment and flags. Fields are flat, so every
+    environment variable keeps its name (RECAP_FRAMES, OPENAI_BASE_URL, ...)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECAP_", populate_by_name=True, extra="ignore", validate_default=True
+    )
+
+    def part(self, kind: type[P]) -> P:
+        """One part on its own, e.g. `settings.part(FrameSpec)`."""
+        return kind.model_validate({name: getattr(self, name) for name in kind.model_fields})
+
+    @property
+    def frame_spec(self) -> FrameSpec:
+        """What the model is shown of a clip (the frame sampler takes it)."""
+        return self.part(FrameSpec)
+
+    @property
+    def video_limits(self) -> VideoLimitSettings:
+        return self.part(VideoLimitSettings)
+
+    def draft_shape(self) -> dict[str, Any]:
+        """The parts that shape a draft, as recorded in a run's identity and its cache keys."""
+        return self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
+
+    def public(self) -> dict[str, object]:
+        """Settings as recorded with a run: the parts that make one, without secrets (not where
+        things are kept either: a database URL can hold a password)."""
+        return self.model_dump(mode="json", include=_fields(MAKES_RUN) - _SECRETS)
+
+
+def _fields(parts: tuple[type[BaseModel], ...]) -> set[str]:
+    return {name for part in parts for name in part.model_fields}
+
+
+_SECRETS = {
+    name
+    for part in PARTS
+    for name, info in part.model_fields.items()
+    if "SecretStr" in str(info.annotation)
 }
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openai
 
 from agent.data import ingest
-from agent.drafting import Drafter, RateLimiter
+from agent.drafting import ModelDrafter, RateLimiter
 from agent.runs import Job, JobOptions
 from agent.settings import Settings
 from agent.store import Store
@@ -79,7 +79,7 @@ def run_recap(n: int, root: Path) -> dict[str, float]:
         limiter = RateLimiter(rpm=LIMIT)
 
         async def go() -> float:
-            drafter = Drafter(settings, limiter=limiter)
+            drafter = ModelDrafter(settings, limiter=limiter)
             t0 = time.perf_counter()
             try:
                 await Job(

@@ -1,25 +1,27 @@
-"""`recap eval ...`: run, score, compare, promote. Parses, calls evals/, presents."""
+"""`recap eval ...`: run, score, compare, promote. Parses, calls evals/, presents.
+
+Each command imports the harness (scoring, judges, statistics, the store) when it runs, so
+loading the command line stays cheap.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from agent.cli import DbOpt, err, new_app, out, settings_from
-from agent.data import IngestReport
 from agent.errors import RecapError
-from agent.store import Store
-from evals.compare import compare, parse_bounds
-from evals.gold import GoldSet, load_gold, promote
-from evals.judges import Judge, LexicalJudge, LLMJudge
-from evals.metrics import higher_is_better
-from evals.reports import HEADLINE, fmt, run_dir, score_to_folder
-from evals.worth import ARMS, Estimate, worth
+
+if TYPE_CHECKING:
+    from agent.data import IngestReport
+    from agent.store import Store
+    from evals.gold import GoldSet
+    from evals.judges import Judge
+    from evals.worth import Estimate
 
 app = new_app(help="Score drafts against gold rewrites and gate prompt changes on numbers.")
 
@@ -43,6 +45,9 @@ def report_cmd(
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
 ) -> None:
     """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
+    from agent.store import Store
+    from evals.worth import ARMS, worth
+
     store = Store(db)
     run = store.run_or_latest(run, "report on")
     w = worth(store, run, n_boot=n_boot)
@@ -88,6 +93,8 @@ JudgeOpt = Annotated[
 
 
 def make_judge(kind: str, store: Store) -> Judge:
+    from evals.judges import LexicalJudge, LLMJudge
+
     if kind == "lexical":
         return LexicalJudge()
     if kind == "llm":
@@ -98,6 +105,8 @@ def make_judge(kind: str, store: Store) -> Judge:
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
+    from evals.reports import HEADLINE, fmt
+
     t = Table(title=f"{summary['run']} · {summary['n_cases']} cases · judge {summary['judge']}")
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -119,6 +128,9 @@ def report_skipped(gold: GoldSet) -> None:
 
 def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path) -> None:
     """Score `run` against `gold`, write its folder, print the summary."""
+    from evals.judges import LLMJudge
+    from evals.reports import score_to_folder
+
     judge = make_judge(judge_kind, store)
     try:
         folder, summary = score_to_folder(store, run, gold.cases, judge, runs_dir)
@@ -148,9 +160,13 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Draft the gold set (same job code and cache as `recap draft`), then score it."""
+    import asyncio
+
     from agent.data import ingest
     from agent.drafting import make_drafter
     from agent.runs import Job, JobOptions
+    from agent.store import Store
+    from evals.gold import load_gold
 
     store = Store(db)
     report = ingest(store, gold)
@@ -208,6 +224,9 @@ def score_cmd(
     runs_dir: RunsDir = DEFAULT_RUNS,
 ) -> None:
     """Score an existing run against a gold set; write the run folder and report."""
+    from agent.store import Store
+    from evals.gold import load_gold
+
     gold_set = load_gold(gold)
     report_skipped(gold_set)
     score(Store(db), run, gold_set, judge, runs_dir)
@@ -226,6 +245,9 @@ def compare_cmd(
     show: Annotated[int, typer.Option(help="Worse cases to list.")] = 5,
 ) -> None:
     """Paired deltas with bootstrap 95% intervals; exit 1 when a named metric drops too far."""
+    from evals.compare import compare, parse_bounds
+    from evals.metrics import higher_is_better
+    from evals.reports import fmt, run_dir
 
     def folder(x: str) -> Path:
         p = Path(x)
@@ -276,5 +298,8 @@ def promote_cmd(
     db: DbOpt = None,
 ) -> None:
     """Turn accepted and edited reviews into gold rows, so the regression set grows."""
+    from agent.store import Store
+    from evals.gold import promote
+
     n = promote(Store(db), out_file, run)
     out.print(f"{n} reviewed clip(s) written as gold to {out_file}", highlight=False)

@@ -1,8 +1,11 @@
-"""`recap demo`: ingest the bundled sample, draft it, score it, open the review page."""
+"""`recap demo`: ingest the bundled sample, draft it, score it, open the review page.
+
+The command imports the library, the harness and the page launcher when it runs, so loading
+the command line stays cheap.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,16 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from agent.cli import out, settings_from
-from agent.data import ingest
-from agent.drafting import default_drafter_kind, make_drafter
 from agent.errors import RecapError
-from agent.runs import Job, JobOptions
-from agent.store import Store
-from evals.commands import summary_table
-from evals.gold import load_gold
-from evals.judges import LexicalJudge
-from evals.reports import score_to_folder
-from ui.commands import serve
 
 SAMPLE_MANIFEST = (
     Path(__file__).resolve().parents[1] / "evals" / "datasets" / "sample" / ("manifest.jsonl")
@@ -40,6 +34,18 @@ def demo_cmd(
     port: Annotated[int, typer.Option("--port", help="Port for the review page.")] = 8501,
 ) -> None:
     """The whole loop on bundled robot clips: ingest, draft, score, review."""
+    import asyncio
+
+    from agent.data import ingest
+    from agent.drafting import default_drafter_kind, make_drafter
+    from agent.runs import Job, JobOptions
+    from agent.store import Store
+    from evals.commands import summary_table
+    from evals.gold import load_gold
+    from evals.judges import LexicalJudge
+    from evals.reports import score_to_folder
+    from ui.commands import serve
+
     sample = SAMPLE_MANIFEST
     if not sample.is_file():
         raise RecapError(
@@ -60,10 +66,9 @@ def demo_cmd(
     settings = settings_from()
     kind = default_drafter_kind(settings)
     drafter = make_drafter(kind, settings)
-    llm = getattr(drafter, "client", None)
     which = (
-        f"the model {llm.model} at {llm.endpoint}"
-        if llm is not None
+        drafter.describe()
+        if kind == "llm"
         else "the offline drafter (no model endpoint is configured: telemetry rules "
         "and the guideline linter; set OPENAI_API_KEY or OPENAI_BASE_URL to use a "
         "model)"

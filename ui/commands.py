@@ -17,16 +17,16 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from agent.cli import DbOpt, err, out, settings_from
 from agent.errors import ConfigError, RecapError
-from agent.review import default_reviewer
-from agent.settings import Settings
-from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 APP = Path(__file__).resolve().parent / "app.py"
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
@@ -223,6 +223,9 @@ def serve(
     overlap: float | None = None,
 ) -> None:
     """Run the page in a Streamlit server until Ctrl-C."""
+    from agent.review import default_reviewer
+    from agent.store import Store
+
     if reviewer is not None and not reviewer.strip():
         raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
     settings = settings_from()
@@ -315,6 +318,7 @@ def team_cmd(
         to_csv,
         totals,
     )
+    from agent.store import Store
 
     store = Store(db)
     if run is not None:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from agent.errors import RecapError
-from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -57,6 +59,8 @@ def new_app(**kwargs: Any) -> typer.Typer:
 
 def settings_from(**flags: Any) -> Settings:
     """Environment settings with the flags that were given laid over them."""
+    from agent.settings import Settings
+
     given = {k: v for k, v in flags.items() if v is not None}
     try:
         return Settings(**given)

@@ -1,12 +1,13 @@
 """The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings,
 users.
 
-Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`.
+Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`. Each
+command imports what it needs (the store, the drafters, PyAV) when it runs, so `recap --help`
+and a light command start fast.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,6 @@ from rich.table import Table
 
 from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
 from agent.errors import RecapError, VideoError
-from agent.store import Store, database_url
 
 
 def register(app: typer.Typer) -> None:
@@ -55,15 +55,18 @@ def draft_one(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft a review of one clip's caption and print the diff."""
+    import asyncio
+
     from agent.cli._render import render
-    from agent.drafting._model import Drafter
+    from agent.drafting._choice import make_drafter
     from agent.runs._ledger import record_one_off
+    from agent.store import Store
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
     settings.check_endpoint()
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = Drafter(settings)
+    drafter = make_drafter("llm", settings)
     store = Store(db) if log else None
     identity = drafter.identity()
 
@@ -99,11 +102,12 @@ def frames_cmd(
 ) -> None:
     """Show what the model would see of a clip, and what it costs in image tokens."""
     from agent.cost import image_tokens
-    from agent.media._frames import probe
+    from agent.media._frames import VideoLimits, probe, sample_for_model
 
     s = settings_from(frames=frames, max_side=max_side)
-    info = probe(video, s.video_limits)
-    fr = s.sample_frames(video, start, end)
+    limits = VideoLimits.of(s.video_limits)
+    info = probe(video, limits)
+    fr = sample_for_model(video, s.frame_spec, start=start, end=end, limits=limits)
     sheet = fr.contact_sheet(columns=s.columns)
     w, h = info.display_size
     out.print(
@@ -191,6 +195,7 @@ def ingest_cmd(
     and an interrupted ingest continues where it stopped."""
     from agent.cli._progress import IngestProgress
     from agent.data._ingest import IngestInterrupted, ingest
+    from agent.store import Store
 
     store = Store(db)
     with IngestProgress(err) as bar:
@@ -272,9 +277,13 @@ def draft_cmd(
     model_flags: dict[str, Any],
 ) -> None:
     """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
+    import asyncio
+
     from agent.cli._progress import JobProgress, summary_table
     from agent.drafting._choice import make_drafter
-    from agent.runs._local import Job, JobOptions
+    from agent.runs._engine import Engine, JobOptions
+    from agent.runs._job import Job
+    from agent.store import Store
 
     store = Store(db)
     settings = settings_from(**model_flags)
@@ -289,37 +298,32 @@ def draft_cmd(
         limit=limit,
         use_cache=not no_cache,
     )
-    llm = getattr(drafter, "client", None)
-    where = llm.endpoint if llm is not None else "offline drafter (no model)"
-    out.print(f"run [bold]{run_name}[/] · {where} · {store.display_url}", highlight=False)
-    if llm is None and (batch or engine == "ray"):
+    out.print(f"run [bold]{run_name}[/] · {drafter.where} · {store.display_url}", highlight=False)
+    able = drafter.capabilities
+    if (batch and not able.batch) or (engine == "ray" and not able.ray):
         raise RecapError("--batch and --engine ray need the LLM drafter.")
     if engine not in ("local", "ray"):
         raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
+    chosen: Engine
+    batch_report = None
     if batch:
-        _draft_batch(store, drafter, run_name, retry_failed, limit, wait, poll_s)
-        return
-    progress = JobProgress(out)
-    if engine == "ray":
-        from agent.runs._ray import run_ray_job
+        from agent.runs._openai_batch import OpenAIBatchEngine
 
-        with progress:
-            stats = run_ray_job(
-                store,
-                settings,
-                options,
-                address=address,
-                workers=workers,
-                rpm=rpm,
-                tpm=tpm,
-                on_progress=progress.update,
-            )
-        out.print(summary_table(stats))
-        if stats.fatal:
-            err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
-            raise typer.Exit(1)
-        return
-    job = Job(store, drafter, options, on_progress=progress.update)
+        batch_engine = OpenAIBatchEngine(
+            drafter, poll_s=poll_s, wait=wait, log=lambda m: out.print(m)
+        )
+        chosen, batch_report = batch_engine, batch_engine.report
+    elif engine == "ray":
+        from agent.runs._ray import RayEngine
+
+        chosen = RayEngine(drafter, address=address, workers=workers, rpm=rpm, tpm=tpm)
+    else:
+        from agent.runs._local import LocalEngine
+
+        chosen = LocalEngine(drafter)
+    progress = JobProgress(out)
+    on_progress = None if batch else progress.update
+    job = Job(store, drafter, options, engine=chosen, on_progress=on_progress)
 
     async def go() -> None:
         try:
@@ -329,53 +333,37 @@ def draft_cmd(
 
     interrupted = False
     try:
-        with progress:
+        if batch:
             asyncio.run(go())
+        else:
+            with progress:
+                asyncio.run(go())
     except KeyboardInterrupt:
         interrupted = True
-    out.print(summary_table(job.stats, llm.limiter if llm is not None else None))
-    if job.stats.fatal:
-        err.print(f"[bold red]Stopped:[/] {job.stats.fatal}", highlight=False)
+    stats = job.stats
+    if batch_report is not None:
+        out.print(
+            f"batch results: {stats.drafted} drafted, {stats.failed} failed, "
+            f"{batch_report.open_batches} batch(es) still open",
+            highlight=False,
+        )
+        if batch_report.open_batches and not interrupted:
+            out.print("Run the same command later to collect the rest.")
+    else:
+        out.print(summary_table(stats, drafter.limiter if engine == "local" else None))
+    if stats.fatal:
+        err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
         raise typer.Exit(1)
     if interrupted:
         err.print("Interrupted. Run the same command again to resume.", style="yellow")
         raise typer.Exit(130)
-    if job.stats.failed:
+    if stats.failed:
         err.print(
-            f"{job.stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
+            f"{stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
             "why, `recap draft --retry-failed` retries them.",
             style="yellow",
             highlight=False,
         )
-
-
-def _draft_batch(
-    store: Store,
-    drafter: Any,
-    run: str,
-    retry_failed: bool,
-    limit: int | None,
-    wait: bool,
-    poll_s: float,
-) -> None:
-    from agent.runs._openai_batch import BatchRunner
-
-    runner = BatchRunner(store, drafter, run, poll_s=poll_s, log=lambda m: out.print(m))
-
-    async def go() -> Any:
-        try:
-            return await runner.draft(retry_failed=retry_failed, limit=limit, wait=wait)
-        finally:
-            await drafter.aclose()
-
-    report = asyncio.run(go())
-    out.print(
-        f"batch results: {report.drafted} drafted, {report.failed} failed, "
-        f"{report.open_batches} batch(es) still open",
-        highlight=False,
-    )
-    if report.open_batches:
-        out.print("Run the same command later to collect the rest.")
 
 
 def runs_cmd(
@@ -386,6 +374,7 @@ def runs_cmd(
 ) -> None:
     """List runs with their progress and cost, or one run's errors."""
     from agent.schema import prompt_version
+    from agent.store import Store
 
     store = Store(db)
     if errors:
@@ -460,6 +449,7 @@ def export_cmd(
 ) -> None:
     """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
     from agent.data._export import export, export_lerobot, export_pairs
+    from agent.store import Store
 
     store = Store(db)
     run = store.run_or_latest(run, "export")
@@ -495,6 +485,7 @@ def export_cmd(
 def settings_cmd() -> None:
     """Print the settings in force (the API key is never printed)."""
     from agent.redact import redact
+    from agent.store import database_url
 
     s = settings_from()
     data = s.public()
@@ -521,6 +512,7 @@ def users_add(
     import getpass
 
     from agent.review._users import add_user
+    from agent.store import Store
 
     user, what = add_user(Store(db), email, role, by=getpass.getuser())
     out.print(f"{what}: {user.email} ({user.role})", highlight=False)
@@ -533,6 +525,7 @@ def users_list(
 ) -> None:
     """List accounts and their roles."""
     from agent.review._users import list_users
+    from agent.store import Store
 
     table = Table(title="recap users")
     for col in ("e-mail", "role", "added", "by", "removed"):
@@ -555,6 +548,7 @@ def users_remove(
 ) -> None:
     """Revoke an account: its holder is refused from their next request on."""
     from agent.review._users import remove_user
+    from agent.store import Store
 
     user = remove_user(Store(db), email)
     out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)

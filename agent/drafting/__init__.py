@@ -1,6 +1,6 @@
 """Drafting: one clip and its caption in, a `DraftResult` out, by a model (any
 OpenAI-compatible endpoint) or by the offline drafter (the caption's claims checked against
-telemetry).
+telemetry). Both implement the `Drafter` protocol; `make_drafter` picks one.
 """
 
 from __future__ import annotations
@@ -11,14 +11,28 @@ from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
     from agent.drafting._choice import DRAFTERS, default_drafter_kind, make_drafter
-    from agent.drafting._client import ModelClient
-    from agent.drafting._model import Drafter, draft, draft_sync
+    from agent.drafting._client import BatchStatus, ModelClient
+    from agent.drafting._model import ModelDrafter, draft, draft_sync
     from agent.drafting._offline import OfflineDrafter, rewrite_problems
     from agent.drafting._prompts import BUILTIN_DIR, Prompt, list_prompts, load_prompt
+    from agent.drafting._protocol import (
+        BatchDrafter,
+        Capabilities,
+        Drafter,
+        RunIdentity,
+        check_caption,
+    )
     from agent.drafting._ratelimit import RateLimiter
+    from agent.drafting._result import Provenance
 
 _WHERE = {
-    "Drafter": "agent.drafting._model",
+    "BatchDrafter": "agent.drafting._protocol",
+    "Capabilities": "agent.drafting._protocol",
+    "Drafter": "agent.drafting._protocol",
+    "RunIdentity": "agent.drafting._protocol",
+    "check_caption": "agent.drafting._protocol",
+    "Provenance": "agent.drafting._result",
+    "ModelDrafter": "agent.drafting._model",
     "draft": "agent.drafting._model",
     "draft_sync": "agent.drafting._model",
     "OfflineDrafter": "agent.drafting._offline",
@@ -26,6 +40,7 @@ _WHERE = {
     "DRAFTERS": "agent.drafting._choice",
     "default_drafter_kind": "agent.drafting._choice",
     "make_drafter": "agent.drafting._choice",
+    "BatchStatus": "agent.drafting._client",
     "ModelClient": "agent.drafting._client",
     "BUILTIN_DIR": "agent.drafting._prompts",
     "Prompt": "agent.drafting._prompts",
@@ -36,11 +51,18 @@ _WHERE = {
 __all__ = [
     "BUILTIN_DIR",
     "DRAFTERS",
+    "BatchDrafter",
+    "BatchStatus",
+    "Capabilities",
     "Drafter",
     "ModelClient",
+    "ModelDrafter",
     "OfflineDrafter",
     "Prompt",
+    "Provenance",
     "RateLimiter",
+    "RunIdentity",
+    "check_caption",
     "default_drafter_kind",
     "draft",
     "draft_sync",

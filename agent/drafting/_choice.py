@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from agent.drafting._model import Drafter
-from agent.drafting._offline import OfflineDrafter
-from agent.drafting._ratelimit import RateLimiter
+from agent.drafting._protocol import Drafter
 from agent.errors import RecapError
 from agent.settings import Settings
 
@@ -17,14 +15,20 @@ def make_drafter(
     *,
     rpm: float | None = None,
     tpm: float | None = None,
-) -> Drafter | OfflineDrafter:
-    """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm) or the offline one."""
+) -> Drafter:
+    """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm) or the offline one. Each is
+    imported only when asked for, so choosing the offline drafter loads no HTTP library."""
     if kind == "offline":
+        from agent.drafting._offline import OfflineDrafter
+
         return OfflineDrafter(settings)
     if kind != "llm":
         raise RecapError(f"Unknown drafter {kind!r}.", hint="Use --drafter llm or offline.")
     settings.check_endpoint()
-    return Drafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm))
+    from agent.drafting._model import ModelDrafter
+    from agent.drafting._ratelimit import RateLimiter
+
+    return ModelDrafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm))
 
 
 def default_drafter_kind(settings: Settings) -> str:

@@ -4,6 +4,12 @@ Two retry layers, each with one job. instructor re-asks the model when its outpu
 `Draft` validators (bounded by `max_reasks`). tenacity, outside it, retries the transport:
 429 (honouring Retry-After), 5xx, timeouts and dropped connections, with jittered backoff
 (bounded by `max_retries`). The OpenAI SDK's own retries are off, so nothing retries twice.
+
+The same client speaks the OpenAI Batch API: it writes each request as online drafting would
+send it (the structured-output fields instructor adds), uploads and polls batches, and reads
+an answer line back into a validated object with its usage. Output that fails validation
+cannot be re-asked inside a batch; it is a `DraftError` like an online draft that ran out of
+re-asks.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any, TypeVar
 
 import instructor
 import openai
+from instructor import openai_schema
 from instructor.core import InstructorRetryException
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -32,7 +39,7 @@ from tenacity import (
 
 from agent.drafting._ratelimit import LimitedTransport, RateLimiter
 from agent.drafting._sdkhttp import httpx
-from agent.errors import DraftError, EndpointError, RecapError
+from agent.errors import ConfigError, DraftError, EndpointError, RecapError
 from agent.redact import redact
 from agent.schema import Usage
 from agent.settings import Settings
@@ -49,7 +56,24 @@ MODES = {
     "md_json": instructor.Mode.MD_JSON,
 }
 T = TypeVar("T", bound=BaseModel)
+BATCH_DONE = frozenset({"completed", "failed", "expired", "cancelled"})
+BATCH_ENDPOINT = "/v1/chat/completions"
 ResponseHook = Callable[[Any], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """Where a Batch API job stands, as the endpoint reports it."""
+
+    id: str
+    status: str
+    input_file_id: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in BATCH_DONE
 
 
 @dataclass
@@ -74,6 +98,46 @@ def _usage(obj: Any) -> Usage:
         total_tokens=getattr(obj, "total_tokens", 0) or 0,
         cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
     )
+
+
+def _usage_dict(u: dict[str, Any] | None) -> Usage:
+    """Usage from a response body read as JSON (a batch output line)."""
+    u = u or {}
+    return Usage(
+        prompt_tokens=u.get("prompt_tokens", 0) or 0,
+        completion_tokens=u.get("completion_tokens", 0) or 0,
+        total_tokens=u.get("total_tokens", 0) or 0,
+        cached_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0,
+    )
+
+
+def structured_fields(mode: str, response_model: type[BaseModel]) -> dict[str, Any]:
+    """The request fields that ask for `response_model`, as instructor sends them online.
+    Batch requests support tool calling and a JSON-schema response format."""
+    if mode == "tools":
+        schema = openai_schema(response_model).openai_schema
+        return {
+            "tools": [{"type": "function", "function": schema}],
+            "tool_choice": {"type": "function", "function": {"name": schema["name"]}},
+        }
+    if mode == "json_schema":
+        name = response_model.__name__
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": response_model.model_json_schema()},
+            }
+        }
+    raise ConfigError(f"Batch mode supports --mode tools or json_schema, not {mode!r}.")
+
+
+def _answer_text(body: dict[str, Any]) -> str:
+    """The structured answer in a chat completion: the tool call's arguments, else the text."""
+    message = body["choices"][0]["message"]
+    calls = message.get("tool_calls") or []
+    if calls:
+        return calls[0]["function"]["arguments"]
+    return message.get("content") or ""
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -233,6 +297,87 @@ class ModelClient:
             raise self._translate(exc, stats) from None
         stats.latency_s = time.perf_counter() - started
         return obj, stats
+
+    # --- the OpenAI Batch API -------------------------------------------------------------
+    def batch_request(
+        self, custom_id: str, messages: list[dict[str, Any]], response_model: type[BaseModel]
+    ) -> dict[str, Any]:
+        """One line of a batch input file: the request `structured` would send online."""
+        s = self.settings
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": s.temperature,
+            "max_tokens": s.max_tokens,
+            **structured_fields(s.mode, response_model),
+        }
+        return {"custom_id": custom_id, "method": "POST", "url": BATCH_ENDPOINT, "body": body}
+
+    def parse_batch_result(
+        self,
+        item: dict[str, Any],
+        response_model: type[T],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> tuple[T, CallStats]:
+        """One batch output line as a validated object with what it cost. Raises EndpointError
+        when the request failed, DraftError when the answer fails validation."""
+        response = item.get("response") or {}
+        if item.get("error") or response.get("status_code", 200) != 200:
+            detail = item.get("error") or response.get("body")
+            raise EndpointError(f"batch request failed: {detail}")
+        body = response["body"]
+        stats = CallStats(attempts=1, usage=_usage_dict(body.get("usage")))
+        stats.raw_response = json.dumps(body)
+        try:
+            obj = response_model.model_validate_json(_answer_text(body), context=context)
+        except PydanticValidationError as e:
+            raise DraftError(
+                f"batch output failed validation: {e}",
+                attempts=1,
+                usage=stats.usage.model_dump(),
+                last_response=stats.raw_response,
+            ) from None
+        return obj, stats
+
+    @property
+    def _batch_api(self) -> openai.AsyncOpenAI:
+        return self._openai.with_options(max_retries=3)
+
+    async def submit_batch(self, lines: list[dict[str, Any]], name: str) -> BatchStatus:
+        """Upload request lines as JSONL and create a batch for them (24 h window)."""
+        api = self._batch_api
+        try:
+            upload = await api.files.create(
+                file=(f"recap-{name}.jsonl", "\n".join(json.dumps(x) for x in lines).encode()),
+                purpose="batch",
+            )
+            batch = await api.batches.create(
+                input_file_id=upload.id,
+                endpoint=BATCH_ENDPOINT,
+                completion_window="24h",
+                metadata={"recap_run": name[:512]},
+            )
+        except openai.APIError as e:
+            raise EndpointError(
+                f"Could not submit the batch: {e}",
+                hint="Check that the endpoint offers /files and /batches "
+                "(OpenAI does; most local servers do not).",
+            ) from None
+        return BatchStatus(id=batch.id, status=batch.status, input_file_id=upload.id)
+
+    async def batch_status(self, batch_id: str) -> BatchStatus:
+        info = await self._batch_api.batches.retrieve(batch_id)
+        return BatchStatus(
+            id=info.id,
+            status=info.status,
+            input_file_id=info.input_file_id,
+            output_file_id=info.output_file_id,
+            error_file_id=info.error_file_id,
+        )
+
+    async def batch_file(self, file_id: str) -> str:
+        return (await self._batch_api.files.content(file_id)).text
 
     def _translate(self, exc: BaseException, stats: CallStats) -> RecapError:
         cause = _root_cause(exc)

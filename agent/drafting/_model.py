@@ -1,4 +1,6 @@
-"""The agent step: one clip and its caption in, a validated Draft with its provenance out."""
+"""The model drafter: one clip and its caption in, a validated Draft with its provenance out,
+from any OpenAI-compatible endpoint. It implements `agent.drafting._protocol.BatchDrafter`:
+online one clip at a time, or through the OpenAI Batch API."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agent.cost import image_tokens, text_tokens_estimate
-from agent.drafting._client import ModelClient, ResponseHook
+from agent.cost import BATCH_DISCOUNT, image_tokens, text_tokens_estimate
+from agent.drafting._client import BatchStatus, ModelClient, ResponseHook
 from agent.drafting._prompts import Prompt, load_prompt
+from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._ratelimit import RateLimiter, request_tokens
-from agent.errors import RecapError
-from agent.media._frames import Frames, sheet_size
-from agent.runs._ledger import RunIdentity
+from agent.drafting._result import Provenance
+from agent.media._frames import Frames, VideoLimits, sample_for_model, sheet_size
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry
@@ -22,23 +24,6 @@ from agent.telemetry import Telemetry
 T = TypeVar("T")
 SCHEMA_TOKENS = 750  # the Draft JSON schema sent with every request
 OUTPUT_TOKENS = 400  # a typical draft's length, for rate-limit budgeting
-OUTPUT_SETTINGS = {
-    "mode",
-    "temperature",
-    "max_tokens",
-    "frames",
-    "max_side",
-    "layout",
-    "columns",
-    "image_detail",
-    "jpeg_quality",
-}
-
-
-def check_caption(caption: str | None, where: str = "caption") -> str:
-    if caption is None or not caption.strip():
-        raise RecapError(f"The {where} is empty: there is nothing to review.")
-    return caption.strip()
 
 
 def estimate_image_tokens(frames: Frames, settings: Settings) -> int:
@@ -49,10 +34,11 @@ def estimate_image_tokens(frames: Frames, settings: Settings) -> int:
     return sum(image_tokens(im.width, im.height, settings.image_detail) for im in frames.images)
 
 
-class Drafter:
+class ModelDrafter:
     """Drafts reviews with one endpoint, model and prompt. Reuse one across many clips."""
 
     name = "llm"
+    capabilities = Capabilities(batch=True, ray=True)
 
     def __init__(
         self,
@@ -67,21 +53,43 @@ class Drafter:
         self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
         self.client = client or ModelClient(self.settings, on_response=on_response, limiter=limiter)
         self._system_tokens = text_tokens_estimate(self.prompt.system) + SCHEMA_TOKENS
+        self._provenance = Provenance(
+            drafter="llm",
+            model=self.client.model,
+            prompt=self.prompt.ref,
+            price=self.settings.price,
+            settings=self.settings.public(),
+        )
+
+    @property
+    def where(self) -> str:
+        return self.client.endpoint
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self.client.limiter
+
+    def describe(self) -> str:
+        return f"the model {self.client.model} at {self.client.endpoint}"
 
     def identity(self) -> RunIdentity:
-        """Everything that decides the answer: recorded with a run, part of the cache key."""
+        """The model, the prompt version and the settings parts that shape a draft."""
         return RunIdentity(
             drafter=self.name,
             model=self.client.model,
             prompt_name=self.prompt.name,
             prompt_hash=self.prompt.ref.hash,
-            output=self.settings.model_dump(mode="json", include=OUTPUT_SETTINGS),
+            output=self.settings.draft_shape(),
         )
 
     def sample(
         self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
     ) -> Frames:
-        return self.settings.sample_frames(video, start, end)
+        """What the model is shown of a clip under these settings."""
+        s = self.settings
+        return sample_for_model(
+            video, s.frame_spec, start=start, end=end, limits=VideoLimits.of(s.video_limits)
+        )
 
     def messages(
         self, caption: str, frames: Frames, telemetry: Telemetry | None = None
@@ -126,23 +134,50 @@ class Drafter:
             Draft,
             context={"caption": caption, "duration": frames.duration},
         )
-        return DraftResult(
+        return self._provenance.result(
             clip=clip_id or str(video),
             caption=caption,
             draft=draft,
-            drafter="llm",
-            model=self.client.model,
-            prompt=self.prompt.ref,
             usage=stats.usage,
             latency_s=stats.latency_s,
             attempts=stats.attempts,
             reasks=stats.reasks,
             retries=stats.retries,
             image_tokens_estimate=image_tokens_est,
-            cost_usd=stats.usage.cost(self.settings.price),
             raw_response=stats.raw_response,
-            settings=self.settings.public(),
         )
+
+    # --- the OpenAI Batch API -------------------------------------------------------------
+    def batch_request(
+        self, clip_id: str, caption: str, frames: Frames, telemetry: Telemetry | None
+    ) -> dict[str, Any]:
+        return self.client.batch_request(clip_id, self.messages(caption, frames, telemetry), Draft)
+
+    def batch_result(
+        self, item: dict[str, Any], caption: str, duration: float | None, batch_id: str
+    ) -> DraftResult:
+        draft, stats = self.client.parse_batch_result(
+            item, Draft, context={"caption": caption, "duration": duration}
+        )
+        return self._provenance.result(
+            clip=item["custom_id"],
+            caption=caption,
+            draft=draft,
+            usage=stats.usage,
+            attempts=stats.attempts,
+            raw_response=stats.raw_response,
+            discount=BATCH_DISCOUNT,
+            extra_settings={"batch": batch_id},
+        )
+
+    async def submit_batch(self, lines: list[dict[str, Any]], name: str) -> BatchStatus:
+        return await self.client.submit_batch(lines, name)
+
+    async def batch_status(self, batch_id: str) -> BatchStatus:
+        return await self.client.batch_status(batch_id)
+
+    async def batch_file(self, file_id: str) -> str:
+        return await self.client.batch_file(file_id)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -161,10 +196,10 @@ async def draft(
     start: float | None = None,
     end: float | None = None,
 ) -> DraftResult:
-    """Draft one clip with a throwaway Drafter. For many clips, keep one Drafter instead."""
+    """Draft one clip with a throwaway ModelDrafter. For many clips, keep one instead."""
     if isinstance(telemetry, (str, Path)):
         telemetry = Telemetry.load(telemetry)
-    drafter = Drafter(settings)
+    drafter = ModelDrafter(settings)
     try:
         return await drafter.draft(video, caption, telemetry=telemetry, start=start, end=end)
     finally:

@@ -21,10 +21,11 @@ Colours, object identity and directions are left to the reviewer, and the draft 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agent.drafting._claims import (
     FREE_OBJECT_TASKS,
@@ -41,12 +42,15 @@ from agent.drafting._claims import (
     speculation_spans,
     task_kind,
 )
-from agent.drafting._model import check_caption
+from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
+from agent.drafting._result import FREE, Provenance
 from agent.guidelines._lint import lint
-from agent.runs._ledger import RunIdentity
 from agent.schema import Draft, DraftResult, Hallucination, Omission
 from agent.settings import Settings
 from agent.telemetry import GRIPPER_CLOSED_BELOW, Telemetry
+
+if TYPE_CHECKING:
+    from agent.media._frames import Frames
 
 REACH_M = 0.06  # the end effector comes this close to an object it touches (sample: <= 5.2 cm)
 MOVED_M = 0.02  # an object that moves less than this was not pushed, pulled or pressed
@@ -234,12 +238,22 @@ def _swap_state(text: str) -> str:
 
 
 class OfflineDrafter:
-    """Drafts from telemetry alone. Same interface as the LLM Drafter, so jobs run it alike."""
+    """Drafts from telemetry alone. It implements the `Drafter` protocol, so jobs run it like
+    the model drafter; it calls no model, so its drafts cost nothing."""
 
     name = "offline"
+    capabilities = Capabilities()
+    where = "offline drafter (no model)"
+    limiter = None
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        self._provenance = Provenance(
+            drafter="offline", price=FREE, settings={"drafter": "offline", "rules": RULES_VERSION}
+        )
+
+    def describe(self) -> str:
+        return "the offline drafter (telemetry rules and the guideline linter)"
 
     def identity(self) -> RunIdentity:
         return RunIdentity(
@@ -251,27 +265,23 @@ class OfflineDrafter:
 
     async def draft(
         self,
-        video: str,
+        video: str | os.PathLike[str],
         caption: str,
         *,
         telemetry: Telemetry | None = None,
         clip_id: str | None = None,
         start: float | None = None,
         end: float | None = None,
-        frames: Any = None,
+        frames: Frames | None = None,
     ) -> DraftResult:
         t0 = time.perf_counter()
         draft = self.review(caption, telemetry)
-        return DraftResult(
+        return self._provenance.result(
             clip=clip_id or str(video),
             caption=check_caption(caption),
             draft=draft,
-            drafter="offline",
-            model=None,
             latency_s=time.perf_counter() - t0,
             attempts=0,
-            cost_usd=0.0,
-            settings={"drafter": "offline", "rules": RULES_VERSION},
         )
 
     def review(self, caption: str, telemetry: Telemetry | None) -> Draft:

@@ -17,14 +17,16 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 
 import prompts as _prompts_pkg
 from agent.errors import ConfigError
-from agent.media._frames import Frames, encode_jpeg
 from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, PromptRef
+
+if TYPE_CHECKING:
+    from agent.media._frames import Frames
 
 BUILTIN_DIR = Path(_prompts_pkg.__file__).parent
 DEFAULT_PROMPT = "review-v1"
@@ -114,6 +116,8 @@ class Prompt:
             }
         ]
         if layout == "sheet":
+            from agent.media._frames import encode_jpeg  # PyAV and Pillow only once frames exist
+
             sheet = encode_jpeg(frames.contact_sheet(columns=columns), frames.quality)
             content.append(
                 {"type": "image_url", "image_url": {"url": data_url(sheet), "detail": detail}}

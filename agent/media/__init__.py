@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         contact_sheet,
         encode_jpeg,
         probe,
+        sample_for_model,
         sample_frames,
         sheet_size,
     )
@@ -32,6 +33,7 @@ _WHERE = {
     "contact_sheet": "agent.media._frames",
     "encode_jpeg": "agent.media._frames",
     "probe": "agent.media._frames",
+    "sample_for_model": "agent.media._frames",
     "sample_frames": "agent.media._frames",
     "sheet_size": "agent.media._frames",
     "frame_at": "agent.media._playable",
@@ -50,6 +52,7 @@ __all__ = [
     "inside_root",
     "playable",
     "probe",
+    "sample_for_model",
     "sample_frames",
     "sheet_size",
 ]

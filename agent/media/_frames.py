@@ -16,16 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import av.error
 from PIL import Image, ImageDraw, ImageFont
 
 from agent.errors import VideoError
+from agent.settings import DEFAULT_COLUMNS, DEFAULT_FRAMES, DEFAULT_MAX_SIDE
 
-DEFAULT_FRAMES = 8
-DEFAULT_MAX_SIDE = 384
-DEFAULT_COLUMNS = 4
+if TYPE_CHECKING:
+    from agent.settings import FrameSpec, VideoLimitSettings
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class VideoLimits:
     max_bytes: int = 2 * 1024**3
     max_seconds: float = 3600.0
     max_pixels: int = 8192 * 8192
+
+    @classmethod
+    def of(cls, settings: VideoLimitSettings) -> VideoLimits:
+        """The limits the video-limit settings set (RECAP_MAX_VIDEO_BYTES, ..._SECONDS)."""
+        return cls(max_bytes=settings.max_video_bytes, max_seconds=settings.max_video_seconds)
 
 
 @dataclass(frozen=True)
@@ -359,6 +365,27 @@ def sample_frames(
         duration=duration,
         window=(w_start, w_end),
         quality=quality,
+    )
+
+
+def sample_for_model(
+    path: str | os.PathLike[str],
+    spec: FrameSpec,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    limits: VideoLimits | None = None,
+) -> Frames:
+    """What a model is shown of a clip under a frame spec (frames, size, quality): the one way
+    the drafter and `recap frames` sample."""
+    return sample_frames(
+        path,
+        spec.frames,
+        max_side=spec.max_side,
+        start=start,
+        end=end,
+        limits=limits,
+        quality=spec.jpeg_quality,
     )
 
 

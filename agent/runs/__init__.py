@@ -1,5 +1,6 @@
-"""Drafting runs: a run's identity and ledger (open, pending, record, finish), and the
-engines that drive it: in this process, on Ray, or through the OpenAI Batch API.
+"""Drafting runs: a run's ledger (open, pending, lease, record, finish), the job that opens and
+closes a run around an engine, and the engines that draft: in this process, on Ray, or through
+the OpenAI Batch API.
 """
 
 from __future__ import annotations
@@ -9,29 +10,33 @@ from typing import TYPE_CHECKING
 from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from agent.runs._ledger import JobStats, RunIdentity, RunLedger, record_one_off
-    from agent.runs._local import Job, JobOptions
-    from agent.runs._openai_batch import BatchRunner
-    from agent.runs._ray import run_ray_job
+    from agent.runs._engine import Engine, JobOptions
+    from agent.runs._job import Job
+    from agent.runs._ledger import JobStats, RunLedger, record_one_off
+    from agent.runs._local import LocalEngine
+    from agent.runs._openai_batch import OpenAIBatchEngine
+    from agent.runs._ray import RayEngine
 
 _WHERE = {
+    "Engine": "agent.runs._engine",
+    "JobOptions": "agent.runs._engine",
+    "Job": "agent.runs._job",
     "JobStats": "agent.runs._ledger",
-    "RunIdentity": "agent.runs._ledger",
     "RunLedger": "agent.runs._ledger",
     "record_one_off": "agent.runs._ledger",
-    "Job": "agent.runs._local",
-    "JobOptions": "agent.runs._local",
-    "run_ray_job": "agent.runs._ray",
-    "BatchRunner": "agent.runs._openai_batch",
+    "LocalEngine": "agent.runs._local",
+    "OpenAIBatchEngine": "agent.runs._openai_batch",
+    "RayEngine": "agent.runs._ray",
 }
 __all__ = [
-    "BatchRunner",
+    "Engine",
     "Job",
     "JobOptions",
     "JobStats",
-    "RunIdentity",
+    "LocalEngine",
+    "OpenAIBatchEngine",
+    "RayEngine",
     "RunLedger",
     "record_one_off",
-    "run_ray_job",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

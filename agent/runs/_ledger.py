@@ -1,10 +1,12 @@
 """The life of a drafting run, written once for every engine.
 
-A run is a named drafting pass with one identity (drafter, model, prompt version, output
-settings). Every way of drafting (the local job, the Ray engine, Batch mode, `draft-one`) goes
+A run is a named drafting pass with one identity (drafter, model, prompt version, the settings
+that shape a draft), which the drafter declares (`agent.drafting._protocol.RunIdentity`). Every
+way of drafting (the local engine, the Ray engine, the OpenAI Batch engine, `draft-one`) goes
 through a `RunLedger`: open or re-open the run and check its identity, list the clips still to
-do, serve cache hits, record each result or error (dropping the clip's lease in the same
-transaction) and keep the counters, then finish the run once nothing is pending.
+do, lease them, serve cache hits, record each result or error (dropping the clip's lease in the
+same transaction) and keep the counters, then finish the run once nothing is pending. Engines
+only schedule: none opens, records around, or finishes a run by itself.
 """
 
 from __future__ import annotations
@@ -15,46 +17,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, Field
-
+from agent.drafting._protocol import RunIdentity
 from agent.errors import DraftError, EndpointError, RecapError, TelemetryError, VideoError
-from agent.schema import DraftResult, prompt_version
+from agent.schema import DraftResult
 from agent.store import Clip, Store, worker_id
 
 FATAL_STATUS = (401, 403, 404)  # a refused key or an unknown model fails every clip alike
-
-
-class RunIdentity(BaseModel):
-    """Everything that decides a drafter's answer: recorded with a run, part of the cache key."""
-
-    drafter: str
-    model: str | None = None
-    prompt_name: str | None = None
-    prompt_hash: str | None = None
-    output: dict[str, Any] = Field(
-        default_factory=dict, description="Sampling and output settings (frames, mode, ...)."
-    )
-
-    @property
-    def prompt_version(self) -> str | None:
-        return prompt_version(self.prompt_name, self.prompt_hash)
-
-    def default_run_name(self, prefix: str | None = None) -> str:
-        """`[prefix:]model-or-drafter:prompt@hash`, the name a run gets when none is given."""
-        name = f"{self.model or self.drafter}:{self.prompt_version or ''}"
-        return f"{prefix}:{name}" if prefix else name
-
-    def recorded(self) -> dict[str, Any]:
-        """The identity as stored with the run and hashed into cache keys."""
-        return {
-            "drafter": self.drafter,
-            "model": self.model,
-            "prompt_name": self.prompt_name,
-            "prompt_hash": self.prompt_hash,
-            **self.output,
-        }
 
 
 @dataclass
@@ -194,6 +163,26 @@ class RunLedger:
         ids = self.store.pending(self.name, retry_failed=retry_failed)
         return ids[:limit] if limit is not None else ids
 
+    # --- leases -------------------------------------------------------------------------
+    def lease(self, clip_ids: list[str], ttl_s: float) -> list[str]:
+        """Lease clips to this process; returns those it got (others are held elsewhere)."""
+        return self.store.claim(self.name, clip_ids, self.owner, ttl_s)
+
+    def lease_one(self, clip_id: str, ttl_s: float) -> tuple[Clip, str] | None:
+        """Lease one clip still without a draft and load it with its caption, or None."""
+        return self.store.claim_one(self.name, clip_id, self.owner, ttl_s)
+
+    def hand_over(self, clip_ids: list[str], owner: str, ttl_s: float) -> list[str]:
+        """Pass this process's leases on to `owner` (a submitted batch, which outlives the
+        process), for `ttl_s`. A clip another worker takes in between is drafted at most twice
+        and kept once."""
+        self.store.release(self.name, self.owner, clip_ids)
+        return self.store.claim(self.name, clip_ids, owner, ttl_s)
+
+    def load(self, clip_ids: list[str]) -> list[tuple[Clip, str]]:
+        """Leased clips with their captions, for engines that draft many at a time."""
+        return self.store.clips_with_captions(clip_ids)
+
     # --- per clip -------------------------------------------------------------------------
     def serve_cached(self, clip: Clip, caption: str) -> tuple[bool, str | None]:
         """(served, key): serve the clip from the response cache when its answer is known;
@@ -209,9 +198,17 @@ class RunLedger:
         self.stats.cached += 1
         return True, None
 
-    def record(self, result: DraftResult, cache_as: str | None = None) -> bool:
-        """Keep a result (and drop its lease); False when the clip was drafted elsewhere first."""
-        saved = self.store.save_draft(self.name, result, owner=self.owner)
+    def record(
+        self,
+        result: DraftResult,
+        cache_as: str | None = None,
+        *,
+        owner: str | None = None,
+        replace: bool = False,
+    ) -> bool:
+        """Keep a result and drop its lease (this process's, or `owner`'s); False when the clip
+        was drafted elsewhere first. `replace` supersedes the clip's earlier draft."""
+        saved = self.store.save_draft(self.name, result, owner=owner or self.owner, replace=replace)
         if cache_as is not None:
             self.store.cache_put(cache_as, result)
         self.stats.add_result(result)
@@ -221,27 +218,49 @@ class RunLedger:
             self.stats.skipped += 1
         return saved
 
-    def record_error(self, clip_id: str, exc: BaseException) -> None:
-        """Keep why a clip failed, or stop the run on an error every clip would hit."""
-        if is_fatal(exc):
+    def record_error(
+        self,
+        clip_id: str,
+        exc: BaseException,
+        *,
+        owner: str | None = None,
+        stop_on_fatal: bool = True,
+    ) -> None:
+        """Keep why a clip failed, or stop the run on an error every clip would hit (unless
+        the clip is all there is to draft: `stop_on_fatal=False`)."""
+        owner = owner or self.owner
+        if stop_on_fatal and is_fatal(exc):
             self.stats.fatal = str(exc)
-            self.store.release(self.name, self.owner, [clip_id])
+            self.store.release(self.name, owner, [clip_id])
             return
         kind = error_kind(exc)
         attempts = getattr(exc, "attempts", 0) or 0
         self.store.save_error(
-            self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=self.owner
+            self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=owner
         )
         self.stats.failed += 1
         self.stats.errors[kind] += 1
         if isinstance(exc, DraftError):
             self.stats.requests += exc.attempts
 
-    def record_failure(self, clip_id: str, kind: str, message: str, attempts: int = 0) -> None:
-        """A failure known only by its kind and message (a Ray actor's or a batch line's)."""
-        self.store.save_error(
-            self.name, clip_id, kind, message, attempts=attempts, owner=self.owner
-        )
+    def record_failure(
+        self,
+        clip_id: str,
+        kind: str,
+        message: str,
+        attempts: int = 0,
+        *,
+        owner: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        """A failure known only by its kind and message (a Ray actor's, a batch's); an HTTP
+        `status` every clip would hit stops the run instead."""
+        owner = owner or self.owner
+        if status in FATAL_STATUS:
+            self.stats.fatal = message
+            self.store.release(self.name, owner, [clip_id])
+            return
+        self.store.save_error(self.name, clip_id, kind, message, attempts=attempts, owner=owner)
         self.stats.failed += 1
         self.stats.errors[kind] += 1
 
@@ -258,6 +277,12 @@ class RunLedger:
             self.store.finish_run(self.name)
 
 
+def one_off_clip_id(video: str | Path, caption: str) -> str:
+    """The clip id a `draft-one` call is kept under: its resolved path and caption."""
+    path = str(Path(video).resolve())
+    return "one:" + hashlib.sha256(f"{path}\0{caption}".encode()).hexdigest()[:16]
+
+
 def record_one_off(
     store: Store,
     identity: RunIdentity,
@@ -267,11 +292,11 @@ def record_one_off(
     result: DraftResult | None = None,
     error: BaseException | None = None,
 ) -> str:
-    """Keep a `draft-one` call like any other draft: the clip (id from its path and caption),
-    the run `draft-one:<model>:<prompt version>`, and the draft (replacing the clip's last one)
-    or the error. Returns the clip id."""
+    """Keep a `draft-one` call like any other draft, through the run's ledger: the clip (id
+    from its path and caption), the run `draft-one:<model>:<prompt version>`, and the draft
+    (replacing the clip's last one) or the error. Returns the clip id."""
     path = str(Path(video).resolve())
-    clip_id = "one:" + hashlib.sha256(f"{path}\0{caption}".encode()).hexdigest()[:16]
+    clip_id = one_off_clip_id(path, caption)
     store.upsert_clip(
         Clip(
             id=clip_id,
@@ -285,7 +310,7 @@ def record_one_off(
     ledger = RunLedger(store, identity.default_run_name("draft-one"), identity, use_cache=False)
     ledger.open()
     if result is not None:
-        store.save_draft(ledger.name, result.model_copy(update={"clip": clip_id}), replace=True)
+        ledger.record(result.model_copy(update={"clip": clip_id}), replace=True)
     if error is not None:
-        store.save_error(ledger.name, clip_id, error_kind(error), error_message(error))
+        ledger.record_error(clip_id, error, stop_on_fatal=False)
     return clip_id

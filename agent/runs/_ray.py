@@ -18,26 +18,31 @@ from typing import Any
 
 import numpy as np
 
-from agent.drafting._model import Drafter
-from agent.drafting._ratelimit import RateLimiter
-from agent.errors import EndpointError
-from agent.runs._ledger import FATAL_STATUS, JobStats, RunLedger, error_kind, error_message
-from agent.runs._local import JobOptions
+from agent.drafting._choice import make_drafter
+from agent.drafting._protocol import Drafter
+from agent.errors import EndpointError, RecapError
+from agent.runs._engine import JobOptions
+from agent.runs._ledger import RunLedger, error_kind, error_message
 from agent.schema import DraftResult
 from agent.settings import Settings
-from agent.store import Store
 from agent.telemetry import Telemetry
 
 
 class RayDraftActor:
-    """One Ray actor: a Drafter on its own event loop, drafting a batch of clips at a time."""
+    """One Ray actor: the driver's kind of drafter, rebuilt from its settings on its own event
+    loop, drafting a batch of clips at a time."""
 
     def __init__(
-        self, settings: dict[str, Any], rpm: float | None, tpm: float | None, concurrency: int
+        self,
+        kind: str,
+        settings: dict[str, Any],
+        rpm: float | None,
+        tpm: float | None,
+        concurrency: int,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.drafter = Drafter(Settings(**settings), limiter=RateLimiter(rpm=rpm, tpm=tpm))
+        self.drafter = make_drafter(kind, Settings(**settings), rpm=rpm, tpm=tpm)
         self.concurrency = concurrency
 
     async def _one(self, sem: asyncio.Semaphore, row: dict[str, Any]) -> dict[str, Any]:
@@ -74,42 +79,50 @@ class RayDraftActor:
         return {"out": np.array([json.dumps(o) for o in outs], dtype=object)}
 
 
-def run_ray_job(
-    store: Store,
-    settings: Settings,
-    options: JobOptions,
-    *,
-    address: str | None = None,
-    workers: int = 2,
-    rpm: float | None = None,
-    tpm: float | None = None,
-    batch_size: int = 8,
-    chunk_size: int = 2000,
-    on_progress: Callable[[JobStats], None] | None = None,
-) -> JobStats:
-    import ray
+class RayEngine:
+    """The driver leases, serves cache hits and records; Ray actors draft."""
 
-    ledger = RunLedger(
-        store, options.run, Drafter(settings).identity(), use_cache=options.use_cache
-    )
-    ledger.open()
-    pending = ledger.pending(retry_failed=options.retry_failed, limit=options.limit)
-    stats = ledger.stats
-    stats.total = len(pending)
+    run_drafter: str | None = None
+    uses_cache = True
 
-    def progress() -> None:
-        if on_progress:
-            on_progress(stats)
+    def __init__(
+        self,
+        drafter: Drafter,
+        *,
+        address: str | None = None,
+        workers: int = 2,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        batch_size: int = 8,
+        chunk_size: int = 2000,
+    ) -> None:
+        if not drafter.capabilities.ray:
+            raise RecapError(
+                f"The {drafter.name} drafter cannot run on Ray.", hint="Use --drafter llm."
+            )
+        self.drafter = drafter
+        self.address = address
+        self.workers = workers
+        self.rpm, self.tpm = rpm, tpm
+        self.batch_size = batch_size
+        self.chunk_size = chunk_size
 
-    def share(limit: float | None) -> float | None:
-        return limit / workers if limit else None  # each actor's part of the limit
+    def _share(self, limit: float | None) -> float | None:
+        return limit / self.workers if limit else None  # each actor's part of the limit
 
-    progress()
-    try:
+    async def draft(
+        self, ledger: RunLedger, options: JobOptions, progress: Callable[[], None]
+    ) -> None:
+        import ray
+
+        stats = ledger.stats
+        pending = ledger.pending(retry_failed=options.retry_failed, limit=options.limit)
+        stats.total = len(pending)
+        progress()
         # Chunks bound how long leases are held and how much the driver keeps in memory.
-        for start in range(0, len(pending), chunk_size):
-            chunk = pending[start : start + chunk_size]
-            claimed = store.claim(options.run, chunk, ledger.owner, options.lease_ttl_s)
+        for start in range(0, len(pending), self.chunk_size):
+            chunk = pending[start : start + self.chunk_size]
+            claimed = ledger.lease(chunk, options.lease_ttl_s)
             stats.skipped += len(chunk) - len(claimed)
             rows, keys = _prepare(ledger, claimed)
             progress()
@@ -117,43 +130,39 @@ def run_ray_job(
                 continue
             if not ray.is_initialized():
                 ray.init(
-                    address=address,
+                    address=self.address,
                     include_dashboard=False,
                     log_to_driver=False,
                     configure_logging=False,
-                    **({} if address else {"num_cpus": max(2, os.cpu_count() or 2)}),
+                    **({} if self.address else {"num_cpus": max(2, os.cpu_count() or 2)}),
                 )
             ds = ray.data.from_items([{"row": r} for r in rows]).map_batches(
                 RayDraftActor,
                 fn_constructor_kwargs={
-                    "settings": settings.model_dump(),
-                    "rpm": share(rpm),
-                    "tpm": share(tpm),
-                    "concurrency": max(1, options.concurrency // workers),
+                    "kind": self.drafter.name,
+                    "settings": self.drafter.settings.model_dump(),
+                    "rpm": self._share(self.rpm),
+                    "tpm": self._share(self.tpm),
+                    "concurrency": max(1, options.concurrency // self.workers),
                 },
-                batch_size=batch_size,
-                concurrency=workers,
+                batch_size=self.batch_size,
+                concurrency=self.workers,
                 num_cpus=0.5,
             )
             for batch in ds.iter_batches(batch_size=1, batch_format="numpy"):
                 for raw in batch["out"]:
                     _record(ledger, json.loads(raw), keys)
                 progress()
+                await asyncio.sleep(0)  # let an interrupt through between results
                 if stats.fatal:
-                    break
-            if stats.fatal:
-                break
-    finally:
-        ledger.close()
-        progress()
-    return stats
+                    return
 
 
 def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str, str]]:
     """Serve cache hits on the driver; return the rows the actors must draft, and cache keys."""
     rows: list[str] = []
     keys: dict[str, str] = {}
-    for clip, caption in ledger.store.clips_with_captions(claimed):
+    for clip, caption in ledger.load(claimed):
         served, key = ledger.serve_cached(clip, caption)
         if served:
             continue
@@ -175,11 +184,11 @@ def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str
 
 
 def _record(ledger: RunLedger, out: dict[str, Any], keys: dict[str, str]) -> None:
+    """An actor's answer into the ledger: the result it made, loaded back, or its failure."""
     clip_id = out["clip_id"]
     if "result" in out:
         ledger.record(DraftResult.model_validate(out["result"]), keys.get(clip_id))
         return
-    if out.get("status") in FATAL_STATUS:
-        ledger.stats.fatal = out["error"]
-        return
-    ledger.record_failure(clip_id, out["kind"], out["error"], out["attempts"])
+    ledger.record_failure(
+        clip_id, out["kind"], out["error"], out["attempts"], status=out.get("status")
+    )

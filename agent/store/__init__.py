@@ -13,7 +13,7 @@ from agent.store._queue import same_outcome
 from agent.store._store import FINAL_DECISIONS, Store, database_url
 from agent.store._tables import (
     Base,
-    Batch,
+    BatchJob,
     CacheEntry,
     Caption,
     Clip,
@@ -37,7 +37,7 @@ __all__ = [
     "FINAL_DECISIONS",
     "MIGRATIONS",
     "Base",
-    "Batch",
+    "BatchJob",
     "CacheEntry",
     "Caption",
     "Clip",

@@ -24,7 +24,7 @@ from agent.schema import DraftResult
 from agent.settings import Settings
 from agent.store import _leases, _migrations, _queue
 from agent.store._tables import (
-    Batch,
+    BatchJob,
     CacheEntry,
     Caption,
     Clip,
@@ -741,16 +741,16 @@ class Store:
             )
 
     # --- batches ------------------------------------------------------------------------------
-    def save_batch(self, batch: Batch) -> None:
+    def save_batch(self, batch: BatchJob) -> None:
         with self.session.begin() as s:
             s.merge(batch)
 
-    def batches(self, run: str, *, open_only: bool = True) -> list[Batch]:
+    def batches(self, run: str, *, open_only: bool = True) -> list[BatchJob]:
         with self.session() as s:
-            q = select(Batch).where(Batch.run == run)
+            q = select(BatchJob).where(BatchJob.run == run)
             if open_only:
-                q = q.where(Batch.ingested.is_(False))
-            return list(s.scalars(q.order_by(Batch.created_at)))
+                q = q.where(BatchJob.ingested.is_(False))
+            return list(s.scalars(q.order_by(BatchJob.created_at)))
 
     # --- users --------------------------------------------------------------------------------
     def user(self, email: str) -> User | None:

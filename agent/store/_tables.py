@@ -279,7 +279,7 @@ class CacheEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
-class Batch(Base):
+class BatchJob(Base):
     """An OpenAI Batch API job: polled until done, its results ingested into drafts."""
 
     __tablename__ = "batches"

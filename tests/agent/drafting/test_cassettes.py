@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import vcr.errors
 
-from agent.drafting import Drafter
+from agent.drafting import ModelDrafter
 from agent.errors import EndpointError
 from agent.settings import Settings
 from tests.clips import make_clip
@@ -63,7 +63,7 @@ def draft(base_url: str, clip: Path):
     settings = Settings(base_url=base_url, api_key=TEST_KEY, model="fake-vlm", max_retries=0)
 
     async def go():
-        d = Drafter(settings)
+        d = ModelDrafter(settings)
         try:
             return await d.draft(clip, CAPTION)
         finally:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent.drafting import Drafter
+from agent.drafting import ModelDrafter
 from agent.errors import DraftError, EndpointError
 from agent.schema import DraftResult
 from agent.settings import Settings
@@ -43,7 +43,7 @@ GOOD = {
 
 def run(settings: Settings, clip: Path, caption: str = CAPTION) -> DraftResult:
     async def go() -> DraftResult:
-        drafter = Drafter(settings)
+        drafter = ModelDrafter(settings)
         try:
             return await drafter.draft(clip, caption)
         finally:
@@ -193,7 +193,7 @@ def test_cancellation_is_not_turned_into_an_endpoint_error(fake, settings_for, c
     fake.enqueue(Reply.draft(GOOD, delay=2.0))
 
     async def go() -> None:
-        drafter = Drafter(settings_for())
+        drafter = ModelDrafter(settings_for())
         task = asyncio.create_task(drafter.draft(clip, CAPTION))
         await asyncio.sleep(0.5)
         task.cancel()

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from agent.data import ingest
-from agent.drafting import Drafter, RateLimiter
-from agent.runs._local import Job, JobOptions, JobStats
+from agent.drafting import ModelDrafter, RateLimiter
+from agent.runs import Job, JobOptions, JobStats
 from agent.settings import Settings
 from agent.store import DraftRecord, Lease, Store
 from tests.clips import make_clip
@@ -57,7 +57,7 @@ def job_settings(fake: FakeOpenAI, **kw) -> Settings:
 
 def run_job(store: Store, settings: Settings, run: str = "r", **opts) -> JobStats:
     async def go() -> JobStats:
-        drafter = Drafter(settings, limiter=RateLimiter(rpm=opts.pop("rpm", None)))
+        drafter = ModelDrafter(settings, limiter=RateLimiter(rpm=opts.pop("rpm", None)))
         try:
             return await Job(store, drafter, JobOptions(run=run, **opts)).run()
         finally:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from agent.data import ingest
-from agent.runs import JobOptions
+from agent.drafting import make_drafter
+from agent.runs import Job, JobOptions, JobStats
+from agent.settings import Settings
 from agent.store import Store
 from tests.agent.runs.test_jobs import job_settings, make_dataset
 from tests.conftest import TEST_KEY
@@ -24,10 +27,24 @@ def local_ray():
     ray.shutdown()
 
 
+def run_ray_job(
+    store: Store, settings: Settings, options: JobOptions, **engine: object
+) -> JobStats:
+    from agent.runs import RayEngine
+
+    async def go() -> JobStats:
+        drafter = make_drafter("llm", settings)
+        try:
+            ray_engine = RayEngine(drafter, **engine)  # type: ignore[arg-type]
+            return await Job(store, drafter, options, engine=ray_engine).run()
+        finally:
+            await drafter.aclose()
+
+    return asyncio.run(go())
+
+
 @pytest.mark.slow
 def test_ray_engine_drafts_into_the_same_store(tmp_path: Path, local_ray) -> None:
-    from agent.runs import run_ray_job
-
     store = Store(tmp_path / "r.db")
     ingest(store, make_dataset(tmp_path / "ds", 24, bad=2))
     with FakeOpenAI(expect_key=TEST_KEY, latency=(0.05, 0.1)) as fake:
@@ -49,3 +66,16 @@ def test_ray_engine_drafts_into_the_same_store(tmp_path: Path, local_ray) -> Non
     assert len(drafts) == 24 and max(drafts.values()) == 1
     assert {e.kind for e in store.errors("ray")} == {"video"}
     assert store.run("ray").finished_at is not None
+
+
+@pytest.mark.slow
+def test_ray_engine_records_through_the_ledger(tmp_path: Path, local_ray) -> None:
+    from agent.runs import RayEngine
+    from tests.agent.runs.test_engines import check_everything_went_through_the_ledger, drive
+
+    store = Store(tmp_path / "r.db")
+    ingest(store, make_dataset(tmp_path / "ds", 6, bad=1))
+    with FakeOpenAI(expect_key=TEST_KEY) as fake:
+        drafter = make_drafter("llm", job_settings(fake))
+        ledger = drive(store, drafter, RayEngine(drafter, workers=2), "ray")
+    check_everything_went_through_the_ledger(store, ledger, "ray")
