@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agent.cli import DbOpt, err, new_app, out, settings_from
 from agent.data import IngestReport
+from agent.decisions import Arm
 from agent.errors import RecapError
 from agent.store import Store
 from evals.compare import compare, parse_bounds
@@ -19,7 +20,7 @@ from evals.gold import GoldSet, load_gold, promote
 from evals.judges import Judge, LexicalJudge, LLMJudge
 from evals.metrics import higher_is_better
 from evals.reports import HEADLINE, fmt, run_dir, score_to_folder
-from evals.worth import ARMS, Estimate, worth
+from evals.worth import Estimate, worth
 
 app = new_app(help="Score drafts against gold rewrites and gate prompt changes on numbers.")
 
@@ -44,18 +45,18 @@ def report_cmd(
 ) -> None:
     """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
     store = Store(db)
-    run = store.run_or_latest(run, "report on")
+    run = store.runs.name_or_latest(run, "report on")
     w = worth(store, run, n_boot=n_boot)
     t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
     t.add_column("figure")
-    for arm in ARMS:
+    for arm in Arm:
         t.add_column(f"{arm} ({w.arms[arm].clips} clips)", justify="right")
-    t.add_row("seconds per clip", *(_estimate(w.arms[a].seconds, " s") for a in ARMS))
+    t.add_row("seconds per clip", *(_estimate(w.arms[a].seconds, " s") for a in Arm))
     t.add_row(
         "word edits from what was shown to the final caption",
-        *(_estimate(w.arms[a].edit_distance) for a in ARMS),
+        *(_estimate(w.arms[a].edit_distance) for a in Arm),
     )
-    t.add_row("TER of the final caption vs gold", *(_estimate(w.arms[a].ter_vs_gold) for a in ARMS))
+    t.add_row("TER of the final caption vs gold", *(_estimate(w.arms[a].ter_vs_gold) for a in Arm))
     out.print(t)
     c = w.cost
     c_table = Table(title=f"What drafting {run} cost", show_header=False)
@@ -186,8 +187,8 @@ def run_cmd(
 def report_undrafted(store: Store, run: str, gold: GoldSet, report: IngestReport) -> None:
     """Gold rows with no draft in the run (not ingested, or drafting failed), with why: they
     are scored as their unchanged caption."""
-    drafted = {d.clip_id for d in store.drafts(run)}
-    why = {e.clip_id: e.message for e in store.errors(run)}
+    drafted = {d.clip_id for d in store.runs.drafts(run)}
+    why = {e.clip_id: e.message for e in store.runs.errors(run)}
     why |= {p.clip_id: str(p) for p in report.skipped if p.clip_id and p.clip_id not in drafted}
     for case in gold.cases:
         if case.clip_id not in drafted:

@@ -124,7 +124,7 @@ def cache_key(identity: RunIdentity, video_digest: str, clip: Clip, caption: str
             "video": video_digest,
             "caption": caption,
             "window": [clip.start_s, clip.end_s],
-            "telemetry": clip.telemetry,
+            "telemetry": clip.telemetry_json,
         },
         sort_keys=True,
         default=str,
@@ -181,7 +181,7 @@ class RunLedger:
     def open(self) -> None:
         """Create the run, or check that an existing one has this identity."""
         i = self.identity
-        self.store.ensure_run(
+        self.store.runs.ensure(
             self.name,
             drafter=self.drafter_label,
             model=i.model,
@@ -191,7 +191,7 @@ class RunLedger:
         )
 
     def pending(self, *, retry_failed: bool = False, limit: int | None = None) -> list[str]:
-        ids = self.store.pending(self.name, retry_failed=retry_failed)
+        ids = self.store.runs.pending(self.name, retry_failed=retry_failed)
         return ids[:limit] if limit is not None else ids
 
     # --- per clip -------------------------------------------------------------------------
@@ -201,19 +201,19 @@ class RunLedger:
         if not self.use_cache:
             return False, None
         key = cache_key(self.identity, file_digest(clip.video), clip, caption)
-        hit = self.store.cache_get(key)
+        hit = self.store.runs.cache_get(key)
         if hit is None:
             return False, key
         result = hit.model_copy(update={"clip": clip.id, "caption": caption, "cost_usd": 0.0})
-        self.store.save_draft(self.name, result, from_cache=True, owner=self.owner)
+        self.store.runs.save_draft(self.name, result, from_cache=True, owner=self.owner)
         self.stats.cached += 1
         return True, None
 
     def record(self, result: DraftResult, cache_as: str | None = None) -> bool:
         """Keep a result (and drop its lease); False when the clip was drafted elsewhere first."""
-        saved = self.store.save_draft(self.name, result, owner=self.owner)
+        saved = self.store.runs.save_draft(self.name, result, owner=self.owner)
         if cache_as is not None:
-            self.store.cache_put(cache_as, result)
+            self.store.runs.cache_put(cache_as, result)
         self.stats.add_result(result)
         if saved:
             self.stats.drafted += 1
@@ -225,11 +225,11 @@ class RunLedger:
         """Keep why a clip failed, or stop the run on an error every clip would hit."""
         if is_fatal(exc):
             self.stats.fatal = str(exc)
-            self.store.release(self.name, self.owner, [clip_id])
+            self.store.leases.release(self.name, self.owner, [clip_id])
             return
         kind = error_kind(exc)
         attempts = getattr(exc, "attempts", 0) or 0
-        self.store.save_error(
+        self.store.runs.save_error(
             self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=self.owner
         )
         self.stats.failed += 1
@@ -239,7 +239,7 @@ class RunLedger:
 
     def record_failure(self, clip_id: str, kind: str, message: str, attempts: int = 0) -> None:
         """A failure known only by its kind and message (a Ray actor's or a batch line's)."""
-        self.store.save_error(
+        self.store.runs.save_error(
             self.name, clip_id, kind, message, attempts=attempts, owner=self.owner
         )
         self.stats.failed += 1
@@ -249,13 +249,13 @@ class RunLedger:
     def close(self) -> None:
         """Let go of this process's leases; finish the run when nothing is left to draft."""
         self.stats.finished = time.monotonic()
-        self.store.release(self.name, self.owner)
+        self.store.leases.release(self.name, self.owner)
         if (
             not self.stats.interrupted
             and not self.stats.fatal
-            and not self.store.pending(self.name)
+            and not self.store.runs.pending(self.name)
         ):
-            self.store.finish_run(self.name)
+            self.store.runs.finish(self.name)
 
 
 def record_one_off(
@@ -272,7 +272,7 @@ def record_one_off(
     or the error. Returns the clip id."""
     path = str(Path(video).resolve())
     clip_id = "one:" + hashlib.sha256(f"{path}\0{caption}".encode()).hexdigest()[:16]
-    store.upsert_clip(
+    store.clips.upsert(
         Clip(
             id=clip_id,
             video=path,
@@ -285,7 +285,9 @@ def record_one_off(
     ledger = RunLedger(store, identity.default_run_name("draft-one"), identity, use_cache=False)
     ledger.open()
     if result is not None:
-        store.save_draft(ledger.name, result.model_copy(update={"clip": clip_id}), replace=True)
+        store.runs.save_draft(
+            ledger.name, result.model_copy(update={"clip": clip_id}), replace=True
+        )
     if error is not None:
-        store.save_error(ledger.name, clip_id, error_kind(error), error_message(error))
+        store.runs.save_error(ledger.name, clip_id, error_kind(error), error_message(error))
     return clip_id

@@ -124,14 +124,14 @@ class Job:
     async def _one(self, clip_id: str) -> None:
         o, ledger = self.options, self.ledger
         loaded = await asyncio.to_thread(
-            self.store.claim_one, o.run, clip_id, self.owner, o.lease_ttl_s
+            self.store.runs.claim_one, o.run, clip_id, self.owner, o.lease_ttl_s
         )
         if loaded is None:
             self.stats.skipped += 1  # another worker holds it, or drafted it a moment ago
             return
         clip, caption = loaded
         try:
-            telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
+            telemetry = clip.telemetry
             served, key = await asyncio.to_thread(ledger.serve_cached, clip, caption)
             if served:
                 return

@@ -25,7 +25,6 @@ from agent.errors import ConfigError, EndpointError, RecapError
 from agent.runs._ledger import RunLedger
 from agent.schema import Draft, DraftResult, Usage
 from agent.store import Batch, Store, now
-from agent.telemetry import Telemetry
 
 DONE = {"completed", "failed", "expired", "cancelled"}
 MAX_REQUESTS = 50_000  # OpenAI's per-batch limit
@@ -98,18 +97,18 @@ class BatchRunner:
         finish the run once every batch is in and nothing is left."""
         self.open()
         submitted = 0
-        if not self.store.batches(self.run):
+        if not self.store.batches.of_run(self.run):
             submitted = await self.submit(retry_failed=retry_failed, limit=limit)
             self.log(f"{submitted} request(s) submitted")
         report = await self.collect(wait=wait)
         report.submitted = submitted
-        if not report.open_batches and not self.store.pending(self.run):
-            self.store.finish_run(self.run)
+        if not report.open_batches and not self.store.runs.pending(self.run):
+            self.store.runs.finish(self.run)
         return report
 
     async def submit(self, retry_failed: bool = False, limit: int | None = None) -> int:
         """Submit pending clips not already in an open batch; return how many."""
-        in_flight = {cid for b in self.store.batches(self.run) for cid in b.clip_ids}
+        in_flight = {cid for b in self.store.batches.of_run(self.run) for cid in b.clip_ids}
         pending = [c for c in self.ledger.pending(retry_failed=retry_failed) if c not in in_flight]
         if limit is not None:
             pending = pending[:limit]
@@ -117,12 +116,12 @@ class BatchRunner:
         s = self.drafter.settings
         lines: list[str] = []
         context: dict[str, Any] = {}
-        for clip, caption in self.store.clips_with_captions(pending):
+        for clip, caption in self.store.clips.with_captions(pending):
             try:
                 frames = await asyncio.to_thread(
                     self.drafter.sample, clip.video, clip.start_s, clip.end_s
                 )
-                telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
+                telemetry = clip.telemetry
             except RecapError as e:
                 self.ledger.record_error(clip.id, e)
                 continue
@@ -163,7 +162,7 @@ class BatchRunner:
                     hint="Check that the endpoint offers /files and /batches "
                     "(OpenAI does; most local servers do not).",
                 ) from None
-            self.store.save_batch(
+            self.store.batches.save(
                 Batch(
                     id=batch.id,
                     run=self.run,
@@ -180,7 +179,7 @@ class BatchRunner:
         """Poll open batches; ingest the finished ones. With wait, until none is open."""
         report = BatchReport(statuses={})
         while True:
-            open_batches = self.store.batches(self.run)
+            open_batches = self.store.batches.of_run(self.run)
             for b in open_batches:
                 info = await self.api.batches.retrieve(b.id)
                 b.status, b.updated_at = info.status, now()
@@ -192,8 +191,8 @@ class BatchRunner:
                     report.drafted += drafted
                     report.failed += failed
                     b.ingested = True
-                self.store.save_batch(b)
-            report.open_batches = len(self.store.batches(self.run))
+                self.store.batches.save(b)
+            report.open_batches = len(self.store.batches.of_run(self.run))
             if not wait or report.open_batches == 0:
                 return report
             self.log(

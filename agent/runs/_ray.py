@@ -109,7 +109,7 @@ def run_ray_job(
         # Chunks bound how long leases are held and how much the driver keeps in memory.
         for start in range(0, len(pending), chunk_size):
             chunk = pending[start : start + chunk_size]
-            claimed = store.claim(options.run, chunk, ledger.owner, options.lease_ttl_s)
+            claimed = store.leases.claim(options.run, chunk, ledger.owner, options.lease_ttl_s)
             stats.skipped += len(chunk) - len(claimed)
             rows, keys = _prepare(ledger, claimed)
             progress()
@@ -153,7 +153,7 @@ def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str
     """Serve cache hits on the driver; return the rows the actors must draft, and cache keys."""
     rows: list[str] = []
     keys: dict[str, str] = {}
-    for clip, caption in ledger.store.clips_with_captions(claimed):
+    for clip, caption in ledger.store.clips.with_captions(claimed):
         served, key = ledger.serve_cached(clip, caption)
         if served:
             continue
@@ -165,7 +165,7 @@ def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str
                     "clip_id": clip.id,
                     "video": clip.video,
                     "caption": caption,
-                    "telemetry": clip.telemetry,
+                    "telemetry": clip.telemetry_json,
                     "start": clip.start_s,
                     "end": clip.end_s,
                 }

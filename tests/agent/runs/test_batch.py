@@ -24,7 +24,7 @@ def runner_for(store: Store, fake: FakeOpenAI, **kw) -> BatchRunner:
 def go(runner: BatchRunner, *, wait: bool = True, submit: bool = True):
     async def inner():
         try:
-            runner.store.ensure_run(
+            runner.store.runs.ensure(
                 "b",
                 drafter="llm-batch",
                 model="gpt-4o-mini",
@@ -51,7 +51,7 @@ def test_batch_round_trip_drafts_everything_at_half_price(tmp_path: Path) -> Non
         uploaded = next(iter(fake.files.values())).decode().splitlines()
         body = json.loads(uploaded[0])["body"]
         assert body["tool_choice"]["function"]["name"] == "Draft" and body["model"] == "gpt-4o-mini"
-    drafts = store.drafts("b")
+    drafts = store.runs.drafts("b")
     assert len(drafts) == 12 and all(d.cost_usd and d.cost_usd > 0 for d in drafts)
     online = drafts[0].prompt_tokens * 0.15e-6 + drafts[0].completion_tokens * 0.60e-6
     assert abs(drafts[0].cost_usd - online / 2) < 1e-12
@@ -82,7 +82,7 @@ def test_failed_lines_and_invalid_output_become_errors(tmp_path: Path) -> None:
         fake.responder = responder
         _, report = go(runner_for(store, fake))
     assert (report.drafted, report.failed) == (4, 2)
-    kinds = {e.clip_id: e.kind for e in store.errors("b")}
+    kinds = {e.clip_id: e.kind for e in store.runs.errors("b")}
     assert kinds == {"c0001": "endpoint", "c0002": "invalid_output"}
 
 
