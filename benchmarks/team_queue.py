@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, Table, insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.decisions import Decision
 from agent.review import ReviewSession
 from agent.store import Store
 from tests.ui.bulk import REWRITE, fill
@@ -58,8 +59,9 @@ def play(url: str, decisions: int, gold_rate: float, overlap: float) -> tuple[li
         item = s.next_item(after=after[s.reviewer])
         t1 = time.perf_counter()
         assert item is not None
-        decision = "accepted" if k % 3 else "edited"
-        s.decide(item, decision, REWRITE + (" Then it stops." if decision == "edited" else ""))
+        decision = Decision.ACCEPTED if k % 3 else Decision.EDITED
+        edited = decision == Decision.EDITED
+        s.decide(item, decision, REWRITE + (" Then it stops." if edited else ""))
         t2 = time.perf_counter()
         nxt.append((t1 - t0) * 1000)
         dec.append((t2 - t1) * 1000)

@@ -97,7 +97,7 @@ def run_recap(n: int, root: Path) -> dict[str, float]:
             "rpm": ok / elapsed * 60,
             "steady": steady_rpm(stamps, ok),
             "server_429": fake.stats["429"],
-            "drafted": len(store.drafts("bench")),
+            "drafted": len(store.runs.drafts("bench")),
         }
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent.decisions import Decision, Purpose  # noqa: E402
 from agent.review import (  # noqa: E402
     ReviewSession,
     add_user,
     judge,
     sample,
 )
-from agent.schema import Draft, DraftResult, PromptRef  # noqa: E402
+from agent.schema import Draft, DraftResult, GoldLabels, PromptRef  # noqa: E402
 from agent.store import Clip, Store  # noqa: E402
 from tests.clips import make_clip  # noqa: E402
 from tests.ui.pageserver import page_server  # noqa: E402
@@ -41,19 +42,21 @@ DRAFT = {
 
 def play(url: str, root: Path) -> None:
     store = Store(url)
-    store.ensure_run("team", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64,
-                     settings={})  # fmt: skip
+    store.runs.ensure("team", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64,
+                      settings={})  # fmt: skip
     for i in range(12):
         cid = f"ep-{i:02d}" if i < 10 else f"gold-{i}"
-        gold = {"caption": REWRITE if i == 10 else "The robot grasps the green cube and lifts it."}
-        store.upsert_clip(
+        gold = GoldLabels(
+            caption=REWRITE if i == 10 else "The robot grasps the green cube and lifts it."
+        )
+        store.clips.upsert(
             Clip(id=cid, video=str(root / "clip.mp4"), root=str(root), content_hash=cid,
                  gold=gold if i >= 10 else None),
             CAPTION,
         )  # fmt: skip
-        store.save_draft("team", DraftResult(clip=cid, caption=CAPTION,
-                         draft=Draft.model_validate(DRAFT), model="m",
-                         prompt=PromptRef(name="p", hash="h" * 64)))  # fmt: skip
+        store.runs.save_draft("team", DraftResult(clip=cid, caption=CAPTION,
+                              draft=Draft.model_validate(DRAFT), model="m",
+                              prompt=PromptRef(name="p", hash="h" * 64)))  # fmt: skip
     for email, role in (("ann@example.com", "reviewer"), ("bob@example.com", "reviewer"),
                         ("lee@example.com", "lead")):  # fmt: skip
         add_user(store, email, role)
@@ -65,13 +68,13 @@ def play(url: str, root: Path) -> None:
             item = s.next_item(after=after)
             if item is None:
                 break
-            if who in edits and (item.purpose == "double" or k % 3 == 2):
-                s.decide(item, "edited", edits[who], seconds=40 + k)
+            if who in edits and (item.purpose == Purpose.DOUBLE or k % 3 == 2):
+                s.decide(item, Decision.EDITED, edits[who], seconds=40 + k)
             else:
-                s.decide(item, "accepted", seconds=25 + 3 * k)
+                s.decide(item, Decision.ACCEPTED, seconds=25 + 3 * k)
             after = item.clip_id
     (r, *_) = sample(store, "team", "ann@example.com")
-    judge(store, "lee@example.com", r.id, "sent_back", "The cube ends on the plate: say so.")
+    judge(store, "lee@example.com", r.id, Decision.SENT_BACK, "The cube ends on the plate: say so.")
     store.close()
 
 

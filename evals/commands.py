@@ -45,22 +45,23 @@ def report_cmd(
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
 ) -> None:
     """Reviewing with the draft vs without (control arm), and what drafting the run cost."""
+    from agent.decisions import Arm
     from agent.store import Store
-    from evals.worth import ARMS, worth
+    from evals.worth import worth
 
     store = Store(db)
-    run = store.run_or_latest(run, "report on")
+    run = store.runs.name_or_latest(run, "report on")
     w = worth(store, run, n_boot=n_boot)
     t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
     t.add_column("figure")
-    for arm in ARMS:
+    for arm in Arm:
         t.add_column(f"{arm} ({w.arms[arm].clips} clips)", justify="right")
-    t.add_row("seconds per clip", *(_estimate(w.arms[a].seconds, " s") for a in ARMS))
+    t.add_row("seconds per clip", *(_estimate(w.arms[a].seconds, " s") for a in Arm))
     t.add_row(
         "word edits from what was shown to the final caption",
-        *(_estimate(w.arms[a].edit_distance) for a in ARMS),
+        *(_estimate(w.arms[a].edit_distance) for a in Arm),
     )
-    t.add_row("TER of the final caption vs gold", *(_estimate(w.arms[a].ter_vs_gold) for a in ARMS))
+    t.add_row("TER of the final caption vs gold", *(_estimate(w.arms[a].ter_vs_gold) for a in Arm))
     out.print(t)
     c = w.cost
     c_table = Table(title=f"What drafting {run} cost", show_header=False)
@@ -202,8 +203,8 @@ def run_cmd(
 def report_undrafted(store: Store, run: str, gold: GoldSet, report: IngestReport) -> None:
     """Gold rows with no draft in the run (not ingested, or drafting failed), with why: they
     are scored as their unchanged caption."""
-    drafted = {d.clip_id for d in store.drafts(run)}
-    why = {e.clip_id: e.message for e in store.errors(run)}
+    drafted = {d.clip_id for d in store.runs.drafts(run)}
+    why = {e.clip_id: e.message for e in store.runs.errors(run)}
     why |= {p.clip_id: str(p) for p in report.skipped if p.clip_id and p.clip_id not in drafted}
     for case in gold.cases:
         if case.clip_id not in drafted:

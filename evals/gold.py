@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.data import Problem, RowError, read_gold, read_manifest
+from agent.decisions import Decision
 from agent.errors import RecapError
 from agent.schema import HallucinationLabel, OmissionLabel
 from agent.store import Review, Store
@@ -84,16 +85,16 @@ def promote(store: Store, out: str | Path, run: str | None = None) -> int:
                 row = json.loads(line)
                 existing[str(row["id"])] = row
     added = 0
-    for clip_id, review in store.latest_reviews().items():
-        if review.decision not in ("accepted", "edited") or not review.final_caption:
+    for clip_id, review in store.reviews.in_force_by_clip().items():
+        if review.decision not in (Decision.ACCEPTED, Decision.EDITED) or not review.final_caption:
             continue
         if run is not None and review.run != run:
             continue
-        clip = store.clip(clip_id)
-        caption = store.caption(clip_id)
+        clip = store.clips.get(clip_id)
+        caption = store.clips.caption(clip_id)
         if clip is None or caption is None:
             continue
-        record = store.draft_for(review.run, clip_id) if review.run else None
+        record = store.runs.draft(review.run, clip_id) if review.run else None
         halls = _kept(review, record.draft.hallucinations if record else [], "hallucinations")
         oms = _kept(review, record.draft.omissions if record else [], "omissions")
         existing[clip_id] = {
@@ -126,5 +127,5 @@ def _kept(review: Review, findings: list[F], kind: str) -> list[F]:
     return [
         f
         for i, f in enumerate(findings)
-        if review.decision == "accepted" or bool(agreed.get(str(i), False))
+        if review.decision == Decision.ACCEPTED or bool(agreed.get(str(i), False))
     ]

@@ -222,7 +222,7 @@ class LLMJudge:
         key = hashlib.sha256(
             json.dumps([self.name, question, payload], sort_keys=True).encode()
         ).hexdigest()
-        cached = self.store.cache_get_json(key)
+        cached = self.store.runs.cache_get_json(key)
         if cached is not None:
             return model.model_validate(cached)
         user = self.prompt.render_user(
@@ -233,7 +233,7 @@ class LLMJudge:
             {"role": "user", "content": user},
         ]
         answer, _stats = self._loop.run_until_complete(self.client.structured(messages, model))
-        self.store.cache_put_json(key, answer.model_dump(mode="json"))
+        self.store.runs.cache_put_json(key, answer.model_dump(mode="json"))
         return answer
 
     def claim_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:

@@ -214,12 +214,12 @@ def score_run(
     store: Store, run: str, gold: list[GoldCase], judge: Judge
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-case results and the summary (metrics, per-type tables, run facts)."""
-    r = store.require_run(run)
-    records = {d.clip_id: d for d in store.drafts(run)}
+    r = store.runs.require(run)
+    records = {d.clip_id: d for d in store.runs.drafts(run)}
     cases = []
     for g in gold:
         record = records.get(g.clip_id)
-        seconds = clip_seconds(store.clip(g.clip_id)) if record else 0.0
+        seconds = clip_seconds(store.clips.get(g.clip_id)) if record else 0.0
         cases.append(score_case(g, record.draft if record else None, judge, record, seconds))
     full = {k: float(v[0]) for k, v in metrics_from(stat_matrix(cases)).items()}
     metrics = {k: (None if np.isnan(v) else v) for k, v in full.items()}

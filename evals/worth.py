@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from sacrebleu.metrics import TER
 
-from agent.store import FINAL_DECISIONS, Store
+from agent.decisions import FINAL, Arm, arm_of
+from agent.store import Store
 from evals.scoring import clip_seconds
 
-ARMS = ("draft", "control")
 _TER = TER()
 
 
@@ -35,7 +35,7 @@ class Estimate:
 
 @dataclass
 class ArmFigures:
-    arm: str
+    arm: Arm
     clips: int = 0
     seconds: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
     edit_distance: Estimate = field(default_factory=lambda: Estimate(None, None, None, 0))
@@ -64,7 +64,7 @@ class RunCost:
 @dataclass
 class WorthReport:
     run: str
-    arms: dict[str, ArmFigures]
+    arms: dict[Arm, ArmFigures]
     cost: RunCost
 
 
@@ -97,24 +97,24 @@ def _corpus_ter(x: np.ndarray) -> float:
 
 def worth(store: Store, run: str, *, n_boot: int = 1000, seed: int = 0) -> WorthReport:
     """Both arms' figures for the decisions in force in `run`, and what drafting it cost."""
-    store.require_run(run)
+    store.runs.require(run)
     rng = np.random.default_rng(seed)
-    clip_of = functools.cache(store.clip)  # each clip read once, for its gold and its length
+    clip_of = functools.cache(store.clips.get)  # each clip read once, for its gold and its length
     decided = [
         r
-        for r in store.latest_reviews().values()
-        if r.run == run and r.decision in FINAL_DECISIONS and r.final_caption
+        for r in store.reviews.in_force_by_clip().values()
+        if r.run == run and r.decision in FINAL and r.final_caption
     ]
-    arms: dict[str, ArmFigures] = {}
-    for arm in ARMS:
-        rows = [r for r in decided if (r.arm or "draft") == arm]
+    arms: dict[Arm, ArmFigures] = {}
+    for arm in Arm:
+        rows = [r for r in decided if arm_of(r.arm) == arm]
         figures = ArmFigures(arm, clips=len(rows))
         seconds = np.array([r.seconds for r in rows if r.seconds is not None], dtype=float)
         dist = np.array([r.edit_distance for r in rows if r.edit_distance is not None], float)
         ter_rows = []
         for r in rows:
             clip = clip_of(r.clip_id)
-            gold = (clip.gold or {}).get("caption") if clip is not None else None
+            gold = clip.gold_caption if clip is not None else None
             if gold:
                 score = _TER.sentence_score(r.final_caption or "", [gold])
                 ter_rows.append((score.num_edits, score.ref_length))
@@ -124,7 +124,7 @@ def worth(store: Store, run: str, *, n_boot: int = 1000, seed: int = 0) -> Worth
             np.array(ter_rows, dtype=float).reshape(-1, 2), _corpus_ter, n_boot, rng
         )
         arms[arm] = figures
-    records = store.drafts(run)
+    records = store.runs.drafts(run)
     costs = [r.cost_usd for r in records if r.cost_usd is not None]
     cost = RunCost(
         drafted=len(records),

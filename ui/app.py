@@ -19,11 +19,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from agent.decisions import STATUSES, Decision, Status
 from agent.drafting import BUILTIN_DIR
 from agent.errors import RecapError
 from agent.guidelines import lint
 from agent.media import frame_at, inside_root, playable, sample_frames
-from agent.review import STATUSES, QueueItem, ReviewSession, default_reviewer, word_diff
+from agent.review import QueueItem, ReviewSession, default_reviewer, word_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
@@ -180,7 +181,7 @@ def player(video: str) -> None:
     st.iframe(SPEEDS_HTML, height=34)
 
 
-def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
+def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
     st.sidebar.title("recap review")
     fallback = default_reviewer(settings.reviewer, st.get_option("server.address"))
     reviewer = st.sidebar.text_input(
@@ -188,7 +189,7 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
     )
     if reviewer:
         st.query_params["reviewer"] = reviewer
-    runs = [r.name for r in store.runs()]
+    runs = [r.name for r in store.runs.all()]
     default = settings.review_run
     if not runs:
         st.info("No drafts yet: run `recap draft` first.")
@@ -199,7 +200,7 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, str]:
     with st.sidebar.expander("Caption guidelines"):
         st.markdown(guidelines())
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
-    return reviewer, run, status
+    return reviewer, run, Status(status)
 
 
 def progress(session: ReviewSession) -> None:
@@ -239,7 +240,7 @@ def agreement_bars(agreement: dict[str, float]) -> str:
     return "".join(rows)
 
 
-def current(session: ReviewSession, status: str) -> QueueItem | None:
+def current(session: ReviewSession, status: Status) -> QueueItem | None:
     clip_id = st.session_state.get("clip_id")
     if clip_id and st.session_state.get("clip_run") == session.run:
         try:
@@ -287,7 +288,9 @@ def undo(session: ReviewSession) -> QueueItem | None:
     return move(session.item(undone.clip_id))
 
 
-def decide(session: ReviewSession, item: QueueItem, decision: str, status: str) -> QueueItem:
+def decide(
+    session: ReviewSession, item: QueueItem, decision: Decision, status: Status
+) -> QueueItem:
     """Record a decision on the clip on screen from the page's widgets; the next clip, or this
     one again with the reason when it was refused."""
     text = st.session_state.get(f"edit-{item.clip_id}", item.shown)
@@ -302,9 +305,7 @@ def decide(session: ReviewSession, item: QueueItem, decision: str, status: str) 
                 agreed[kind][str(i)] = bool(st.session_state.get(key, True))
     shown = st.session_state.get("shown")
     seconds = time.monotonic() - shown[1] if shown and shown[0] == item.clip_id else None
-    try:
-        if decision == "rejected" and text.strip() == item.shown:
-            raise RecapError("To reject, write your own caption in the box first.")
+    try:  # refused (empty text, nothing edited, a rejection without own text): say why
         session.decide(item, decision, text, agreed=agreed, seconds=seconds)
     except RecapError as e:
         st.session_state.error = str(e)
@@ -316,15 +317,15 @@ def decide(session: ReviewSession, item: QueueItem, decision: str, status: str) 
 
 
 DECIDE = {
-    "accept": "accepted",
-    "save": "edited",
-    "reject": "rejected",
-    "flag": "flagged",
-    "skip": "skipped",
+    "accept": Decision.ACCEPTED,
+    "save": Decision.EDITED,
+    "reject": Decision.REJECTED,
+    "flag": Decision.FLAGGED,
+    "skip": Decision.SKIPPED,
 }
 
 
-def act(session: ReviewSession, status: str, item: QueueItem | None) -> QueueItem | None:
+def act(session: ReviewSession, status: Status, item: QueueItem | None) -> QueueItem | None:
     """Carry out the button pressed in the last run, if any; the clip to show now."""
     action = st.session_state.pop("action", None)
     if action == "undo":
@@ -348,7 +349,8 @@ def media(item: QueueItem) -> None:
         images, times = strip(video, item.clip.start_s, item.clip.end_s)
         st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
         # --- telemetry timeline (ui/timeline.py): click a point to seek the player ----------
-        if item.clip.telemetry:
+        telemetry = item.clip.telemetry
+        if telemetry is not None:
             draft = item.draft
             evidence = (
                 []
@@ -357,9 +359,7 @@ def media(item: QueueItem) -> None:
                     t for f in (*draft.hallucinations, *draft.omissions) for t in f.evidence_times
                 ]
             )
-            picked = timeline.render(
-                item.clip.telemetry, evidence, times, key=f"timeline-{item.clip_id}"
-            )
+            picked = timeline.render(telemetry, evidence, times, key=f"timeline-{item.clip_id}")
             if picked is not None:
                 st.session_state.evidence_t = picked
         # --- end telemetry timeline ------------------------------------------------------------

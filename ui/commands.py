@@ -235,7 +235,7 @@ def serve(
     )
     store = Store(db)
     if run is not None:
-        store.require_run(run)
+        store.runs.require(run)
     env = dict(os.environ, RECAP_DB=store.url)
     env.pop("RECAP_REVIEW_NO_AUTH", None)  # only the flag may open the page
     if run:
@@ -247,7 +247,7 @@ def serve(
     if overlap is not None:
         env["RECAP_OVERLAP"] = str(overlap)
     if mode in ("settings", "secrets"):
-        if not any(u.active for u in store.users()):
+        if not any(u.active for u in store.users.all()):
             err.print(
                 "No recap users yet: everyone who signs in will be refused. "
                 "Add people with `recap users add EMAIL --role reviewer|lead|admin`.",
@@ -322,7 +322,7 @@ def team_cmd(
 
     store = Store(db)
     if run is not None:
-        store.require_run(run)
+        store.runs.require(run)
     rows = decisions(store, run)
     ev = evidence(store, rows, run)
     days = by_reviewer_and_day(rows, ev)

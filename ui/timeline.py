@@ -139,7 +139,7 @@ def seek_script(t: float) -> str:
 
 
 def render(
-    telemetry: dict[str, Any] | Telemetry,
+    tel: Telemetry,
     evidence_times: Sequence[float],
     frame_times: Sequence[float],
     *,
@@ -148,7 +148,6 @@ def render(
     """Draw the timeline and the facts; on a click, seek the player and return the time."""
     import streamlit as st
 
-    tel = telemetry if isinstance(telemetry, Telemetry) else Telemetry.model_validate(telemetry)
     spec = chart(tel, evidence_times, frame_times)
     picked = None
     if spec is not None:

@@ -381,7 +381,7 @@ def runs_cmd(
         table = Table(title=f"Failed clips in {errors}")
         for col in ("clip", "kind", "reason"):
             table.add_column(col)
-        for e in store.errors(errors):
+        for e in store.runs.errors(errors):
             table.add_row(e.clip_id, e.kind, e.message)
         out.print(table)
         return
@@ -398,18 +398,18 @@ def runs_cmd(
         "finished",
     ):
         table.add_column(col)
-    total = store.count_clips()
-    for r in store.runs():
-        t = store.run_totals(r.name)
-        cost = f"${t['cost_usd']:.4f}" if t["cost_usd"] is not None else "-"
+    total = store.clips.count()
+    for r in store.runs.all():
+        t = store.runs.totals(r.name)
+        cost = f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-"
         table.add_row(
             r.name,
             r.drafter,
             r.model or "-",
             prompt_version(r.prompt_name, r.prompt_hash) or "-",
-            f"{t['drafted']}/{total}",
-            str(t["failed"]),
-            f"{t['prompt_tokens']}/{t['completion_tokens']}",
+            f"{t.drafted}/{total}",
+            str(t.failed),
+            f"{t.prompt_tokens}/{t.completion_tokens}",
             cost,
             "yes" if r.finished_at else "no",
         )
@@ -452,7 +452,7 @@ def export_cmd(
     from agent.store import Store
 
     store = Store(db)
-    run = store.run_or_latest(run, "export")
+    run = store.runs.name_or_latest(run, "export")
     kind = fmt or out_file.suffix.lower().lstrip(".")
     if kind == "lerobot":
         report = export_lerobot(store, run, out_file, only_reviewed=only_reviewed, dataset=dataset)

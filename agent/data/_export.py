@@ -6,19 +6,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from agent.decisions import FINAL
 from agent.errors import RecapError
-from agent.store import FINAL_DECISIONS, Store
+from agent.store import Store
 
 
 def final_rows(store: Store, run: str) -> Iterator[dict[str, Any]]:
     """One row per drafted clip of `run`, final caption first, then where it came from."""
-    store.require_run(run)
-    reviews = store.latest_reviews()
-    for d in store.drafts(run):
+    store.runs.require(run)
+    reviews = store.reviews.in_force_by_clip()
+    for d in store.runs.drafts(run):
         review = reviews.get(d.clip_id)
-        reviewed = (
-            review is not None and review.decision in FINAL_DECISIONS and bool(review.final_caption)
-        )
+        reviewed = review is not None and review.decision in FINAL and bool(review.final_caption)
         yield {
             "clip_id": d.clip_id,
             "caption": review.final_caption if reviewed and review else d.rewrite,
@@ -75,7 +74,7 @@ def lerobot_assignments(
     from agent.data.lerobot._writer import Assignment
 
     rows = {r["clip_id"]: r for r in final_rows(store, run)}
-    clips = [c for c, _ in store.clips_with_captions(list(rows))]
+    clips = [c for c, _ in store.clips.with_captions(list(rows))]
     clips = [c for c in clips if c.meta and c.meta.get("lerobot") and c.meta.get("frames")]
     roots = sorted({c.root for c in clips if c.root})
     if dataset is not None:
@@ -124,7 +123,7 @@ def export_lerobot(
 
 
 def _agreed_findings(store: Store, run: str, clip_id: str, agreed: dict[str, Any] | None) -> list:
-    record = store.draft_for(run, clip_id)
+    record = store.runs.draft(run, clip_id)
     if record is None or not agreed:
         return []
     draft = record.draft
@@ -144,13 +143,13 @@ def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[s
     A pair's `chosen` is the reviewed caption; `rejected` is the original caption, and, in a
     second pair, the draft's rewrite when the reviewer changed it. A critique triple is the
     original caption, the findings the reviewer agreed with, and the final caption."""
-    reviews = store.latest_reviews()
+    reviews = store.reviews.in_force_by_clip()
     pairs: list[dict[str, Any]] = []
     critiques: list[dict[str, Any]] = []
     for row in final_rows(store, run):
         if row["source"] != "review":
             continue
-        clip = store.clip(row["clip_id"])
+        clip = store.clips.get(row["clip_id"])
         review = reviews[row["clip_id"]]
         base = {
             "clip_id": row["clip_id"],
@@ -204,7 +203,7 @@ def _write_rows(rows: list[dict[str, Any]], stem: Path) -> None:
 def export_pairs(store: Store, run: str, out: str | Path) -> tuple[int, int]:
     """Write pairs.{jsonl,parquet} and critiques.{jsonl,parquet} into the folder `out`
     (loadable by `datasets.load_dataset("json"|"parquet", data_files=...)`)."""
-    store.require_run(run)
+    store.runs.require(run)
     folder = Path(out)
     if folder.suffix:
         raise RecapError(f"Cannot write pairs to {folder}: --format pairs writes a folder.")

@@ -358,8 +358,8 @@ class RowChecker:
             root=str(self.root),
             start_s=start,
             end_s=end,
-            telemetry=telemetry,
-            gold=gold,
+            telemetry_json=telemetry,
+            gold_json=gold,
             meta=meta,
             source=source,
             content_hash=hashlib.sha256(text.encode()).hexdigest(),
@@ -618,7 +618,7 @@ def _write(store: Store, batch: list[tuple[int, Clip, str]], report: IngestRepor
     """One batch in one transaction; a row the database refuses costs that row only."""
     committed = report.added + report.updated + report.unchanged
     try:
-        outcomes: list[str | None] = list(store.upsert_clips([(c, t) for _, c, t in batch]))
+        outcomes: list[str | None] = list(store.clips.upsert_many([(c, t) for _, c, t in batch]))
     except OperationalError as e:
         raise RecapError(
             f"Cannot write to {store.display_url}: {_short(e)}",
@@ -629,7 +629,7 @@ def _write(store: Store, batch: list[tuple[int, Clip, str]], report: IngestRepor
         outcomes = []
         for line, clip, caption in batch:
             try:
-                outcomes.extend(store.upsert_clips([(clip, caption)]))
+                outcomes.extend(store.clips.upsert_many([(clip, caption)]))
             except OperationalError:
                 raise
             except (StatementError, ValueError) as e:

@@ -1,5 +1,7 @@
 """Reviewing: the queue and its decisions, a lead's settlements and feedback, the team's
-figures, the accounts and roles of the review page, and word-level edit measures.
+figures, the accounts and roles of the review page, and word-level edit measures. What the
+review rows mean (decisions, purposes, statuses, arms, how a clip resolves) is
+`agent.decisions`, shared with the store.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from agent._exports import lazy_exports
 if TYPE_CHECKING:
     from agent.review._lead import FILTERS, Dispute, disputes, judge, sample, settle
     from agent.review._session import (
-        DECISIONS,
-        STATUSES,
         QueueItem,
         ReviewSession,
         active_hours,
@@ -44,10 +44,8 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
-    "DECISIONS": "agent.review._session",
     "QueueItem": "agent.review._session",
     "ReviewSession": "agent.review._session",
-    "STATUSES": "agent.review._session",
     "active_hours": "agent.review._session",
     "default_reviewer": "agent.review._session",
     "gold_due": "agent.review._session",
@@ -81,11 +79,9 @@ _WHERE = {
     "words": "agent.review._textdiff",
 }
 __all__ = [
-    "DECISIONS",
     "DEFINITIONS",
     "FILTERS",
     "ROLES",
-    "STATUSES",
     "AccessDenied",
     "Dispute",
     "Person",

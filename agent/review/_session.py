@@ -16,16 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agent.decisions import (
+    FINAL,
+    REVIEWER_DECISIONS,
+    STATUSES,
+    TEAM_STATES,
+    Arm,
+    Decision,
+    Purpose,
+    Status,
+)
 from agent.errors import RecapError
 from agent.review._textdiff import edit_rate, word_edit_distance
 from agent.schema import Draft
-from agent.store import FINAL_DECISIONS, Clip, DraftRecord, Review, Store, as_utc
+from agent.store import Clip, DraftRecord, Review, Store, as_utc
 
-DECISIONS = ("accepted", "edited", "rejected", "flagged", "skipped")
-STATUSES = ("pending", *DECISIONS)
-# states a clip can be in besides its decision: decided once and waiting for a second reviewer
-# (double review), two decisions that differ (a lead settles), sent back by a lead
-TEAM_STATES = ("awaiting_second", "disputed", "sent_back")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -84,16 +89,16 @@ class QueueItem:
     clip: Clip
     caption: str
     record: DraftRecord
-    status: str
-    arm: str = "draft"
+    status: Status
+    arm: Arm = Arm.DRAFT
     shown_at: float = field(default_factory=time.monotonic)
     # queue, gold (a gold check: never shown as such) or double (one of two blind reviews)
-    purpose: str = "queue"
+    purpose: Purpose = Purpose.QUEUE
     feedback: str | None = None  # a lead's comment when the clip was sent back to this reviewer
 
     @property
     def control(self) -> bool:
-        return self.arm == "control"
+        return self.arm == Arm.CONTROL
 
     @property
     def shown(self) -> str:
@@ -134,8 +139,8 @@ class ReviewSession:
                 raise RecapError(f"The {name} must be between 0 and 1, not {value}.")
         if not reviewer.strip():
             raise RecapError("A reviewer name is needed to record decisions.")
-        if store.run(run) is None:
-            known = ", ".join(r.name for r in store.runs()) or "none yet"
+        if store.runs.get(run) is None:
+            known = ", ".join(r.name for r in store.runs.all()) or "none yet"
             raise RecapError(f"No run named {run!r} to review.", hint=f"Runs: {known}.")
         self.store = store
         self.reviewer = reviewer.strip()
@@ -148,55 +153,55 @@ class ReviewSession:
         self.overlap = overlap
 
     # --- queue --------------------------------------------------------------------------------
-    def statuses(self, clip_ids: list[str]) -> dict[str, str]:
-        """Status of these clips in the run: pending or the decision in force."""
-        return self.store.review_statuses(self.run, clip_ids)
-
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[Status, int]:
         """Clips per status, from the run's running tallies (pending: the drafts left over)."""
-        tallies = self.store.review_tallies(self.run)
-        out = dict.fromkeys(STATUSES, 0)
-        for s in (*DECISIONS, *TEAM_STATES):
-            n = tallies.get(f"status:{s}", (0, 0.0))[0]
-            if n or s in DECISIONS:
-                out[s] = n
-        gold = self.store.gold_pool(self.run) if self.gold_rate > 0 else 0
-        out["pending"] = max(self.store.count_drafts(self.run) - gold - sum(out.values()), 0)
+        tallies = self.store.reviews.tallies(self.run)
+        out = {s: tallies.clips(s) for s in STATUSES}
+        for s in TEAM_STATES:  # listed only while some clip is in them
+            if tallies.clips(s):
+                out[s] = tallies.clips(s)
+        gold = self.store.reviews.gold_pool(self.run) if self.gold_rate > 0 else 0
+        drafted = self.store.runs.count_drafts(self.run)
+        out[Status.PENDING] = max(drafted - gold - sum(out.values()), 0)
         return out
 
-    def next_item(self, status: str = "pending", after: str | None = None) -> QueueItem | None:
+    def next_item(
+        self, status: Status = Status.PENDING, after: str | None = None
+    ) -> QueueItem | None:
         """Lease and return the next clip with this status: the one this browser already holds
         first, else the first free one after `after` in clip order (wrapping round).
 
         Every step is an indexed query over a few rows, whatever the size of the run."""
         if status not in STATUSES:
             raise RecapError(f"Unknown status {status!r}.", hint="One of: " + ", ".join(STATUSES))
+        status = Status(status)
+        leases, reviews = self.store.leases, self.store.reviews
         if after is not None:  # moving on: let go of the current clip, then look past it
-            self.store.release(self.lease_run, self.owner, [after])
+            leases.release(self.lease_run, self.owner, [after])
             held: list[str] = []
         else:
-            held = self.store.held_in_order(self.lease_run, self.owner)
-            states = self.statuses(held) if held else {}
-            held = [c for c in held if self._matches(states.get(c, "pending"), status)]
+            held = leases.held(self.lease_run, self.owner)
+            states = reviews.statuses(self.run, held) if held else {}
+            held = [c for c in held if self._matches(states.get(c, Status.PENDING), status)]
         passes = [(None, None)] if after is None else [(after, None), (None, after)]
         for clip_id in held:
             if self.take(clip_id):
                 return self.item(clip_id, status)
-        if status == "pending":
+        if status == Status.PENDING:
             # a clip a lead sent back comes first; then a gold check when one is due
-            for clip_id in self.store.clips_with_status(self.run, "sent_back", self.reviewer, 4):
+            for clip_id in reviews.with_status(self.run, Status.SENT_BACK, self.reviewer, 4):
                 if self.take(clip_id):
                     return self.item(clip_id)
             if self.gold_rate > 0:
-                gold, done = self.store.gold_counts(self.run, self.reviewer)
+                gold, done = reviews.gold_counts(self.run, self.reviewer)
                 if gold_due(self.run, self.reviewer, done, gold, self.gold_rate):
-                    for clip_id in self.store.gold_candidates(self.run, self.reviewer, 2):
+                    for clip_id in reviews.gold_candidates(self.run, self.reviewer, 2):
                         if clip_id != after:  # "Next" on a gold check moves on from it
-                            return self.item(clip_id, "pending")
+                            return self.item(clip_id, Status.PENDING)
         for start, upto in passes:
             cursor = start
             while True:
-                found = self.store.review_candidates(
+                found = reviews.candidates(
                     self.run,
                     status,
                     lease_run=self.lease_run,
@@ -214,57 +219,62 @@ class ReviewSession:
                 cursor = found[-1]  # all taken by others a moment ago: look further on
         return None
 
-    def _matches(self, state: str, wanted: str) -> bool:
+    def _matches(self, state: Status, wanted: Status) -> bool:
         """Whether a clip in `state` belongs in this reviewer's `wanted` list (a clip awaiting a
         second reviewer is pending for everyone but the first)."""
-        if wanted == "pending" and state in ("awaiting_second", "sent_back"):
+        if wanted == Status.PENDING and state in (Status.AWAITING_SECOND, Status.SENT_BACK):
             return True
         return state == wanted
 
     def take(self, clip_id: str) -> bool:
         """Lease this clip to this browser and let go of any other it held."""
-        if not self.store.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
+        leases = self.store.leases
+        if not leases.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
             return False
-        others = [c for c in self.store.held_in_order(self.lease_run, self.owner) if c != clip_id]
+        others = [c for c in leases.held(self.lease_run, self.owner) if c != clip_id]
         if others:
-            self.store.release(self.lease_run, self.owner, others)
+            leases.release(self.lease_run, self.owner, others)
         return True
 
-    def item(self, clip_id: str, status: str | None = None) -> QueueItem:
-        """The one clip on screen, loaded in full (clip, caption, draft, status, purpose).
+    def item(self, clip_id: str, status: Status | None = None) -> QueueItem:
+        """The one clip on screen, loaded in full (clip, caption, draft, status, purpose) in one
+        query.
 
         The status shown never gives away a gold check or another reviewer's first decision:
         both read as pending."""
-        clip = self.store.clip(clip_id)
-        record = self.store.draft_for(self.run, clip_id)
-        caption = self.store.caption(clip_id)
-        if clip is None or record is None or caption is None:
+        found = self.store.reviews.on_screen(self.run, clip_id)
+        if found is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
-        gold = self.gold_rate > 0 and bool((clip.gold or {}).get("caption"))
+        clip = found.clip
+        gold = self.gold_rate > 0 and clip.gold_caption is not None
         purpose = (
-            "gold" if gold else "double" if in_overlap(self.run, clip_id, self.overlap) else "queue"
+            Purpose.GOLD
+            if gold
+            else Purpose.DOUBLE
+            if in_overlap(self.run, clip_id, self.overlap)
+            else Purpose.QUEUE
         )
         feedback = None
         if gold:
-            shown_status = status or "pending"
+            shown_status = status or Status.PENDING
         else:
-            behind = self.store.state_review(self.run, clip_id)
-            raw = status or self.store.review_status(self.run, clip_id)
+            behind = found.behind
+            raw = status or found.status
             shown_status = raw
-            if raw in ("awaiting_second", "disputed") and (
+            if raw in (Status.AWAITING_SECOND, Status.DISPUTED) and (
                 behind is None or behind.reviewer != self.reviewer
             ):
-                shown_status = "pending"  # blind: the other reviewer's decision stays hidden
-            if raw == "sent_back" and behind is not None:
+                shown_status = Status.PENDING  # blind: the other reviewer's decision stays hidden
+            if raw == Status.SENT_BACK and behind is not None:
                 feedback = behind.comment
         # gold checks and double reviews show the draft: they measure how it is judged
-        control = purpose == "queue" and in_control_arm(self.run, clip_id, self.control_share)
+        control = purpose == Purpose.QUEUE and in_control_arm(self.run, clip_id, self.control_share)
         return QueueItem(
             clip,
-            caption,
-            record,
-            shown_status,
-            "control" if control else "draft",
+            found.caption,
+            found.record,
+            Status(shown_status),
+            Arm.CONTROL if control else Arm.DRAFT,
             purpose=purpose,
             feedback=feedback,
         )
@@ -273,40 +283,44 @@ class ReviewSession:
     def decide(
         self,
         item: QueueItem,
-        decision: str,
+        decision: Decision,
         final_caption: str | None = None,
         *,
         agreed: dict[str, dict[str, bool]] | None = None,
         seconds: float | None = None,
     ) -> Review:
         """Record a decision. accepted keeps the text shown (the draft's rewrite, or in the
-        control arm the caption); edited and rejected need text. Edits are measured from what
+        control arm the caption); edited and rejected need text, and to reject the reviewer
+        writes their own (the text shown unchanged is refused). Edits are measured from what
         was shown, and the arm is kept with the decision."""
-        if decision not in DECISIONS:
+        if decision not in REVIEWER_DECISIONS:
             raise RecapError(f"Unknown decision {decision!r}.")
+        decision = Decision(decision)
         rewrite = item.shown
-        if decision == "accepted":
+        if decision == Decision.ACCEPTED:
             final_caption = rewrite
-        if decision in ("edited", "rejected"):
+        if decision in (Decision.EDITED, Decision.REJECTED):
             if not final_caption or not final_caption.strip():
                 raise RecapError("Write the caption before saving: it is empty.")
             final_caption = final_caption.strip()
-        if decision == "edited" and final_caption == rewrite:
+        if decision == Decision.EDITED and final_caption == rewrite:
             raise RecapError(
                 "Nothing was edited: press A to accept the draft as it is, or "
                 "change the text first (Tab or Ctrl+Enter applies it)."
             )
+        if decision == Decision.REJECTED and final_caption == rewrite:
+            raise RecapError("To reject, write your own caption in the box first.")
         n = len(item.draft.hallucinations)
         m = len(item.draft.omissions)
         if item.control:
             agreed = None  # no findings were shown
-        elif agreed is None and decision == "accepted":
+        elif agreed is None and decision == Decision.ACCEPTED:
             agreed = {
                 "hallucinations": {str(i): True for i in range(n)},
                 "omissions": {str(i): True for i in range(m)},
             }
         dist = word_edit_distance(rewrite, final_caption) if final_caption else None
-        review = self.store.add_review(
+        review = self.store.reviews.add(
             Review(
                 clip_id=item.clip_id,
                 run=self.run,
@@ -322,21 +336,21 @@ class ReviewSession:
                 purpose=item.purpose,
             )
         )
-        self.store.drop_buffer(self.owner, item.clip_id)
-        self.store.release(self.lease_run, self.owner, [item.clip_id])
+        self.store.reviews.drop_buffer(self.owner, item.clip_id)
+        self.store.leases.release(self.lease_run, self.owner, [item.clip_id])
         return review
 
     def undo(self) -> Review | None:
         """Withdraw this reviewer's last decision still in force; its clip returns to the queue."""
-        r = self.store.last_undoable(self.run, self.reviewer)
+        r = self.store.reviews.last_undoable(self.run, self.reviewer)
         if r is None:
             return None
-        return self.store.add_review(
+        return self.store.reviews.add(
             Review(
                 clip_id=r.clip_id,
                 run=self.run,
                 reviewer=self.reviewer,
-                decision="undo",
+                decision=Decision.UNDO,
                 undoes=r.id,
                 purpose=r.purpose,  # undoing a gold check moves no clip either
             )
@@ -344,10 +358,10 @@ class ReviewSession:
 
     # --- unsaved text -------------------------------------------------------------------------
     def save_buffer(self, clip_id: str, text: str) -> None:
-        self.store.save_buffer(self.owner, clip_id, text)
+        self.store.reviews.save_buffer(self.owner, clip_id, text)
 
     def buffer(self, clip_id: str) -> str | None:
-        return self.store.buffer(self.owner, clip_id)
+        return self.store.reviews.buffer(self.owner, clip_id)
 
     # --- progress -----------------------------------------------------------------------------
     def progress(self) -> dict[str, Any]:
@@ -355,26 +369,20 @@ class ReviewSession:
 
         Run-wide figures come from the tallies each decision keeps; this reviewer's from their
         own decisions in force (an indexed range), never from the whole reviews table."""
-        tallies = self.store.review_tallies(self.run)
+        tallies = self.store.reviews.tallies(self.run)
         counts = self.counts()
-        reviewed = sum(counts[s] for s in FINAL_DECISIONS)
-        mine = self.store.decided_by(self.run, self.reviewer)
+        reviewed = sum(counts[Status(d)] for d in FINAL)
+        mine = self.store.reviews.decided_by(self.run, self.reviewer)
         hours = active_hours([as_utc(t) for t, _ in mine])
-        rates_n, rates_sum = tallies.get("edit_rate", (0, 0.0))
-        agreement = {
-            name.removeprefix("agree:"): total / n
-            for name, (n, total) in sorted(tallies.items())
-            if name.startswith("agree:") and n
-        }
         return {
             "reviewed": reviewed,
             "total": sum(counts.values()),
             "by_status": counts,
             "my_reviewed": len(mine),
             "clips_per_hour": len(mine) / hours if hours else None,
-            "accept_rate": counts["accepted"] / reviewed if reviewed else None,
-            "mean_edit_rate": rates_sum / rates_n if rates_n else None,
-            "agreement_by_type": agreement,
+            "accept_rate": counts[Status.ACCEPTED] / reviewed if reviewed else None,
+            "mean_edit_rate": tallies.mean_edit_rate,
+            "agreement_by_type": tallies.agreement_by_type(),
             "mean_seconds": (sum(sec or 0 for _, sec in mine) / len(mine)) if mine else None,
         }
 

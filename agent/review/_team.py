@@ -16,10 +16,19 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
+from agent.decisions import (
+    Decision,
+    Purpose,
+    final_in_force,
+    in_force,
+    purpose_of,
+    same_caption,
+    same_outcome,
+)
 from agent.errors import RecapError
 from agent.review._session import active_hours
 from agent.schema import GoldLabels
-from agent.store import FINAL_DECISIONS, DraftRecord, Review, Store, as_utc, same_outcome
+from agent.store import DraftRecord, Review, Store, as_utc
 
 # What each figure means, for the dashboard's help and `recap team --help`.
 DEFINITIONS = {
@@ -86,22 +95,22 @@ def evidence(store: Store, rows: list[Review], run: str | None = None) -> Eviden
     drafts: dict[tuple[str | None, str], DraftRecord] = {}
     for r in rows:
         if r.clip_id not in gold:
-            clip = store.clip(r.clip_id)
-            if clip is not None and (clip.gold or {}).get("caption"):
-                gold[r.clip_id] = GoldLabels.model_validate(clip.gold)
+            clip = store.clips.get(r.clip_id)
+            labels = clip.gold if clip is not None else None
+            if labels is not None and labels.caption:
+                gold[r.clip_id] = labels
         if (r.run, r.clip_id) not in drafts and r.run is not None:
-            record = store.draft_for(r.run, r.clip_id)
+            record = store.runs.draft(r.run, r.clip_id)
             if record is not None:
                 drafts[(r.run, r.clip_id)] = record
-    every = {x.id: x for x in store.reviews() if run is None or x.run == run}
-    undone = {x.undoes for x in every.values() if x.decision == "undo" and x.undoes is not None}
+    every = [x for x in store.reviews.all() if run is None or x.run == run]
+    by_id = {x.id: x for x in every}
     sent_back = {
         (about.reviewer, about.run, about.clip_id)
-        for x in every.values()
-        if x.purpose == "lead"
-        and x.decision == "sent_back"
-        and x.id not in undone
-        and (about := every.get(x.about or -1)) is not None
+        for x in in_force(every)
+        if purpose_of(x) == Purpose.LEAD
+        and x.decision == Decision.SENT_BACK
+        and (about := by_id.get(x.about or -1)) is not None
     }
     return Evidence(gold=gold, drafts=drafts, sent_back=sent_back)
 
@@ -116,7 +125,7 @@ def gold_figures(
     """(gold checks, TER vs gold, gold findings agreement, automation bias) of some decisions."""
     from sacrebleu.metrics import TER
 
-    checks = [r for r in rs if r.purpose == "gold" and r.clip_id in ev.gold]
+    checks = [r for r in rs if purpose_of(r) == Purpose.GOLD and r.clip_id in ev.gold]
     if not checks:
         return 0, None, None, None
     finals = [r.final_caption or "" for r in checks]
@@ -136,9 +145,9 @@ def gold_figures(
             real = any(_overlaps(where, g) for g in gold_spans)
             judged += 1
             right += bool(marks.get(str(i), False)) == real
-        if " ".join(record.draft.rewrite.split()) != " ".join((labels.caption or "").split()):
+        if not same_caption(record.draft.rewrite, labels.caption):
             wrong_drafts += 1
-            accepted += r.decision == "accepted"
+            accepted += r.decision == Decision.ACCEPTED
     return (
         len(checks),
         ter,
@@ -151,7 +160,7 @@ def double_agreement(rows: list[Review]) -> dict[int, bool]:
     """For each double-review decision that has a second reviewer's: whether the two agree."""
     by_clip: dict[tuple[str | None, str], dict[str, Review]] = defaultdict(dict)
     for r in rows:
-        if r.purpose == "double":
+        if purpose_of(r) == Purpose.DOUBLE:
             by_clip[(r.run, r.clip_id)][r.reviewer] = r
     out: dict[int, bool] = {}
     for reviews in by_clip.values():
@@ -177,14 +186,12 @@ class Agreement:
 
 def decisions(store: Store, run: str | None = None) -> list[Review]:
     """Each reviewer's decision in force per clip and run (undone ones dropped), oldest first."""
-    rows = store.reviews()
+    rows = store.reviews.all()
     if run is not None:
         rows = [r for r in rows if r.run == run]
-    undone = {r.undoes for r in rows if r.decision == "undo" and r.undoes is not None}
     latest: dict[tuple[str, str | None, str], Review] = {}
-    for r in rows:
-        if r.decision in FINAL_DECISIONS and r.id not in undone:
-            latest[(r.reviewer, r.run, r.clip_id)] = r
+    for r in final_in_force(rows):
+        latest[(r.reviewer, r.run, r.clip_id)] = r
     return sorted(latest.values(), key=lambda r: r.id)
 
 
@@ -220,7 +227,7 @@ def by_reviewer_and_day(rows: list[Review], ev: Evidence | None = None) -> list[
                 day=day,
                 clips=len(rs),
                 clips_per_hour=len(rs) / hours if hours else None,
-                accept_rate=sum(r.decision == "accepted" for r in rs) / len(rs),
+                accept_rate=sum(r.decision == Decision.ACCEPTED for r in rs) / len(rs),
                 mean_edit_rate=_mean([r.edit_rate for r in rs if r.edit_rate is not None]),
                 mean_seconds=_mean([r.seconds for r in rs if r.seconds is not None]),
                 **quality,  # type: ignore[arg-type]
@@ -244,7 +251,7 @@ def agreement(rows: list[Review], ev: Evidence | None = None) -> list[Agreement]
 
     by_clip: dict[tuple[str | None, str], dict[str, Review]] = defaultdict(dict)
     for r in rows:  # the same clip in the same run: a draft two people judged
-        if r.purpose != "settle":
+        if purpose_of(r) != Purpose.SETTLE:
             by_clip[(r.run, r.clip_id)][r.reviewer] = r
     pairs: dict[tuple[str, str], list[tuple[Review, Review]]] = defaultdict(list)
     for reviews in by_clip.values():

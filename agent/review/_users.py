@@ -53,32 +53,32 @@ def add_user(store: Store, email: str, role: str, *, by: str | None = None) -> t
     Returns the account and what happened: 'added', 'updated', 'restored' or 'unchanged'.
     """
     address, role = normalize_email(email), check_role(role)
-    user = store.user(address)
+    user = store.users.get(address)
     if user is None:
-        return store.save_user(User(email=address, role=role, added_by=by)), "added"
+        return store.users.save(User(email=address, role=role, added_by=by)), "added"
     if user.active and user.role == role:
         return user, "unchanged"
     what = "updated" if user.active else "restored"
     user.role, user.revoked_at, user.updated_at = role, None, now()
-    return store.save_user(user), what
+    return store.users.save(user), what
 
 
 def remove_user(store: Store, email: str) -> User:
     """Revoke an account: from the next request on, its holder is refused."""
     address = normalize_email(email)
-    user = store.user(address)
+    user = store.users.get(address)
     if user is None or not user.active:
         raise RecapError(
             f"{address} is not an active recap user.",
             hint="`recap users list` shows the accounts there are.",
         )
     user.revoked_at = user.updated_at = now()
-    return store.save_user(user)
+    return store.users.save(user)
 
 
 def list_users(store: Store, *, revoked: bool = False) -> list[User]:
     """Active accounts, by e-mail; with `revoked`, the revoked ones too."""
-    return [u for u in store.users() if revoked or u.active]
+    return [u for u in store.users.all() if revoked or u.active]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def authorize(store: Store, email: str | None, need: str = "reviewer") -> Person
         address = normalize_email(email)
     except RecapError:
         raise AccessDenied(f"{email!r} is not an e-mail address recap knows.") from None
-    user = store.user(address)
+    user = store.users.get(address)
     if user is None or not user.active:
         raise AccessDenied(
             f"{address} is not a recap user.",

@@ -93,7 +93,7 @@ def cache_key(identity: RunIdentity, video_digest: str, clip: Clip, caption: str
             "video": video_digest,
             "caption": caption,
             "window": [clip.start_s, clip.end_s],
-            "telemetry": clip.telemetry,
+            "telemetry": clip.telemetry_json,
         },
         sort_keys=True,
         default=str,
@@ -150,7 +150,7 @@ class RunLedger:
     def open(self) -> None:
         """Create the run, or check that an existing one has this identity."""
         i = self.identity
-        self.store.ensure_run(
+        self.store.runs.ensure(
             self.name,
             drafter=self.drafter_label,
             model=i.model,
@@ -160,28 +160,28 @@ class RunLedger:
         )
 
     def pending(self, *, retry_failed: bool = False, limit: int | None = None) -> list[str]:
-        ids = self.store.pending(self.name, retry_failed=retry_failed)
+        ids = self.store.runs.pending(self.name, retry_failed=retry_failed)
         return ids[:limit] if limit is not None else ids
 
     # --- leases -------------------------------------------------------------------------
     def lease(self, clip_ids: list[str], ttl_s: float) -> list[str]:
         """Lease clips to this process; returns those it got (others are held elsewhere)."""
-        return self.store.claim(self.name, clip_ids, self.owner, ttl_s)
+        return self.store.leases.claim(self.name, clip_ids, self.owner, ttl_s)
 
     def lease_one(self, clip_id: str, ttl_s: float) -> tuple[Clip, str] | None:
         """Lease one clip still without a draft and load it with its caption, or None."""
-        return self.store.claim_one(self.name, clip_id, self.owner, ttl_s)
+        return self.store.runs.claim_one(self.name, clip_id, self.owner, ttl_s)
 
     def hand_over(self, clip_ids: list[str], owner: str, ttl_s: float) -> list[str]:
         """Pass this process's leases on to `owner` (a submitted batch, which outlives the
         process), for `ttl_s`. A clip another worker takes in between is drafted at most twice
         and kept once."""
-        self.store.release(self.name, self.owner, clip_ids)
-        return self.store.claim(self.name, clip_ids, owner, ttl_s)
+        self.store.leases.release(self.name, self.owner, clip_ids)
+        return self.store.leases.claim(self.name, clip_ids, owner, ttl_s)
 
     def load(self, clip_ids: list[str]) -> list[tuple[Clip, str]]:
         """Leased clips with their captions, for engines that draft many at a time."""
-        return self.store.clips_with_captions(clip_ids)
+        return self.store.clips.with_captions(clip_ids)
 
     # --- per clip -------------------------------------------------------------------------
     def serve_cached(self, clip: Clip, caption: str) -> tuple[bool, str | None]:
@@ -190,11 +190,11 @@ class RunLedger:
         if not self.use_cache:
             return False, None
         key = cache_key(self.identity, file_digest(clip.video), clip, caption)
-        hit = self.store.cache_get(key)
+        hit = self.store.runs.cache_get(key)
         if hit is None:
             return False, key
         result = hit.model_copy(update={"clip": clip.id, "caption": caption, "cost_usd": 0.0})
-        self.store.save_draft(self.name, result, from_cache=True, owner=self.owner)
+        self.store.runs.save_draft(self.name, result, from_cache=True, owner=self.owner)
         self.stats.cached += 1
         return True, None
 
@@ -208,9 +208,11 @@ class RunLedger:
     ) -> bool:
         """Keep a result and drop its lease (this process's, or `owner`'s); False when the clip
         was drafted elsewhere first. `replace` supersedes the clip's earlier draft."""
-        saved = self.store.save_draft(self.name, result, owner=owner or self.owner, replace=replace)
+        saved = self.store.runs.save_draft(
+            self.name, result, owner=owner or self.owner, replace=replace
+        )
         if cache_as is not None:
-            self.store.cache_put(cache_as, result)
+            self.store.runs.cache_put(cache_as, result)
         self.stats.add_result(result)
         if saved:
             self.stats.drafted += 1
@@ -231,11 +233,11 @@ class RunLedger:
         owner = owner or self.owner
         if stop_on_fatal and is_fatal(exc):
             self.stats.fatal = str(exc)
-            self.store.release(self.name, owner, [clip_id])
+            self.store.leases.release(self.name, owner, [clip_id])
             return
         kind = error_kind(exc)
         attempts = getattr(exc, "attempts", 0) or 0
-        self.store.save_error(
+        self.store.runs.save_error(
             self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=owner
         )
         self.stats.failed += 1
@@ -258,9 +260,11 @@ class RunLedger:
         owner = owner or self.owner
         if status in FATAL_STATUS:
             self.stats.fatal = message
-            self.store.release(self.name, owner, [clip_id])
+            self.store.leases.release(self.name, owner, [clip_id])
             return
-        self.store.save_error(self.name, clip_id, kind, message, attempts=attempts, owner=owner)
+        self.store.runs.save_error(
+            self.name, clip_id, kind, message, attempts=attempts, owner=owner
+        )
         self.stats.failed += 1
         self.stats.errors[kind] += 1
 
@@ -268,13 +272,13 @@ class RunLedger:
     def close(self) -> None:
         """Let go of this process's leases; finish the run when nothing is left to draft."""
         self.stats.finished = time.monotonic()
-        self.store.release(self.name, self.owner)
+        self.store.leases.release(self.name, self.owner)
         if (
             not self.stats.interrupted
             and not self.stats.fatal
-            and not self.store.pending(self.name)
+            and not self.store.runs.pending(self.name)
         ):
-            self.store.finish_run(self.name)
+            self.store.runs.finish(self.name)
 
 
 def one_off_clip_id(video: str | Path, caption: str) -> str:
@@ -297,7 +301,7 @@ def record_one_off(
     (replacing the clip's last one) or the error. Returns the clip id."""
     path = str(Path(video).resolve())
     clip_id = one_off_clip_id(path, caption)
-    store.upsert_clip(
+    store.clips.upsert(
         Clip(
             id=clip_id,
             video=path,

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from agent.drafting._protocol import Drafter
 from agent.runs._engine import JobOptions
 from agent.runs._ledger import RunLedger
-from agent.telemetry import Telemetry
 
 
 class LocalEngine:
@@ -78,7 +77,7 @@ class LocalEngine:
             return
         clip, caption = loaded
         try:
-            telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
+            telemetry = clip.telemetry
             served, key = await asyncio.to_thread(ledger.serve_cached, clip, caption)
             if served:
                 return

@@ -24,7 +24,6 @@ from agent.errors import RecapError
 from agent.runs._engine import JobOptions
 from agent.runs._ledger import RunLedger
 from agent.store import BatchJob, now
-from agent.telemetry import Telemetry
 
 MAX_REQUESTS = 50_000  # OpenAI's per-batch limit
 BATCH_WINDOW_S = 25 * 3600.0  # a batch's leases: its 24 h completion window, and some
@@ -69,7 +68,7 @@ class OpenAIBatchEngine:
     async def draft(
         self, ledger: RunLedger, options: JobOptions, progress: Callable[[], None]
     ) -> None:
-        if not ledger.store.batches(ledger.name):
+        if not ledger.store.batches.of_run(ledger.name):
             self.report.submitted = await self.submit(
                 ledger,
                 retry_failed=options.retry_failed,
@@ -91,7 +90,7 @@ class OpenAIBatchEngine:
         """Lease and submit pending clips not already in an open batch; return how many. The
         leases are this process's while the requests are built, then each batch's."""
         store = ledger.store
-        in_flight = {cid for b in store.batches(ledger.name) for cid in b.clip_ids}
+        in_flight = {cid for b in store.batches.of_run(ledger.name) for cid in b.clip_ids}
         pending = [c for c in ledger.pending(retry_failed=retry_failed) if c not in in_flight]
         if limit is not None:
             pending = pending[:limit]
@@ -105,7 +104,7 @@ class OpenAIBatchEngine:
                 frames = await asyncio.to_thread(
                     self.drafter.sample, clip.video, clip.start_s, clip.end_s
                 )
-                telemetry = Telemetry.model_validate(clip.telemetry) if clip.telemetry else None
+                telemetry = clip.telemetry
             except RecapError as e:
                 ledger.record_error(clip.id, e)
                 continue
@@ -115,7 +114,7 @@ class OpenAIBatchEngine:
             chunk = lines[start : start + MAX_REQUESTS]
             ids = [line["custom_id"] for line in chunk]
             batch = await self.drafter.submit_batch(chunk, ledger.name)
-            store.save_batch(
+            store.batches.save(
                 BatchJob(
                     id=batch.id,
                     run=ledger.name,
@@ -133,7 +132,7 @@ class OpenAIBatchEngine:
         """Poll open batches; record the finished ones. With wait, until none is open."""
         store, report = ledger.store, self.report
         while True:
-            for b in store.batches(ledger.name):
+            for b in store.batches.of_run(ledger.name):
                 info = await self.drafter.batch_status(b.id)
                 b.status, b.updated_at = info.status, now()
                 b.output_file_id, b.error_file_id = info.output_file_id, info.error_file_id
@@ -141,8 +140,8 @@ class OpenAIBatchEngine:
                 if info.done:
                     await self._record(ledger, b)
                     b.ingested = True
-                store.save_batch(b)
-            report.open_batches = len(store.batches(ledger.name))
+                store.batches.save(b)
+            report.open_batches = len(store.batches.of_run(ledger.name))
             if not wait or report.open_batches == 0:
                 return report
             self.log(

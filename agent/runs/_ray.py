@@ -174,7 +174,7 @@ def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str
                     "clip_id": clip.id,
                     "video": clip.video,
                     "caption": caption,
-                    "telemetry": clip.telemetry,
+                    "telemetry": clip.telemetry_json,
                     "start": clip.start_s,
                     "end": clip.end_s,
                 }

@@ -1,16 +1,20 @@
 """The store: clips, runs, drafts, errors, reviews, leases and the response cache.
 
 SQLite (`./recap.db`, WAL) by default, PostgreSQL for teams: the same code, chosen by `--db` or
-`RECAP_DB` (a path or any SQLAlchemy URL). The package is split by concept: `_tables` (the ORM
-classes), `_migrations` (frozen, named schema steps), `_leases` (who works on which clip),
-`_queue` (the review queue and its running tallies) and `_store` (the `Store` facade everything
-else calls).
+`RECAP_DB` (a path or any SQLAlchemy URL). `Store(db)` opens one engine and hands out small
+repositories over it, one per concept, each returning typed rows: `store.clips` (`_clips`),
+`store.runs` (runs, drafts, errors, the response cache: `_runs`), `store.leases` (`_leases`),
+`store.reviews` (the review queue in SQL: `_queue`), `store.users` (`_accounts`) and
+`store.batches` (`_batches`). Beside them: `_tables` (the ORM classes), `_migrations` (frozen,
+named schema steps) and `_engine` (the engine and the repositories' base).
 """
 
+from agent.store._engine import database_url
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
-from agent.store._queue import same_outcome
-from agent.store._store import FINAL_DECISIONS, Store, database_url
+from agent.store._queue import OnScreen
+from agent.store._runs import RunTotals
+from agent.store._store import Store
 from agent.store._tables import (
     Base,
     BatchJob,
@@ -34,7 +38,6 @@ from agent.store._tables import (
 )
 
 __all__ = [
-    "FINAL_DECISIONS",
     "MIGRATIONS",
     "Base",
     "BatchJob",
@@ -48,16 +51,17 @@ __all__ = [
     "GoldClip",
     "Lease",
     "MigrationRecord",
+    "OnScreen",
     "Review",
     "ReviewState",
     "ReviewTally",
     "Run",
+    "RunTotals",
     "Store",
     "User",
     "as_utc",
     "database_url",
     "now",
     "owner_alive",
-    "same_outcome",
     "worker_id",
 ]

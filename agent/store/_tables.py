@@ -7,11 +7,14 @@ from these classes; a test checks that the two agree.
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,7 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from agent.schema import Draft
+from agent.decisions import Arm, Decision, Purpose, Status
+from agent.schema import Draft, GoldLabels
+from agent.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=StrEnum)
+M = TypeVar("M", bound=BaseModel)
 
 
 def now() -> datetime:
@@ -80,8 +89,56 @@ class ZText(TypeDecorator[str]):
         return None if value is None else zlib.decompress(value).decode()
 
 
+class Named(TypeDecorator[E]):
+    """A string column whose values are one of recap's enums (decision, purpose, status, arm):
+    written as the member's value, handed back as the member. A value this release does not
+    know (written by a newer one) reads as its plain string rather than failing the read."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:
+            return value
+
+
+def _typed(row: Any, attr: str, model: type[M], what: str) -> M | None:
+    """The JSON kept in `row.<attr>` as a `model`, validated once per stored value. A value
+    that no longer validates costs that field (None, with a warning), never the read."""
+    raw = getattr(row, attr)
+    if raw is None:
+        return None
+    cache: dict[str, tuple[Any, Any]] = row.__dict__.setdefault("_typed_cache", {})
+    hit = cache.get(attr)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    try:
+        value: M | None = model.model_validate(raw)
+    except ValidationError as e:
+        log.warning("clip %r: stored %s left out (%s)", row.id, what, e.errors()[0]["msg"])
+        value = None
+    cache[attr] = (raw, value)
+    return value
+
+
 class Clip(Base):
-    """A video to review, with its telemetry, gold labels and where it came from."""
+    """A video to review, with its telemetry, gold labels and where it came from.
+
+    Telemetry and gold labels are kept as JSON (`telemetry_json`, `gold_json`) and handed out
+    typed, as `clip.telemetry` (a `Telemetry`) and `clip.gold` (`GoldLabels`), the way a
+    `DraftRecord` hands out its `Draft`; setting either stores its JSON.
+    """
 
     __tablename__ = "clips"
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -91,13 +148,45 @@ class Clip(Base):
     end_s: Mapped[float | None] = mapped_column(Float)
     # kept compressed (column telemetry_z): it is most of a clip's bytes and only the one clip
     # being drafted or shown is ever read
-    telemetry: Mapped[dict[str, Any] | None] = mapped_column("telemetry_z", ZJSON)
-    gold: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    telemetry_json: Mapped[dict[str, Any] | None] = mapped_column("telemetry_z", ZJSON)
+    gold_json: Mapped[dict[str, Any] | None] = mapped_column("gold", JSON)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    @property
+    def telemetry(self) -> Telemetry | None:
+        """The robot's telemetry over the clip, or None."""
+        return _typed(self, "telemetry_json", Telemetry, "telemetry")
+
+    @telemetry.setter
+    def telemetry(self, value: Telemetry | None) -> None:
+        if value is not None and not isinstance(value, Telemetry):
+            raise TypeError(f"Clip.telemetry takes a Telemetry, not {type(value).__name__}")
+        self.telemetry_json = (
+            None if value is None else value.model_dump(mode="json", exclude_none=True)
+        )
+
+    @property
+    def gold(self) -> GoldLabels | None:
+        """What a gold set says about the clip, or None."""
+        return _typed(self, "gold_json", GoldLabels, "gold labels")
+
+    @gold.setter
+    def gold(self, value: GoldLabels | None) -> None:
+        if value is not None and not isinstance(value, GoldLabels):
+            raise TypeError(f"Clip.gold takes GoldLabels, not {type(value).__name__}")
+        self.gold_json = (
+            None if value is None else value.model_dump(mode="json", exclude_unset=True)
+        )
+
+    @property
+    def gold_caption(self) -> str | None:
+        """The gold caption, when the clip has one: what makes it a gold clip."""
+        gold = self.gold
+        return gold.caption if gold is not None and gold.caption else None
 
 
 class Caption(Base):
@@ -202,7 +291,7 @@ class Review(Base):
     run: Mapped[str | None] = mapped_column(Text, index=True)
     draft_id: Mapped[int | None] = mapped_column(Integer)
     reviewer: Mapped[str] = mapped_column(Text)
-    decision: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[Decision] = mapped_column(Named(Decision, 32))
     final_caption: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float | None] = mapped_column(Float)
     edit_distance: Mapped[int | None] = mapped_column(Integer)
@@ -210,10 +299,10 @@ class Review(Base):
     agreed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     undoes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    arm: Mapped[str | None] = mapped_column(String(16))  # draft | control (migration 0004)
-    # migration 0007: why the clip was on screen (queue, gold, double, settle, lead; None is
-    # queue), a lead's comment, and the decision a lead's approval or send-back is about
-    purpose: Mapped[str | None] = mapped_column(String(16))
+    arm: Mapped[Arm | None] = mapped_column(Named(Arm, 16))  # migration 0004; None is draft
+    # migration 0007: why the clip was on screen (None is queue), a lead's comment, and the
+    # decision a lead's approval or send-back is about
+    purpose: Mapped[Purpose | None] = mapped_column(Named(Purpose, 16))
     comment: Mapped[str | None] = mapped_column(Text)
     about: Mapped[int | None] = mapped_column(Integer)
 
@@ -230,7 +319,7 @@ class ReviewState(Base):
     )
     run: Mapped[str] = mapped_column(String(255), primary_key=True)
     clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[Status] = mapped_column(Named(Status, 32))
     review_id: Mapped[int] = mapped_column(Integer)
     reviewer: Mapped[str] = mapped_column(String(255))
     seconds: Mapped[float | None] = mapped_column(Float)
@@ -251,7 +340,7 @@ class ReviewTally(Base):
 
 class GoldClip(Base):
     """A clip whose gold labels include a caption: the pool gold checks are drawn from. Kept by
-    `Store.upsert_clip` with the clip, so the queue finds gold clips by key, not by reading
+    `store.clips.upsert` with the clip, so the queue finds gold clips by key, not by reading
     every clip's JSON."""
 
     __tablename__ = "gold_clips"

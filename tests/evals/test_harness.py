@@ -205,7 +205,7 @@ def test_compare_exit_code_both_ways(tmp_path: Path) -> None:
 def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
     eval_run(tmp_path, "p")
     store = Store(tmp_path / "p.db")
-    store.add_review(
+    store.reviews.add(
         Review(
             clip_id="g1",
             run="p",
@@ -214,7 +214,7 @@ def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
             final_caption=GOLD[0]["gold_caption"],
         )
     )
-    store.add_review(
+    store.reviews.add(
         Review(
             clip_id="g2",
             run="p",
@@ -224,7 +224,7 @@ def test_promote_turns_reviews_into_gold(tmp_path: Path) -> None:
             agreed={"hallucinations": {"0": True, "1": False}},
         )
     )
-    store.add_review(
+    store.reviews.add(
         Review(clip_id="g3", run="p", reviewer="ann", decision="rejected", final_caption="x")
     )
     out = tmp_path / "grown.jsonl"
@@ -267,7 +267,7 @@ def test_gold_labels_with_only_span_and_type_score_every_row(tmp_path: Path) -> 
     summary = json.loads((tmp_path / "bare" / "summary.json").read_text())
     assert summary["n_cases"] == len(GOLD)
     assert summary["metrics"]["span_f1"] == 1.0 and summary["metrics"]["coverage"] == 1.0
-    assert Store(db).clip("g1").gold["hallucinations"] == [
+    assert Store(db).clips.get("g1").gold_json["hallucinations"] == [  # as kept
         {"span": "blue", "type": "attribute", "evidence_times": []},
         {"span": "on the left", "type": "direction_or_spatial", "evidence_times": []},
     ]

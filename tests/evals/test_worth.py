@@ -8,7 +8,7 @@ import pytest
 from sacrebleu.metrics import TER
 from typer.testing import CliRunner
 
-from agent.schema import Draft, DraftResult, Usage
+from agent.schema import Draft, DraftResult, GoldLabels, Usage
 from agent.store import Clip, Review, Store
 from evals.worth import worth
 from recap.main import app
@@ -18,23 +18,23 @@ GOLD = "The robot pushes the red puck to the goal."
 
 def setup(tmp_path: Path) -> Store:
     store = Store(tmp_path / "w.db")
-    store.ensure_run("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h", settings={})
+    store.runs.ensure("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h", settings={})
     for i in range(6):
         cid = f"c{i}"
-        store.upsert_clip(
+        store.clips.upsert(
             Clip(
                 id=cid,
                 video="/nowhere.mp4",
                 root="/",
                 start_s=0.0,
                 end_s=5.0,
-                gold={"caption": GOLD},
+                gold=GoldLabels(caption=GOLD),
                 content_hash=cid,
             ),
             "The robot pushes the blue puck.",
         )
         draft = Draft(rewrite=GOLD, verdict="needs_edit", observations="x")
-        store.save_draft(
+        store.runs.save_draft(
             "r",
             DraftResult(
                 clip=cid,
@@ -54,7 +54,7 @@ def setup(tmp_path: Path) -> Store:
         "c5": ("The robot pushes the puck.", 80.0, 1, "control"),
     }
     for cid, (final, seconds, dist, arm) in finals.items():
-        store.add_review(
+        store.reviews.add(
             Review(
                 clip_id=cid,
                 run="r",

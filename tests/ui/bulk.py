@@ -52,7 +52,7 @@ def fill(url: str, n: int, video: Path, *, run: str = "bench", chunk: int = 5000
     """`n` clips of `video`, each with a caption, telemetry and a drafted review in `run`, plus
     the model's raw response: rows as a drafting run writes them, without the model."""
     store = Store(url)
-    store.ensure_run(
+    store.runs.ensure(
         run, drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64, settings={}
     )
     md = MetaData()

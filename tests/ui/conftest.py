@@ -63,14 +63,14 @@ def review_db(tmp_path: Path) -> str:
     make_clip(root / "clip.mp4", seconds=5, fps=10)
     url = f"sqlite:///{tmp_path / 'review.db'}"
     store = Store(url)
-    store.ensure_run(
+    store.runs.ensure(
         "r1", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64, settings={}
     )
     for cid, (caption, draft) in CAPTIONS.items():
-        store.upsert_clip(
+        store.clips.upsert(
             Clip(id=cid, video=str(root / "clip.mp4"), root=str(root), content_hash=cid), caption
         )
-        store.save_draft(
+        store.runs.save_draft(
             "r1",
             DraftResult(
                 clip=cid,

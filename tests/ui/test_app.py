@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agent.schema import GoldLabels
 from agent.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
@@ -25,7 +26,7 @@ def app(review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppT
 
 
 def reviews(url: str) -> list:
-    return Store(url).reviews()
+    return Store(url).reviews.all()
 
 
 def test_single_user_mode_records_under_the_configured_name(
@@ -81,7 +82,7 @@ def test_edit_with_disagreement_then_undo(app: AppTest, review_db: str) -> None:
     rows = reviews(review_db)
     assert rows[-1].decision == "undo" and rows[-1].undoes == row.id
     assert "c1" in app.markdown[0].value  # back to the undone clip
-    assert Store(review_db).latest_reviews() == {}
+    assert Store(review_db).reviews.in_force_by_clip() == {}
 
 
 def test_seconds_count_from_when_the_clip_came_on_screen(app: AppTest, review_db: str) -> None:
@@ -208,13 +209,13 @@ def test_control_arm_hides_the_draft_and_the_report_splits_the_arms(
     store = Store(review_db)
     gold = {c: draft["rewrite"] for c, (_, draft) in CAPTIONS.items()}
     for cid, (caption, _) in CAPTIONS.items():
-        old = store.clip(cid)
-        store.upsert_clip(
+        old = store.clips.get(cid)
+        store.clips.upsert(
             Clip(
                 id=cid,
                 video=old.video,
                 root=old.root,
-                gold={"caption": gold[cid]},
+                gold=GoldLabels(caption=gold[cid]),
                 content_hash=cid + "-gold",
             ),
             caption,
@@ -240,7 +241,7 @@ def test_control_arm_hides_the_draft_and_the_report_splits_the_arms(
     assert "c3" in at.markdown[0].value
     at.button(key="accept").click().run()
     assert not at.exception
-    rows = {r.clip_id: r for r in Store(review_db).reviews()}
+    rows = {r.clip_id: r for r in Store(review_db).reviews.all()}
     assert {c: r.arm for c, r in rows.items()} == {"c1": "draft", "c2": "control", "c3": "draft"}
     assert rows["c2"].edit_distance == 2 and rows["c2"].agreed is None  # from the caption
     w = worth(Store(review_db), "r1", n_boot=200)

@@ -90,7 +90,7 @@ def test_a_reviewer_reviews_under_their_account_and_cannot_open_the_team_page(
     page.run()
     assert "c1" in page.markdown[0].value
     page.button(key="accept").click().run()
-    assert [(r.clip_id, r.reviewer) for r in Store(team_db).reviews()] == [
+    assert [(r.clip_id, r.reviewer) for r in Store(team_db).reviews.all()] == [
         ("c1", "ann@example.com")
     ]
     page.switch_page("pages/team.py").run()
@@ -116,7 +116,7 @@ def test_a_removed_reviewer_is_refused_on_the_next_request(page: AppTest, team_d
     remove_user(Store(team_db), "ann@example.com")
     page.button(key="next").click().run()
     assert "ann@example.com is not a recap user." in shown(page)
-    assert not page.text_area and not Store(team_db).reviews()
+    assert not page.text_area and not Store(team_db).reviews.all()
 
 
 def test_a_decision_pressed_after_removal_is_refused_not_recorded(
@@ -129,7 +129,7 @@ def test_a_decision_pressed_after_removal_is_refused_not_recorded(
     remove_user(Store(team_db), "ann@example.com")
     page.button(key="accept").click().run()
     assert "ann@example.com is not a recap user." in shown(page)
-    assert Store(team_db).reviews() == []
+    assert Store(team_db).reviews.all() == []
 
 
 def test_the_page_itself_refuses_beyond_loopback_without_sign_in(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.decisions import Status
 from agent.store import Store
 from tests.ui.conftest import CAPTIONS
 from tests.ui.pageserver import page_server
@@ -44,7 +45,7 @@ def server(review_db: str, tmp_path: Path):
 
 
 def decisions(url: str) -> list[tuple[str, str]]:
-    return [(r.clip_id, r.decision) for r in Store(url).reviews()]
+    return [(r.clip_id, r.decision) for r in Store(url).reviews.all()]
 
 
 def wait_for(predicate, timeout: float = 20.0):
@@ -113,7 +114,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "debug.png"), full_page=True)
             raise AssertionError(f"{current} {decisions(review_db)}") from None
-        row = Store(review_db).reviews()[-1]
+        row = Store(review_db).reviews.all()[-1]
         assert row.final_caption == "The robot pushes the puck right."
         assert row.reviewer == "ann" and row.edit_distance is not None
 
@@ -126,7 +127,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review_page.png"), full_page=True)
         browser.close()
-    latest = Store(review_db).latest_reviews()
+    latest = Store(review_db).reviews.in_force_by_clip()
     assert {c: r.decision for c, r in latest.items()} == {"c1": "accepted"}
     assert (ARTIFACTS / "review_page.png").stat().st_size > 10_000
 
@@ -156,7 +157,7 @@ def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db:
         page.get_by_role("button", name="Save").click()
         wait_for(lambda: ("c1", "edited") in decisions(review_db))
         browser.close()
-    assert Store(review_db).reviews()[-1].final_caption == "The robot grasps the red cube"
+    assert Store(review_db).reviews.all()[-1].final_caption == "The robot grasps the red cube"
 
 
 @pytest.mark.slow
@@ -188,7 +189,7 @@ def test_first_minute_opens_on_a_clip_for_the_local_user_without_developer_chrom
         page.locator("body").press("a")
         wait_for(lambda: decisions(review_db) == [("c1", "accepted")])
         browser.close()
-    assert Store(review_db).reviews()[-1].reviewer == getpass.getuser()
+    assert Store(review_db).reviews.all()[-1].reviewer == getpass.getuser()
 
 
 @pytest.mark.slow
@@ -253,12 +254,12 @@ def test_two_page_servers_on_one_postgres_share_the_queue(
 
             ann, bob = asyncio.run(both())
         store = Store(url)
-        rows = store.reviews()
+        rows = store.reviews.all()
         assert len(rows) == 100 and {r.decision for r in rows} == {"accepted"}
         assert len(set(ann)) == 50 and len(set(bob)) == 50
         assert set(ann).isdisjoint(bob)  # no clip shown to both
         assert {r.clip_id for r in rows if r.reviewer == "ann"} == set(ann)  # none lost
         assert {r.clip_id for r in rows if r.reviewer == "bob"} == set(bob)
-        counts = store.review_tallies("bench")
-        assert counts["status:accepted"][0] == 100
+        counts = store.reviews.tallies("bench")
+        assert counts.clips(Status.ACCEPTED) == 100
         store.close()

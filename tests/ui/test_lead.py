@@ -65,7 +65,7 @@ def test_dispute_settlement_and_send_back_with_a_comment(page: AppTest, team_db:
     assert "c1" in bob.markdown[0].value and "pending" in bob.markdown[0].value
     bob.text_area[0].input("The robot grasps the red cube and lifts it high.").run()
     bob.button(key="save").click().run()
-    assert store.review_status("r1", "c1") == "disputed"
+    assert store.reviews.status("r1", "c1") == "disputed"
 
     # the lead settles c1 with bob's caption, then sends ann's c2 decision back
     as_(page, "ann@x.org")
@@ -75,15 +75,15 @@ def test_dispute_settlement_and_send_back_with_a_comment(page: AppTest, team_db:
     settled = page.text_area(key="settle-r1-c1")
     assert settled.value == "The robot grasps the red cube and lifts it high."
     page.button(key="settle-r1-c1-go").click().run()
-    assert store.review_status("r1", "c1") == "edited"
-    ann_c2 = next(r for r in store.clip_reviews("r1", "c2") if r.reviewer == "ann@x.org")
+    assert store.reviews.status("r1", "c1") == "edited"
+    ann_c2 = next(r for r in store.reviews.of_clip("r1", "c2") if r.reviewer == "ann@x.org")
     page.selectbox(key="lead-reviewer").select("ann@x.org").run()
     page.button(key=f"send-{ann_c2.id}").click().run()  # no comment yet: refused
     assert any("comment" in e.value for e in page.error)
     page.text_input(key=f"comment-{ann_c2.id}").input(COMMENT).run()
     page.button(key=f"send-{ann_c2.id}").click().run()
-    assert store.review_status("r1", "c2") == "sent_back"
-    lead_rows = [r for r in store.clip_reviews("r1", "c2") if r.purpose == "lead"]
+    assert store.reviews.status("r1", "c2") == "sent_back"
+    lead_rows = [r for r in store.reviews.of_clip("r1", "c2") if r.purpose == "lead"]
     assert [(r.reviewer, r.decision, r.comment) for r in lead_rows] == [
         ("lee@x.org", "sent_back", COMMENT)
     ]

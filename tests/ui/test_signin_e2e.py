@@ -177,8 +177,8 @@ def test_sign_in_roles_and_removal_in_a_real_browser(signed_in_page: str, review
         ann.get_by_text("Signed in as ann@example.com (reviewer)").wait_for()
         ann.screenshot(path=str(SHOTS / "recap-signed-in.png"), full_page=True)
         ann.get_by_role("button", name="Accept").first.click()
-        wait_for(lambda: [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()])
-        assert [(r.clip_id, r.reviewer) for r in Store(review_db).reviews()] == [
+        wait_for(lambda: [(r.clip_id, r.reviewer) for r in Store(review_db).reviews.all()])
+        assert [(r.clip_id, r.reviewer) for r in Store(review_db).reviews.all()] == [
             ("c1", "ann@example.com")
         ]
         team = person()

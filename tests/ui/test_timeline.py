@@ -73,14 +73,14 @@ def test_a_click_becomes_a_time_and_a_seek() -> None:
 @pytest.fixture
 def tel_db(review_db: str, tmp_path: Path) -> str:
     store = Store(review_db)
-    clip = store.clip("c1")
+    clip = store.clips.get("c1")
     assert clip is not None
-    store.upsert_clip(
+    store.clips.upsert(
         Clip(
             id="c1",
             video=clip.video,
             root=clip.root,
-            telemetry=tel().model_dump(mode="json", exclude_none=True),
+            telemetry=tel(),
             content_hash="with-telemetry",
         ),
         "The robot grasps the blue cube and lifts it.",

@@ -12,6 +12,7 @@ import html
 
 import streamlit as st
 
+from agent.decisions import Decision
 from agent.errors import RecapError
 from agent.media import inside_root, playable
 from agent.review import FILTERS, ROLES, disputes, judge, sample, settle
@@ -42,7 +43,7 @@ def quote(label: str, text: str | None) -> None:
 
 
 def watch(store: Store, clip_id: str) -> None:
-    clip = store.clip(clip_id)
+    clip = store.clips.get(clip_id)
     if clip is None:
         return
     try:
@@ -64,12 +65,12 @@ def settle_section(store: Store, lead: str, run: str) -> None:
         return
     for d in found:
         with st.expander(f"{d.clip_id}", expanded=len(found) == 1):
-            record = store.draft_for(run, d.clip_id)
+            record = store.runs.draft(run, d.clip_id)
             left, right = st.columns([5, 6])
             with left:
                 watch(store, d.clip_id)
             with right:
-                quote("original caption", store.caption(d.clip_id))
+                quote("original caption", store.clips.caption(d.clip_id))
                 quote("draft", record.draft.rewrite if record else None)
                 quote(decision_line(d.first), d.first.final_caption)
                 quote(decision_line(d.second), d.second.final_caption)
@@ -89,7 +90,7 @@ def settle_section(store: Store, lead: str, run: str) -> None:
 
 def feedback_section(store: Store, lead: str, run: str) -> None:
     st.subheader("A reviewer's decisions")
-    people = [u.email for u in store.users() if u.active and u.role in ROLES]
+    people = [u.email for u in store.users.all() if u.active and u.role in ROLES]
     c1, c2, c3 = st.columns([3, 3, 1])
     if people:
         reviewer = c1.selectbox("Reviewer", people, key="lead-reviewer")
@@ -105,22 +106,22 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
         return
     for r in picked:
         with st.container(border=True):
-            record = store.draft_for(run, r.clip_id)
+            record = store.runs.draft(run, r.clip_id)
             left, right = st.columns([5, 6])
             with left:
                 watch(store, r.clip_id)
             with right:
                 st.markdown(f"**{esc(r.clip_id)}** · {esc(decision_line(r))}")
-                quote("original caption", store.caption(r.clip_id))
+                quote("original caption", store.clips.caption(r.clip_id))
                 quote("draft", record.draft.rewrite if record else None)
                 quote("their final caption", r.final_caption)
                 comment = st.text_input("Comment (needed to send back)", key=f"comment-{r.id}")
                 b1, b2 = st.columns(2)
                 verdict = None
                 if b1.button("Approve", key=f"approve-{r.id}"):
-                    verdict = "approved"
+                    verdict = Decision.APPROVED
                 if b2.button("Send back", key=f"send-{r.id}"):
-                    verdict = "sent_back"
+                    verdict = Decision.SENT_BACK
                 if verdict:
                     try:
                         judge(store, lead, r.id, verdict, comment)
@@ -139,7 +140,7 @@ def main() -> None:
     st.title("Lead review")
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
-    runs = [r.name for r in store.runs()]
+    runs = [r.name for r in store.runs.all()]
     if not runs:
         st.info("No runs yet.")
         return

@@ -56,7 +56,7 @@ def main() -> None:
     store = get_store(settings.db)
     gate(store, settings, need="lead")  # reviewers are refused here, before anything is read
     st.title("Team")
-    runs = ["all runs", *(r.name for r in store.runs())]
+    runs = ["all runs", *(r.name for r in store.runs.all())]
     c1, c2 = st.columns(2)
     run = c1.selectbox("Run", runs, key="team-run")
     target = c2.number_input("Daily target (clips)", min_value=0, value=0, step=50)

@@ -197,13 +197,13 @@ def test_every_draft_one_call_is_kept_in_the_database(
     for _ in range(2):  # the same clip twice: one row, the latest
         assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=env).exit_code == 0
     store = Store(db)
-    (run,) = store.runs()
+    (run,) = store.runs.all()
     assert run.name.startswith("draft-one:fake-vlm:review-v1@")
-    (row,) = store.drafts(run.name)
+    (row,) = store.runs.drafts(run.name)
     assert row.prompt_tokens > 0 and row.latency_s > 0 and row.rewrite == DRAFT["rewrite"]
     bad = env | {"OPENAI_API_KEY": "sk-refused-key-0000000000"}
     assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=bad).exit_code == 1
-    errors = Store(db).errors(run.name, unresolved=False)
+    errors = Store(db).runs.errors(run.name, unresolved=False)
     assert errors[-1].kind == "endpoint" and "401" in errors[-1].message
     assert b"sk-refused-key" not in db.read_bytes() and TEST_KEY.encode() not in db.read_bytes()
     runner.invoke(

@@ -15,9 +15,11 @@ from agent.store import Clip, Review, Store
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(tmp_path / "r.db")
-    s.ensure_run("r1", drafter="llm", model="m", prompt_name="p", prompt_hash="b" * 64, settings={})
+    s.runs.ensure(
+        "r1", drafter="llm", model="m", prompt_name="p", prompt_hash="b" * 64, settings={}
+    )
     for i, text in enumerate(["The robot picks the blue cube.", "The robot opens the door."]):
-        s.upsert_clip(Clip(id=f"c{i}", video="v.mp4", content_hash=str(i)), text)
+        s.clips.upsert(Clip(id=f"c{i}", video="v.mp4", content_hash=str(i)), text)
         draft = Draft(
             hallucinations=[{"span": "blue", "type": "attribute", "explanation": "red"}]
             if i == 0
@@ -25,7 +27,7 @@ def store(tmp_path: Path) -> Store:
             rewrite="The robot picks the red cube." if i == 0 else text,
             verdict="needs_edit" if i == 0 else "accurate",
         )
-        s.save_draft(
+        s.runs.save_draft(
             "r1",
             DraftResult(
                 clip=f"c{i}",
@@ -39,7 +41,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_export_jsonl_uses_reviews_where_they_exist(store: Store, tmp_path: Path) -> None:
-    store.add_review(
+    store.reviews.add(
         Review(
             clip_id="c0",
             run="r1",
@@ -57,10 +59,10 @@ def test_export_jsonl_uses_reviews_where_they_exist(store: Store, tmp_path: Path
 
 
 def test_export_parquet_and_undo(store: Store, tmp_path: Path) -> None:
-    r = store.add_review(
+    r = store.reviews.add(
         Review(clip_id="c0", run="r1", reviewer="ann", decision="edited", final_caption="x")
     )
-    store.add_review(Review(clip_id="c0", run="r1", reviewer="ann", decision="undo", undoes=r.id))
+    store.reviews.add(Review(clip_id="c0", run="r1", reviewer="ann", decision="undo", undoes=r.id))
     export(store, "r1", tmp_path / "out.parquet")
     table = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert {t["clip_id"]: t["caption"] for t in table}["c0"] == "The robot picks the red cube."
@@ -79,7 +81,7 @@ def test_pairs_export_gives_preference_pairs_and_critiques(
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only, never the Hub
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     final = "The robot lifts the red cube."
-    store.add_review(
+    store.reviews.add(
         Review(
             clip_id="c0",
             run="r1",
@@ -89,7 +91,7 @@ def test_pairs_export_gives_preference_pairs_and_critiques(
             agreed={"hallucinations": {"0": True}, "omissions": {}},
         )
     )
-    store.add_review(
+    store.reviews.add(
         Review(
             clip_id="c1",
             run="r1",

@@ -92,13 +92,18 @@ def test_manifest_rows_go_in_and_bad_rows_are_reported_by_line(db_url: str, data
     dropped = {p.line: (p.field, p.reason) for p in report.dropped}
     assert dropped[10][0] == "gold" and "not an exact substring" in dropped[10][1]
     assert dropped[11] == ("telemetry", "telemetry: gripper has 1 steps but t has 2")
-    assert store.clip("badgold").gold is None and store.caption("badgold") == "The arm waves."
-    assert store.clip("badtel").telemetry is None
-    c = store.clip("ep0")
-    assert c.gold["caption"] == "The robot pushes the red cube."
-    assert c.gold["hallucinations"][0]["span"] == "picks up"
-    assert c.telemetry["success"] is False and c.meta == {"task": "push"}
-    assert Path(c.video).is_absolute() and store.caption("ep1") == "The robot opens the drawer."
+    assert (
+        store.clips.get("badgold").gold is None
+        and store.clips.caption("badgold") == "The arm waves."
+    )
+    assert store.clips.get("badtel").telemetry is None
+    c = store.clips.get("ep0")
+    assert c.gold.caption == "The robot pushes the red cube."
+    assert c.gold.hallucinations[0].span == "picks up"
+    assert c.telemetry.success is False and c.meta == {"task": "push"}
+    assert (
+        Path(c.video).is_absolute() and store.clips.caption("ep1") == "The robot opens the drawer."
+    )
 
 
 def test_reingest_changes_nothing_and_edits_update(db_url: str, data: Path) -> None:
@@ -112,7 +117,7 @@ def test_reingest_changes_nothing_and_edits_update(db_url: str, data: Path) -> N
     write_jsonl(manifest, rows)
     third = ingest(store, manifest)
     assert (third.updated, third.unchanged) == (1, 1)
-    assert store.caption("ep1") == "The robot closes the drawer."
+    assert store.clips.caption("ep1") == "The robot closes the drawer."
 
 
 def test_csv_manifest(tmp_path: Path, data: Path) -> None:
@@ -197,9 +202,12 @@ def test_a_bad_optional_field_costs_that_field_not_the_clip(db_url: str, data: P
         "meta-list": (8, "meta", "meta must be a JSON object, not list"),
     }
     for clip_id in got:
-        assert store.caption(clip_id) == "The robot picks up the cube."
-    assert store.clip("tel-missing").telemetry is None and store.clip("gold-bad").gold is None
-    assert store.clip("all-good").telemetry["success"] is False
+        assert store.clips.caption(clip_id) == "The robot picks up the cube."
+    assert (
+        store.clips.get("tel-missing").telemetry is None
+        and store.clips.get("gold-bad").gold is None
+    )
+    assert store.clips.get("all-good").telemetry.success is False
     again = ingest(store, data / "m.jsonl")
     assert (again.unchanged, again.added, again.updated, len(again.dropped)) == (9, 0, 0, 8)
 
@@ -225,7 +233,7 @@ def test_bytes_that_are_not_utf8_cost_that_line(tmp_path: Path, data: Path, kind
     path.write_bytes(b"\n".join(lines) + b"\n")
     store = Store(tmp_path / "r.db")
     report = ingest(store, path)
-    assert report.added == 2 and store.caption("c") == "The robot places."
+    assert report.added == 2 and store.clips.caption("c") == "The robot places."
     assert [(p.line, p.reason) for p in report.skipped] == [(len(lines) - 1, want)]
 
 
@@ -343,7 +351,7 @@ def test_rows_are_written_in_batches_and_reported_after_each(db_url: str, data: 
     store = Store(db_url)
 
     def on_batch(report: IngestReport) -> None:
-        seen.append((report.added, store.count_clips()))
+        seen.append((report.added, store.clips.count()))
 
     report = ingest_rows(
         store, "test", enumerate(rows, 1), data, label="t", batch_rows=3, on_batch=on_batch
@@ -352,7 +360,7 @@ def test_rows_are_written_in_batches_and_reported_after_each(db_url: str, data: 
     rows[4]["caption"] = "The robot waves twice."
     again = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
     assert (again.added, again.updated, again.unchanged) == (0, 1, 6)
-    assert store.caption("c004") == "The robot waves twice."
+    assert store.clips.caption("c004") == "The robot waves twice."
 
 
 def test_ctrl_c_keeps_committed_batches_and_a_rerun_continues(db_url: str, data: Path) -> None:
@@ -368,25 +376,28 @@ def test_ctrl_c_keeps_committed_batches_and_a_rerun_continues(db_url: str, data:
     with pytest.raises(IngestInterrupted) as e:
         ingest_rows(store, "test", interrupted(), data, label="t", batch_rows=3)
     assert e.value.report.interrupted and e.value.report.added == 6
-    assert store.count_clips() == 6  # two whole batches; the third was rolled back
+    assert store.clips.count() == 6  # two whole batches; the third was rolled back
     rerun = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
-    assert (rerun.added, rerun.unchanged) == (4, 6) and store.count_clips() == 10
+    assert (rerun.added, rerun.unchanged) == (4, 6) and store.clips.count() == 10
 
 
 def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -> None:
     from sqlalchemy.exc import DataError
 
-    class Picky(Store):
+    from agent.store._clips import Clips
+
+    class Picky(Clips):
         """A database with a rule recap does not know about: no clip named 'c003'."""
 
-        def upsert_clips(self, items):
+        def upsert_many(self, items):
             if any(c.id == "c003" for c, _ in items):
                 raise DataError("INSERT", {}, Exception("value refused by a trigger"))
-            return super().upsert_clips(items)
+            return super().upsert_many(items)
 
-    store = Picky(tmp_path / "r.db")
+    store = Store(tmp_path / "r.db")
+    store.clips = Picky(store.session)
     report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, label="t")
-    assert report.added == 4 and store.clip("c003") is None
+    assert report.added == 4 and store.clips.get("c003") is None
     assert [str(p) for p in report.skipped] == [
         "line 4 (c003): the database refused the row: value refused by a trigger"
     ]
@@ -513,11 +524,11 @@ def test_lerobot_v2_episodes_become_clips(tmp_path: Path) -> None:
     store = Store(tmp_path / "r.db")
     report = ingest(store, root)
     assert report.added == 2 and not report.skipped
-    c = store.clip("ds2/episode_000000")
-    assert store.caption(c.id) == "Pick up the cube."
-    assert c.telemetry["t"][:2] == [0.0, 0.1] and len(c.telemetry["state"]) == 10
-    assert c.telemetry["success"] is True
-    assert store.clip("ds2/episode_000001").telemetry["success"] is False
+    c = store.clips.get("ds2/episode_000000")
+    assert store.clips.caption(c.id) == "Pick up the cube."
+    assert c.telemetry.t[:2] == [0.0, 0.1] and len(c.telemetry.state) == 10
+    assert c.telemetry.success is True
+    assert store.clips.get("ds2/episode_000001").telemetry.success is False
     assert ingest(store, root).unchanged == 2
 
 
@@ -525,10 +536,10 @@ def test_lerobot_v3_episodes_are_windows_of_shared_files(tmp_path: Path) -> None
     root = lerobot_v3(tmp_path / "ds3")
     store = Store(tmp_path / "r.db")
     assert ingest(store, root).added == 2
-    c = store.clip("ds3/episode_000001")
+    c = store.clips.get("ds3/episode_000001")
     assert (c.start_s, c.end_s) == (2.0, 4.0)
-    assert store.caption(c.id) == "Press the button."
-    assert c.telemetry["state"][0] == [10.0]  # only episode 1's rows
-    assert c.telemetry["t"][0] == 2.0  # on the video file's clock, like the sampled frames
+    assert store.clips.caption(c.id) == "Press the button."
+    assert c.telemetry.state[0] == [10.0]  # only episode 1's rows
+    assert c.telemetry.t[0] == 2.0  # on the video file's clock, like the sampled frames
     with pytest.raises(RecapError, match="No camera 'wrist'"):
         ingest(store, root, camera="wrist")

@@ -132,7 +132,7 @@ def check(manifest: Path, root: Path) -> set[int]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "r.db")
         first = ingest(store, manifest, root=root)
-        ingested = store.clips_with_captions()
+        ingested = store.clips.with_captions()
         lines = {int(c.source.rsplit(":", 1)[1]) for c, _ in ingested}
         skipped = {p.line for p in first.skipped}
         assert not lines & skipped

@@ -19,7 +19,7 @@ from agent.data.lerobot._layout import LeRobotError
 from agent.errors import RecapError
 from agent.media import sample_frames
 from agent.store import Store
-from agent.telemetry import GRIPPER_HOLD_ABOVE, Telemetry
+from agent.telemetry import GRIPPER_HOLD_ABOVE
 from recap.main import app
 from tests.lerobot_data import ALOHA_NAMES, Ep, aloha_state, make_dataset, so100_state
 
@@ -48,13 +48,13 @@ def test_so100_named_state_gives_gripper_facts(tmp_path: Path, version: str) -> 
     store = Store(tmp_path / "r.db")
     report = ingest(store, root)
     assert (report.added, report.skipped) == (2, [])
-    facts0 = Telemetry.model_validate(store.clip("so100/episode_000000").telemetry).facts()
+    facts0 = store.clips.get("so100/episode_000000").telemetry.facts()
     t_close, t_open = offset(version, 0) + CLOSE0 / FPS, offset(version, 0) + OPEN0 / FPS
     assert f"t={t_close:.1f}s: the gripper closes" in facts0
     assert f"t={t_open:.1f}s: the gripper opens" in facts0
     assert "outcome: the task FAILED" in facts0
-    clip1 = store.clip("so100/episode_000001")
-    facts1 = Telemetry.model_validate(clip1.telemetry).facts()
+    clip1 = store.clips.get("so100/episode_000001")
+    facts1 = clip1.telemetry.facts()
     # Normalised on the dataset's own range (meta/stats.json): 1 deg closed .. 40 deg open.
     held = (HELD - 1.0) / (40.0 - 1.0)
     assert held >= GRIPPER_HOLD_ABOVE
@@ -64,7 +64,7 @@ def test_so100_named_state_gives_gripper_facts(tmp_path: Path, version: str) -> 
         "likely holding something"
     ) in facts1
     assert "outcome: the task SUCCEEDED" in facts1
-    assert store.caption(clip1.id) == "Pick up the cube."
+    assert store.clips.caption(clip1.id) == "Pick up the cube."
     assert clip1.meta["frames"] == [0, 50] and clip1.meta["caption_source"] == "task"
     assert "gripper=main_gripper:open_high" in report.source
     assert ingest(store, root).unchanged == 2
@@ -76,7 +76,7 @@ def test_two_arm_layout_names_each_gripper(tmp_path: Path) -> None:
     root = make_dataset(tmp_path / "aloha", eps, robot_type="aloha", names=ALOHA_NAMES, fps=FPS)
     store = Store(tmp_path / "r.db")
     assert ingest(store, root).added == 1
-    tel = Telemetry.model_validate(store.clip("aloha/episode_000000").telemetry)
+    tel = store.clips.get("aloha/episode_000000").telemetry
     assert tel.gripper is None and set(tel.grippers or {}) == {"left", "right"}
     facts = tel.facts()
     assert f"t={left / FPS:.1f}s: the left gripper closes" in facts
@@ -91,14 +91,14 @@ def test_unknown_robot_needs_a_state_map(tmp_path: Path) -> None:
     root = make_dataset(tmp_path / "mystery", eps, robot_type="mystery_arm", fps=FPS)
     store = Store(tmp_path / "r.db")
     report = ingest(store, root)
-    assert "gripper" not in store.clip("mystery/episode_000000").telemetry
+    assert store.clips.get("mystery/episode_000000").telemetry.gripper is None
     assert any("--state-map gripper=main_gripper:open_high" in n for n in report.notes)
     # open_low on purpose: then the high values read as closed and the gripper "closes" at 0
     report = ingest(store, root, state_map=["gripper=main_gripper:open_low"])
-    tel = Telemetry.model_validate(store.clip("mystery/episode_000000").telemetry)
+    tel = store.clips.get("mystery/episode_000000").telemetry
     assert tel.gripper is not None and tel.gripper[0] == 0.0 and report.updated == 1
     ingest(store, root, state_map=["gripper=main_gripper:open_high:1:40"])
-    tel = Telemetry.model_validate(store.clip("mystery/episode_000000").telemetry)
+    tel = store.clips.get("mystery/episode_000000").telemetry
     assert f"t={10 / FPS:.1f}s: the gripper closes" in tel.facts()
     with pytest.raises(RecapError, match="no state dimension named 'claw'"):
         ingest(store, root, state_map=["gripper=claw:open_high"])
@@ -122,7 +122,7 @@ def test_long_episode_is_reviewed_as_windows(tmp_path: Path, version: str) -> No
     assert report.added == 1 + k and not report.skipped
     assert any(f"reviewed as {k} windows" in n for n in report.notes)
     windows = sorted(
-        (c for c, _ in store.clips_with_captions() if c.meta["episode_index"] == 1),
+        (c for c, _ in store.clips.with_captions() if c.meta["episode_index"] == 1),
         key=lambda c: c.start_s,
     )
     assert len(windows) == k
@@ -132,12 +132,12 @@ def test_long_episode_is_reviewed_as_windows(tmp_path: Path, version: str) -> No
             base + (i + 1) * 5.0
         )
         tel = c.telemetry
-        assert tel["t"][0] >= c.start_s - 1e-6 and tel["t"][-1] < c.end_s
-        assert len(tel["t"]) == 5 * FPS and len(tel["gripper"]) == 5 * FPS
+        assert tel.t[0] >= c.start_s - 1e-6 and tel.t[-1] < c.end_s
+        assert len(tel.t) == 5 * FPS and len(tel.gripper) == 5 * FPS
         fr = sample_frames(c.video, 8, start=c.start_s, end=c.end_s)
         assert all(c.start_s - 0.05 <= t <= c.end_s for t in fr.times)  # the window, not 40 s
     close_window = windows[int(120 / FPS // 5)]
-    facts = Telemetry.model_validate(close_window.telemetry).facts()
+    facts = close_window.telemetry.facts()
     assert f"t={base + 120 / FPS:.1f}s: the gripper closes" in facts
     # --window 0: whole episodes, as before
     store0 = Store(tmp_path / "r0.db")
@@ -197,17 +197,17 @@ def test_captions_file_rows_become_windows(tmp_path: Path, version: str, suffix:
     assert "end 2.0 is not after start 3.0" in reasons[first + 4]
     assert "empty caption" in reasons[first + 5]
     assert any("1 episode(s) have no row" in n for n in report.notes)
-    clips = {c.meta["window"][0]: c for c, _ in store.clips_with_captions()}
+    clips = {c.meta["window"][0]: c for c, _ in store.clips.with_captions()}
     c = clips[1.0]
-    assert store.caption(c.id) == rows[0]["caption"]
-    assert c.gold["caption"] == rows[0]["gold_caption"]
+    assert store.clips.caption(c.id) == rows[0]["caption"]
+    assert c.gold.caption == rows[0]["gold_caption"]
     assert c.meta["frames"] == [10, 45] and c.meta["caption_source"] == "captions"
     assert (c.start_s, c.end_s) == (offset(version, 0) + 1.0, offset(version, 0) + 4.5)
-    facts = Telemetry.model_validate(c.telemetry).facts()
+    facts = c.telemetry.facts()
     assert f"t={offset(version, 0) + CLOSE0 / FPS:.1f}s: the gripper closes" in facts
     assert "outcome: the task FAILED" not in facts  # the outcome is at the episode's end
     assert clips[4.5].meta["frames"] == [45, 50]
-    assert "outcome: the task FAILED" in Telemetry.model_validate(clips[4.5].telemetry).facts()
+    assert "outcome: the task FAILED" in clips[4.5].telemetry.facts()
 
 
 def test_dataset_without_video_is_a_clear_error(tmp_path: Path) -> None:
@@ -284,7 +284,7 @@ def test_ingest_command_takes_captions_window_and_state_map(tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output and "have no row" in result.output
-    (clip,) = [c for c, _ in Store(db).clips_with_captions()]
-    assert "gripper" in clip.telemetry
+    (clip,) = [c for c, _ in Store(db).clips.with_captions()]
+    assert clip.telemetry.gripper is not None
     bad = CliRunner().invoke(app, ["ingest", str(root), "--db", str(db), "--state-map", "nope"])
     assert bad.exit_code == 1 and "expected SIGNAL=SPEC" in bad.output

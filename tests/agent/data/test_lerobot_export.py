@@ -56,8 +56,8 @@ def reviewed_run(tmp_path: Path, version: str) -> tuple[Path, Store, dict[str, s
         app, ["draft", "--drafter", "offline", "--run", "r1", "--db", str(db)]
     )
     assert result.exit_code == 0, result.output
-    clip0 = next(c for c, _ in store.clips_with_captions() if c.meta["episode_index"] == 0)
-    store.add_review(
+    clip0 = next(c for c, _ in store.clips.with_captions() if c.meta["episode_index"] == 0)
+    store.reviews.add(
         Review(
             clip_id=clip0.id, run="r1", reviewer="ann", decision="edited", final_caption=REVIEWED
         )
@@ -68,7 +68,7 @@ def reviewed_run(tmp_path: Path, version: str) -> tuple[Path, Store, dict[str, s
 @pytest.mark.parametrize("version", ["v2.1", "v3.0"])
 def test_reviewed_captions_become_frame_tasks(tmp_path: Path, version: str) -> None:
     src, store, before = reviewed_run(tmp_path, version)
-    draft1 = next(d for d in store.drafts("r1") if "episode_000001" in d.clip_id).rewrite
+    draft1 = next(d for d in store.runs.drafts("r1") if "episode_000001" in d.clip_id).rewrite
     out = tmp_path / "out"
     report = export_lerobot(store, "r1", out)
     assert tree(src) == before  # the original is never written to

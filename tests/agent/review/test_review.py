@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.decisions import FINAL, Arm, Decision, Status
 from agent.errors import RecapError
-from agent.review._session import FINAL_DECISIONS, ReviewSession, default_reviewer
+from agent.review._session import ReviewSession, default_reviewer
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Store
 
@@ -31,10 +32,10 @@ CAPTION = "The robot moves the blue cube left."
 @pytest.fixture
 def store(db_url: str) -> Store:
     s = Store(db_url)
-    s.ensure_run("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64, settings={})
+    s.runs.ensure("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64, settings={})
     for i in range(12):
-        s.upsert_clip(Clip(id=f"c{i:02d}", video="/v.mp4", content_hash=str(i)), CAPTION)
-        s.save_draft(
+        s.clips.upsert(Clip(id=f"c{i:02d}", video="/v.mp4", content_hash=str(i)), CAPTION)
+        s.runs.save_draft(
             "r",
             DraftResult(
                 clip=f"c{i:02d}",
@@ -50,9 +51,9 @@ def store(db_url: str) -> Store:
 
 def recomputed(store: Store, run: str, reviewer: str) -> dict:
     """The progress figures the slow way: every review row and every draft, as before."""
-    latest = {c: r for c, r in store.latest_reviews().items() if r.run == run}
-    drafts = {d.clip_id: d for d in store.drafts(run)}
-    final = [r for c, r in latest.items() if c in drafts and r.decision in FINAL_DECISIONS]
+    latest = {c: r for c, r in store.reviews.in_force_by_clip().items() if r.run == run}
+    drafts = {d.clip_id: d for d in store.runs.drafts(run)}
+    final = [r for c, r in latest.items() if c in drafts and r.decision in FINAL]
     agree: dict[str, list[int]] = {}
     for r in final:
         d = drafts[r.clip_id].draft
@@ -113,9 +114,9 @@ def test_undo_returns_the_clip_and_restores_the_earlier_decision(store: Store) -
     ann.decide(again, "accepted")
     assert ann.counts()["accepted"] == 1 and ann.counts()["flagged"] == 0
     ann.undo()  # the accept goes; the flag is in force again
-    assert store.review_status("r", "c00") == "flagged"
+    assert store.reviews.status("r", "c00") == "flagged"
     ann.undo()
-    assert store.review_status("r", "c00") == "pending"
+    assert store.reviews.status("r", "c00") == "pending"
     assert ann.counts()["pending"] == 12 and ann.undo() is None
 
 
@@ -177,3 +178,55 @@ def test_default_reviewer_on_loopback_is_the_local_user(monkeypatch: pytest.Monk
     monkeypatch.setattr("getpass.getuser", lambda: "localperson")
     assert default_reviewer(None, "127.0.0.1") == "localperson"
     assert default_reviewer("ann", "127.0.0.1") == "ann"
+
+
+def test_to_reject_the_reviewer_writes_their_own_caption(store: Store) -> None:
+    """The rule is the session's, not the page's: the text shown, unchanged (spacing around it
+    aside), is refused and nothing is recorded; the reviewer's own text goes in."""
+    ann = ReviewSession(store, "ann", "r")
+    item = ann.next_item()
+    assert item is not None
+    for same in (item.shown, f"  {item.shown}\n"):
+        with pytest.raises(RecapError, match="To reject, write your own caption"):
+            ann.decide(item, Decision.REJECTED, same)
+    assert store.reviews.all() == [] and store.reviews.status("r", item.clip_id) == "pending"
+    review = ann.decide(item, Decision.REJECTED, "The robot knocks the cube over.")
+    assert (review.decision, review.final_caption) == (
+        "rejected",
+        "The robot knocks the cube over.",
+    )
+    assert store.reviews.status("r", item.clip_id) == Status.REJECTED
+
+
+def test_in_the_control_arm_rejecting_needs_text_other_than_the_caption(store: Store) -> None:
+    ann = ReviewSession(store, "ann", "r", control_share=1.0)
+    item = ann.next_item()
+    assert item is not None and item.arm == Arm.CONTROL and item.shown == CAPTION
+    with pytest.raises(RecapError, match="To reject"):
+        ann.decide(item, Decision.REJECTED, CAPTION)
+    assert ann.decide(item, Decision.REJECTED, "The robot waves.").arm == "control"
+
+
+def test_the_clip_on_screen_is_loaded_in_one_query(store: Store) -> None:
+    """Clip, caption, draft, status and the row behind it: one statement, not one each."""
+    from sqlalchemy import event
+
+    ann = ReviewSession(store, "ann", "r")
+    first = ann.next_item()
+    assert first is not None
+    ann.decide(first, Decision.FLAGGED)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        item = ann.item(first.clip_id)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert (item.clip.id, item.caption, item.record.clip_id) == (first.clip_id, CAPTION, "c00")
+    assert item.status == Status.FLAGGED and item.draft.rewrite == DRAFT["rewrite"]
+    with pytest.raises(RecapError, match="has no draft"):
+        ann.item("no-such-clip")

@@ -26,10 +26,10 @@ def team_db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'team.db'}"
     store = Store(url)
     for run in ("r1", "r2"):
-        store.ensure_run(run, drafter="offline", model=None, prompt_name=None, prompt_hash=None,
-                         settings={})  # fmt: skip
+        store.runs.ensure(run, drafter="offline", model=None, prompt_name=None, prompt_hash=None,
+                          settings={})  # fmt: skip
     for i in range(1, 5):
-        store.upsert_clip(Clip(id=f"c{i}", video="v.mp4", content_hash=str(i)), "caption")
+        store.clips.upsert(Clip(id=f"c{i}", video="v.mp4", content_hash=str(i)), "caption")
     script = [
         ("ann", "c1", "accepted", "a b c d", 0.0, 30, at(5, 9, 0)),
         ("ann", "c2", "edited", "x y", 0.5, 60, at(5, 9, 2)),
@@ -40,7 +40,7 @@ def team_db(tmp_path: Path) -> str:
         ("bob", "c3", "rejected", "p q r s", 0.8, 10, at(6, 11, 0)),
     ]
     for reviewer, clip_id, decision, final, rate, seconds, when in script:
-        store.add_review(
+        store.reviews.add(
             Review(
                 clip_id=clip_id,
                 run="r1",
@@ -52,13 +52,13 @@ def team_db(tmp_path: Path) -> str:
                 created_at=when,
             )
         )
-    undone = next(r for r in store.reviews() if r.final_caption == "undone text")
-    store.add_review(
+    undone = next(r for r in store.reviews.all() if r.final_caption == "undone text")
+    store.reviews.add(
         Review(clip_id="c4", run="r1", reviewer="ann", decision="undo", undoes=undone.id,
                created_at=at(5, 9, 6))
     )  # fmt: skip
     for run, when in (("r1", at(5, 9, 30)), ("r2", at(5, 9, 31))):
-        store.add_review(
+        store.reviews.add(
             Review(clip_id="c4" if run == "r1" else "c1", run=run, reviewer="ann",
                    decision="accepted", final_caption="a b", edit_rate=0.0, seconds=20,
                    created_at=when)

@@ -24,7 +24,7 @@ from agent.review import (
     sample,
     settle,
 )
-from agent.schema import Draft, DraftResult, PromptRef
+from agent.schema import Draft, DraftResult, GoldLabels, PromptRef
 from agent.store import Clip, Store
 
 CAPTION = "The robot moves the blue cube left."
@@ -54,15 +54,19 @@ GOLD = {
 ALL = {"hallucinations": {"0": True, "1": True}, "omissions": {"0": True}}
 
 
+def gold(clip_id: str) -> GoldLabels | None:
+    return GoldLabels.model_validate(GOLD[clip_id]) if clip_id in GOLD else None
+
+
 def make_store(url: str, clips: list[str]) -> Store:
     store = Store(url)
-    store.ensure_run("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64,
-                     settings={})  # fmt: skip
+    store.runs.ensure("r", drafter="llm", model="m", prompt_name="p", prompt_hash="h" * 64,
+                      settings={})  # fmt: skip
     for i, clip_id in enumerate(clips):
-        store.upsert_clip(
-            Clip(id=clip_id, video="/v.mp4", content_hash=str(i), gold=GOLD.get(clip_id)), CAPTION
+        store.clips.upsert(
+            Clip(id=clip_id, video="/v.mp4", content_hash=str(i), gold=gold(clip_id)), CAPTION
         )
-        store.save_draft(
+        store.runs.save_draft(
             "r",
             DraftResult(
                 clip=clip_id,
@@ -111,7 +115,7 @@ def test_a_small_team_through_a_run_matches_the_hand_computed_dashboard(store: S
         seconds=30,
     )
     assert ann.next_item() is None  # her clips wait for a second reviewer, never for her
-    assert store.review_status("r", "c1") == "awaiting_second"
+    assert store.reviews.status("r", "c1") == "awaiting_second"
 
     # bob: the same gold checks (his own), then the second, blind review of c1..c3
     item = bob.next_item()
@@ -123,13 +127,13 @@ def test_a_small_team_through_a_run_matches_the_hand_computed_dashboard(store: S
     item = bob.next_item(after="g2")
     assert (item.clip_id, item.status, item.feedback) == ("c1", "pending", None)  # blind
     bob.decide(item, "accepted", seconds=10)
-    assert store.review_status("r", "c1") == "accepted"  # two agreeing decisions
+    assert store.reviews.status("r", "c1") == "accepted"  # two agreeing decisions
     bob.decide(bob.next_item(after="c1"), "accepted", seconds=10)
-    assert store.review_status("r", "c2") == "disputed"  # edited vs accepted
+    assert store.reviews.status("r", "c2") == "disputed"  # edited vs accepted
     bob.decide(bob.next_item(after="c2"), "rejected", "A robot arm pushes the cube.",
                agreed={"hallucinations": {"0": True, "1": True}, "omissions": {"0": False}},
                seconds=10)  # fmt: skip
-    assert store.review_status("r", "c3") == "rejected"
+    assert store.reviews.status("r", "c3") == "rejected"
     assert bob.next_item() is None
 
     # the lead: settles c2 with ann's caption, sends ann's c3 back, approves bob's c1
@@ -140,11 +144,11 @@ def test_a_small_team_through_a_run_matches_the_hand_computed_dashboard(store: S
         "bob@x.org",
     )
     settle(store, "lee@x.org", "r", "c2", dispute.first.final_caption or "")
-    assert store.review_status("r", "c2") == "edited"
+    assert store.reviews.status("r", "c2") == "edited"
     assert [r.clip_id for r in sample(store, "r", "ann@x.org")] == ["c3", "c2", "c1"]
     comment = "Say which cube: <b>the red one</b>."
     judge(store, "lee@x.org", ann_c3.id, "sent_back", comment)
-    bob_c1 = next(r for r in store.clip_reviews("r", "c1") if r.reviewer == "bob@x.org")
+    bob_c1 = next(r for r in store.reviews.of_clip("r", "c1") if r.reviewer == "bob@x.org")
     judge(store, "lee@x.org", bob_c1.id, "approved")
     with pytest.raises(RecapError, match="comment"):
         judge(store, "lee@x.org", bob_c1.id, "sent_back", "  ")
@@ -157,9 +161,9 @@ def test_a_small_team_through_a_run_matches_the_hand_computed_dashboard(store: S
     ann.decide(item, "rejected", "A robot arm pushes the red cube.",
                agreed={"hallucinations": {"0": True, "1": False}, "omissions": {"0": False}},
                seconds=30)  # fmt: skip
-    assert store.review_status("r", "c3") == "disputed"  # her new caption differs from bob's
+    assert store.reviews.status("r", "c3") == "disputed"  # her new caption differs from bob's
     settle(store, "lee@x.org", "r", "c3", "A robot arm pushes the red cube.")
-    history = [(r.reviewer, r.decision, r.purpose) for r in store.clip_reviews("r", "c3")]
+    history = [(r.reviewer, r.decision, r.purpose) for r in store.reviews.of_clip("r", "c3")]
     assert history == [
         ("ann@x.org", "rejected", "double"),
         ("bob@x.org", "rejected", "double"),
@@ -218,11 +222,13 @@ def test_gold_checks_follow_the_rate_and_stay_each_reviewers_own(tmp_path: Path)
     clips = [f"c{i:02d}" for i in range(40)] + ["g1", "g2"] + [f"g{i}" for i in range(3, 13)]
     store = make_store(f"sqlite:///{tmp_path / 'gold.db'}", clips)
     for extra in range(3, 13):  # more gold clips, each with the draft right
-        store.upsert_clip(
-            Clip(id=f"g{extra}", video="/v.mp4", content_hash="x", gold={"caption": REWRITE}),
+        store.clips.upsert(
+            Clip(
+                id=f"g{extra}", video="/v.mp4", content_hash="x", gold=GoldLabels(caption=REWRITE)
+            ),
             CAPTION,
         )
-    assert store.gold_pool("r") == 12
+    assert store.reviews.gold_pool("r") == 12
     for who in ("ann", "bob"):
         s = ReviewSession(store, who, "r", browser=who, gold_rate=0.25)
         gold = done = 0
@@ -235,14 +241,14 @@ def test_gold_checks_follow_the_rate_and_stay_each_reviewers_own(tmp_path: Path)
             assert abs(gold - 0.25 * done) <= 1, (who, done, gold)
             after = item.clip_id
         assert gold >= 6
-    before = store.gold_counts("r", "ann")
+    before = store.reviews.gold_counts("r", "ann")
     ann = ReviewSession(store, "ann", "r", browser="ann", gold_rate=0.25)
-    last_gold = next(r for r in store.recent_reviews("r", "ann") if r.purpose == "gold")
+    last_gold = next(r for r in store.reviews.recent("r", "ann") if r.purpose == "gold")
     while (undone := ann.undo()) is not None and undone.undoes != last_gold.id:
         pass
-    assert store.gold_counts("r", "ann")[0] < before[0]
-    assert last_gold.clip_id in store.gold_candidates("r", "ann", 20)
-    assert store.review_status("r", last_gold.clip_id) == "pending"  # never the clip's state
+    assert store.reviews.gold_counts("r", "ann")[0] < before[0]
+    assert last_gold.clip_id in store.reviews.gold_candidates("r", "ann", 20)
+    assert store.reviews.status("r", last_gold.clip_id) == "pending"  # never the clip's state
 
 
 def test_the_overlap_share_and_the_gold_rate_come_from_a_hash() -> None:
@@ -313,4 +319,4 @@ def test_a_skipped_gold_check_or_next_moves_on(tmp_path: Path) -> None:
     second = s.next_item(after="g1")
     assert (second.clip_id, second.purpose) == ("g2", "gold")
     assert s.next_item(after="g2").clip_id != "g2"
-    assert store.review_status("r", "g1") == "pending"
+    assert store.reviews.status("r", "g1") == "pending"

@@ -28,8 +28,8 @@ def test_accounts_are_found_case_insensitively_and_keep_nothing_to_sign_in_with(
     assert authorize(store, "ANN@example.com").reviewer == "ann@example.com"
     assert add_user(store, "ann@example.com", "reviewer")[1] == "unchanged"
     assert add_user(store, "ann@example.com", "lead")[1] == "updated"
-    assert store.user("ann@example.com").role == "lead"
-    columns = set(store.user("ann@example.com").__table__.columns.keys())
+    assert store.users.get("ann@example.com").role == "lead"
+    columns = set(store.users.get("ann@example.com").__table__.columns.keys())
     assert columns == {"email", "role", "added_by", "created_at", "updated_at", "revoked_at"}
 
 

@@ -58,7 +58,7 @@ def test_batch_round_trip_drafts_everything_at_half_price(tmp_path: Path) -> Non
         uploaded = next(iter(fake.files.values())).decode().splitlines()
         body = json.loads(uploaded[0])["body"]
         assert body["tool_choice"]["function"]["name"] == "Draft" and body["model"] == "gpt-4o-mini"
-    drafts = store.drafts("b")
+    drafts = store.runs.drafts("b")
     assert len(drafts) == 12 and all(d.cost_usd and d.cost_usd > 0 for d in drafts)
     online = drafts[0].prompt_tokens * 0.15e-6 + drafts[0].completion_tokens * 0.60e-6
     assert abs(drafts[0].cost_usd - online / 2) < 1e-12
@@ -89,7 +89,7 @@ def test_failed_lines_and_invalid_output_become_errors(tmp_path: Path) -> None:
         fake.responder = responder
         _, _, stats = go(store, fake)
     assert (stats.drafted, stats.failed) == (4, 2)
-    kinds = {e.clip_id: e.kind for e in store.errors("b")}
+    kinds = {e.clip_id: e.kind for e in store.runs.errors("b")}
     assert kinds == {"c0001": "endpoint", "c0002": "invalid_output"}
 
 
@@ -154,8 +154,8 @@ def test_the_batch_pass_through_a_job_finishes_the_run(tmp_path: Path) -> None:
 
         fake.batch_polls = 5
         _, still_open = asyncio.run(once(wait=False))
-        assert still_open == 1 and store.run("b").finished_at is None
+        assert still_open == 1 and store.runs.get("b").finished_at is None
         second, still_open = asyncio.run(once(wait=True))
     assert still_open == 0 and second.drafted == 3
-    run = store.run("b")
+    run = store.runs.get("b")
     assert run.drafter == "llm-batch" and run.finished_at is not None

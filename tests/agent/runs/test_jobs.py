@@ -79,15 +79,15 @@ def test_faulty_endpoint_every_clip_ends_drafted_or_errored(tmp_path: Path) -> N
         stats = run_job(store, job_settings(fake, max_retries=4), concurrency=24)
         injected = fake.stats["injected"]
     counts = drafts_per_clip(store, "r")
-    errors = {e.clip_id: e for e in store.errors("r")}
+    errors = {e.clip_id: e for e in store.runs.errors("r")}
     assert injected >= 20  # the faults really happened
     assert max(counts.values()) == 1  # none duplicated
-    assert set(counts) | set(errors) == {c.id for c, _ in store.clips_with_captions()}
+    assert set(counts) | set(errors) == {c.id for c, _ in store.clips.with_captions()}
     assert set(counts).isdisjoint(errors)
     assert {e.kind for k, e in errors.items() if k.startswith("bad")} == {"video"}
     assert stats.drafted == len(counts) and stats.failed == len(errors)
     assert stats.retries > 0
-    assert store.run("r").finished_at is not None
+    assert store.runs.get("r").finished_at is not None
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Lease)) == 0
 
@@ -99,11 +99,11 @@ def test_retry_failed_drafts_what_failed_before(tmp_path: Path) -> None:
         fake.enqueue(*[Reply.error(500)] * 2)  # first clip exhausts its one retry
         first = run_job(store, job_settings(fake, max_retries=1), concurrency=1)
         assert (first.drafted, first.failed) == (4, 1)
-        assert store.errors("r")[0].kind == "endpoint"
+        assert store.runs.errors("r")[0].kind == "endpoint"
         again = run_job(store, job_settings(fake, max_retries=1), concurrency=1)
         assert again.total == 0  # failed clips wait for --retry-failed
         retried = run_job(store, job_settings(fake, max_retries=1), retry_failed=True)
-    assert retried.drafted == 1 and store.errors("r") == []
+    assert retried.drafted == 1 and store.runs.errors("r") == []
 
 
 def test_refused_key_stops_the_job_without_blaming_clips(tmp_path: Path) -> None:
@@ -113,8 +113,10 @@ def test_refused_key_stops_the_job_without_blaming_clips(tmp_path: Path) -> None
         stats = run_job(store, job_settings(fake), concurrency=2)
         assert len(fake.requests) <= 3
     assert stats.fatal and "refused the API key" in stats.fatal
-    assert store.errors("r") == [] and store.pending("r") == store.pending("r", retry_failed=True)
-    assert len(store.pending("r")) == 20
+    assert store.runs.errors("r") == [] and store.runs.pending("r") == store.runs.pending(
+        "r", retry_failed=True
+    )
+    assert len(store.runs.pending("r")) == 20
 
 
 def test_unchanged_job_is_free_from_the_cache(tmp_path: Path) -> None:
@@ -128,7 +130,7 @@ def test_unchanged_job_is_free_from_the_cache(tmp_path: Path) -> None:
         assert (second.cached, second.drafted) == (10, 0)
         third = run_job(store, job_settings(fake, frames=3), run="c")  # other pictures
         assert third.drafted == 10 and len(fake.requests) == 20
-    rows = {d.clip_id: d for d in store.drafts("b")}
+    rows = {d.clip_id: d for d in store.runs.drafts("b")}
     assert all(r.from_cache and r.cost_usd == 0.0 for r in rows.values())
 
 
@@ -192,7 +194,7 @@ def test_kill_9_mid_job_then_resume_finishes_without_duplicates(tmp_path: Path) 
     counts = drafts_per_clip(store, "r")
     assert len(counts) == 40 and max(counts.values()) == 1
     assert requests <= 40 + 4  # at most the requests in flight were lost
-    assert store.errors("r") == []
+    assert store.runs.errors("r") == []
 
 
 @pytest.mark.slow
@@ -210,7 +212,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
         with store.session() as s:
             assert s.scalar(select(func.count()).select_from(Lease)) == 0
         assert sum(drafts_per_clip(store, "r").values()) < 30
-        assert store.errors("r") == []  # interrupted clips are not failures
+        assert store.runs.errors("r") == []  # interrupted clips are not failures
         again = recap(["draft", "--run", "r", "-j", "3"], fake, db)
         again.communicate(timeout=120)
         assert again.returncode == 0

@@ -62,10 +62,10 @@ def test_ray_engine_drafts_into_the_same_store(tmp_path: Path, local_ray) -> Non
         assert len(fake.requests) == 24
     assert (stats.drafted, stats.failed, again.total) == (24, 2, 0)
     assert max(sent.values()) == 1
-    drafts = Counter(d.clip_id for d in store.drafts("ray"))
+    drafts = Counter(d.clip_id for d in store.runs.drafts("ray"))
     assert len(drafts) == 24 and max(drafts.values()) == 1
-    assert {e.kind for e in store.errors("ray")} == {"video"}
-    assert store.run("ray").finished_at is not None
+    assert {e.kind for e in store.runs.errors("ray")} == {"video"}
+    assert store.runs.get("ray").finished_at is not None
 
 
 @pytest.mark.slow

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import inspect, text
 
 from agent.data import export
+from agent.decisions import Arm, Decision, Purpose, Status
 from agent.errors import RecapError
-from agent.schema import Draft, DraftResult, PromptRef, Usage
+from agent.schema import Draft, DraftResult, GoldLabels, HallucinationLabel, PromptRef, Usage
 from agent.store import MIGRATIONS, Base, Clip, Lease, Review, Store, now
+from agent.telemetry import Telemetry
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -48,7 +50,7 @@ def store(db_url: str) -> Store:
 
 
 def run(store: Store, name: str = "r1", model: str = "m") -> None:
-    store.ensure_run(
+    store.runs.ensure(
         name,
         drafter="llm",
         model=model,
@@ -91,15 +93,15 @@ def test_a_database_written_by_release_0_1_0_keeps_its_data(tmp_path: Path) -> N
     want = [json.loads(line) for line in (DATA / "recap-0.1.0-export.jsonl").open()]
     got = [json.loads(line) for line in out.open()]
     assert got == want
-    assert {r.reviewer for r in store.reviews()} == {"alice", "bob"}
-    assert store.buffer("bob:cli", want[-2]["clip_id"]) == "half-typed text"
-    assert [b.id for b in store.batches("old-offline", open_only=False)] == ["batch_old"]
-    records = store.drafts("old-offline")
+    assert {r.reviewer for r in store.reviews.all()} == {"alice", "bob"}
+    assert store.reviews.buffer("bob:cli", want[-2]["clip_id"]) == "half-typed text"
+    assert [b.id for b in store.batches.of_run("old-offline", open_only=False)] == ["batch_old"]
+    records = store.runs.drafts("old-offline")
     assert all(r.draft.rewrite == r.rewrite for r in records)  # old JSON reads as a Draft
     # and it takes new work: a new run's draft and a new decision
     run(store, "r-new")
-    assert store.save_draft("r-new", result(records[0].clip_id, cost_usd=0.02))
-    store.add_review(
+    assert store.runs.save_draft("r-new", result(records[0].clip_id, cost_usd=0.02))
+    store.reviews.add(
         Review(
             clip_id=records[0].clip_id,
             run="r-new",
@@ -108,8 +110,8 @@ def test_a_database_written_by_release_0_1_0_keeps_its_data(tmp_path: Path) -> N
             final_caption="ok",
         )
     )
-    assert store.draft_for("r-new", records[0].clip_id).cost_usd == 0.02
-    assert store.latest_reviews()[records[0].clip_id].reviewer == "cy"
+    assert store.runs.draft("r-new", records[0].clip_id).cost_usd == 0.02
+    assert store.reviews.in_force_by_clip()[records[0].clip_id].reviewer == "cy"
 
 
 def test_older_database_opens_in_newer_version(db_url: str) -> None:
@@ -153,17 +155,17 @@ def test_older_database_opens_in_newer_version(db_url: str) -> None:
     new = Store(db_url)  # a newer recap opening the same database
     assert new.applied_migrations()[-1] == MIGRATIONS[-1][0]
     assert "batches" in inspect(new.engine).get_table_names()
-    assert new.caption("c1") == "The robot waves."
-    assert new.clip("c1").telemetry == telemetry  # moved into the compressed column
-    (record,) = new.drafts("r0")
-    assert json.loads(new.raw_response(record.id)) == {"id": "resp-1"}
+    assert new.clips.caption("c1") == "The robot waves."
+    assert new.clips.get("c1").telemetry_json == telemetry  # moved into the compressed column
+    (record,) = new.runs.drafts("r0")
+    assert json.loads(new.runs.raw_response(record.id)) == {"id": "resp-1"}
 
 
 def test_upsert_is_idempotent_and_updates_changes(store: Store) -> None:
-    assert store.upsert_clip(clip(1), "a") == "added"
-    assert store.upsert_clip(clip(1), "a") == "unchanged"
-    assert store.upsert_clip(clip(1, caption_hash="other"), "b") == "updated"
-    assert store.caption("c1") == "b" and store.count_clips() == 1
+    assert store.clips.upsert(clip(1), "a") == "added"
+    assert store.clips.upsert(clip(1), "a") == "unchanged"
+    assert store.clips.upsert(clip(1, caption_hash="other"), "b") == "updated"
+    assert store.clips.caption("c1") == "b" and store.clips.count() == 1
 
 
 def full_clip(i: int, content: str = "v1") -> Clip:
@@ -173,8 +175,8 @@ def full_clip(i: int, content: str = "v1") -> Clip:
         root="/data",
         start_s=None if i % 2 else 1.5,
         end_s=None if i % 2 else 3.0,
-        telemetry=None if i % 3 else {"t": [0.0, 1.0], "success": True},
-        gold={"caption": f"gold {i}"} if i % 2 else None,
+        telemetry_json=None if i % 3 else {"t": [0.0, 1.0], "success": True},
+        gold_json={"caption": f"gold {i}"} if i % 2 else None,
         meta={"i": i, "content": content},
         source=f"m.jsonl:{i}",
         content_hash=f"{content}-{i}",
@@ -200,9 +202,9 @@ def stored_rows(store: Store) -> list[tuple]:
 def test_upsert_clips_in_bulk_matches_one_by_one(db_url: str, tmp_path: Path) -> None:
     bulk, single = Store(db_url), Store(tmp_path / "single.db")
     first = [(full_clip(i), f"caption {i}") for i in range(6)]
-    assert bulk.upsert_clips(first) == ["added"] * 6
+    assert bulk.clips.upsert_many(first) == ["added"] * 6
     for i in range(6):
-        single.upsert_clip(full_clip(i), f"caption {i}")
+        single.clips.upsert(full_clip(i), f"caption {i}")
     # a second batch: two unchanged, two changed (content and caption), two new
     second = [
         (full_clip(0), "caption 0"),
@@ -212,24 +214,24 @@ def test_upsert_clips_in_bulk_matches_one_by_one(db_url: str, tmp_path: Path) ->
         (full_clip(6), "caption 6"),
         (full_clip(7), "caption 7"),
     ]
-    assert bulk.upsert_clips(second) == ["unchanged"] * 2 + ["updated"] * 2 + ["added"] * 2
+    assert bulk.clips.upsert_many(second) == ["unchanged"] * 2 + ["updated"] * 2 + ["added"] * 2
     for c, t in [
         (full_clip(2, "v2"), "caption 2 edited"),
         (full_clip(3, "v2"), "caption 3"),
         (full_clip(6), "caption 6"),
         (full_clip(7), "caption 7"),
     ]:
-        single.upsert_clip(c, t)
+        single.clips.upsert(c, t)
     assert stored_rows(bulk) == stored_rows(single)
     for i in range(8):  # the compressed telemetry reads back the same
-        assert bulk.clip(f"c{i}").telemetry == single.clip(f"c{i}").telemetry
-    assert bulk.clip("c2").meta == {"i": 2, "content": "v2"} and bulk.caption("c2") == (
+        assert bulk.clips.get(f"c{i}").telemetry_json == single.clips.get(f"c{i}").telemetry_json
+    assert bulk.clips.get("c2").meta == {"i": 2, "content": "v2"} and bulk.clips.caption("c2") == (
         "caption 2 edited"
     )
-    assert bulk.clip("c3").updated_at > bulk.clip("c3").created_at
+    assert bulk.clips.get("c3").updated_at > bulk.clips.get("c3").created_at
     with pytest.raises(ValueError, match="same clip id twice"):
-        bulk.upsert_clips([(full_clip(8), "a"), (full_clip(8), "b")])
-    assert bulk.upsert_clips([]) == []
+        bulk.clips.upsert_many([(full_clip(8), "a"), (full_clip(8), "b")])
+    assert bulk.clips.upsert_many([]) == []
 
 
 def test_run_identity_is_checked_on_resume(store: Store) -> None:
@@ -241,73 +243,73 @@ def test_run_identity_is_checked_on_resume(store: Store) -> None:
 
 def test_pending_claim_and_save(store: Store) -> None:
     for i in range(3):
-        store.upsert_clip(clip(i), f"caption {i}")
+        store.clips.upsert(clip(i), f"caption {i}")
     run(store)
-    assert store.pending("r1") == ["c0", "c1", "c2"]
-    assert store.claim("r1", ["c0", "c1"], "host-a:1", 60) == ["c0", "c1"]
-    assert store.claim("r1", ["c0", "c1", "c2"], "host-b:2", 60) == ["c2"]  # no sharing
-    assert store.save_draft("r1", result("c0", cost_usd=0.01), owner="host-a:1")
-    assert not store.save_draft("r1", result("c0"), owner="host-a:1")  # never twice
-    store.save_error("r1", "c1", "video", "Cannot use video: truncated", owner="host-a:1")
-    assert store.pending("r1") == ["c2"]
-    assert store.pending("r1", retry_failed=True) == ["c1", "c2"]
-    totals = store.run_totals("r1")
-    assert (totals["drafted"], totals["failed"], totals["prompt_tokens"]) == (1, 1, 100)
+    assert store.runs.pending("r1") == ["c0", "c1", "c2"]
+    assert store.leases.claim("r1", ["c0", "c1"], "host-a:1", 60) == ["c0", "c1"]
+    assert store.leases.claim("r1", ["c0", "c1", "c2"], "host-b:2", 60) == ["c2"]  # no sharing
+    assert store.runs.save_draft("r1", result("c0", cost_usd=0.01), owner="host-a:1")
+    assert not store.runs.save_draft("r1", result("c0"), owner="host-a:1")  # never twice
+    store.runs.save_error("r1", "c1", "video", "Cannot use video: truncated", owner="host-a:1")
+    assert store.runs.pending("r1") == ["c2"]
+    assert store.runs.pending("r1", retry_failed=True) == ["c1", "c2"]
+    totals = store.runs.totals("r1")
+    assert (totals.drafted, totals.failed, totals.prompt_tokens) == (1, 1, 100)
     with store.session() as s:
         assert {lease.clip_id for lease in s.query(Lease)} == {"c2"}  # finished ones dropped
 
 
 def test_expired_or_dead_leases_are_taken_over(store: Store) -> None:
-    store.upsert_clip(clip(1), "x")
-    store.upsert_clip(clip(2), "y")
+    store.clips.upsert(clip(1), "x")
+    store.clips.upsert(clip(2), "y")
     run(store)
-    assert store.claim("r1", ["c1"], "elsewhere:1", ttl_s=-1) == ["c1"]  # already expired
-    assert store.claim("r1", ["c1"], "me:2", 60) == ["c1"]
+    assert store.leases.claim("r1", ["c1"], "elsewhere:1", ttl_s=-1) == ["c1"]  # already expired
+    assert store.leases.claim("r1", ["c1"], "me:2", 60) == ["c1"]
     dead = f"{socket.gethostname()}:999999999"  # this host, no such process
-    assert store.claim("r1", ["c2"], dead, 600) == ["c2"]
-    assert store.claim("r1", ["c2"], "me:2", 60) == ["c2"]
+    assert store.leases.claim("r1", ["c2"], dead, 600) == ["c2"]
+    assert store.leases.claim("r1", ["c2"], "me:2", 60) == ["c2"]
     alive = f"{socket.gethostname()}:1"  # pid 1 exists
-    store.upsert_clip(clip(3), "z")
-    assert store.claim("r1", ["c3"], alive, 600) == ["c3"]
-    assert store.claim("r1", ["c3"], "me:2", 60) == []
+    store.clips.upsert(clip(3), "z")
+    assert store.leases.claim("r1", ["c3"], alive, 600) == ["c3"]
+    assert store.leases.claim("r1", ["c3"], "me:2", 60) == []
 
 
 def test_errors_show_only_unresolved_latest(store: Store) -> None:
-    store.upsert_clip(clip(1), "x")
+    store.clips.upsert(clip(1), "x")
     run(store)
-    store.save_error("r1", "c1", "endpoint", "first")
-    store.save_error("r1", "c1", "endpoint", "second")
-    assert [e.message for e in store.errors("r1")] == ["second"]
-    store.save_draft("r1", result("c1"))
-    assert store.errors("r1") == [] and len(store.errors("r1", unresolved=False)) == 2
+    store.runs.save_error("r1", "c1", "endpoint", "first")
+    store.runs.save_error("r1", "c1", "endpoint", "second")
+    assert [e.message for e in store.runs.errors("r1")] == ["second"]
+    store.runs.save_draft("r1", result("c1"))
+    assert store.runs.errors("r1") == [] and len(store.runs.errors("r1", unresolved=False)) == 2
 
 
 def test_secrets_are_scrubbed_from_stored_errors(store: Store) -> None:
-    store.upsert_clip(clip(1), "x")
+    store.clips.upsert(clip(1), "x")
     run(store)
-    store.save_error("r1", "c1", "endpoint", "refused key sk-live-abcdefghijklmnop")
-    assert "abcdefghijklmnop" not in store.errors("r1")[0].message
+    store.runs.save_error("r1", "c1", "endpoint", "refused key sk-live-abcdefghijklmnop")
+    assert "abcdefghijklmnop" not in store.runs.errors("r1")[0].message
 
 
 def test_cache_round_trip(store: Store) -> None:
-    assert store.cache_get("k") is None
-    store.cache_put("k", result("c1", "The robot lifts it."))
-    store.cache_put("k", result("c1", "ignored duplicate"))
-    assert store.cache_get("k").draft.rewrite == "The robot lifts it."
+    assert store.runs.cache_get("k") is None
+    store.runs.cache_put("k", result("c1", "The robot lifts it."))
+    store.runs.cache_put("k", result("c1", "ignored duplicate"))
+    assert store.runs.cache_get("k").draft.rewrite == "The robot lifts it."
 
 
 def test_reviews_are_append_only_and_undo_restores(store: Store) -> None:
-    store.upsert_clip(clip(1), "x")
-    first = store.add_review(
+    store.clips.upsert(clip(1), "x")
+    first = store.reviews.add(
         Review(clip_id="c1", reviewer="ann", decision="accepted", final_caption="x")
     )
-    second = store.add_review(
+    second = store.reviews.add(
         Review(clip_id="c1", reviewer="ann", decision="edited", final_caption="y")
     )
-    assert store.latest_reviews()["c1"].id == second.id
-    store.add_review(Review(clip_id="c1", reviewer="ann", decision="undo", undoes=second.id))
-    assert store.latest_reviews()["c1"].id == first.id
-    assert len(store.reviews("c1")) == 3
+    assert store.reviews.in_force_by_clip()["c1"].id == second.id
+    store.reviews.add(Review(clip_id="c1", reviewer="ann", decision="undo", undoes=second.id))
+    assert store.reviews.in_force_by_clip()["c1"].id == first.id
+    assert len(store.reviews.all("c1")) == 3
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
@@ -316,8 +318,81 @@ def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
 
 
 def test_lease_expiry_is_timezone_safe(store: Store) -> None:
-    store.upsert_clip(clip(1), "x")
+    store.clips.upsert(clip(1), "x")
     run(store)
     with store.session.begin() as s:
         s.add(Lease(run="r1", clip_id="c1", owner="far:1", expires_at=now() - timedelta(hours=1)))
-    assert store.claim("r1", ["c1"], "me:2", 60) == ["c1"]
+    assert store.leases.claim("r1", ["c1"], "me:2", 60) == ["c1"]
+
+
+def test_gold_labels_and_telemetry_are_typed_on_the_clip(store: Store) -> None:
+    """Handed out as `GoldLabels` and `Telemetry` (like a record's `Draft`), kept as JSON in
+    the columns 0.1.0 named (`gold`, `telemetry_z` since migration 0005): no migration."""
+    tel = Telemetry(t=[0.0, 0.5, 1.0], gripper=[1.0, 0.3, 0.3], success=True)
+    gold = GoldLabels(
+        caption="The robot grasps the cube.",
+        hallucinations=[HallucinationLabel(span="drops", type="outcome")],
+    )
+    c = Clip(id="c1", video="/v.mp4", content_hash="h", telemetry=tel, gold=gold)
+    assert c.telemetry_json == {"t": [0.0, 0.5, 1.0], "gripper": [1.0, 0.3, 0.3], "success": True,
+                                "events": []}  # fmt: skip
+    assert c.gold_json == {"caption": gold.caption, "hallucinations": [{"span": "drops",
+                           "type": "outcome"}]}  # fmt: skip
+    store.clips.upsert(c, "The robot drops the cube.")
+    got = store.clips.get("c1")
+    assert isinstance(got.telemetry, Telemetry) and got.telemetry == tel
+    assert isinstance(got.gold, GoldLabels) and got.gold == gold
+    assert got.gold_caption == "The robot grasps the cube." and got.telemetry.success is True
+    assert {"gold", "telemetry_z"} <= {
+        c["name"] for c in inspect(store.engine).get_columns("clips")
+    }
+    got.gold = None  # setting replaces the JSON, and what is handed out follows
+    assert got.gold_json is None and got.gold is None and got.gold_caption is None
+    with pytest.raises(TypeError, match="GoldLabels"):
+        Clip(id="x", video="/v.mp4", content_hash="x", gold={"caption": "untyped"})
+    with pytest.raises(TypeError, match="Telemetry"):
+        Clip(id="x", video="/v.mp4", content_hash="x", telemetry={"t": [0.0]})
+    bare = Clip(id="c2", video="/v.mp4", content_hash="h2")
+    assert bare.gold is None and bare.telemetry is None and bare.gold_caption is None
+
+
+def test_stored_gold_or_telemetry_that_no_longer_validates_costs_that_field(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import update
+
+    store.clips.upsert(Clip(id="c1", video="/v.mp4", content_hash="h"), "x")
+    with store.engine.begin() as conn:  # as a row changed outside recap might read
+        conn.execute(
+            update(Clip.__table__).values(
+                gold={"hallucinations": "not a list"},
+                telemetry_z={"t": [1.0, 0.0]},  # t not increasing
+            )
+        )
+    got = store.clips.get("c1")
+    with caplog.at_level("WARNING", logger="agent.store._tables"):
+        assert got.gold is None and got.telemetry is None and got.gold_caption is None
+    assert "'c1': stored gold labels left out (" in caplog.text
+    assert "'c1': stored telemetry left out (" in caplog.text
+    assert got.gold_json == {"hallucinations": "not a list"}  # the stored data is kept
+
+
+def test_review_values_are_stored_as_their_strings_and_read_back_as_enums(store: Store) -> None:
+    store.clips.upsert(clip(1), "x")
+    run(store)
+    store.runs.save_draft("r1", result("c1"))
+    store.reviews.add(
+        Review(clip_id="c1", run="r1", reviewer="ann", decision=Decision.EDITED,
+               final_caption="y", purpose=Purpose.DOUBLE, arm=Arm.CONTROL)
+    )  # fmt: skip
+    with store.engine.connect() as conn:
+        raw = conn.execute(text("SELECT decision, purpose, arm FROM reviews")).one()
+        state = conn.execute(text("SELECT status FROM review_state")).scalar_one()
+    assert (tuple(raw), state) == (("edited", "double", "control"), "awaiting_second")
+    (r,) = store.reviews.all()
+    assert (r.decision, r.purpose, r.arm) == (Decision.EDITED, Purpose.DOUBLE, Arm.CONTROL)
+    assert isinstance(r.decision, Decision) and isinstance(r.arm, Arm)
+    assert store.reviews.status("r1", "c1") is Status.AWAITING_SECOND
+    with store.engine.begin() as conn:  # a value a newer release might write
+        conn.execute(text("UPDATE reviews SET decision = 'auto_accepted'"))
+    assert store.reviews.all()[0].decision == "auto_accepted"  # read as its string

@@ -1,0 +1,332 @@
+"""The runs repository: drafting runs, their drafts and errors, and the response cache.
+
+A run is opened (or checked against the identity it was made with), its work is the clips
+with no draft in it, each draft is written in one transaction with its clip's lease dropped,
+and it is finished when nothing is pending. Drafts come back typed: a `DraftRecord` hands out
+its `Draft`, never the JSON it is kept as.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.errors import RecapError
+from agent.redact import redact
+from agent.schema import DraftResult
+from agent.store._clips import ORIGINAL
+from agent.store._engine import Repository
+from agent.store._leases import Leases, release
+from agent.store._tables import (
+    CacheEntry,
+    Caption,
+    Clip,
+    DraftRecord,
+    DraftResponse,
+    ErrorRecord,
+    Run,
+    now,
+)
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What a run has drafted so far and what it cost (`recap runs`)."""
+
+    drafted: int
+    failed: int  # clips whose latest error is not followed by a draft
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None  # None when no draft had a price
+    retries: int
+    reasks: int
+
+
+class Runs(Repository):
+    """Runs, drafts, errors and the response cache."""
+
+    def __init__(self, session: sessionmaker[Session], leases: Leases) -> None:
+        super().__init__(session)
+        self.leases = leases
+
+    # --- runs ---------------------------------------------------------------------------------
+    def ensure(
+        self,
+        name: str,
+        *,
+        drafter: str,
+        model: str | None,
+        prompt_name: str | None,
+        prompt_hash: str | None,
+        settings: dict[str, Any],
+    ) -> Run:
+        """Create the run, or check an existing one was made with the same model and prompt."""
+        with self.session.begin() as s:
+            run = s.get(Run, name)
+            if run is None:
+                run = Run(
+                    name=name,
+                    drafter=drafter,
+                    model=model,
+                    prompt_name=prompt_name,
+                    prompt_hash=prompt_hash,
+                    settings=settings,
+                )
+                s.add(run)
+                try:
+                    s.flush()
+                except IntegrityError:  # created by another process a moment ago
+                    s.rollback()
+                    return self.ensure(
+                        name,
+                        drafter=drafter,
+                        model=model,
+                        prompt_name=prompt_name,
+                        prompt_hash=prompt_hash,
+                        settings=settings,
+                    )
+                return run
+            pairs = (
+                ("drafter", run.drafter, drafter),
+                ("model", run.model, model),
+                ("prompt hash", run.prompt_hash, prompt_hash),
+            )
+            mismatch = [f"{what} {old!r} (now {new!r})" for what, old, new in pairs if old != new]
+            if mismatch:
+                raise RecapError(
+                    f"Run {name!r} was made with " + ", ".join(mismatch) + ".",
+                    hint="A run holds one model and prompt version. Resume it with the same "
+                    "settings, or start another with --run NEW_NAME.",
+                )
+            run.finished_at = None
+            return run
+
+    def finish(self, name: str) -> None:
+        with self.session.begin() as s:
+            s.execute(update(Run).where(Run.name == name).values(finished_at=now()))
+
+    def all(self) -> list[Run]:
+        """Every run, oldest first."""
+        with self.session() as s:
+            return list(s.scalars(select(Run).order_by(Run.started_at)))
+
+    def get(self, name: str) -> Run | None:
+        with self.session() as s:
+            return s.get(Run, name)
+
+    def name_or_latest(self, name: str | None, purpose: str) -> str:
+        """`name`, or the latest run's name when none is given; an error when there is none."""
+        if name is not None:
+            return name
+        runs = self.all()
+        if not runs:
+            raise RecapError(f"There are no runs to {purpose}.", hint="Run `recap draft` first.")
+        return runs[-1].name
+
+    def require(self, name: str) -> Run:
+        """The run, or an error listing the runs there are."""
+        run = self.get(name)
+        if run is None:
+            known = ", ".join(r.name for r in self.all()) or "none yet"
+            raise RecapError(f"No run named {name!r}.", hint=f"Runs in this database: {known}.")
+        return run
+
+    # --- work ---------------------------------------------------------------------------------
+    def pending(self, run: str, *, retry_failed: bool = False) -> list[str]:
+        """Clips with no draft in `run` (and, unless retrying, no recorded error)."""
+        with self.session() as s:
+            drafted = select(DraftRecord.clip_id).where(DraftRecord.run == run)
+            q = select(Clip.id).where(Clip.id.not_in(drafted))
+            if not retry_failed:
+                failed = select(ErrorRecord.clip_id).where(ErrorRecord.run == run)
+                q = q.where(Clip.id.not_in(failed))
+            return list(s.scalars(q.order_by(Clip.id)))
+
+    def claim_one(
+        self, run: str, clip_id: str, owner: str, ttl_s: float
+    ) -> tuple[Clip, str] | None:
+        """Lease one clip still without a draft and load it with its caption, or None."""
+        if not self.leases.claim(run, [clip_id], owner, ttl_s):
+            return None
+        with self.session() as s:
+            drafted = s.scalar(
+                select(DraftRecord.id).where(DraftRecord.run == run, DraftRecord.clip_id == clip_id)
+            )
+            row = (
+                None
+                if drafted is not None
+                else s.execute(
+                    select(Clip, Caption.text)
+                    .join(Caption, (Caption.clip_id == Clip.id) & (Caption.kind == ORIGINAL))
+                    .where(Clip.id == clip_id)
+                ).first()
+            )
+        if row is None:
+            self.leases.release(run, owner, [clip_id])
+            return None
+        return row[0], row[1]
+
+    # --- drafts and errors --------------------------------------------------------------------
+    def save_draft(
+        self,
+        run: str,
+        result: DraftResult,
+        *,
+        from_cache: bool = False,
+        owner: str | None = None,
+        replace: bool = False,
+    ) -> bool:
+        """Store a draft and drop its lease, in one transaction. False if one already exists
+        (unless `replace`, which supersedes the clip's earlier draft in this run)."""
+        row = DraftRecord(
+            run=run,
+            clip_id=result.clip,
+            caption=result.caption,
+            draft_json=result.draft.model_dump(mode="json"),
+            verdict=result.draft.verdict.value,
+            rewrite=result.draft.rewrite,
+            drafter=result.drafter,
+            model=result.model,
+            prompt_version=result.prompt.version if result.prompt else None,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            cached_tokens=result.usage.cached_tokens,
+            cost_usd=result.cost_usd,
+            latency_s=result.latency_s,
+            attempts=result.attempts,
+            reasks=result.reasks,
+            retries=result.retries,
+            image_tokens=result.image_tokens_estimate,
+            from_cache=from_cache,
+        )
+        with self.session() as s:
+            try:
+                if owner is not None:
+                    release(s, run, owner, [result.clip])
+                if replace:
+                    s.execute(
+                        delete(DraftRecord).where(
+                            DraftRecord.run == run, DraftRecord.clip_id == result.clip
+                        )
+                    )
+                s.add(row)
+                if result.raw_response is not None:
+                    s.flush()
+                    s.add(DraftResponse(draft_id=row.id, body=result.raw_response))
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+            if owner is not None:  # drafted elsewhere already: still let go of the lease
+                release(s, run, owner, [result.clip])
+                s.commit()
+            return False
+
+    def save_error(
+        self,
+        run: str,
+        clip_id: str,
+        kind: str,
+        message: str,
+        *,
+        attempts: int = 0,
+        owner: str | None = None,
+    ) -> None:
+        """Record why a clip could not be drafted (secrets scrubbed) and drop its lease."""
+        with self.session.begin() as s:
+            s.add(
+                ErrorRecord(
+                    run=run, clip_id=clip_id, kind=kind, message=redact(message), attempts=attempts
+                )
+            )
+            if owner is not None:
+                release(s, run, owner, [clip_id])
+
+    def drafts(self, run: str) -> list[DraftRecord]:
+        """The run's drafts, in clip order."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(DraftRecord).where(DraftRecord.run == run).order_by(DraftRecord.clip_id)
+                )
+            )
+
+    def draft(self, run: str, clip_id: str) -> DraftRecord | None:
+        """One clip's draft in `run`."""
+        with self.session() as s:
+            return s.scalar(
+                select(DraftRecord).where(DraftRecord.run == run, DraftRecord.clip_id == clip_id)
+            )
+
+    def count_drafts(self, run: str) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).where(DraftRecord.run == run)) or 0
+
+    def raw_response(self, draft_id: int) -> str | None:
+        """The model's raw response to a stored draft (kept compressed, apart from the draft)."""
+        with self.session() as s:
+            row = s.get(DraftResponse, draft_id)
+            return row.body if row else None
+
+    def errors(self, run: str, *, unresolved: bool = True) -> list[ErrorRecord]:
+        """Errors of a run; by default only for clips still without a draft (latest each)."""
+        with self.session() as s:
+            q = select(ErrorRecord).where(ErrorRecord.run == run).order_by(ErrorRecord.id)
+            rows = list(s.scalars(q))
+            if not unresolved:
+                return rows
+            drafted = set(s.scalars(select(DraftRecord.clip_id).where(DraftRecord.run == run)))
+            latest: dict[str, ErrorRecord] = {}
+            for r in rows:
+                if r.clip_id not in drafted:
+                    latest[r.clip_id] = r
+            return list(latest.values())
+
+    def totals(self, run: str) -> RunTotals:
+        """Drafts, failures, tokens, cost, retries and re-asks of a run."""
+        with self.session() as s:
+            row = s.execute(
+                select(
+                    func.count(DraftRecord.id),
+                    func.coalesce(func.sum(DraftRecord.prompt_tokens), 0),
+                    func.coalesce(func.sum(DraftRecord.completion_tokens), 0),
+                    func.sum(DraftRecord.cost_usd),
+                    func.coalesce(func.sum(DraftRecord.retries), 0),
+                    func.coalesce(func.sum(DraftRecord.reasks), 0),
+                ).where(DraftRecord.run == run)
+            ).one()
+        return RunTotals(
+            drafted=row[0],
+            failed=len(self.errors(run)),
+            prompt_tokens=row[1],
+            completion_tokens=row[2],
+            cost_usd=row[3],
+            retries=row[4],
+            reasks=row[5],
+        )
+
+    # --- response cache -----------------------------------------------------------------------
+    def cache_get_json(self, key: str) -> dict[str, Any] | None:
+        """A cached answer as JSON (the judges keep their own answers here)."""
+        with self.session() as s:
+            entry = s.get(CacheEntry, key)
+            return entry.result if entry else None
+
+    def cache_put_json(self, key: str, value: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.add(CacheEntry(key=key, result=value))
+            try:
+                s.commit()
+            except IntegrityError:  # stored by another worker meanwhile: same answer
+                s.rollback()
+
+    def cache_get(self, key: str) -> DraftResult | None:
+        value = self.cache_get_json(key)
+        return DraftResult.model_validate(value) if value is not None else None
+
+    def cache_put(self, key: str, result: DraftResult) -> None:
+        self.cache_put_json(key, result.model_dump(mode="json"))
