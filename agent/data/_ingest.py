@@ -98,13 +98,13 @@ def ingest_rows(
     rows: Iterable[tuple[int, dict[str, Any] | RowError]],
     root: Path,
     *,
-    label: str,
+    tag: str,
     chunk_rows: int = CHUNK_ROWS,
     on_chunk: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Check each (line, row) and write the good ones in chunks of `chunk_rows`, one
     transaction each. Any reader can feed it: a row is a manifest-shaped dict, or the RowError
-    that stopped the reader making one. A clip's `source` is `label:line`. Ctrl-C raises
+    that stopped the reader making one. A clip's `source` is `tag:line`. Ctrl-C raises
     IngestInterrupted carrying the report of what was committed."""
     checker = RowChecker(root)
     report = IngestReport(source=source)
@@ -115,7 +115,7 @@ def ingest_rows(
             try:
                 if isinstance(row, RowError):
                     raise row
-                checked = checker.check(row, f"{label}:{line}")
+                checked = checker.check(row, f"{tag}:{line}")
             except RowError as e:
                 report.skipped.append(Problem(line, shown_id(row), str(e)))
                 continue
@@ -186,7 +186,7 @@ def ingest_manifest(
             on_progress(report, reader.done, reader.size)
 
     return ingest_rows(
-        store, str(path), reader, root or path.parent, label=path.name, on_chunk=on_chunk
+        store, str(path), reader, root or path.parent, tag=path.name, on_chunk=on_chunk
     )
 
 
@@ -216,7 +216,7 @@ def ingest_lerobot(
             on_progress(report, report.total, None)
 
     report = ingest_rows(
-        store, reader.describe(), reader.rows(), root.resolve(), label="lerobot", on_chunk=on_chunk
+        store, reader.describe(), reader.rows(), root.resolve(), tag="lerobot", on_chunk=on_chunk
     )
     report.notes.extend(reader.notes)
     return report

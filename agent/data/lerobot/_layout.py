@@ -236,9 +236,8 @@ class Layout:
             if missing:
                 raise LeRobotError(path, f"has no column {missing[0]!r}")
             try:
-                batches = pf.iter_batches(columns=wanted, batch_size=8192)
-                for batch in batches:
-                    for row in batch.to_pylist():
+                for record_batch in pf.iter_batches(columns=wanted, batch_size=8192):
+                    for row in record_batch.to_pylist():
                         yield self._episode_v3(row, key)
             except LeRobotError:
                 raise

@@ -364,11 +364,11 @@ def test_rows_are_written_in_chunks_and_reported_after_each(db_url: str, data: P
         seen.append((report.added, store.count_clips()))
 
     report = ingest_rows(
-        store, "test", enumerate(rows, 1), data, label="t", chunk_rows=3, on_chunk=on_chunk
+        store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3, on_chunk=on_chunk
     )
     assert report.added == 7 and seen == [(3, 3), (6, 6), (7, 7)]
     rows[4]["caption"] = "The robot waves twice."
-    again = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", chunk_rows=3)
+    again = ingest_rows(store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3)
     assert (again.added, again.updated, again.unchanged) == (0, 1, 6)
     assert store.caption("c004") == "The robot waves twice."
 
@@ -384,10 +384,10 @@ def test_ctrl_c_keeps_committed_chunks_and_a_rerun_continues(db_url: str, data: 
 
     store = Store(db_url)
     with pytest.raises(IngestInterrupted) as e:
-        ingest_rows(store, "test", interrupted(), data, label="t", chunk_rows=3)
+        ingest_rows(store, "test", interrupted(), data, tag="t", chunk_rows=3)
     assert e.value.report.interrupted and e.value.report.added == 6
     assert store.count_clips() == 6  # two whole chunks; the third was rolled back
-    rerun = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", chunk_rows=3)
+    rerun = ingest_rows(store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3)
     assert (rerun.added, rerun.unchanged) == (4, 6) and store.count_clips() == 10
 
 
@@ -403,7 +403,7 @@ def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -
             return super().upsert_clips(items)
 
     store = Picky(tmp_path / "r.db")
-    report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, label="t")
+    report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, tag="t")
     assert report.added == 4 and store.clip("c003") is None
     assert [str(p) for p in report.skipped] == [
         "line 4 (c003): the database refused the row: value refused by a trigger"
