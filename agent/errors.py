@@ -23,7 +23,7 @@ class RecapError(Exception):
 
 
 class RowError(ValueError):
-    """One input row that cannot be used: costs that row, never the batch."""
+    """One input row that cannot be used: costs that row, never the rest of the file."""
 
 
 class ConfigError(RecapError):
@@ -88,3 +88,11 @@ class DraftError(RecapError):
         self.usage = usage or {}
         self.last_response = last_response
         super().__init__(message, hint=hint)
+
+
+def first_line(e: BaseException, limit: int = 200) -> str:
+    """An exception's first line for a one-line report, cut to `limit` characters; for a
+    database error, the driver's own message rather than SQLAlchemy's wrapper."""
+    text = str(getattr(e, "orig", None) or e).strip().splitlines()
+    first = text[0] if text else type(e).__name__
+    return first if len(first) <= limit else first[:limit] + "…"

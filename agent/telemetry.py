@@ -80,9 +80,9 @@ class Telemetry(BaseModel):
     def load(cls, path: str | Path) -> Telemetry:
         """Read telemetry from a JSON file (the same fields as this model)."""
         p = Path(path)
-        if not p.is_file():
-            raise TelemetryError(p, "file does not exist")
         try:
+            if not p.is_file():
+                raise TelemetryError(p, "file does not exist")
             data: Any = json.loads(p.read_bytes().decode("utf-8"))
             return cls.model_validate(data)
         except OSError as e:

@@ -95,7 +95,7 @@ def main() -> None:
     backend = db.split(":", 1)[0].split("+")[0]
     print(
         f"\n{args.rows:,}-row JSONL manifest ({size_mib:,.0f} MiB, telemetry inline), "
-        f"{backend}, batches of 1,000 rows\n"
+        f"{backend}, chunks of 1,000 rows\n"
     )
     print("| run | rows | seconds | rows per second | CPU seconds | peak memory |")
     print("|---|---:|---:|---:|---:|---:|")

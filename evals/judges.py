@@ -1,4 +1,4 @@
-"""Judges decide when two phrasings say the same thing: omission matching and claim support.
+"""Judges decide when two phrasings say the same thing: omission matching and clause support.
 
 `LexicalJudge` works offline: content-word overlap with a guard for the words whose change
 flips meaning (colours, sides, directions, counts, negation, outcome). It is the weaker judge
@@ -70,7 +70,7 @@ STOPWORDS = set(
         "arm",
     ]
 )
-# Words whose presence or absence changes what happened: a claim missing one is not supported.
+# Words whose presence or absence changes what happened: a clause missing one is not supported.
 CRITICAL = set(
     [
         "red",
@@ -153,8 +153,8 @@ class Judge(Protocol):
 
     def omission_matches(self, pred: list[str], gold: list[str]) -> list[tuple[int, int]]: ...
 
-    def claim_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
-        """(each rewrite claim supported by gold?, each gold claim covered by the rewrite?)"""
+    def clause_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
+        """(each rewrite clause supported by gold?, each gold clause covered by the rewrite?)"""
         ...
 
 
@@ -182,13 +182,17 @@ class LexicalJudge:
     def omission_matches(self, pred: list[str], gold: list[str]) -> list[tuple[int, int]]:
         return match_pairs([[self.similarity(p, g) for g in gold] for p in pred], self.match)
 
-    def claim_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
+    def clause_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
         supported = [any(self.entails(g, r) for g in gold) for r in rewrite]
         covered = [any(self.entails(r, g) for r in rewrite) for g in gold]
         return supported, covered
 
 
 class ClaimJudgement(BaseModel):
+    """The model judge's answer on clause support. Its name, its field descriptions and the
+    request text say "claim" (AutoDQ's word): they are what the judge is sent, as recorded in
+    the cassettes, so they stay as they are."""
+
     supported: list[bool] = Field(
         description="For each REWRITE claim, in order: is it stated "
         "or directly implied by the GOLD caption?"
@@ -236,7 +240,7 @@ class LLMJudge:
         self.store.runs.cache_put_json(key, answer.model_dump(mode="json"))
         return answer
 
-    def claim_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
+    def clause_support(self, gold: list[str], rewrite: list[str]) -> tuple[list[bool], list[bool]]:
         if not gold or not rewrite:
             return [False] * len(rewrite), [False] * len(gold)
         j = self._ask("Judge claim support.", {"GOLD": gold, "REWRITE": rewrite}, ClaimJudgement)

@@ -28,20 +28,23 @@ _CLAUSE = re.compile(
 )
 
 
-def claims(text: str) -> list[str]:
-    """Atomic events of a caption: sentences split at clause joints ('and', 'then', commas)."""
+def clauses(text: str) -> list[str]:
+    """A caption cut into clauses, the units claim precision and recall count (AutoDQ's
+    "claims"): sentences split at clause joints ('and', 'then', commas), fragments of fewer than
+    two words dropped. Not the offline drafter's claim finder (`agent.drafting._claims`), which
+    reads what a caption says the robot did."""
     parts = [p.strip(" .;!?,") for p in _CLAUSE.split(text)]
     return [p for p in parts if len(p.split()) >= 2]
 
 
-def claim_scores(gold: str, rewrite: str, judge: Judge) -> dict[str, int]:
-    """AutoDQ-style counts: rewrite claims supported by gold, gold claims the rewrite covers."""
-    g, r = claims(gold), claims(rewrite)
-    supported, covered = judge.claim_support(g, r)
+def clause_scores(gold: str, rewrite: str, judge: Judge) -> dict[str, int]:
+    """AutoDQ-style counts: rewrite clauses supported by gold, gold clauses the rewrite covers."""
+    g, r = clauses(gold), clauses(rewrite)
+    supported, covered = judge.clause_support(g, r)
     return {
-        "rewrite_claims": len(r),
+        "rewrite_clauses": len(r),
         "supported": sum(supported),
-        "gold_claims": len(g),
+        "gold_clauses": len(g),
         "covered": sum(covered),
     }
 
@@ -83,10 +86,10 @@ def score_case(
     bleu = _BLEU.sentence_score(rewrite, [case.gold_caption])
     loc = localisation(case.caption, case.hallucinations, hall)
     om = omissions(case.omissions, list(oms), judge)
-    cl = claim_scores(case.gold_caption, rewrite, judge)
+    cl = clause_scores(case.gold_caption, rewrite, judge)
     u_ter = _TER.sentence_score(case.caption, [case.gold_caption])
     u_bleu = _BLEU.sentence_score(case.caption, [case.gold_caption])
-    u_cl = claim_scores(case.gold_caption, case.caption, judge)
+    u_cl = clause_scores(case.gold_caption, case.caption, judge)
     gold_edit = case.needs_edit
     stats = {
         "ter_edits": ter.num_edits,
@@ -108,9 +111,9 @@ def score_case(
         "om_pred": om.n_pred,
         "om_gold": om.n_gold,
         "cl_supported": cl["supported"],
-        "cl_rewrite": cl["rewrite_claims"],
+        "cl_rewrite": cl["rewrite_clauses"],
         "cl_covered": cl["covered"],
-        "cl_gold": cl["gold_claims"],
+        "cl_gold": cl["gold_clauses"],
         "u_ter_edits": u_ter.num_edits,
         **{f"u_bleu_c{k + 1}": u_bleu.counts[k] for k in range(4)},
         **{f"u_bleu_t{k + 1}": u_bleu.totals[k] for k in range(4)},
@@ -118,7 +121,7 @@ def score_case(
         "u_chrf": _CHRF.sentence_score(case.caption, [case.gold_caption]).score,
         "u_rouge_l": _ROUGE.score(case.gold_caption, case.caption)["rougeL"].fmeasure,
         "u_cl_supported": u_cl["supported"],
-        "u_cl_rewrite": u_cl["rewrite_claims"],
+        "u_cl_rewrite": u_cl["rewrite_clauses"],
         "u_cl_covered": u_cl["covered"],
         "cost_usd": (record.cost_usd or 0.0) if record is not None else 0.0,
         "prompt_tokens": record.prompt_tokens if record is not None else 0,

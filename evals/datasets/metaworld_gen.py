@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from evals.datasets.captions import write_manifest
+from evals.datasets.mistakes import write_manifest
 from evals.datasets.tasks import TASKS, ClipSpec, plan
 
 FPS = 30

@@ -1,6 +1,6 @@
 """The Meta-World tasks the sample is made of, and how clips are planned over them.
 
-Shared by the renderer (`metaworld_gen`) and the caption writer (`captions`), which import it
+Shared by the renderer (`metaworld_gen`) and the caption writer (`mistakes`), which import it
 and not each other.
 """
 

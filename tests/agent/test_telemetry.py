@@ -65,6 +65,9 @@ def test_load_reports_file_and_reason(tmp_path: Path) -> None:
         Telemetry.load(tmp_path / "short.json")
     with pytest.raises(TelemetryError, match="does not exist"):
         Telemetry.load(tmp_path / "none.json")
+    # found by the ingest property test: a name too long for the file system is a reason too
+    with pytest.raises(TelemetryError, match=r"cannot be read \(File name too long\)"):
+        Telemetry.load(tmp_path / ("x" * 300))
 
 
 def test_gripper_that_stops_part_way_is_likely_holding() -> None:

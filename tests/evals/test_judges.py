@@ -24,8 +24,8 @@ def test_llm_judge_answers_are_structured_and_cached(tmp_path: Path) -> None:
                 ["the robot pushes the drawer in"],
                 ["the robot pushes the drawer", "it opens"],
             )
-            assert judge.claim_support(gold, rewrite) == ([True, False], [True])
-            assert judge.claim_support(gold, rewrite) == ([True, False], [True])  # cached
+            assert judge.clause_support(gold, rewrite) == ([True, False], [True])
+            assert judge.clause_support(gold, rewrite) == ([True, False], [True])  # cached
             # out-of-range and repeated indices are dropped
             assert judge.omission_matches(["a", "b"], ["x", "y"]) == [(0, 0)]
         finally:

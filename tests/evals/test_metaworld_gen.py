@@ -28,8 +28,8 @@ pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason(
 
 @pytest.mark.slow
 def test_one_success_and_one_failure_clip(tmp_path: Path) -> None:
-    from evals.datasets.captions import write_manifest
     from evals.datasets.metaworld_gen import FPS, SIZE, STEPS, ClipSpec, render_all
+    from evals.datasets.mistakes import write_manifest
 
     specs = [
         ClipSpec("pick-place-ok", "pick-place", "success", 3),

@@ -9,7 +9,7 @@ from evals.gold import GoldCase
 from evals.judges import LexicalJudge
 from evals.matching import iou, localisation, match_pairs, prf
 from evals.metrics import metrics_from, stat_matrix
-from evals.scoring import claims, omissions, score_case
+from evals.scoring import clauses, omissions, score_case
 
 
 def spans(*pairs: tuple[str, str]) -> list[HallucinationLabel]:
@@ -68,8 +68,8 @@ def test_omission_matching_with_the_lexical_judge() -> None:
     assert (c.tp, c.n_pred, c.n_gold) == (1, 2, 1)
 
 
-def test_claims_split_at_clause_joints() -> None:
-    assert claims(
+def test_captions_split_into_clauses_at_joints() -> None:
+    assert clauses(
         "The robot grasps the cube, lifts it and then places it on the plate. The task succeeds."
     ) == ["The robot grasps the cube", "lifts it", "places it on the plate", "The task succeeds"]
 

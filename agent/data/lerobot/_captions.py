@@ -2,20 +2,23 @@
 
 A row has `episode_index`, a `caption`, optional `start`/`end` (seconds from the episode's
 start; default the whole episode), an optional `id`, and the gold fields a manifest row may
-carry (`gold_caption`, `gold_hallucinations`, `gold_omissions`). JSONL, CSV or Parquet.
+carry (`gold_caption`, `gold_hallucinations`, `gold_omissions`). JSONL, CSV or Parquet; JSONL
+and CSV go through the line reader (`agent.data._lines`) with a manifest's rules for bad input,
+so a bad line costs that row and a UTF-16 file is refused with what to do.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.errors import RecapError
+from agent.data._lines import LineReader, Refusal
+from agent.data._rows import seconds_of
+from agent.errors import RecapError, RowError
 
 GOLD_FIELDS = ("gold_caption", "gold_hallucinations", "gold_omissions")
 
@@ -37,7 +40,22 @@ class BadCaption:
     reason: str
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, Any] | BadCaption]]:
+@dataclass
+class Captions:
+    """A captions file read: its usable rows by episode, and the rows that cannot be used."""
+
+    by_episode: dict[int, list[CaptionRow]] = field(default_factory=dict)
+    bad: list[BadCaption] = field(default_factory=list)
+
+
+def _refuse(path: Path) -> Refusal:
+    def refuse(reason: str, hint: str | None) -> RecapError:
+        return RecapError(f"Cannot read captions {path}: {reason}.", hint=hint)
+
+    return refuse
+
+
+def _rows(path: Path) -> Iterable[tuple[int, dict[str, Any] | RowError]]:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow as pa
@@ -49,76 +67,58 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any] | BadCaption]]:
             raise RecapError(
                 f"Cannot read captions {path}: not a readable parquet file ({e})"
             ) from None
-        return [(i, row) for i, row in enumerate(table.to_pylist(), 1)]
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            return [
-                (reader.line_num, {k.strip(): v for k, v in row.items() if k}) for row in reader
-            ]
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        out: list[tuple[int, dict[str, Any] | BadCaption]] = []
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    out.append((n, BadCaption(n, f"invalid JSON ({e.msg})")))
-                    continue
-                out.append(
-                    (n, row if isinstance(row, dict) else BadCaption(n, "not a JSON object"))
-                )
-        return out
+        return list(enumerate(table.to_pylist(), 1))
+    if suffix in (".csv", ".jsonl", ".ndjson", ".json"):
+        return LineReader(path, what="captions file", refuse=_refuse(path))
     raise RecapError(
         f"Cannot read captions {path}: expected .jsonl, .csv or .parquet, got {suffix!r}."
     )
 
 
-def _seconds(value: Any, name: str) -> float | None:
+def _episode(value: Any) -> int:
+    """An `episode_index`: a non-negative whole number (text that reads as one, in a CSV)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None
+        raise RowError("missing episode_index")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RowError(f"episode_index must be a number, not {type(value).__name__}")
     try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} {value!r} is not a number of seconds") from None
-    if math.isnan(out) or out < 0:
-        raise ValueError(f"{name} {value!r} must be a number of seconds >= 0")
-    return out
+        number = float(value)
+    except ValueError:
+        raise RowError(f"episode_index {value!r} is not a number") from None
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
+    if not math.isfinite(number) or number < 0 or number != int(number):
+        raise RowError(f"episode_index {value!r} is not a whole number >= 0")
+    return int(number)
 
 
-def read_captions(path: Path) -> dict[int, list[CaptionRow | BadCaption]]:
-    """Caption rows grouped by episode; rows that cannot be read at all under key -1."""
+def _caption_row(n: int, row: dict[str, Any]) -> CaptionRow:
+    """One row checked for what cutting a window needs; RowError says why it cannot be used."""
+    episode = _episode(row.get("episode_index"))
+    caption = str(row.get("caption") or "").strip()
+    if not caption:
+        raise RowError("empty caption")
+    start, end = seconds_of(row, "start"), seconds_of(row, "end")
+    if start is not None and end is not None and end <= start:
+        raise RowError(f"end {end} is not after start {start}")
+    gold = {k: row[k] for k in GOLD_FIELDS if row.get(k) not in (None, "")}
+    given_id = str(row["id"]) if row.get("id") else None
+    return CaptionRow(n, episode, caption, start, end, given_id, gold)
+
+
+def read_captions(path: Path) -> Captions:
+    """Caption rows grouped by episode, and the rows that cannot be used (with why)."""
     if not path.is_file():
         raise RecapError(f"Cannot read captions {path}: it does not exist.")
-    out: dict[int, list[CaptionRow | BadCaption]] = defaultdict(list)
+    by_episode: dict[int, list[CaptionRow]] = defaultdict(list)
+    bad: list[BadCaption] = []
     for n, row in _rows(path):
-        if isinstance(row, BadCaption):
-            out[-1].append(row)
-            continue
         try:
-            raw_ep = row.get("episode_index")
-            if raw_ep is None or (isinstance(raw_ep, str) and not raw_ep.strip()):
-                raise ValueError("missing episode_index")
-            try:
-                episode = int(float(raw_ep))
-            except (TypeError, ValueError):
-                raise ValueError(f"episode_index {raw_ep!r} is not a number") from None
-            caption = str(row.get("caption") or "").strip()
-            if not caption:
-                raise ValueError("empty caption")
-            start = _seconds(row.get("start"), "start")
-            end = _seconds(row.get("end"), "end")
-            if start is not None and end is not None and end <= start:
-                raise ValueError(f"end {end} is not after start {start}")
-        except ValueError as e:
-            out[-1].append(BadCaption(n, str(e)))
+            if isinstance(row, RowError):
+                raise row
+            checked = _caption_row(n, row)
+        except RowError as e:
+            bad.append(BadCaption(n, str(e)))
             continue
-        gold = {k: row[k] for k in GOLD_FIELDS if row.get(k) not in (None, "")}
-        out[episode].append(
-            CaptionRow(
-                n, episode, caption, start, end, str(row["id"]) if row.get("id") else None, gold
-            )
-        )
-    return dict(out)
+        by_episode[checked.episode].append(checked)
+    return Captions(dict(by_episode), bad)

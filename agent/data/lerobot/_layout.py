@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.errors import RecapError
+from agent.data._lines import LineReader
+from agent.errors import RecapError, RowError
 
 SUPPORTED = ("v2.0", "v2.1", "v3.0")
 
@@ -235,9 +236,8 @@ class Layout:
             if missing:
                 raise LeRobotError(path, f"has no column {missing[0]!r}")
             try:
-                batches = pf.iter_batches(columns=wanted, batch_size=8192)
-                for batch in batches:
-                    for row in batch.to_pylist():
+                for record_batch in pf.iter_batches(columns=wanted, batch_size=8192):
+                    for row in record_batch.to_pylist():
                         yield self._episode_v3(row, key)
             except LeRobotError:
                 raise
@@ -307,16 +307,15 @@ def _success(row: dict[str, Any]) -> bool | None:
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A JSONL meta file's rows, through the line reader; a line that cannot be read fails the
+    whole file with the file and the line named (metadata is all or nothing)."""
     if not path.is_file():
         raise LeRobotError(path, "file is missing")
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise LeRobotError(path, f"line {n} is not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise LeRobotError(path, f"line {n} is not a JSON object")
-            yield n, row
+
+    def refuse(reason: str, hint: str | None) -> LeRobotError:
+        return LeRobotError(path, reason, hint=hint)
+
+    for n, row in LineReader(path, what="file", refuse=refuse):
+        if isinstance(row, RowError):
+            raise LeRobotError(path, f"line {n}: {row}")
+        yield n, row

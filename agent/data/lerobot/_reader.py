@@ -2,11 +2,11 @@
 
 v3.0 concatenates thousands of episodes into one data parquet. Reading it once per episode
 makes ingest grow with episodes x file size; here each data file is streamed once, in record
-batches, and cut into episodes as their rows go by, so memory is bounded by one batch plus one
-episode, not by the file or the dataset. v2.1 has one small file per episode, read once each.
+batches, and cut into episodes as their rows go by, so memory is bounded by one record batch plus
+one episode, not by the file or the dataset. v2.1 has one small file per episode, read once each.
 
-Rows come out as `(number, row | RowError)`: a row is what `agent.data._ingest.build_clip`
-takes (id, video, caption, telemetry, start, end, meta, gold fields). Times in the telemetry
+Rows come out as `(number, row | RowError)`: a row is what `agent.data._rows.RowChecker`
+checks (id, video, caption, telemetry, start, end, meta, gold fields). Times in the telemetry
 are on the video file's clock, the same clock as sampled frame times and evidence times, so for
 a v3.0 episode that starts 812 s into its shared video the telemetry starts at 812 s too.
 """
@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from agent.data.lerobot._captions import BadCaption, CaptionRow, read_captions
+from agent.data.lerobot._captions import CaptionRow, read_captions
 from agent.data.lerobot._layout import Episode, Layout
 from agent.data.lerobot._state import StateMap, parse_state_map, resolve, telemetry_from_state
 from agent.errors import RecapError, RowError
 
 DEFAULT_WINDOW_S = 5.0
-BATCH_ROWS = 65_536
+RECORD_BATCH_ROWS = 65_536  # rows per pyarrow record batch streamed from a data file
 BASE_COLUMNS = ("episode_index", "timestamp", "frame_index", "index", "next.success", "task_index")
 RAW_COLUMNS = ("observation.state", "action")
 
@@ -192,7 +192,7 @@ class LeRobotReader:
                 table = pa.Table.from_batches(pieces)
                 return wanted[current], _frames(table, self.columns, self.layout.fps)
 
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=cols):
+            for batch in pf.iter_batches(batch_size=RECORD_BATCH_ROWS, columns=cols):
                 eps = batch.column("episode_index").to_numpy(zero_copy_only=False)
                 if not len(eps):
                     continue
@@ -229,14 +229,13 @@ class LeRobotReader:
         seen_eps: set[int] = set()
         captions = self.captions
         if captions is not None:
-            for bad in captions.get(-1, []):
-                assert isinstance(bad, BadCaption)
+            for bad in captions.bad:
                 yield bad.line, RowError(f"{self.captions_path}: {bad.reason}")
         n = 0
         for ep, frames in self.episode_frames(self.layout.episodes(self.key)):
             n += 1
             seen_eps.add(ep.index)
-            rows_for = captions.get(ep.index) if captions is not None else None
+            rows_for = captions.by_episode.get(ep.index) if captions is not None else None
             if captions is not None and not rows_for:
                 self._uncaptioned += 1
                 continue
@@ -249,8 +248,8 @@ class LeRobotReader:
                 continue
             yield from self._episode_rows(n, ep, frames, rows_for)
         if captions is not None:
-            for episode, rows in sorted(captions.items()):
-                if episode >= 0 and episode not in seen_eps:
+            for episode, rows in sorted(captions.by_episode.items()):
+                if episode not in seen_eps:
                     for r in rows:
                         yield (
                             r.line,
@@ -275,7 +274,7 @@ class LeRobotReader:
             )
 
     def _episode_rows(
-        self, n: int, ep: Episode, fr: EpisodeFrames, rows_for: list[CaptionRow | BadCaption] | None
+        self, n: int, ep: Episode, fr: EpisodeFrames, rows_for: list[CaptionRow] | None
     ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
         fps = self.layout.fps
         count = len(fr.timestamp)
@@ -311,7 +310,6 @@ class LeRobotReader:
         task_text = " ".join(ep.tasks).strip()
         if rows_for is not None:
             for r in rows_for:
-                assert isinstance(r, CaptionRow)
                 start = r.start or 0.0
                 end = r.end if r.end is not None else duration
                 if end > duration + 1.0 / fps:

@@ -293,6 +293,24 @@ def test_wrong_types_and_values_cost_the_row_with_a_reason(db_url: str, data: Pa
     assert [p.line for p in report.skipped] == list(range(2, 14))
 
 
+def test_a_number_too_large_for_seconds_costs_the_row(tmp_path: Path, data: Path) -> None:
+    """An integer start too large for a float once escaped as an OverflowError."""
+    base = {"video": "videos/ep0.mp4", "caption": "The robot waves."}
+    path = data / "m.jsonl"
+    path.write_text(
+        json.dumps({**base, "id": "a"})
+        + "\n"
+        + '{"id": "b", "video": "videos/ep0.mp4", "caption": "x", "start": 1'
+        + "0" * 400
+        + "}\n"
+    )
+    report = ingest(Store(tmp_path / "r.db"), path)
+    assert report.added == 1
+    ((line, reason),) = [(p.line, p.reason) for p in report.skipped]
+    assert line == 2
+    assert reason == f"start must be a finite, non-negative number of seconds: 1{'0' * 39}…"
+
+
 def test_csv_rows_with_more_fields_than_the_header_are_skipped(tmp_path: Path, data: Path):
     path = data / "m.csv"
     path.write_text(
@@ -335,7 +353,7 @@ def test_the_cli_reports_skipped_rows_and_dropped_fields_by_line(tmp_path: Path,
     ]
 
 
-# --- the batched pipeline -----------------------------------------------------------------------
+# --- the chunked pipeline ----------------------------------------------------------------------
 
 
 def many_rows(n: int) -> list[dict]:
@@ -345,25 +363,25 @@ def many_rows(n: int) -> list[dict]:
     ]
 
 
-def test_rows_are_written_in_batches_and_reported_after_each(db_url: str, data: Path) -> None:
+def test_rows_are_written_in_chunks_and_reported_after_each(db_url: str, data: Path) -> None:
     rows = many_rows(7)
     seen: list[tuple[int, int]] = []
     store = Store(db_url)
 
-    def on_batch(report: IngestReport) -> None:
+    def on_chunk(report: IngestReport) -> None:
         seen.append((report.added, store.clips.count()))
 
     report = ingest_rows(
-        store, "test", enumerate(rows, 1), data, label="t", batch_rows=3, on_batch=on_batch
+        store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3, on_chunk=on_chunk
     )
     assert report.added == 7 and seen == [(3, 3), (6, 6), (7, 7)]
     rows[4]["caption"] = "The robot waves twice."
-    again = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
+    again = ingest_rows(store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3)
     assert (again.added, again.updated, again.unchanged) == (0, 1, 6)
     assert store.clips.caption("c004") == "The robot waves twice."
 
 
-def test_ctrl_c_keeps_committed_batches_and_a_rerun_continues(db_url: str, data: Path) -> None:
+def test_ctrl_c_keeps_committed_chunks_and_a_rerun_continues(db_url: str, data: Path) -> None:
     rows = many_rows(10)
 
     def interrupted() -> Iterator[tuple[int, dict]]:
@@ -374,10 +392,10 @@ def test_ctrl_c_keeps_committed_batches_and_a_rerun_continues(db_url: str, data:
 
     store = Store(db_url)
     with pytest.raises(IngestInterrupted) as e:
-        ingest_rows(store, "test", interrupted(), data, label="t", batch_rows=3)
+        ingest_rows(store, "test", interrupted(), data, tag="t", chunk_rows=3)
     assert e.value.report.interrupted and e.value.report.added == 6
-    assert store.clips.count() == 6  # two whole batches; the third was rolled back
-    rerun = ingest_rows(store, "test", enumerate(rows, 1), data, label="t", batch_rows=3)
+    assert store.clips.count() == 6  # two whole chunks; the third was rolled back
+    rerun = ingest_rows(store, "test", enumerate(rows, 1), data, tag="t", chunk_rows=3)
     assert (rerun.added, rerun.unchanged) == (4, 6) and store.clips.count() == 10
 
 
@@ -396,7 +414,7 @@ def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -
 
     store = Store(tmp_path / "r.db")
     store.clips = Picky(store.session)
-    report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, label="t")
+    report = ingest_rows(store, "test", enumerate(many_rows(5), 1), data, tag="t")
     assert report.added == 4 and store.clips.get("c003") is None
     assert [str(p) for p in report.skipped] == [
         "line 4 (c003): the database refused the row: value refused by a trigger"

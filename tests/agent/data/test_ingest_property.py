@@ -166,7 +166,7 @@ def test_any_jsonl_manifest_ingests_or_explains_every_line(
         with pytest.raises(RecapError, match="UTF-16"):  # the one whole-file refusal
             check(manifest, root)
         return
-    physical = data.split(b"\n")
+    physical = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")  # a UTF-8 BOM is no content
     expected = {n for n, raw in enumerate(physical, 1) if raw.strip(b" \t\r\n\x0b\x0c")}
     seen = check(manifest, root)
     assert seen == expected  # every line with content is a clip or a reason

@@ -288,3 +288,100 @@ def test_ingest_command_takes_captions_window_and_state_map(tmp_path: Path) -> N
     assert clip.telemetry.gripper is not None
     bad = CliRunner().invoke(app, ["ingest", str(root), "--db", str(db), "--state-map", "nope"])
     assert bad.exit_code == 1 and "expected SIGNAL=SPEC" in bad.output
+
+
+GOOD_CAPTION = b'{"episode_index": 0, "start": 1.0, "end": 3.0, "caption": "Grab."}\n'
+CSV_HEADER = b"episode_index,start,end,caption\n0,1.0,3.0,Grab.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "want"),
+    [
+        (
+            "inf.jsonl",
+            GOOD_CAPTION + b'{"episode_index": 1, "start": 1.0, "end": Infinity, "caption": "x"}\n',
+            "end must be a finite, non-negative number of seconds: inf",
+        ),
+        (
+            "byte.jsonl",
+            GOOD_CAPTION + b'{"episode_index": 1, "caption": "caf\xe9"}\n',
+            "not valid UTF-8 (byte 0xe9 at column 37); save the captions file as UTF-8",
+        ),
+        (
+            "byte.csv",
+            CSV_HEADER + b"1,0,2.0,caf\xe9\n",
+            "not valid UTF-8 (byte 0xe9); save the captions file as UTF-8",
+        ),
+        (
+            "fields.csv",
+            CSV_HEADER + b"1,0,2.0,The arm picks, then places.\n",
+            "5 fields but the header has 4 (an unquoted comma in a value?)",
+        ),
+        (
+            "episode.jsonl",
+            GOOD_CAPTION + b'{"episode_index": -1, "caption": "x"}\n',
+            "episode_index -1 is not a whole number >= 0",
+        ),
+        (
+            "huge.jsonl",
+            GOOD_CAPTION + b'{"episode_index": 1, "start": 1' + b"0" * 400 + b', "caption": "x"}\n',
+            "start must be a finite, non-negative number of seconds: 1000",
+        ),
+    ],
+)
+def test_a_bad_captions_row_costs_that_row_through_the_cli(
+    tmp_path: Path, name: str, body: bytes, want: str
+) -> None:
+    """The captions reader has the manifest's rules: each of these once escaped as a
+    traceback or was let through (Infinity, a row with a field too many)."""
+    root = so100(tmp_path / "so100", "v2.1")
+    caps = tmp_path / name
+    caps.write_bytes(body)
+    db = tmp_path / "r.db"
+    r = CliRunner().invoke(
+        app, ["ingest", str(root), "--db", str(db), "--captions", str(caps)], env={"COLUMNS": "300"}
+    )
+    assert r.exit_code == 0, r.output
+    line = 3 if name.endswith(".csv") else 2
+    skipped = [s for s in r.stderr.splitlines() if s.startswith("skipped")]
+    assert len(skipped) == 1 and skipped[0].startswith(f"skipped line {line}: {caps}: {want}")
+    assert "1 added" in r.stdout and "1 skipped" in r.stdout
+    (clip,) = [c for c, _ in Store(db).clips.with_captions()]
+    assert clip.meta["window"] == [1.0, 3.0]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_utf16_captions_file_is_refused_with_what_to_do(tmp_path: Path, suffix: str) -> None:
+    root = so100(tmp_path / "so100", "v2.1")
+    caps = tmp_path / f"c{suffix}"
+    text = GOOD_CAPTION if suffix == ".jsonl" else CSV_HEADER
+    caps.write_bytes(text.decode().encode("utf-16"))
+    r = CliRunner().invoke(
+        app,
+        ["ingest", str(root), "--db", str(tmp_path / "r.db"), "--captions", str(caps)],
+        env={"COLUMNS": "300"},
+    )
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit)  # an error, not a crash
+    assert f"Cannot read captions {caps}: it is UTF-16 text." in r.output
+    assert "Save the captions file as UTF-8" in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("bad", "want"),
+    [
+        (b'{"episode_index": 1, "tasks": ["caf\xe9"]}', "line 2: not valid UTF-8 (byte 0xe9"),
+        (b'{"episode_index": 1, nope', "line 2: invalid JSON"),
+        (b"[1, 2]", "line 2: not a JSON object"),
+    ],
+)
+def test_a_corrupt_meta_file_fails_as_a_whole_with_the_file_named(
+    tmp_path: Path, bad: bytes, want: str
+) -> None:
+    root = so100(tmp_path / "so100", "v2.1")
+    episodes = root / "meta" / "episodes.jsonl"
+    first = episodes.read_bytes().splitlines()[0]
+    episodes.write_bytes(first + b"\n" + bad + b"\n")
+    with pytest.raises(LeRobotError, match=r"episodes\.jsonl") as e:
+        ingest(Store(tmp_path / "r.db"), root)
+    assert e.value.path == str(episodes) and e.value.reason.startswith(want)

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from agent.schema import Draft
-from evals.datasets.captions import INJECTORS, Injected, Story, gold_caption, inject, story
+from evals.datasets.mistakes import INJECTORS, Injected, Story, gold_caption, inject, story
 
 
 def telemetry(grasp: bool, lift_cm: float, success: bool, moved: bool = False) -> dict:
