@@ -80,7 +80,11 @@ class Telemetry(BaseModel):
     def load(cls, path: str | Path) -> Telemetry:
         """Read telemetry from a JSON file (the same fields as this model)."""
         p = Path(path)
-        if not p.is_file():
+        try:
+            is_file = p.is_file()
+        except OSError as e:  # e.g. a name longer than the file system allows
+            raise TelemetryError(p, f"cannot be read ({e.strerror})") from None
+        if not is_file:
             raise TelemetryError(p, "file does not exist")
         try:
             data: Any = json.loads(p.read_bytes().decode("utf-8"))
