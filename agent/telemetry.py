@@ -24,6 +24,9 @@ GRIPPER_HOLD_ABOVE = 0.1
 GRIPPER_HOLD_MIN_S = 0.3
 GRASP_RISE_M = 0.01  # a closed gripper whose object rises this much is holding it
 LIFT_RISE_M = 0.04  # ... and this much more is a lift
+# The key of a clip's `meta` that repeats its telemetry's `note` (what the telemetry lacks or
+# assumes) for the review page and exports, which read the clip, not its telemetry.
+NOTE_META_KEY = "telemetry_note"
 
 
 class Event(BaseModel):
@@ -60,6 +63,11 @@ class Telemetry(BaseModel):
     )
     success: bool | None = Field(default=None, description="Whether the episode succeeded.")
     task: str | None = Field(default=None, description="The task's name, if known.")
+    note: str | None = Field(
+        default=None,
+        description="What this telemetry lacks or assumes, e.g. a dataset with no gripper "
+        "signal or a gripper direction taken from the robot type's convention.",
+    )
     events: list[Event] = Field(default_factory=list, description="Ground-truth events.")
 
     @model_validator(mode="after")
@@ -220,4 +228,6 @@ class Telemetry(BaseModel):
             facts.append(
                 "outcome: the task SUCCEEDED" if self.success else "outcome: the task FAILED"
             )
+        if self.note:
+            facts.append(f"note: {self.note}")
         return facts

@@ -28,6 +28,7 @@ from agent.review import QueueItem, ReviewSession, default_reviewer, word_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
+from agent.telemetry import NOTE_META_KEY
 from ui import timeline
 from ui.auth import gate
 
@@ -532,6 +533,9 @@ def main() -> None:
     # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
     # renderer, so the clip's name is the first thing on screen.
     st.markdown(f"### {md_literal(item.clip_id)} · {md_literal(item.status)}")
+    note = (item.clip.meta or {}).get(NOTE_META_KEY)
+    if isinstance(note, str) and note:  # e.g. "No telemetry for this dataset: ..."
+        st.caption(md_literal(note))
     # --- team review (issue 12): a lead sent this clip back; their comment comes first -------
     if item.feedback:
         st.markdown(

@@ -190,6 +190,13 @@ def ingest_cmd(
             "gripper=main_gripper:open_high:CLOSED:OPEN, left_gripper=..., ee=x,y,z. Repeatable.",
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="LeRobot: the state layout of a dataset without state names (umi, droid_100); "
+            "applied on its own when the dataset's folder has the profile's dataset name.",
+        ),
+    ] = None,
 ) -> None:
     """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are,
     and an interrupted ingest continues where it stopped."""
@@ -208,6 +215,7 @@ def ingest_cmd(
                 captions=captions,
                 window=window,
                 state_map=state_map,
+                profile=profile,
                 on_progress=bar,
             )
         except IngestInterrupted as e:

@@ -201,14 +201,20 @@ def ingest_lerobot(
     captions: Path | None = None,
     window: float | None = DEFAULT_WINDOW_S,
     state_map: list[str] | tuple[str, ...] | None = None,
+    profile: str | None = None,
     on_progress: ProgressFn | None = None,
 ) -> IngestReport:
     """Clips from a LeRobot dataset: an episode (or a window of one) each, with telemetry from
-    its named state; captions from `captions` when given, else the episode's task. The reader
-    streams each data file once; its rows go through the same checks and chunked writes as a
-    manifest's."""
+    its named state (or `profile`); captions from `captions` when given, else the episode's
+    task. The reader streams each data file once; its rows go through the same checks and
+    chunked writes as a manifest's. The report's notes say what the telemetry lacks."""
     reader = LeRobotReader(
-        root, camera=camera, captions=captions, window=window, state_map=state_map
+        root,
+        camera=camera,
+        captions=captions,
+        window=window,
+        state_map=state_map,
+        profile=profile,
     )
 
     def on_chunk(report: IngestReport) -> None:
@@ -231,10 +237,11 @@ def ingest(
     captions: str | Path | None = None,
     window: float | None = DEFAULT_WINDOW_S,
     state_map: list[str] | tuple[str, ...] | None = None,
+    profile: str | None = None,
     on_progress: ProgressFn | None = None,
 ) -> IngestReport:
     """Ingest a manifest (.jsonl, .json lines, .csv) or a LeRobot dataset folder (with, for
-    LeRobot, an optional captions file, clip window and state map)."""
+    LeRobot, an optional captions file, clip window, state map and profile)."""
     path = Path(source)
     if not path.exists():
         raise RecapError(f"Cannot ingest {path}: it does not exist.")
@@ -247,14 +254,17 @@ def ingest(
                 captions=Path(captions) if captions else None,
                 window=window,
                 state_map=state_map,
+                profile=profile,
                 on_progress=on_progress,
             )
         raise RecapError(
             f"Cannot ingest {path}: a folder must be a LeRobot dataset (meta/info.json).",
             hint="Pass a manifest file (.jsonl or .csv) or a LeRobot dataset folder.",
         )
-    if captions is not None or state_map:
-        raise RecapError("--captions and --state-map apply to LeRobot dataset folders only.")
+    if captions is not None or state_map or profile:
+        raise RecapError(
+            "--captions, --state-map and --profile apply to LeRobot dataset folders only."
+        )
     if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
         raise RecapError(f"Cannot ingest {path}: expected .jsonl or .csv, got {path.suffix!r}.")
     return ingest_manifest(store, path, Path(root) if root else None, on_progress)

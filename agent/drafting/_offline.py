@@ -305,6 +305,8 @@ class OfflineDrafter:
             plan.notes.append("No telemetry: only the guideline checks ran.")
         else:
             self._check(caption, telemetry, plan, [(s.start, s.end) for s in spec])
+        if telemetry is not None and telemetry.note:  # e.g. the dataset has no gripper signal
+            plan.notes.append(telemetry.note)
         rewrite = self._apply(caption, plan)
         problems = rewrite_problems(caption, rewrite, task)
         if problems:

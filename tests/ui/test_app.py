@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agent.schema import GoldLabels
-from agent.store import Store
+from agent.store import Clip, Store
+from agent.telemetry import NOTE_META_KEY
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
 
@@ -132,6 +133,31 @@ def test_model_text_is_escaped_never_raw_html(app: AppTest) -> None:
     page = "\n".join(m.value for m in app.markdown)
     assert "c3" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_telemetry_note_is_shown_under_the_heading_as_plain_text(
+    review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A dataset with no telemetry says so under the clip's heading; the note is escaped."""
+    store = Store(review_db)
+    clip = store.clips.get("c1")
+    note = "No telemetry for this dataset: <b>bold</b> *not* [a](link)"
+    store.clips.upsert(
+        Clip(
+            id="c1", video=clip.video, root=clip.root, meta={NOTE_META_KEY: note}, content_hash="n"
+        ),
+        store.clips.caption("c1"),
+    )
+    store.close()
+    monkeypatch.setenv("RECAP_DB", review_db)
+    monkeypatch.setenv("RECAP_REVIEW_RUN", "r1")
+    monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["reviewer"] = "ann"
+    at.run()
+    assert not at.exception and "c1" in at.markdown[0].value
+    (shown,) = [c.value for c in at.caption if "No telemetry" in c.value]
+    assert shown == r"No telemetry for this dataset\: \<b\>bold\<\/b\> \*not\* \[a\]\(link\)"
 
 
 def test_two_browsers_get_different_clips(review_db: str, monkeypatch, tmp_path) -> None:

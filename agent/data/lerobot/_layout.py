@@ -64,8 +64,15 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
 
 
 def _names(spec: Any) -> list[str] | None:
-    """A feature's `names`: a list, a list of lists (ALOHA), or {"motors": [...]} (v2.0)."""
+    """A feature's `names` in each shape LeRobot writes: a flat list; a list of lists (ALOHA);
+    a category dict, {"motors": [...]} (v1 -> v2 conversions) or {"axes": [...]} (the DROID
+    port); a name -> index dict ({"delta_x": 0, ...}, teleoperator actions); or null."""
     if isinstance(spec, dict):
+        if spec and all(isinstance(v, int) and not isinstance(v, bool) for v in spec.values()):
+            by_index = sorted(spec.items(), key=lambda kv: kv[1])
+            if [i for _, i in by_index] == list(range(len(by_index))):
+                return [str(k) for k, _ in by_index]
+            return None
         for value in spec.values():
             got = _names(value)
             if got:
@@ -142,8 +149,14 @@ class Layout:
         return keys[0]
 
     def names(self, feature: str) -> list[str] | None:
+        """A vector feature's dimension names, trusted only when there is one per dimension
+        (LeRobot's own rule; e.g. LIBERO copies name all 8 values ["state"])."""
         spec = self.features.get(feature) or {}
-        return _names(spec.get("names"))
+        names = _names(spec.get("names"))
+        shape = self.shape(feature)
+        if names is not None and len(shape) == 1 and len(names) != shape[0]:
+            return None
+        return names
 
     def shape(self, feature: str) -> list[int]:
         shape = (self.features.get(feature) or {}).get("shape") or []
@@ -274,28 +287,43 @@ class Layout:
         )
 
     # --- stats --------------------------------------------------------------------------------
-    def feature_range(self, feature: str, dim: int) -> tuple[float, float] | None:
-        """Dataset-wide (min, max) of one state dimension: meta/stats.json, or (v2.1) the
-        per-episode stats in meta/episodes_stats.jsonl aggregated the way LeRobot does."""
+    def feature_range(self, feature: str, dim: int) -> tuple[float, float, str] | None:
+        """Dataset-wide (low, high, where from) of one state dimension: the 1st and 99th
+        percentiles where the stats have them (LeRobot since v0.4.0; outliers and un-clipped
+        simulated grippers then do not stretch the range), else min and max; from
+        meta/stats.json, or (v2.1) meta/episodes_stats.jsonl aggregated as LeRobot does
+        (min of the lows, max of the highs)."""
         path = self.root / "meta" / "stats.json"
         if path.is_file():
             try:
                 stats = json.loads(path.read_text()).get(feature) or {}
-                return float(stats["min"][dim]), float(stats["max"][dim])
+                lo_key, hi_key = _range_keys(stats)
+                lo, hi = float(stats[lo_key][dim]), float(stats[hi_key][dim])
             except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
                 return None
+            return lo, hi, f"meta/stats.json {lo_key}/{hi_key}"
         path = self.root / "meta" / "episodes_stats.jsonl"
         if not path.is_file():
             return None
         lo, hi = float("inf"), float("-inf")
+        keys: set[tuple[str, str]] = set()
         try:
             for _, row in _jsonl(path):
                 st = (row.get("stats") or {}).get(feature) or {}
-                lo = min(lo, float(st["min"][dim]))
-                hi = max(hi, float(st["max"][dim]))
+                lo_key, hi_key = _range_keys(st)
+                keys.add((lo_key, hi_key))
+                lo = min(lo, float(st[lo_key][dim]))
+                hi = max(hi, float(st[hi_key][dim]))
         except (LeRobotError, KeyError, IndexError, TypeError, ValueError):
             return None
-        return (lo, hi) if lo <= hi else None
+        if not lo <= hi:
+            return None
+        used = "/".join(next(iter(keys))) if len(keys) == 1 else "q01/q99 or min/max"
+        return lo, hi, f"meta/episodes_stats.jsonl {used}"
+
+
+def _range_keys(stats: dict[str, Any]) -> tuple[str, str]:
+    return ("q01", "q99") if "q01" in stats and "q99" in stats else ("min", "max")
 
 
 def _success(row: dict[str, Any]) -> bool | None:

@@ -13,6 +13,7 @@ a v3.0 episode that starts 812 s into its shared video the telemetry starts at 8
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from collections.abc import Iterable, Iterator
@@ -24,12 +25,36 @@ import numpy as np
 
 from agent.data.lerobot._captions import CaptionRow, read_captions
 from agent.data.lerobot._layout import Episode, Layout
-from agent.data.lerobot._state import StateMap, parse_state_map, resolve, telemetry_from_state
+from agent.data.lerobot._state import (
+    StateMap,
+    coverage,
+    parse_state_map,
+    resolve,
+    telemetry_from_state,
+)
 from agent.errors import RecapError, RowError
+from agent.telemetry import NOTE_META_KEY
 
 DEFAULT_WINDOW_S = 5.0
 RECORD_BATCH_ROWS = 65_536  # rows per pyarrow record batch streamed from a data file
-BASE_COLUMNS = ("episode_index", "timestamp", "frame_index", "index", "next.success", "task_index")
+# Columns that say whether an episode succeeded, in the order they are trusted: `next.success`
+# (lerobot-eval recordings, PushT), `is_episode_successful` (LeRobot's DROID port, the same on
+# every frame), then success in the episode metadata, then `next.reward` read as a 0/1 success
+# signal: HIL-SERL's gym_manipulator records reward = float(success), 1.0 on the frame where
+# success is signalled (src/lerobot/processor/hil_processor.py:517 @7427f318), so an episode
+# whose rewards are all 0 or 1 succeeded when one is 1; any other reward is a dense reward, not
+# read as success.
+SUCCESS_COLUMNS = ("next.success", "is_episode_successful")
+REWARD_COLUMN = "next.reward"
+BASE_COLUMNS = (
+    "episode_index",
+    "timestamp",
+    "frame_index",
+    "index",
+    "task_index",
+    *SUCCESS_COLUMNS,
+    REWARD_COLUMN,
+)
 RAW_COLUMNS = ("observation.state", "action")
 
 
@@ -40,7 +65,9 @@ class EpisodeFrames:
     timestamp: np.ndarray
     frame_index: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
-    success: bool | None = None
+    success: bool | None = None  # from a success column
+    rewarded: bool | None = None  # from next.reward, when its values are all 0 or 1
+    dense_reward: bool = False  # next.reward holds other values: not a success signal
 
 
 def _matrix(arr: Any) -> np.ndarray:
@@ -71,10 +98,17 @@ def _frames(table: Any, columns: list[str], fps: float) -> EpisodeFrames:
         else np.arange(n, dtype=np.int64)
     )
     cols = {c: _matrix(table[c]) for c in columns if c in names}
-    success = None
-    if "next.success" in names:
-        success = bool(np.any(_matrix(table["next.success"])))
-    return EpisodeFrames(ts, fi, cols, success)
+    fr = EpisodeFrames(ts, fi, cols)
+    column = next((c for c in SUCCESS_COLUMNS if c in names), None)
+    if column is not None:
+        fr.success = bool(np.any(_matrix(table[column])))
+    if REWARD_COLUMN in names:
+        reward = _matrix(table[REWARD_COLUMN]).astype(float)
+        if np.all(np.isin(reward, (0.0, 1.0))):
+            fr.rewarded = bool(np.any(reward == 1.0))
+        else:
+            fr.dense_reward = True
+    return fr
 
 
 class LeRobotReader:
@@ -88,10 +122,12 @@ class LeRobotReader:
         captions: Path | None = None,
         window: float | None = DEFAULT_WINDOW_S,
         state_map: list[str] | tuple[str, ...] | None = None,
+        profile: str | None = None,
     ) -> None:
         self.layout = Layout(root)
         self.key = self.layout.video_key(camera)
-        self.smap: StateMap = resolve(self.layout, parse_state_map(state_map))
+        self.smap: StateMap = resolve(self.layout, parse_state_map(state_map), profile)
+        coverage(self.smap, self.layout, self._success_source())
         self.captions_path = captions
         self.captions = read_captions(captions) if captions else None
         if window is not None and window < 0:
@@ -102,6 +138,31 @@ class LeRobotReader:
         self._split = 0
         self._split_windows = 0
         self._uncaptioned = 0
+        self._dense_reward = 0
+
+    def _success_source(self) -> str | None:
+        """Where this dataset's success comes from, judged from its declared features, the
+        columns of its first data file and its first episode's metadata."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = set(self.layout.features)
+        episodes = self.layout.episodes(self.key)
+        try:
+            first = next(iter(episodes), None)
+        finally:
+            episodes.close()  # type: ignore[attr-defined]
+        if first is not None:
+            with contextlib.suppress(pa.ArrowException, OSError):  # the rows report the file
+                columns |= set(pq.read_schema(self.layout.root / first.data_rel).names)
+        column = next((c for c in SUCCESS_COLUMNS if c in columns), None)
+        if column is not None:
+            return column
+        if first is not None and first.success is not None:
+            return "episode metadata"
+        if REWARD_COLUMN in columns:
+            return f"{REWARD_COLUMN}, 1 = success"
+        return None
 
     def describe(self) -> str:
         extra = f", captions {self.captions_path.name}" if self.captions_path else ""
@@ -260,6 +321,18 @@ class LeRobotReader:
         self._summarise()
 
     def _summarise(self) -> None:
+        for g in self.smap.grippers:
+            if g.outside:
+                self.notes.append(
+                    f"gripper {g.dim.name}: {g.outside} episode(s) ran outside {g.range_from} "
+                    f"({g.closed:g} closed .. {g.opened:g} open) and were normalised on their "
+                    "own range"
+                )
+        if self._dense_reward:
+            self.notes.append(
+                f"{self._dense_reward} episode(s) have {REWARD_COLUMN} values other than 0 and "
+                "1: a dense reward, not read as success"
+            )
         if self._split:
             self.notes.append(
                 f"{self._split} episode(s) longer than the {self.window:g} s window were "
@@ -303,6 +376,10 @@ class LeRobotReader:
                 ),
             )
             return
+        outcome = fr.success if fr.success is not None else ep.success
+        if outcome is None:
+            outcome = fr.rewarded
+            self._dense_reward += fr.dense_reward
         # The whole episode's signals first: grippers are normalised over the episode.
         rel_t = ts - t0
         signals = telemetry_from_state(self.smap, fr.columns, rel_t.tolist())
@@ -367,9 +444,10 @@ class LeRobotReader:
                     tel[name] = signals[name][a:b]
             if "grippers" in signals:
                 tel["grippers"] = {k: v[a:b] for k, v in signals["grippers"].items()}
-            success = fr.success if fr.success is not None else ep.success
-            if success is not None and b == count:  # the outcome belongs to the episode's end
-                tel["success"] = success
+            if outcome is not None and b == count:  # the outcome belongs to the episode's end
+                tel["success"] = outcome
+            if self.smap.clip_note:
+                tel["note"] = self.smap.clip_note
             if whole and not self.layout.v3:
                 v_start = v_end = None  # one video per episode: the whole file
             elif whole:
@@ -393,6 +471,7 @@ class LeRobotReader:
                     "window": [round(start, 4), round(end, 4)],
                     "frames": [int(fr.frame_index[a]), int(fr.frame_index[b - 1]) + 1],
                     "caption_source": source,
+                    **({NOTE_META_KEY: self.smap.clip_note} if self.smap.clip_note else {}),
                 },
                 **gold,
             }
