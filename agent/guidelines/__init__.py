@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from agent.guidelines._consistency import Drift, Variant, consistency
     from agent.guidelines._guideline import (
         Guidelines,
         GuidelineSource,
@@ -20,11 +21,15 @@ if TYPE_CHECKING:
         load_guidelines,
     )
     from agent.guidelines._lint import lint
+    from agent.guidelines._report import LintReport, RuleCount, lint_captions
     from agent.guidelines._rubric import Rubric, RubricDimension
     from agent.guidelines._rules import LintWarning, RuleInfo
     from agent.guidelines._schema import GuidelineError, Problem
 
 _WHERE = {
+    "Drift": "agent.guidelines._consistency",
+    "Variant": "agent.guidelines._consistency",
+    "consistency": "agent.guidelines._consistency",
     "GuidelineSource": "agent.guidelines._guideline",
     "Guidelines": "agent.guidelines._guideline",
     "active_guidelines": "agent.guidelines._guideline",
@@ -33,6 +38,9 @@ _WHERE = {
     "inspect_guidelines": "agent.guidelines._guideline",
     "load_guidelines": "agent.guidelines._guideline",
     "lint": "agent.guidelines._lint",
+    "LintReport": "agent.guidelines._report",
+    "RuleCount": "agent.guidelines._report",
+    "lint_captions": "agent.guidelines._report",
     "Rubric": "agent.guidelines._rubric",
     "RubricDimension": "agent.guidelines._rubric",
     "LintWarning": "agent.guidelines._rules",
@@ -41,19 +49,25 @@ _WHERE = {
     "Problem": "agent.guidelines._schema",
 }
 __all__ = [
+    "Drift",
     "GuidelineError",
     "GuidelineSource",
     "Guidelines",
+    "LintReport",
     "LintWarning",
     "Problem",
     "Rubric",
     "RubricDimension",
+    "RuleCount",
     "RuleInfo",
+    "Variant",
     "active_guidelines",
+    "consistency",
     "default_guidelines",
     "guidelines_source",
     "inspect_guidelines",
     "lint",
+    "lint_captions",
     "load_guidelines",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)
