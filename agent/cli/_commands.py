@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from agent.cli import _guidelines
 from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
 from agent.errors import RecapError, VideoError
 
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
     ):
         app.command(name)(func)
     app.add_typer(users_app, name="users")
+    _guidelines.register(app)
 
 
 @model_flags
