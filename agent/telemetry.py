@@ -24,6 +24,29 @@ GRIPPER_HOLD_ABOVE = 0.1
 GRIPPER_HOLD_MIN_S = 0.3
 GRASP_RISE_M = 0.01  # a closed gripper whose object rises this much is holding it
 LIFT_RISE_M = 0.04  # ... and this much more is a lift
+REACH_M = 0.06  # the end effector comes this close to an object it touches (sample: <= 5.2 cm)
+MOVED_M = 0.02  # an object that moves less than this was not pushed, pulled or pressed
+# Task families whose object the robot carries (grasp and lift facts apply); the others are
+# pushed, pressed, pulled or slid, so contact and motion are what telemetry can say about them.
+CARRY_TASKS = {"pick_place"}
+
+
+def task_kind(task: str | None) -> str | None:
+    """Task family from a task name such as 'drawer-open-v3' or 'button-press-topdown-v3'."""
+    t = (task or "").lower()
+    for key, kind in (
+        ("pick-place", "pick_place"),
+        ("pick_place", "pick_place"),
+        ("drawer-open", "drawer_open"),
+        ("drawer-close", "drawer_close"),
+        ("window-open", "window_open"),
+        ("window-close", "window_close"),
+        ("button", "press"),
+        ("push", "push"),
+    ):
+        if key in t:
+            return kind
+    return None
 
 
 class Event(BaseModel):

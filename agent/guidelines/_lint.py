@@ -74,6 +74,22 @@ SPECULATION = [
     "hopes",
     "plans to",
     "so that",
+    "seem to",
+    "appear to",
+    "attempting to",
+    "in an attempt to",
+    "in an effort to",
+    "aiming to",
+    "aims to",
+    "intending to",
+    "struggles to",
+    "struggling to",
+    "presumably",
+    "possibly",
+    "as if",
+    "as though",
+    "as intended",
+    "as planned",
 ]
 FILLER = [
     "in this video",
@@ -83,6 +99,11 @@ FILLER = [
     "in the clip",
     "this clip shows",
     "as we can see",
+    "in the video",
+    "in this clip",
+    "the clip shows",
+    "this video shows",
+    "can be seen",
 ]
 # Past forms the guidelines turn into present tense (the robot as subject, present tense).
 PAST = {
