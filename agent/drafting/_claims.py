@@ -688,6 +688,11 @@ def find_claims(
                 start = min(start, negator)
             elif negator is not None and passive:
                 start = cs
+            if event == "contact" and not re.match(
+                r"\s*(?:it|them|the|a|an|its|their|this|that)\b", text[verb_end:ce], re.I
+            ):
+                prev_prev, prev = prev, low
+                continue  # "..., which it reaches at the end": the object is the antecedent
             end = ce
             inner = [a for a, b in skip if verb_end <= a < ce]
             if inner:  # "pushes it closed in an attempt to ...": the claim stops at the hedge
@@ -745,7 +750,15 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             "negated_task",
             False,
         ),
-        (r"\bmiss(?:es|ed|ing)\b", "fail", "other", False),
+        (r"\bmiss(?:es|ed|ing)\b|\bovershoot(?:s|ing)?\b", "fail", "other", False),
+        (
+            r"\b(?:stops|halts|stopping|halting) (?:just |well )?(?:before|short of) (?:reaching )?"
+            r"(?:the )?(?:\w+ )?(?:target|goal)\b",
+            "fail",
+            "other",
+            False,
+        ),
+        (r"\b(?:is |are |remains |stays )?(?:left )?untouched\b", "fail", "other", True),
         (
             r"\bincomplete\b|\bunfinished\b|"
             r"\bnot (?:fully |yet )?(?:completed|accomplished|achieved|finished)\b",
@@ -781,7 +794,7 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
         (
             r"\b(?:stays|remains|remain|stay|is left|sits|staying|remaining) "
             r"(?:where it (?:is|was)|in place|still|unmoved|stationary|motionless|unchanged|put|"
-            r"in (?:its|the same) (?:original )?(?:place|position|spot))\b",
+            r"in (?:its|the same) (?:original |starting |initial )?(?:place|position|spot))\b",
             "fail",
             "other",
             True,
@@ -796,7 +809,8 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             True,
         ),
         (
-            r"\b(?:only |just )?(?:closes|opens|moves|slides|goes) (?:only )?"
+            r"\b(?:only |just )?(?:closes|opens|moves|slides|goes|pushes|pulls|gets)"
+            r"(?: (?:it|the \w+))? (?:only )?"
             r"(?:partway|partially|partly|halfway|part of the way)\b|"
             r"\b(?:partially|partly|halfway|half) (?:open|closed|shut)\b",
             "fail",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.drafting._claims import (
@@ -52,7 +52,7 @@ from agent.guidelines._lint import lint
 from agent.runs._ledger import RunIdentity
 from agent.schema import Draft, DraftResult, Hallucination, Omission, span_occurrences
 from agent.settings import Settings
-from agent.telemetry import GRIPPER_CLOSED_BELOW, MOVED_M, REACH_M, Telemetry
+from agent.telemetry import GRASP_RISE_M, GRIPPER_CLOSED_BELOW, MOVED_M, REACH_M, Telemetry
 
 OBJECTS = {
     "pick-place": "puck",
@@ -100,6 +100,8 @@ class Facts:
     reach_t: float | None = None  # the end effector first comes within reach of the object
     move_t: float | None = None  # the object first moves (pushed, pulled, pressed, lifted)
     open_t: float | None = None  # the gripper first opens after closing
+    arrive_t: float | None = None  # a successful episode's object comes to where it ends
+    rise_m: float = 0.0  # the object's highest rise above where it starts
 
     @classmethod
     def of(cls, tel: Telemetry) -> Facts:
@@ -112,12 +114,19 @@ class Facts:
         closes = any(k == "close" for _, k in changes) or starts_closed
         close_t = 0.0 if starts_closed else next((t for t, k in changes if k == "close"), None)
         moved = reached = closest_t = reach_t = closes_on_t = close_gap = move_t = None
+        arrive_t = None
+        rise = 0.0
         rev = False
         if tel.object_pos:
             o0 = tel.object_pos[0]
             dists = [math.dist(o0, p) for p in tel.object_pos]
             moved = max(dists) >= MOVED_M
             move_t = next((t for t, d in zip(tel.t, dists, strict=True) if d >= MOVED_M), None)
+            rise = max(p[2] for p in tel.object_pos) - o0[2]
+            last = tel.object_pos[-1]
+            if tel.success and moved:
+                away = [i for i, p in enumerate(tel.object_pos) if math.dist(p, last) >= SETTLED_M]
+                arrive_t = tel.t[away[-1] + 1] if away and away[-1] + 1 < len(tel.t) else None
             rev = max(dists) >= MOVED_M and dists[-1] < 0.6 * max(dists)
             if tel.ee_pos:
                 gaps = [math.dist(a, b) for a, b in zip(tel.ee_pos, tel.object_pos, strict=True)]
@@ -155,6 +164,8 @@ class Facts:
             next(
                 (t for t, k in changes if k == "open" and close_t is not None and t > close_t), None
             ),
+            arrive_t,
+            rise,
         )
 
 
@@ -316,6 +327,9 @@ def _affirm(caption: str, c: Claim) -> str:
         return re.sub(r"\s+(?:not|never)\b", "", caption[c.start : c.end], count=1)
     if caption[c.start : c.verb_start].strip().lower() in ("without", "instead of"):
         return f"after {caption[c.verb_start : c.verb_end]} {rest}".strip()
+    if c.event == "contact":  # "does not make contact with it" -> "makes contact with it"
+        first, *more = caption[c.verb_start : c.verb_end].split()
+        return " ".join([inflect(verb_lemma(first) or first, "3sg"), *more, rest]).strip()
     return f"{inflect(c.lemma, '3sg')} {rest}".strip()
 
 
@@ -649,16 +663,18 @@ class OfflineDrafter:
             done.update(i for i, c in enumerate(claims) if c0.start <= c.start and c.end <= c1.end)
 
         # order: two steps said one after the other that the telemetry puts the other way round
-        for i, j, ti, tj in self._misordered(caption, claims, f, free):
-            ci, cj = claims[i], claims[j]
+        for first, later, t_first, t_later, span_start, edits in self._misordered(
+            caption, claims, f, free
+        ):
+            c0, c1 = sorted((claims[first], claims[later]), key=lambda c: c.start)
             add(
-                ci,
-                cj,
+                replace(c0, start=min(c0.start, span_start)),
+                c1,
                 "order",
-                f"{STEP_NAME[cj.event]} comes first (t={tj:.1f}s), {STEP_NAME[ci.event]} after "
-                f"(t={ti:.1f}s)",
-                [round(tj, 2)],
-                *(self._swap(caption, ci, cj) or [None]),
+                f"{STEP_NAME[claims[first].event]} comes first (t={t_first:.1f}s), "
+                f"{STEP_NAME[claims[later].event]} after (t={t_later:.1f}s)",
+                [round(t_first, 2)],
+                *(edits or [None]),
             )
 
         antecedent: dict[int, str] = {}
@@ -703,7 +719,12 @@ class OfflineDrafter:
                     )
             # lift
             elif c.event == "lift" and f.has_object:
-                if not c.negated and f.lift_t is None:
+                slight = (
+                    f.kind == "push"
+                    and f.rise_m >= GRASP_RISE_M
+                    and not HIGH_LIFT.search(caption[c.verb_end : c.end])
+                )
+                if not c.negated and f.lift_t is None and not slight:
                     b, joint = _joint_before(caption, c.start)
                     new = _negate(caption, c)
                     edit = (
@@ -768,6 +789,16 @@ class OfflineDrafter:
                 if f.success is not True:  # the swap would claim the goal the episode misses
                     options = [self._toward(caption, c, c), cut]
                 add(c, c, "action", "the object moves only toward the task's goal", end, *options)
+            # a contact denied on a successful episode whose arm reaches the object
+            elif c.event == "contact" and c.negated and f.success is True and f.reached:
+                add(
+                    c,
+                    c,
+                    "action",
+                    f"the arm reaches the object at t={f.reach_t or 0:.1f}s",
+                    [round(f.reach_t or 0, 2)],
+                    Edit(c.start, c.end, _affirm(caption, c)),
+                )
             # a push of an object that never moves
             elif c.event == "push" and not c.negated and f.moved is False:
                 add(
@@ -803,6 +834,7 @@ class OfflineDrafter:
         # outcome: the claims that say the task succeeded, on a failed episode
         if f.success is False:
             first_outcome_end: int | None = None
+            claimed = False  # the caption says (not only hedges) that the task succeeded
             for i, c in enumerate(claims):
                 if i in done or c.event not in goal or c.negated:
                     continue
@@ -841,6 +873,7 @@ class OfflineDrafter:
                 add(c0, c1, "outcome", "the episode fails (telemetry success flag)", end, *options)
                 if first_outcome_end is None:
                     first_outcome_end = c1.end
+                claimed = claimed or not c0.hedged
             for i, c in enumerate(claims):
                 if i in done or c.event != "contact" or c.negated or f.reached is not False:
                     continue
@@ -865,6 +898,7 @@ class OfflineDrafter:
                 cut = _delete(caption, s.start, s.end)
                 options = [Edit(s.start, s.end, "The task fails"), cut] if whole else [cut]
                 fail_said = fail_said or whole
+                claimed = True
                 plan.findings.append(
                     Finding(
                         s.start,
@@ -877,10 +911,11 @@ class OfflineDrafter:
                     )
                 )
             if not fail_said:
-                if first_outcome_end is None:
+                if not claimed:  # only hedged, or no word on the outcome at all: an omission
                     plan.omissions.append(
                         Omission(description="the task fails", type="outcome", evidence_times=end)
                     )
+                if first_outcome_end is None:
                     plan.inserts.append(self._insert_at_end(caption, FAILS))
                 else:
                     plan.inserts.append(Edit(first_outcome_end, first_outcome_end, FAILS))
@@ -962,32 +997,57 @@ class OfflineDrafter:
             "open": f.move_t,
             "close": f.move_t,
             "press": f.move_t,
+            "arrive": f.arrive_t,
         }.get(c.event)
 
     def _misordered(
         self, caption: str, claims: list[Claim], f: Facts, free: bool
-    ) -> list[tuple[int, int, float, float]]:
-        """Consecutive claims joined by 'and', 'then', 'before' or a comma whose steps the
-        telemetry times the other way round (by more than ORDER_SLACK_S)."""
-        out = []
-        for i in range(len(claims) - 1):
-            ci, cj = claims[i], claims[i + 1]
-            between = caption[ci.end : cj.start]
-            if not re.fullmatch(
-                r"\s*,?\s*(?:and then|and|then|before|, then)?\s*(?:first\s+|then\s+|finally\s+)?",
-                between,
-                re.IGNORECASE,
-            ):
-                continue
-            if ci.event == cj.event or (out and out[-1][1] == i):
-                continue
-            if cj.participle or opposite_event(f.kind) in (ci.event, cj.event):
-                continue  # "..., having pushed the handle": said as earlier
-            ti, tj = self._step_time(ci, f, free), self._step_time(cj, f, free)
-            # a lift follows its grasp by definition of both times: any lead is an error
-            slack = 0.0 if {ci.event, cj.event} == {"grasp", "lift"} else ORDER_SLACK_S
-            if ti is not None and tj is not None and ti > tj + slack:
-                out.append((i, i + 1, ti, tj))
+    ) -> list[tuple[int, int, float, float, int, list[Edit]]]:
+        """Two claims of one sentence whose steps the telemetry times the other way round from
+        how the sentence orders them (by more than ORDER_SLACK_S): 'X and then Y', 'X before
+        Y', 'Y after X', 'Having X, Y', 'Before Y, X'. Each as (the claim that happens first, the
+        one said first, their times, where the span starts, ways to reword it)."""
+        out: list[tuple[int, int, float, float, int, list[Edit]]] = []
+        used: set[int] = set()
+        for i in range(len(claims)):
+            for j in range(i + 1, len(claims)):
+                ci, cj = claims[i], claims[j]
+                between = caption[ci.end : cj.start]
+                if re.search(r"[.!?]|\b(?:while|as|until|when|or)\b", between, re.IGNORECASE):
+                    continue
+                if i in used or j in used or ci.event == cj.event:
+                    continue
+                if opposite_event(f.kind) in (ci.event, cj.event):
+                    continue
+                ti, tj = self._step_time(ci, f, free), self._step_time(cj, f, free)
+                if ti is None or tj is None:
+                    continue
+                sentence = re.split(r"[.!?]\s+", caption[: ci.start])[-1]
+                before_opener = re.fullmatch(r"\s*Before\s+", sentence)
+                joint_after = re.search(r"\bafter\s*$", between, re.IGNORECASE)
+                perfect = cj.participle and caption[cj.start :].lower().startswith("having")
+                said_j_first = bool(joint_after or before_opener or perfect)
+                # a lift follows its grasp by definition of both times: any lead is an error
+                slack = 0.0 if {ci.event, cj.event} == {"grasp", "lift"} else ORDER_SLACK_S
+                first, later = (j, i) if said_j_first else (i, j)
+                t_first_said = tj if said_j_first else ti
+                t_other = ti if said_j_first else tj
+                if not t_first_said > t_other + slack:
+                    continue
+                edits: list[Edit] = []
+                span_start = ci.start
+                if joint_after:  # "lifts the puck after placing it" -> "... before placing it"
+                    a = ci.end + joint_after.start()
+                    edits.append(Edit(a, a + len("after"), "before"))
+                elif before_opener:  # "Before lifting the puck, the arm places it" -> "After ..."
+                    a = ci.start - len(sentence) + sentence.index("Before")
+                    edits.append(Edit(a, a + len("Before"), "After"))
+                    span_start = a
+                elif j == i + 1 and re.fullmatch(SIMPLE_JOINT, between, re.IGNORECASE):
+                    edits = self._swap(caption, ci, cj)
+                t_a, t_b = (tj, ti) if said_j_first else (ti, tj)
+                out.append((later, first, t_b, t_a, span_start, edits))
+                used.update((i, j))
         return out
 
     @staticmethod
@@ -1179,6 +1239,14 @@ class OfflineDrafter:
 
 NEVER_NEAR = "the arm never comes near the object"
 ORDER_SLACK_S = 0.2  # steps closer in time than this are not told apart
+SIMPLE_JOINT = r"\s*,?\s*(?:and then|and|then|before|, then)?\s*(?:first\s+|then\s+|finally\s+)?"
+SETTLED_M = 0.01  # an object this close to where it ends has arrived
+# a lift said as more than the 1-3 cm a pushed puck rises in the closed gripper
+HIGH_LIFT = re.compile(
+    r"\b(?:high|higher|into the air|in the air|mid-air|well above|far above|above the table|"
+    r"up and away|to the target|over the table)\b",
+    re.IGNORECASE,
+)
 GRIPPER_WORD = re.compile(r"\b(?:gripper|fingers|claw|jaws)\b", re.IGNORECASE)
 STEP_NAME = {
     "grasp": "the grasp",
@@ -1191,6 +1259,7 @@ STEP_NAME = {
     "open": "the object moving",
     "close": "the object moving",
     "press": "the object moving",
+    "arrive": "the arrival",
 }
 APPROACH_SAID = re.compile(
     r"\b(?:moves?|moving|heads?|extends?|lowers?|reaches?) (?:\w+ )?(?:toward|towards)\b|"

@@ -422,3 +422,59 @@ def test_the_telemetry_note_fits_the_task() -> None:
     d = review("The robot arm presses the red button down.", sample_tel("button-press-004"))
     assert "grasp" not in d.observations and "lift" not in d.observations
     assert "closed from 0.4s, before any contact" in d.observations
+
+
+@pytest.mark.parametrize(
+    "caption,span,new",
+    [
+        (
+            "The robotic arm places the puck on the target and then lifts it off the table.",
+            "places the puck on the target and then lifts it off the table",
+            "The robotic arm lifts the puck off the table and then places it on the target.",
+        ),
+        (
+            "The arm lifts the puck after placing it on the target.",
+            "lifts the puck after placing it on the target",
+            "The arm lifts the puck before placing it on the target.",
+        ),
+        (
+            "Before lifting the puck, the arm places it on the target.",
+            "Before lifting the puck, the arm places it on the target",
+            "After lifting the puck, the arm places it on the target.",
+        ),
+    ],
+)
+def test_order_said_with_then_after_or_before(caption: str, span: str, new: str) -> None:
+    d = review(caption, sample_tel("pick-place-014"))
+    assert spans(d) == [(span, "order")] and d.rewrite == new
+
+
+def test_correct_orders_are_left_alone() -> None:
+    for caption in (
+        "Having grasped the puck, the arm lifts it and places it on the target.",
+        "The arm places the puck on the target, having lifted it off the table.",
+        "After lifting the puck, the arm places it on the target.",
+    ):
+        assert spans(review(caption, sample_tel("pick-place-014"))) == [], caption
+
+
+def test_a_denied_contact_on_a_successful_push() -> None:
+    d = review(
+        "The robotic arm does not make contact with the puck, yet the puck slides onto the target.",
+        sample_tel("push-015"),
+    )
+    assert spans(d) == [("does not make contact with the puck", "action")]
+    assert d.rewrite.startswith("The robotic arm makes contact with the puck, yet")
+
+
+def test_a_pushed_puck_rises_a_little_but_is_not_lifted_high() -> None:
+    tel_ = sample_tel("push-022")  # the closed gripper carries the puck up about 3 cm
+    assert spans(review("The arm grasps the puck and lifts it slightly.", tel_)) == []
+    d = review("The arm grasps the puck and lifts it high above the table.", tel_)
+    assert spans(d) == [("lifts it high above the table", "action")]
+
+
+def test_a_hedged_attempt_on_a_failed_clip_leaves_the_outcome_unsaid() -> None:
+    d = review("The robot arm tries to push the puck toward the target.", sample_tel("push-008"))
+    assert [o.description for o in d.omissions] == ["the task fails"]
+    assert d.rewrite == "The robot arm moves toward the puck, and the task fails."
