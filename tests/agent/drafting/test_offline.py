@@ -193,7 +193,9 @@ def test_held_out_sets_are_large_and_their_spans_are_in_their_captions(path: Pat
             assert h["span"] in r["caption"], (r["id"], h["span"])
 
 
-@pytest.mark.parametrize("path", [*HELD_OUT, DEV_VLM], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [*HELD_OUT, DEV_VLM, DATA / "offline_heldout_c.jsonl"], ids=lambda p: p.stem
+)
 def test_every_held_out_rewrite_passes_the_rewrite_check(
     path: Path,
 ) -> None:
