@@ -5,6 +5,8 @@ says what to fix, and instructor sends it back to the model as a re-ask. Rules t
 clip (the caption, its duration) read them from pydantic's validation context:
 ``Draft.model_validate(data, context={"caption": ..., "duration": ...})``. Without a context
 (loading a stored draft) those rules are skipped and the self-contained ones still apply.
+The offline drafter validates with ``"drafter": "offline"`` in the context, which is what lets
+its drafts name findings whose wording is left to the reviewer (`Draft.left_to_reviewer`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from agent.cost import Price, cost_usd
 
@@ -197,6 +200,14 @@ class Draft(BaseModel):
     verdict: Verdict = Field(
         description="accurate when nothing needs changing, otherwise needs_edit."
     )
+    # Offline drafts only, and not in the schema a model is shown: the model must correct every
+    # flagged span. The offline drafter keeps a flagged span when its own rewording of that part
+    # failed its rewrite check, and says so here.
+    left_to_reviewer: SkipJsonSchema[list[str]] = Field(
+        default_factory=list,
+        description="Flagged spans the rewrite keeps as written because the offline drafter "
+        "could not reword them safely; the reviewer words them.",
+    )
 
     @field_validator("rewrite")
     @classmethod
@@ -210,8 +221,22 @@ class Draft(BaseModel):
     def _consistent(self, info: ValidationInfo) -> Draft:
         problems: list[str] = []
         caption = (info.context or {}).get("caption")
+        offline = (info.context or {}).get("drafter") == "offline"
+        flagged = {h.span for h in self.hallucinations}
+        if self.left_to_reviewer and caption is not None and not offline:
+            problems.append(
+                "left_to_reviewer is only for the offline drafter; leave it empty and correct "
+                "every flagged span in the rewrite"
+            )
+        problems += [
+            f"left_to_reviewer names {s!r}, which is not a flagged span"
+            for s in self.left_to_reviewer
+            if s not in flagged
+        ]
         if caption is not None:
             for h in self.hallucinations:
+                if offline and h.span in self.left_to_reviewer:
+                    continue
                 if span_occurrences(h.span, self.rewrite) >= max(
                     1, span_occurrences(h.span, caption)
                 ):

@@ -2,12 +2,16 @@
 
 A vision model can be fooled about whether the gripper closed on the object or whether the task
 succeeded; the robot's own state cannot. `Telemetry.facts()` turns the signals into short,
-timed statements that go into the prompt as ground truth.
+timed statements that go into the prompt as ground truth, in the terms of the task: grasp and
+lift facts where the robot carries the object (pick and place, or an unnamed task), contact and
+motion facts where it pushes, presses, opens or closes something (a closed gripper there is no
+grasp: on a button or a drawer front it is closed long before it touches anything).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,29 @@ LIFT_RISE_M = 0.04  # ... and this much more is a lift
 # The key of a clip's `meta` that repeats its telemetry's `note` (what the telemetry lacks or
 # assumes) for the review page and exports, which read the clip, not its telemetry.
 NOTE_META_KEY = "telemetry_note"
+REACH_M = 0.06  # the end effector comes this close to an object it touches (sample: <= 5.2 cm)
+MOVED_M = 0.02  # an object that moves less than this was not pushed, pulled or pressed
+# Task families whose object the robot carries (grasp and lift facts apply); the others are
+# pushed, pressed, pulled or slid, so contact and motion are what telemetry can say about them.
+CARRY_TASKS = {"pick_place"}
+
+
+def task_kind(task: str | None) -> str | None:
+    """Task family from a task name such as 'drawer-open-v3' or 'button-press-topdown-v3'."""
+    t = (task or "").lower()
+    for key, kind in (
+        ("pick-place", "pick_place"),
+        ("pick_place", "pick_place"),
+        ("drawer-open", "drawer_open"),
+        ("drawer-close", "drawer_close"),
+        ("window-open", "window_open"),
+        ("window-close", "window_close"),
+        ("button", "press"),
+        ("push", "push"),
+    ):
+        if key in t:
+            return kind
+    return None
 
 
 class Event(BaseModel):
@@ -187,6 +214,66 @@ class Telemetry(BaseModel):
                 lift_t = next(tt for tt, z in held if z - held[0][1] >= LIFT_RISE_M)
         return grasp_t, lift_t
 
+    def _gaps(self) -> list[float] | None:
+        """Distance from the end effector to the object per step, if both are known."""
+        if not self.ee_pos or not self.object_pos:
+            return None
+        return [math.dist(a, b) for a, b in zip(self.ee_pos, self.object_pos, strict=True)]
+
+    def _contact_facts(self) -> list[str]:
+        """Gripper, contact and motion facts for a task that pushes, presses, opens or closes
+        the object rather than carrying it."""
+        facts: list[str] = []
+        gaps = self._gaps()
+        reach_t = (
+            next((t for t, g in zip(self.t, gaps, strict=True) if g <= REACH_M), None)
+            if gaps
+            else None
+        )
+        if self.gripper:
+            changes = self.gripper_changes()
+            if not changes:
+                state = "closed" if self.gripper[0] < GRIPPER_CLOSED_BELOW else "open"
+                facts.append(f"the gripper stays {state} for the whole clip (never closes/opens)")
+            for t, change in changes:
+                if change == "open":
+                    facts.append(f"t={t:.1f}s: the gripper opens")
+                    continue
+                gap = gaps[self.t.index(t)] if gaps else None
+                if gap is None:
+                    facts.append(f"t={t:.1f}s: the gripper closes")
+                elif gap <= REACH_M:
+                    facts.append(f"t={t:.1f}s: the gripper closes at the object")
+                else:
+                    facts.append(
+                        f"t={t:.1f}s: the gripper closes {gap * 100:.0f} cm from the object"
+                        + (" (before any contact)" if reach_t is None or reach_t > t else "")
+                    )
+        if gaps is not None:
+            if reach_t is not None:
+                facts.append(
+                    f"t={reach_t:.1f}s: the end effector reaches the object "
+                    f"(within {REACH_M * 100:.0f} cm)"
+                )
+            else:
+                i = min(range(len(gaps)), key=gaps.__getitem__)
+                facts.append(
+                    f"the end effector never comes within {REACH_M * 100:.0f} cm of the object "
+                    f"(closest {gaps[i] * 100:.0f} cm at t={self.t[i]:.1f}s)"
+                )
+        if self.object_pos:
+            o0 = self.object_pos[0]
+            dists = [math.dist(o0, p) for p in self.object_pos]
+            start = next((t for t, d in zip(self.t, dists, strict=True) if d >= MOVED_M), None)
+            if start is None:
+                facts.append("the object never moves")
+            else:
+                facts.append(
+                    f"t={start:.1f}s: the object starts to move; it ends "
+                    f"{dists[-1] * 100:.0f} cm from where it started"
+                )
+        return facts
+
     def facts(self) -> list[str]:
         """Short timed statements the prompt treats as ground truth."""
         facts: list[str] = []
@@ -194,7 +281,10 @@ class Telemetry(BaseModel):
             facts.append(f"task: {self.task}")
         changes = self.gripper_changes()
         end = self.t[-1] if self.t else 0.0
-        if self.gripper and self.object_pos is None:
+        kind = task_kind(self.task)
+        if kind is not None and kind not in CARRY_TASKS:
+            facts += self._contact_facts()
+        elif self.gripper and self.object_pos is None:
             facts += self._gripper_facts(self.gripper, "gripper")
         elif self.gripper is not None:
             if not changes:

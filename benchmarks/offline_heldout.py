@@ -1,17 +1,23 @@
-"""The offline drafter on the bundled sample and on the two hand-written held-out sets.
+"""The offline drafter on the bundled sample and on four hand-written caption sets.
 
 Drafts every caption with the offline drafter (telemetry from the bundled sample clips), scores
 the drafts with the eval harness's own code (span matching by character IoU >= 0.5 from
 `evals.metrics`, per-case scoring and corpus TER from `evals.scoring`, the lexical judge), and
 prints a Markdown table: span precision/recall/F1 per hallucination type and overall, outcome
 recall, corpus TER of the drafted rewrites and of the unreviewed captions against the gold
-captions, edits saved, and the number of rewrites that contradict themselves or add a
-guideline warning.
+captions, edits saved, the number of rewrites that fail the rewrite check
+(`agent.drafting.rewrite_problems`: a word that is not English, an outcome and its opposite, a
+step denied beside its assertion, a fragment, a new guideline warning) and how many findings
+the drafter left for the reviewer to reword because its own rewording failed that check.
 
-Set A (tests/data/offline_heldout_a.jsonl) was used to develop the rules; set B
-(tests/data/offline_heldout_b.jsonl) was written at the same time and not used while tuning.
+Who wrote which set: sets A and B (tests/data/offline_heldout_a.jsonl, _b.jsonl) were written
+by the author of the rules, in the same session; A was used to develop them, B was not looked
+at while tuning. The vision-model-style development set (tests/data/offline_dev_vlm.jsonl) was
+written by the author of the later rules, before changing them, and used to tune them. Set C
+(tests/data/offline_heldout_c.jsonl, vision-model wording) was written by someone who never
+read the rules, and never used to tune them.
 
-    python benchmarks/offline_heldout.py [--json]
+    python benchmarks/offline_heldout.py [--json] [--sets sample,A,B,dev,C]
 """
 
 from __future__ import annotations
@@ -34,10 +40,13 @@ from evals.matching import PRCounts, prf  # noqa: E402
 from evals.scoring import score_case  # noqa: E402
 
 SAMPLE = ROOT / "evals" / "datasets" / "sample"
+DATA = ROOT / "tests" / "data"
 SETS = {
-    "sample": SAMPLE / "manifest.jsonl",
-    "held-out A (tuned on)": ROOT / "tests" / "data" / "offline_heldout_a.jsonl",
-    "held-out B (untouched)": ROOT / "tests" / "data" / "offline_heldout_b.jsonl",
+    "sample": ("sample", SAMPLE / "manifest.jsonl"),
+    "A": ("held-out A (tuned on)", DATA / "offline_heldout_a.jsonl"),
+    "B": ("held-out B (untouched)", DATA / "offline_heldout_b.jsonl"),
+    "dev": ("VLM-style dev (tuned on)", DATA / "offline_dev_vlm.jsonl"),
+    "C": ("VLM-style C (untouched)", DATA / "offline_heldout_c.jsonl"),
 }
 TYPES = [
     "outcome",
@@ -84,7 +93,7 @@ def evaluate(path: Path) -> dict[str, Any]:
     om = PRCounts()
     edits = ref = edits0 = ref0 = 0.0
     cases = []
-    contradictions = lint_failures = 0
+    contradictions = lint_failures = check_failures = left = 0
     for case, tel in load(path):
         draft = drafter.review(case.caption, tel)
         scored = score_case(case, draft, judge)
@@ -98,6 +107,8 @@ def evaluate(path: Path) -> dict[str, Any]:
         problems = rewrite_problems(case.caption, draft.rewrite, tel.task)
         contradictions += any("opposite" in p for p in problems)
         lint_failures += any("linter" in p for p in problems)
+        check_failures += bool(problems)
+        left += len(draft.left_to_reviewer)
         cases.append(
             {
                 "id": case.clip_id,
@@ -105,6 +116,7 @@ def evaluate(path: Path) -> dict[str, Any]:
                 "rewrite": draft.rewrite,
                 "gold_caption": case.gold_caption,
                 "problems": problems,
+                "left_to_reviewer": draft.left_to_reviewer,
                 "pred": [(h.span, h.type.value) for h in draft.hallucinations],
                 "gold": [(h.span, h.type.value) for h in case.hallucinations],
             }
@@ -145,6 +157,8 @@ def evaluate(path: Path) -> dict[str, Any]:
         "edits_saved": 1 - ter / ter0,
         "contradictions": contradictions,
         "lint_failures": lint_failures,
+        "check_failures": check_failures,
+        "left_to_reviewer": left,
         "cases": cases,
     }
 
@@ -180,8 +194,10 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         ),
         ("TER drafts / unreviewed", lambda r: f"{r['ter']:.1f} / {r['ter_unreviewed']:.1f}"),
         ("edits saved", lambda r: f"{r['edits_saved']:.2f}"),
-        ("self-contradicting rewrites", lambda r: str(r["contradictions"])),
-        ("rewrites failing the linter", lambda r: str(r["lint_failures"])),
+        ("rewrites failing the rewrite check", lambda r: str(r["check_failures"])),
+        ("… of which self-contradicting", lambda r: str(r["contradictions"])),
+        ("… of which adding a linter warning", lambda r: str(r["lint_failures"])),
+        ("findings left to the reviewer to reword", lambda r: str(r["left_to_reviewer"])),
     ):
         lines.append(f"| {label} | " + " | ".join(get(results[n]) for n in names) + " |")
     return "\n".join(lines)
@@ -190,12 +206,18 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    ap.add_argument("--cases", metavar="SET", help="print each case of one set (sample, A, B)")
+    ap.add_argument(
+        "--sets", default=",".join(SETS), help=f"comma-separated sets (default: {','.join(SETS)})"
+    )
+    ap.add_argument("--cases", metavar="SET", help="print each case of one set (sample, A, ...)")
     args = ap.parse_args()
-    results = {name: evaluate(path) for name, path in SETS.items()}
+    keys = [k.strip() for k in (args.cases or args.sets).split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SETS]
+    if unknown:
+        ap.error(f"unknown set {unknown[0]!r}: choose from {', '.join(SETS)}")
+    results = {SETS[k][0]: evaluate(SETS[k][1]) for k in keys}
     if args.cases:
-        key = next(n for n in results if n.startswith(args.cases) or f" {args.cases} " in n)
-        for c in results[key]["cases"]:
+        for c in results[SETS[keys[0]][0]]["cases"]:
             print(json.dumps(c))
         return
     if args.json:

@@ -394,7 +394,7 @@ def review(session: ReviewSession, item: QueueItem) -> None:
 
 
 def clip_text(session: ReviewSession, item: QueueItem) -> None:
-    """Caption, findings, rewrite box, diffs and guideline warnings."""
+    """Caption, what the drafter saw, findings, rewrite box, diffs and guideline warnings."""
     draft = item.draft
     hallucinations = [] if item.control else draft.hallucinations
     omissions = [] if item.control else draft.omissions
@@ -415,6 +415,10 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
             + " <small>(hover a span for why)</small>",
             unsafe_allow_html=True,
         )
+    if not item.control and draft.observations:
+        # What the drafter saw (and, for offline drafts, what it could not check), above the
+        # findings it led to. st.text parses neither Markdown nor HTML: a draft's words are data.
+        st.text("What the drafter saw: " + draft.observations)
     rows = [
         ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
         for i, h in enumerate(hallucinations)

@@ -2,42 +2,59 @@
 telemetry can check.
 
 Why an explicit rule set and not a parser: the claims that telemetry settles are few (grasp,
-lift, place or arrive at the target, push, press, open, close, contact, and success or failure)
-and the vocabulary people and vision models use for them is small and closed, so a grammar of
-verb phrases over a lemma and synonym table covers it. A rule set is deterministic, fast enough
-to run on every keystroke, needs no model download (a dependency parser's model is a ~13 MB
-artefact whose tagging errors on short imperative-looking captions we would have to chase
-anyway), and every decision it makes is a line that a test can pin down.
+lift, place or arrive at the target, push, press, open, close, contact, release, the gripper
+opening or closing, and success or failure) and the vocabulary people and vision models use for
+them is small and closed, so a grammar of verb phrases over a lemma and synonym table covers
+it. A rule set is deterministic, fast enough to run on every keystroke, needs no model download
+(a dependency parser's model is a ~13 MB artefact whose tagging errors on short
+imperative-looking captions we would have to chase anyway), and every decision it makes is a
+line that a test can pin down. Word forms come from a real lemmatiser and inflector
+(lemminflect, whose tables ship in its wheel), never from suffix rules.
 
 The grammar, in order:
 
 1. Clauses. A caption is split at punctuation and at clause joints: "and", "and then",
-   "then", "but", "before", "after", "while", "which", "so", "without", "as". Each clause
-   holds at most one claim: its first verb from the table.
+   "then", "but", "before", "after", "while", "which", "where", "so", "without", "as",
+   "however", "because"... Each clause holds at most one claim: its first verb from the table.
 2. Verbs. `LEXICON` maps every inflected form (lifts, lifting, lifted, hoists, sets, slid...)
    to a lemma and a form (base, 3sg, ing, ed); `EVENT_OF` maps lemmas to events, with
    synonyms (sets down, deposits, drops off; nudges, slides, shoves; clamps, grips, seizes).
    Base forms count only after "to", "not", "never"... ("the open drawer" is no claim).
    Past forms after a determiner are adjectives ("the closed drawer").
-3. Voice and mood. A past form after "is", "gets", "are"... is passive: the claim's span
-   starts at its subject ("The drawer is pulled open"). "having lifted" and a clause-initial
-   "-ing" are participles. "not", "never", "n't", "without", "fails to" before the verb in
-   its clause negate it, and the span then starts at the negator ("without lifting it").
-4. Events. What the verb phrase claims depends on the task and the words after the verb:
+3. Hedges. A modal or speculative chain before a verb ("seems to be trying to lift",
+   "appears to attempt to push", "is seen closing", "appears to be completed") is a `Hedge`:
+   its verb is still found, as a hedged claim whose span starts at the chain, and the hedge
+   knows the verb's plain form ("lifts", "pushes", "closes", "is completed") so a rewrite can
+   drop the chain without mangling the verb.
+4. Voice and mood. A past form after "is", "gets", "are"... is passive: the claim's span
+   starts at its subject ("The drawer is pulled open"); a passive whose subject is the robot
+   ("the arm is positioned above the table") claims nothing about the object. "having lifted"
+   and a clause-initial "-ing" are participles. "not", "never", "n't", "without", "fails to",
+   "unable to", and "stops ... before" negate a verb in their clause, and the span then starts
+   at the negator ("without lifting it").
+5. Events. What the verb phrase claims depends on the task and the words after the verb:
    an end state (open/out, closed/shut/in, down) makes push, pull and slide verbs open, close
-   or press the object; "to/onto/on/at/into the target|goal" makes any transport verb an
-   arrival (placing verbs arrive by themselves); "close ... on" and "pick ... up" are grasps.
-5. Failure and success statements ("misses the target", "stays open", "the task fails",
-   "successfully") are found by pattern, outside speculative clauses.
+   or press the object (a state word before a noun, "its closed gripper", is an adjective);
+   "to/onto/on/at/into the target|goal" makes any transport verb an arrival (placing verbs
+   arrive by themselves); "close ... on" and "pick ... up" are grasps; "opens its gripper" and
+   "the gripper closes" are the gripper's own events, not the task object's.
+6. Outcome statements ("the task is not completed", "successfully completing the task",
+   "where the task is completed", "the puck stays in place", "the drawer remains closed",
+   "the puck slips out of the gripper and falls") are found by pattern anywhere in a sentence,
+   outside speculative clauses; each spans its clause, from the clause's own subject when that
+   subject is not the robot, and statements joined by "and" make one span.
 
 `contradiction()` uses the same finder to tell whether a text states both an outcome and its
-opposite, which the offline drafter checks on every rewrite.
+opposite, which the offline drafter's rewrite check runs on every rewrite.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from agent.telemetry import task_kind
 
 # ---------------------------------------------------------------- lexicon
 
@@ -79,53 +96,46 @@ EVENT_OF: dict[str, str] = {
     **dict.fromkeys(["close", "shut"], "close"),
     **dict.fromkeys(["reach", "hook", "touch", "contact"], "contact"),
 }
-IRREGULAR = {
-    # lemma: (3sg, ing, past forms...)
-    "set": ("sets", "setting", "set"),
-    "put": ("puts", "putting", "put"),
-    "shut": ("shuts", "shutting", "shut"),
-    "let": ("lets", "letting", "let"),
-    "hold": ("holds", "holding", "held"),
-    "bring": ("brings", "bringing", "brought"),
-    "draw": ("draws", "drawing", "drawn", "drew"),
-    "slide": ("slides", "sliding", "slid"),
-    "take": ("takes", "taking", "taken", "took"),
-    "fall": ("falls", "falling", "fell", "fallen"),
-    "swing": ("swings", "swinging", "swung"),
-}
-DOUBLE = {"grab", "grip", "drop", "slam", "tug", "drag"}
+_TAG = {"base": "VB", "3sg": "VBZ", "ing": "VBG", "ed": "VBN", "past": "VBD"}
 
 
+@lru_cache(maxsize=4096)
 def inflect(lemma: str, form: str) -> str:
-    """The lemma in a form: base | 3sg | ing | ed."""
+    """The lemma in a form: base | 3sg | ing | ed (past participle) | past, from lemminflect's
+    tables (irregular verbs and consonant doubling included)."""
+    from lemminflect import getInflection
+
     if form == "base":
         return lemma
-    if lemma in IRREGULAR:
-        forms = IRREGULAR[lemma]
-        return {"3sg": forms[0], "ing": forms[1]}.get(form, forms[2])
-    if form == "3sg":
-        if re.search(r"(s|sh|ch|x|z)$", lemma):
-            return lemma + "es"
-        if re.search(r"[^aeiou]y$", lemma):
-            return lemma[:-1] + "ies"
-        return lemma + "s"
-    stem = lemma
-    if lemma in DOUBLE:
-        stem = lemma + lemma[-1]
-    elif lemma.endswith("e") and not lemma.endswith("ee"):
-        stem = lemma[:-1]
-    elif re.search(r"[^aeiou]y$", lemma) and form == "ed":
-        return lemma[:-1] + "ied"
-    return stem + ("ing" if form == "ing" else "ed")
+    out = getInflection(lemma, _TAG[form])
+    if not out and form == "ed":
+        out = getInflection(lemma, "VBD")
+    return out[0] if out else lemma
+
+
+@lru_cache(maxsize=8192)
+def verb_lemma(word: str) -> str | None:
+    """The verb lemma of a word form ('lifting' -> 'lift', 'slid' -> 'slide'), None if the word
+    is no verb form."""
+    from lemminflect import getAllLemmas
+
+    low = word.lower()
+    if low in LEXICON:
+        return LEXICON[low][0]
+    lemmas = getAllLemmas(low).get("VERB") or getAllLemmas(low).get("AUX")
+    return lemmas[0] if lemmas else None
 
 
 def _lexicon() -> dict[str, tuple[str, str]]:
+    from lemminflect import getAllInflections
+
     lex: dict[str, tuple[str, str]] = {}
     for lemma in EVENT_OF:
-        for form in ("ed", "ing", "3sg", "base"):
-            lex.setdefault(inflect(lemma, form), (lemma, form))
-        for extra in IRREGULAR.get(lemma, ())[3:]:
-            lex.setdefault(extra, (lemma, "ed"))
+        forms = getAllInflections(lemma, upos="VERB")
+        for tag, form in (("VBN", "ed"), ("VBD", "ed"), ("VBG", "ing"), ("VBZ", "3sg")):
+            for word in forms.get(tag, ()) or ((inflect(lemma, form),) if tag == "VBN" else ()):
+                lex.setdefault(word, (lemma, form))
+        lex.setdefault(lemma, (lemma, "base"))
     return lex
 
 
@@ -135,28 +145,12 @@ LEXICON = _lexicon()
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 BOUNDARY = re.compile(
-    r"[,;:.!?]|\b(?:and then|and|then|but|before|after|while|which|so|without|as|once|"
-    r"until it reaches)\b",
+    r"[,;:.!?]|\b(?:and then|and|then|but|before|after|while|which|where|so|without|as|once|"
+    r"however|because|though|although|yet|whereas|instead of|until it reaches)\b",
     re.IGNORECASE,
 )
 NEGATORS = {"not", "never", "n't", "without", "cannot", "no"}
 AUX = {"is", "are", "was", "were", "gets", "get", "got", "being", "been", "be"}
-ATTEMPT = {
-    "tries",
-    "trying",
-    "attempts",
-    "attempting",
-    "wants",
-    "seems",
-    "appears",
-    "intends",
-    "plans",
-    "hopes",
-    "tried",
-    "attempted",
-    "seemed",
-    "appeared",
-}
 STATE_VERBS = {
     "stays",
     "remains",
@@ -171,38 +165,33 @@ STATE_VERBS = {
 }
 DETERMINERS = {"the", "a", "an", "its", "their", "this", "that"}
 BASE_OK_AFTER = {"to", "not", "never", "n't", "cannot", "doesn't", "does", "did"}
+ROBOT = re.compile(
+    r"\b(?:arm|arms|robot|robot's|robotic|gripper|gripper's|grippers|fingers|claw|jaws|"
+    r"effector|end-effector|hand)\b",
+    re.IGNORECASE,
+)
+GRIPPER = re.compile(r"\b(?:gripper|grippers|fingers|claw|claws|jaws|pincers)\b", re.IGNORECASE)
 ARRIVAL = re.compile(
     r"\b(?:to|onto|on|at|into|in|over|reaches|on top of)\s+(?:the\s+|its\s+)?"
     r"(?:\w+\s+)?(?:target|goal)\b|\b(?:there)\b",
     re.IGNORECASE,
 )
 NOT_ARRIVAL = re.compile(r"\b(?:toward|towards|near|short of|before|above)\b", re.IGNORECASE)
-OPEN_WORDS = re.compile(r"\b(open|out|outward|apart)\b", re.IGNORECASE)
+OPEN_WORDS = re.compile(r"\b(open|out|outward|outwards|apart)\b", re.IGNORECASE)
 CLOSE_WORDS = re.compile(r"\b(closed|shut|in|inward|inwards)\b", re.IGNORECASE)
 DOWN_WORDS = re.compile(r"\b(down|downward|fully|until it clicks)\b", re.IGNORECASE)
+# a state word used as an adjective before a noun, or after "with its gripper": not an end state
+ATTRIBUTIVE_STATE = re.compile(
+    r"\b(?:(?:the|an|its|their|a)\s+(?:fully\s+|partly\s+|half\s+)?(?:open|closed|shut)\b"
+    r"(?=\s+\w)|with\s+its\s+\w+\s+(?:fully\s+)?(?:open|closed|shut)\b)",
+    re.IGNORECASE,
+)
 LIFT_NOT_OBJECT = {"away", "back", "clear", "upward", "upwards", "out", "itself"}
 CONTACT_PHRASES = re.compile(
-    r"\b(?:makes? contact with|moves? (?:above|over|onto)|comes? down on|descends? onto|"
-    r"lowers? (?:onto|over)|reaches?(?! for| toward| towards)|hooks?|hooking|hooked|"
-    r"touches|touching|touched)\b",
-    re.IGNORECASE,
-)
-FAIL = re.compile(
-    r"\b(?:(?:the task |it |and )?fails\b(?! to)|failed\b(?! to)|unsuccessful(?:ly)?|"
-    r"misses (?:the )?(?:\w+ )?(?:target|goal)|(?:stops|falls|ends up|lands) short|"
-    r"short of (?:the )?(?:target|goal)|barely moves|does not (?:reach|get to) the (?:target|goal)|"
-    r"never reaches the (?:target|goal)|drops (?:it|the \w+(?: \w+)?) (?:before|early|short)|"
-    r"(?:stays|remains|is left) (?:where it (?:is|was)|in place|still|unmoved)|"
-    r"falls (?:off|to the table|before))",
-    re.IGNORECASE,
-)
-STATE_STAYS = re.compile(
-    r"\b(?:stays|remains|is left|leaves (?:it|the \w+)|leaving (?:it|the \w+))\s+"
-    r"(?:(?:partly|partially|half|halfway|still|fully)\s+)?(open|closed|shut|ajar)\b",
-    re.IGNORECASE,
-)
-SUCCESS = re.compile(
-    r"\b(?:successfully|succeeds|succeeded|completes the task|task is (?:completed|done))\b",
+    r"\b(?:(?P<approach>moves? (?:above|over|onto)|comes? down (?:on|onto)|descends? onto|"
+    r"lowers? (?:itself )?(?:onto|over)|lowering (?:onto|over)|descending onto)|"
+    r"makes? contact with|making contact with|reaches?(?! for| toward| towards| out)|"
+    r"hooks?|hooking|hooked|touches|touching|touched)\b",
     re.IGNORECASE,
 )
 NOUNS = {
@@ -220,26 +209,17 @@ NOUNS = {
     "front",
     "ball",
     "box",
+    "cylinder",
+    "disc",
+    "disk",
+    "mug",
+    "frame",
+    "gripper",
+    "target",
+    "goal",
 }
 FREE_OBJECT_TASKS = {"pick_place", "push"}
-
-
-def task_kind(task: str | None) -> str | None:
-    """Task family from a task name such as 'drawer-open-v3' or 'button-press-topdown-v3'."""
-    t = (task or "").lower()
-    for key, kind in (
-        ("pick-place", "pick_place"),
-        ("pick_place", "pick_place"),
-        ("drawer-open", "drawer_open"),
-        ("drawer-close", "drawer_close"),
-        ("window-open", "window_open"),
-        ("window-close", "window_close"),
-        ("button", "press"),
-        ("push", "push"),
-    ):
-        if key in t:
-            return kind
-    return None
+ARTICULATED = {"drawer_open", "drawer_close", "window_open", "window_close"}
 
 
 def goal_event(kind: str | None) -> set[str]:
@@ -255,6 +235,16 @@ def goal_event(kind: str | None) -> set[str]:
     }.get(kind or "", {"arrive", "open", "close", "press"})
 
 
+def goal_state(kind: str | None) -> str | None:
+    """The end state ('open' or 'close') that is the task's goal, for articulated tasks."""
+    return {
+        "drawer_open": "open",
+        "window_open": "open",
+        "drawer_close": "close",
+        "window_close": "close",
+    }.get(kind or "")
+
+
 def opposite_event(kind: str | None) -> str | None:
     return {
         "drawer_open": "close",
@@ -264,6 +254,115 @@ def opposite_event(kind: str | None) -> str | None:
     }.get(kind or "")
 
 
+# ---------------------------------------------------------------- hedges
+
+SPEC_OPENERS = {
+    # word: the form the hedged verb takes once the chain is gone
+    **dict.fromkeys(
+        ["seems", "appears", "tries", "attempts", "wants", "intends", "plans", "decides"], "3sg"
+    ),
+    **dict.fromkeys(
+        ["seemed", "appeared", "tried", "attempted", "wanted", "intended", "planned", "decided"],
+        "past",
+    ),
+    **dict.fromkeys(["seem", "appear", "try", "attempt", "want", "intend", "plan"], "base"),
+    **dict.fromkeys(["trying", "attempting", "seeming", "appearing"], "ing"),
+}
+CHAIN_LINKS = {"to", "be", "trying", "attempting", "try", "attempt", "seen", "shown", "being"}
+BE_FORM = {"3sg": "is", "past": "was", "base": "be", "ing": "being"}
+FILLER_CHAIN = {"is", "are", "was", "were", "can", "be", "seen", "shown", "to", "being"}
+# aspect and ability before a verb ("goes on to place", "manages to lift", "is able to push",
+# "succeeds in opening"): not speculation, but a chain the verb's claim starts at
+ASPECT = re.compile(
+    r"\b(?:(?:goes|went|proceeds|proceeded|manages|managed|continues|continued|begins|began|"
+    r"starts|started) (?:on )?to|(?:is|was) able to|succeeds in|succeeded in)\s+(?=[a-z])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Hedge:
+    """A chain of modal, speculative or filler verbs before the verb that says what happens:
+    'seems to be trying to' before 'lift'. `plain` is the text that replaces
+    text[start:head_end] once the chain is gone ('lifts')."""
+
+    start: int
+    end: int  # end of the chain (the head verb starts after it)
+    head_start: int
+    head_end: int
+    plain: str
+    speculative: bool  # False: only "is seen" / "can be seen" (filler, not a claim of intent)
+
+
+def hedges(text: str) -> list[Hedge]:
+    """Every hedge chain in the text, in order."""
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text)]
+    out: list[Hedge] = []
+    i = 0
+    while i < len(words):
+        s, _, w = words[i]
+        nxt = words[i + 1][2] if i + 1 < len(words) else ""
+        form: str | None = None
+        j = i
+        if w in SPEC_OPENERS and (nxt == "to" or w in ("seems", "appears", "seem", "appear")):
+            form, j = SPEC_OPENERS[w], i + 1
+        elif w in ("is", "are", "was", "were") and nxt in ("trying", "attempting", "seen", "shown"):
+            form = {"is": "3sg", "are": "base", "was": "past", "were": "past"}[w]
+            j = i + 1
+        elif w == "can" and nxt == "be" and i + 2 < len(words) and words[i + 2][2] == "seen":
+            form, j = "3sg", i + 1
+        if form is None:
+            i += 1
+            continue
+        while j < len(words) and (
+            words[j][2] in CHAIN_LINKS or (words[j][2] in SPEC_OPENERS and words[j - 1][2] == "to")
+        ):
+            j += 1
+        if j >= len(words) or j == i:
+            i += 1
+            continue
+        # the chain must be contiguous words (no punctuation inside)
+        if re.search(r"[,;:.!?]", text[s : words[j][0]]):
+            i += 1
+            continue
+        hs, he, head = words[j]
+        chain = [x[2] for x in words[i:j]]
+        speculative = any(x not in FILLER_CHAIN for x in chain)
+        lemma = verb_lemma(head)
+        ends_be = chain[-1] in ("be", "being") or (len(chain) == 1 and chain[0] in SPEC_OPENERS)
+        if head in NEGATORS or head in ("able", "unable"):
+            i = j
+            continue
+        if lemma and head.endswith("ing") and chain[-1] != "to":
+            plain = inflect(lemma, form)  # "is seen closing", "seems to be pushing"
+        elif ends_be:
+            plain = BE_FORM[form] + " " + text[hs:he]  # "appears to be completed" -> "is completed"
+        elif lemma and chain[-1] == "to":
+            plain = inflect(lemma, form)
+        else:
+            i = j
+            continue
+        cut_end = words[j - 1][1]
+        out.append(Hedge(s, cut_end, hs, he, plain, speculative))
+        i = j
+    taken = {h.head_start for h in out}
+    for m in ASPECT.finditer(text):
+        head = _WORD.match(text, m.end())
+        lemma = verb_lemma(head.group(0)) if head else None
+        if head is None or lemma is None or m.end() in taken:
+            continue
+        first = m.group(0).split()[0].lower()
+        form = (
+            "past"
+            if first
+            in ("went", "proceeded", "managed", "continued", "began", "started", "was", "succeeded")
+            else "3sg"
+        )
+        plain = inflect(lemma, form)
+        out.append(Hedge(m.start(), m.end() - 1, head.start(), head.end(), plain, False))
+    return sorted(out, key=lambda h: h.start)
+
+
 # ---------------------------------------------------------------- claims
 
 
@@ -271,7 +370,9 @@ def opposite_event(kind: str | None) -> str | None:
 class Claim:
     """One claim: the event, its caption span, and how it was said."""
 
-    event: str  # grasp | lift | arrive | push | press | open | close | contact | release
+    # grasp | lift | arrive | push | press | open | close | contact | release |
+    # gripper_open | gripper_close
+    event: str
     start: int
     end: int
     verb_start: int
@@ -284,9 +385,15 @@ class Claim:
     obj: str | None = None  # "it", "the red puck"
     lifts_too: bool = False  # "picks up"
     clause_start: int = 0  # where the clause starts, before any conjunction
+    hedge: Hedge | None = None  # "seems to be trying to" before the verb
+    approach: bool = False  # a contact said as a motion onto the object ("moves above it")
 
     def span(self, text: str) -> str:
         return text[self.start : self.end]
+
+    @property
+    def hedged(self) -> bool:
+        return self.hedge is not None and self.hedge.speculative
 
 
 @dataclass(frozen=True)
@@ -296,6 +403,9 @@ class Statement:
     kind: str  # fail | success
     start: int
     end: int
+    # task: about the task ("the task is completed"); negated_task: "the task is not
+    # completed"; drop: the object slips or falls; state: an end state ("stays open"); other
+    cause: str = "other"
 
 
 def _clauses(text: str) -> list[tuple[int, int, str]]:
@@ -328,7 +438,7 @@ def object_np(text: str, pos: int, end: int) -> str | None:
     """The object noun phrase after a verb: 'it' or 'the red puck' (None if there is none)."""
     rest = text[pos:end]
     m = re.match(
-        r"\s*(?:(?:up|down|over|above|onto|on|toward|towards|for|with|at|to|against|"
+        r"\s*(?:(?:up|down|over|above|onto|on|toward|towards|for|with|at|to|against|around|"
         r"its gripper on|its fingers on|it on)\s+)?(it|them|(?:the|a|an|its|their)\b[\w\s'-]*)",
         rest,
         re.IGNORECASE,
@@ -350,13 +460,13 @@ def object_np(text: str, pos: int, end: int) -> str | None:
     return " ".join(words[:2]) if len(words) >= 2 else None
 
 
-def _classify(
-    lemma: str, after: str, kind: str | None, text_after_verb: str
-) -> tuple[str | None, bool]:
+def _classify(lemma: str, after: str, kind: str | None, subject: str) -> tuple[str | None, bool]:
     """The event a verb phrase claims, and whether it also claims a lift ('picks up')."""
     base = EVENT_OF[lemma]
     low = after.lower()
-    articulated = kind in ("drawer_open", "drawer_close", "window_open", "window_close")
+    articulated = kind in ARTICULATED
+    if re.match(r"\s*(?:only\s+)?(?:partway|partially|partly|halfway|part of the way)\b", low):
+        return None, False  # "closes partway": a failure, said by its statement
     if base == "grasp":
         if lemma == "pick":
             return (
@@ -364,42 +474,59 @@ def _classify(
                 if re.match(r"\s*(?:up\b|\w+ up\b|the \w+ up\b|the \w+ \w+ up\b)", low)
                 else (None, False)
             )
-        if lemma == "hold" and re.match(r"\s*(?:still|steady|position)", low):
+        if lemma == "hold" and re.match(r"\s*(?:still|steady|position|in place|its)", low):
             return None, False
         return "grasp", False
     if base == "close" and re.match(
-        r"\s*(?:(?:its|the) (?:gripper|fingers) |it |them )?(?:on|around)\b", low
+        r"\s*(?:(?:its|the) (?:gripper|fingers|claw|jaws) |it |them )?(?:firmly |tightly )?"
+        r"(?:on|around|onto|over)\b",
+        low,
     ):
         return "grasp", False
+    if base in ("open", "close"):
+        first = re.match(r"\s*(?:(?:its|the|their)\s+)?(\w+)", low)
+        obj_word = first.group(1) if first else ""
+        if GRIPPER.search(obj_word) or (
+            GRIPPER.search(subject) and not re.match(r"\s*(?:the|it|its|a|an)\b", low)
+        ):
+            return ("gripper_" + base), False
+        if kind in FREE_OBJECT_TASKS:
+            return None, False  # something else opening or closing, not the task's object
+        return base, False
     if base == "lift":
         first = low.split()[0] if low.split() else ""
         if first in LIFT_NOT_OBJECT or not first:
             return None, False
         return "lift", False
-    if base in ("open", "close"):
-        if kind in FREE_OBJECT_TASKS:
-            return None, False  # the gripper opening or closing, not the task's object
-        return base, False
     arrival = bool(ARRIVAL.search(low)) and not (
         NOT_ARRIVAL.search(low) and NOT_ARRIVAL.search(low).start() < ARRIVAL.search(low).start()  # type: ignore[union-attr]
     )
     if base == "place":
+        if lemma == "position" and not arrival:
+            return None, False
         return "arrive", False
     if base == "release":
         if lemma == "drop" and re.match(r"\s*(?:it|the \w+(?: \w+)?) off\b", low):
             return "arrive", False
-        if lemma == "let" and re.search(r"\b(?:fall|swing|slide)\s+(shut|closed|open)\b", low):
+        if lemma == "let":
             m = re.search(r"\b(?:fall|swing|slide)\s+(shut|closed|open)\b", low)
-            assert m
-            return ("open" if m.group(1) == "open" else "close"), False
+            if m:
+                return ("open" if m.group(1) == "open" else "close"), False
+            if re.match(r"\s*go\b", low):
+                return "release", False
+            return None, False
         return ("arrive" if arrival else "release"), False
     if base == "contact":
         if lemma == "reach" and re.match(r"\s*(?:for|toward|towards|out)\b", low):
             return None, False
         return "contact", False
+    if lemma == "fall":  # the object falling: only "falls shut" says anything about the task
+        m = re.match(r"\s*(shut|closed|open)\b", low)
+        return (("open" if m.group(1) == "open" else "close"), False) if m else (None, False)
     if base in ("push", "press", "carry"):
         if articulated:
-            bare = re.sub(r"\b(?:the|an|its) open\b", "the", low)
+            bare = ATTRIBUTIVE_STATE.sub(" ", low)
+            bare = re.sub(r"\b(?:the|an|its) open\b", "the", bare)
             states = re.findall(r"\b(open|closed|shut)\b", bare)
             if states:
                 return ("open" if states[-1] == "open" else "close"), False
@@ -407,9 +534,9 @@ def _classify(
                 return "open", False
             if CLOSE_WORDS.search(bare):
                 return "close", False
-            if ("handle" in low or base == "press") and not re.match(
-                r"\s*(?:\w+\s+)?(?:toward|towards|to|near)\b", low
-            ):
+            if (
+                "handle" in low or base == "press" or re.match(r"\s*(?:at\s+|on\s+)?it\b", low)
+            ) and not re.match(r"\s*(?:\w+\s+)?(?:toward|towards|to|near)\b", low):
                 return "contact", False
             return None, False
         if kind == "press" or (kind is None and "button" in low):
@@ -425,32 +552,39 @@ def _classify(
             return "arrive", False
         if base == "push" and kind in FREE_OBJECT_TASKS:
             return "push", False
-        if kind is None and base == "push" and arrival:
-            return "arrive", False
     return None, False
 
 
 def _speculation_ranges(text: str) -> list[tuple[int, int]]:
     from agent.guidelines._lint import lint
 
-    return [(w.start, w.end) for w in speculation_spans(text, lint(text))]
+    return [(w.start, w.end) for w in speculation_spans(text, lint(text)) if w.clause]
 
 
 def find_claims(
     text: str, task: str | None = None, skip: list[tuple[int, int]] | None = None
 ) -> tuple[list[Claim], list[Statement]]:
-    """Every claim in `text` with its span; claims inside `skip` ranges (speculation) are not
-    claims of what happened."""
+    """Every claim in `text` with its span, and the outcome statements. Clauses inside `skip`
+    ranges (speculative clauses such as ', apparently trying to line it up') are not claims of
+    what happened; a verb after a hedge chain is a claim marked `hedged`."""
     kind = task_kind(task)
     skip = skip if skip is not None else _speculation_ranges(text)
+    heads = {h.head_start: h for h in hedges(text)}
     claims: list[Claim] = []
-    statements: list[Statement] = []
+    prev_clause = ""
     for cs, ce, joint, jpos in _clauses_at(text):
         cs, ce = _strip(text, cs, ce)
+        clause_text = text[cs:ce]
         if any(a <= cs < b or a < ce <= b for a, b in skip):
+            prev_clause = clause_text
             continue
         words = list(_WORD.finditer(text, cs, ce))
-        negator: int | None = jpos if joint == "without" else None
+        negator: int | None = jpos if joint in ("without", "instead of") else None
+        if joint == "before" and re.search(
+            r"\b(?:stops?|stopping|halts?|pauses?|short)\b", prev_clause, re.I
+        ):
+            negator = jpos  # "stops short before touching it": no touch
+        prev_clause = clause_text
         prev: str = ""
         prev_prev: str = ""
         for w in words:
@@ -458,12 +592,14 @@ def find_claims(
             if (
                 low in NEGATORS
                 or low.endswith("n't")
-                or (low == "to" and prev in ("fails", "failed", "unable"))
+                or (low == "to" and prev in ("fails", "failed", "unable", "failing"))
             ):
                 if negator is None:
                     negator = w.start()
                     if low == "to":
                         negator = w.start() - len(prev) - 1
+                        if prev == "unable" and re.search(r"\b(?:is|are)\s+$", text[cs:negator]):
+                            negator = cs + re.search(r"\b(?:is|are)\s+$", text[cs:negator]).start()  # type: ignore[union-attr]
                     elif prev in ("does", "did", "do") or low.endswith("n't"):
                         negator = w.start() - (len(prev) + 1 if not low.endswith("n't") else 0)
                 prev_prev, prev = prev, low
@@ -474,18 +610,24 @@ def find_claims(
                 prev_prev, prev = prev, low
                 continue
             lemma, form = entry if entry else ("reach", "3sg")
+            hedge = heads.get(w.start())
             if (
                 entry
                 and form == "base"
                 and prev not in BASE_OK_AFTER
+                and hedge is None
                 and lemma not in ("set", "put", "shut", "let")
             ):
                 prev_prev, prev = prev, low
                 continue
-            if prev == "to" and prev_prev in ATTEMPT:
-                prev_prev, prev = prev, low
-                continue  # "tries to close it" is an attempt, not a claim
-            if entry and form == "ed" and prev in DETERMINERS | STATE_VERBS:
+            if (
+                entry
+                and form == "ed"
+                and (
+                    prev in DETERMINERS | STATE_VERBS
+                    or (prev == "up" and prev_prev in ("ends", "end"))
+                )
+            ):
                 prev_prev, prev = prev, low
                 continue
             if entry and lemma in ("set", "put", "shut") and prev in DETERMINERS:
@@ -494,33 +636,37 @@ def find_claims(
             passive = form == "ed" and (
                 prev in AUX or (prev in ("never", "not", "fully") and prev_prev in AUX)
             )
+            subject = text[cs : w.start()]
+            zone = re.split(r"[,;:.!?]", text[: w.start()])[-1]  # 'the gripper then opens'
+            if not subject.strip() or re.fullmatch(r"\s*(?:then|and|and then)?\s*", subject):
+                subject = zone
+            if passive and ROBOT.search(subject) and not any(n in subject.lower() for n in NOUNS):
+                prev_prev, prev = prev, low
+                continue  # "the arm is positioned above the table": nothing about the object
             participle = prev == "having" or (form == "ing" and w.start() == cs)
             verb_end = w.end()
+            approach = False
             if contact:
                 verb_end = contact.end()
+                approach = contact.group("approach") is not None
                 event, lifts_too = "contact", False
-                lemma = {
-                    "makes": "make",
-                    "moves": "move",
-                    "comes": "come",
-                    "descends": "descend",
-                    "lowers": "lower",
-                    "reaches": "reach",
-                    "hooks": "hook",
-                    "touches": "touch",
-                }.get(contact.group(0).split()[0].lower(), contact.group(0).split()[0].lower())
-                if lemma.endswith("ing") or lemma.endswith("ed"):
-                    lemma, form = LEXICON.get(lemma, (lemma, "3sg"))
+                first = contact.group(0).split()[0].lower()
+                lemma = verb_lemma(first) or first
+                form = "ing" if first.endswith("ing") else "ed" if first.endswith("ed") else "3sg"
                 if lemma == "reach" and re.match(
                     r"\s*(?:for|toward|towards|out)\b", text[w.end() : ce], re.I
                 ):
                     prev_prev, prev = prev, low
                     continue
+                if lemma == "reach" and re.match(
+                    r"\s*(?:the\s+|its\s+)?(?:\w+\s+)?(?:target|goal)\b", text[w.end() : ce], re.I
+                ):
+                    event, approach = "arrive", False  # "the puck reaches the target"
             else:
                 after = text[w.end() : ce]
                 if passive:
                     after = after + " " + text[cs : w.start()]
-                event, lifts_too = _classify(lemma, after, kind, text[w.end() :])
+                event, lifts_too = _classify(lemma, after, kind, subject)
             if event is None:
                 prev_prev, prev = prev, low
                 continue
@@ -529,19 +675,37 @@ def find_claims(
                 start = cs
             elif participle and prev == "having":
                 start = w.start() - len("having") - 1
+            elif event.startswith("gripper_") and GRIPPER.search(subject):
+                m = re.search(
+                    r"\b(?:the|its|their)\s+(?:\w+\s+)?(?:gripper|fingers|claw|jaws)",
+                    text[cs : w.start()],
+                    re.IGNORECASE,
+                )
+                start = cs + m.start() if m else start  # "the gripper opens"
+            if hedge is not None:
+                start = min(start, hedge.start)
             if negator is not None and not passive:
                 start = min(start, negator)
             elif negator is not None and passive:
                 start = cs
-            obj = None if passive else object_np(text, verb_end, ce)
+            if event == "contact" and not re.match(
+                r"\s*(?:it|them|the|a|an|its|their|this|that)\b", text[verb_end:ce], re.I
+            ):
+                prev_prev, prev = prev, low
+                continue  # "..., which it reaches at the end": the object is the antecedent
+            end = ce
+            inner = [a for a, b in skip if verb_end <= a < ce]
+            if inner:  # "pushes it closed in an attempt to ...": the claim stops at the hedge
+                end = _strip(text, cs, min(inner))[1]
+            obj = None if passive else object_np(text, verb_end, end)
             if passive:
                 by = re.search(r"\s+by\b", text[verb_end:ce])
-                ce = verb_end + by.start() if by else ce
+                end = verb_end + by.start() if by else ce
             claims.append(
                 Claim(
                     event=event,
                     start=start,
-                    end=ce,
+                    end=end,
                     verb_start=w.start(),
                     verb_end=verb_end,
                     lemma=lemma,
@@ -552,46 +716,237 @@ def find_claims(
                     obj=obj,
                     lifts_too=lifts_too,
                     clause_start=cs,
+                    hedge=hedge,
+                    approach=approach,
                 )
             )
             break
-    # failure and success statements
-    for rx, k in ((FAIL, "fail"), (SUCCESS, "success")):
+    return claims, statements(text, kind, skip)
+
+
+# ---------------------------------------------------------------- outcome statements
+
+_NEG_BEFORE = re.compile(
+    r"\b(?:not|never|without|fails? to|failed to|failing to|unable to|n't)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+# (pattern, kind, cause, needs a subject that is not the robot)
+_STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
+    (re.compile(p, re.IGNORECASE), k, c, o)
+    for p, k, c, o in [
+        (r"\b(?:fails|failed)\b(?!\s+to)", "fail", "task", False),
+        (r"\bunsuccessful(?:ly)?\b|\bnot successful\b|\bwithout success\b", "fail", "task", False),
+        (
+            r"\btask (?:is|was|has|remains) (?:not|never|un)\s*(?:been )?(?:\w+ )?"
+            r"(?:completed|accomplished|achieved|done|finished|successful|complete)\b",
+            "fail",
+            "negated_task",
+            False,
+        ),
+        (
+            r"\b(?:not|never|without|fails to|failing to|unable to) (?:successfully )?"
+            r"(?:complet\w*|accomplish\w*|finish\w*) (?:the |its )?(?:[\w-]+ )?task\b",
+            "fail",
+            "negated_task",
+            False,
+        ),
+        (r"\bmiss(?:es|ed|ing)\b|\bovershoot(?:s|ing)?\b", "fail", "other", False),
+        (
+            r"\b(?:stops|halts|stopping|halting) (?:just |well )?(?:before|short of) (?:reaching )?"
+            r"(?:the )?(?:\w+ )?(?:target|goal)\b",
+            "fail",
+            "other",
+            False,
+        ),
+        (r"\b(?:is |are |remains |stays )?(?:left )?untouched\b", "fail", "other", True),
+        (
+            r"\bincomplete\b|\bunfinished\b|"
+            r"\bnot (?:fully |yet )?(?:completed|accomplished|achieved|finished)\b",
+            "fail",
+            "negated_task",
+            False,
+        ),
+        (
+            r"\b(?:ends up|ending up|lands|landing|comes to rest|coming to rest|rests|resting|"
+            r"sits|sitting|stops|stopping) (?:just |slightly )?(?:next to|beside|near|short of|"
+            r"outside|off|in front of|behind|before|away from|to the (?:left|right|side) of) "
+            r"(?:the )?(?:\w+ )?(?:target|goal)\b",
+            "fail",
+            "other",
+            True,
+        ),
+        (
+            r"\b(?:stops|stopping|falls|falling|ends up|lands|comes up) short\b",
+            "fail",
+            "other",
+            False,
+        ),
+        (r"\bshort of (?:the )?(?:\w+ )?(?:target|goal)\b", "fail", "other", False),
+        (r"\bbarely moves\b", "fail", "other", False),
+        (
+            r"\b(?:does not|doesn't|did not|never|cannot|can't) (?:reach|get to|arrive at) "
+            r"the (?:\w+ )?(?:target|goal)\b",
+            "fail",
+            "other",
+            False,
+        ),
+        (r"\bdrops (?:it|the \w+(?: \w+)?) (?:before|early|short)\b", "fail", "drop", False),
+        (
+            r"\b(?:stays|remains|remain|stay|is left|sits|staying|remaining) "
+            r"(?:where it (?:is|was)|in place|still|unmoved|stationary|motionless|unchanged|put|"
+            r"in (?:its|the same) (?:original |starting |initial )?(?:place|position|spot))\b",
+            "fail",
+            "other",
+            True,
+        ),
+        (r"\b(?:does not|doesn't|did not|never) (?:move|budge|shift)\b", "fail", "other", True),
+        (r"\bnothing (?:moves|happens|changes)\b", "fail", "other", False),
+        (
+            r"\b(?:slips|slipping|slides|falls|falling|drops|dropping|tumbles) "
+            r"(?:out|from|off|away|back|free)\b|\bfalls (?:off|to the table|before)\b",
+            "fail",
+            "drop",
+            True,
+        ),
+        (
+            r"\b(?:only |just )?(?:closes|opens|moves|slides|goes|pushes|pulls|gets)"
+            r"(?: (?:it|the \w+))? (?:only )?"
+            r"(?:partway|partially|partly|halfway|part of the way)\b|"
+            r"\b(?:partially|partly|halfway|half) (?:open|closed|shut)\b",
+            "fail",
+            "state",
+            True,
+        ),
+        (
+            r"\bsuccessful\b|\bsuccessfully\b(?!\s+(?!complet|accomplish|finish)[a-z]+(?:s|ed|ing)\b)"
+            r"|\bsucceed(?:s|ed)?\b(?!\s+in\b)|\bwith success\b",
+            "success",
+            "task",
+            False,
+        ),
+        (
+            r"\b(?:ends up|ending up|lands|landing|comes to rest|coming to rest|rests|resting|"
+            r"sits|sitting|stops|stopping|arrives|arriving) (?:right |exactly |squarely )?"
+            r"(?:on|at|in|inside|onto|within) (?:top of )?(?:the )?(?:\w+ )?(?:target|goal)\b",
+            "success",
+            "place",
+            True,
+        ),
+        (r"\bcomplet(?:es|ing|ed|e) (?:the |its )?(?:[\w-]+ )?task\b", "success", "task", False),
+        (
+            r"\btask (?:is|was|has been|ends up|is now|appears to be|seems to be) (?:\w+ )?"
+            r"(?:completed|accomplished|achieved|done|finished|complete)\b",
+            "success",
+            "task",
+            False,
+        ),
+        (
+            r"\baccomplish(?:es|ing|ed)? (?:the |its )?(?:[\w-]+ )?(?:task|goal)\b|"
+            r"\bachiev(?:es|ing|ed) (?:the |its )?goal\b",
+            "success",
+            "task",
+            False,
+        ),
+    ]
+]
+_DROP_ONLY_CARRY = re.compile(r"\b(?:the \w+ |it )(?:drops|falls)\b|\band (?:then )?falls\b", re.I)
+STATE_END = re.compile(
+    r"\b(?:stays|remains|is left|leaves (?:it|the \w+)|leaving (?:it|the \w+)|ends up|ends|is|"
+    r"are|sits|staying|remaining)\s+(?:(?:still|fully|completely|firmly|now|wide)\s+)?"
+    r"(open|closed|shut|ajar)\b(?!\s+(?:gripper|drawer|window|door))",
+    re.IGNORECASE,
+)
+_LEFT_WORDS = re.compile(
+    r"[,;:.!?]|\b(?:but|so|however|where|which|because|though|although|yet|while|whereas|"
+    r"then|and)\b",
+    re.IGNORECASE,
+)
+_RIGHT_WORDS = re.compile(
+    r"[,;:.!?]|\b(?:but|so|however|where|which|though|although|yet|while|whereas|then)\b|"
+    r"\band\s+(?=(?:the|a|an|it|its|this|that|nothing|then)\b)",
+    re.IGNORECASE,
+)
+_SUBJECTISH = re.compile(r"\s*(?:the|a|an|it|its|this|that|nothing|they)\b", re.IGNORECASE)
+
+
+def _segment(text: str, s: int, e: int) -> tuple[int, int, bool]:
+    """The clause around a statement at [s, e): from its own subject (or from the match when the
+    subject is the robot) to the next clause boundary. Also whether that subject is the robot."""
+    left = 0
+    for m in _LEFT_WORDS.finditer(text, 0, s):
+        if m.group(0).lower() == "and" and not (
+            _SUBJECTISH.match(text, m.end()) or re.fullmatch(r"(?:\s*\w+ly)*\s*", text[m.end() : s])
+        ):
+            continue
+        left = m.end()
+    right = len(text)
+    m = _RIGHT_WORDS.search(text, e)
+    if m:
+        right = m.start()
+    left, right = _strip(text, left, right)
+    subject = text[left:s]
+    robot = bool(ROBOT.search(subject))
+    return (s if robot or not subject.strip() else left), max(right, e), robot
+
+
+def statements(text: str, kind: str | None, skip: list[tuple[int, int]]) -> list[Statement]:
+    """Outcome statements (see the module's grammar, step 6)."""
+    found: list[Statement] = []
+    for rx, k, cause, object_subject in _STATEMENT_PATTERNS:
         for m in rx.finditer(text):
             if any(a <= m.start() < b for a, b in skip):
                 continue
-            statements.append(Statement(k, *_clause_of(text, m.start(), m.end())))
-    for m in STATE_STAYS.finditer(text):
-        if any(a <= m.start() < b for a, b in skip):
-            continue
-        state = "open" if m.group(1).lower() in ("open", "ajar") else "close"
-        goal = goal_event(kind)
-        if (state == "open" and "close" in goal) or (state == "close" and "open" in goal):
-            statements.append(Statement("fail", *_clause_of(text, m.start(), m.end())))
-    return claims, statements
+            if k == "success" and (
+                _NEG_BEFORE.search(text[: m.start()])
+                or re.search(r"\b(?:not|never|n't)\b", m.group(0), re.IGNORECASE)
+            ):
+                continue  # "not completing the task" is a failure, found by its own pattern
+            start, end, robot = _segment(text, m.start(), m.end())
+            if object_subject and robot:
+                continue  # "the arm stays in place": not the object
+            found.append(Statement(k, start, end, cause))
+    if kind == "pick_place":
+        for m in _DROP_ONLY_CARRY.finditer(text):
+            start, end, robot = _segment(text, m.start(), m.end())
+            if not robot and not any(a <= m.start() < b for a, b in skip):
+                found.append(Statement("fail", start, end, "drop"))
+    goal = goal_state(kind)
+    if goal is not None:
+        for m in STATE_END.finditer(text):
+            if any(a <= m.start() < b for a, b in skip):
+                continue
+            start, end, robot = _segment(text, m.start(), m.end())
+            if GRIPPER.search(text[start : m.start()]) or (
+                robot and GRIPPER.search(text[max(0, m.start() - 30) : m.start()])
+            ):
+                continue
+            state = "open" if m.group(1).lower() in ("open", "ajar") else "close"
+            found.append(Statement("success" if state == goal else "fail", start, end, "state"))
+    return _merge_statements(text, found)
 
 
-def _clause_of(text: str, s: int, e: int) -> tuple[int, int]:
-    """The clause around a match, without its joint; a sentence's first clause starts at the
-    match (its subject is not the claim)."""
-    for cs, ce, joint in _clauses(text):
-        if cs <= s < ce:
-            cs, ce = _strip(text, cs, ce)
-            if not joint or joint in ".!?":
-                cs = s
-            return cs, max(ce, e)
-    return s, e
+def _merge_statements(text: str, found: list[Statement]) -> list[Statement]:
+    """Overlapping statements, and statements of one kind joined by 'and', make one span."""
+    merged: list[Statement] = []
+    for st in sorted(found, key=lambda x: (x.start, -x.end)):
+        if merged:
+            last = merged[-1]
+            joined = re.fullmatch(r",?\s*(?:and\s+)?", text[last.end : st.start]) is not None
+            if st.start < last.end or (joined and st.kind == last.kind):
+                cause = last.cause if last.cause != "other" else st.cause
+                merged[-1] = Statement(last.kind, last.start, max(last.end, st.end), cause)
+                continue
+        merged.append(st)
+    return merged
 
 
 # ---------------------------------------------------------------- speculation
 
 SPEC_CLAUSE_OPENERS = re.compile(
-    r"(?:apparently|seemingly|probably|likely|perhaps|maybe|trying to|in order to|so that|"
-    r"intends to|wants to|plans to|hopes)\b",
-    re.IGNORECASE,
-)
-SPEC_VERBS = re.compile(
-    r"\b(?:tries|attempts|seems|appears|wants|intends|plans|decides)\s+to\s+([a-z]+)\b",
+    r"(?:apparently|seemingly|probably|likely|perhaps|maybe|presumably|possibly|trying to|"
+    r"attempting to|in order to|in an attempt to|in an effort to|aiming to|intending to|"
+    r"struggling to|so that|intends to|wants to|plans to|hopes|as if|as though|as intended|"
+    r"as planned)\b",
     re.IGNORECASE,
 )
 
@@ -601,22 +956,39 @@ class SpecSpan:
     start: int
     end: int
     clause: bool  # the whole clause is speculative: remove it with its comma
+    hedge: Hedge | None = None  # a chain before a verb: drop the chain, keep the verb
 
 
 def speculation_spans(text: str, warnings: list) -> list[SpecSpan]:  # type: ignore[type-arg]
     """The linter's speculation warnings, widened to the whole clause when the clause opens
     with a hedge or an intent ('..., apparently trying to line it up.'): the intent is the
-    speculation, not only the hedge word."""
+    speculation, not only the hedge word; and widened to the whole chain when the warning is
+    part of a hedge chain before a verb ('seems to be trying to')."""
+    chains = [h for h in hedges(text) if h.speculative]
     out: list[SpecSpan] = []
     for w in warnings:
         if w.kind != "speculation" or w.start < 0:
             continue
         before = text[: w.start].rstrip()
         clause_initial = before.endswith(",") or not before
-        if clause_initial and SPEC_CLAUSE_OPENERS.match(text, w.start):
+        chain = next((h for h in chains if h.start <= w.start < h.end), None)
+        if (
+            clause_initial
+            and SPEC_CLAUSE_OPENERS.match(text, w.start)
+            and (
+                chain is None
+                or (
+                    chain.start == w.start
+                    and text[w.start : w.end].lower()
+                    in ("trying to", "attempting to", "apparently", "seemingly")
+                )
+            )
+        ):
             m = re.compile(r"[,;.!?]").search(text, w.end)
             end = m.start() if m else len(text)
             out.append(SpecSpan(w.start, end, True))
+        elif chain is not None:
+            out.append(SpecSpan(chain.start, chain.end, False, chain))
         else:
             out.append(SpecSpan(w.start, w.end, False))
     # merge overlapping: a clause span swallows the word spans inside it
@@ -632,16 +1004,18 @@ def speculation_spans(text: str, warnings: list) -> list[SpecSpan]:  # type: ign
 
 
 def outcome_stated(text: str, task: str | None) -> tuple[bool, bool]:
-    """(states success, states failure) for the text."""
-    claims, statements = find_claims(text, task)
-    goal = goal_event(task_kind(task))
-    success = any(c.event in goal and not c.negated for c in claims) or any(
-        s.kind == "success" for s in statements
+    """(states success, states failure) for the text. Hedged claims ('seems to push it') state
+    neither."""
+    claims, found = find_claims(text, task)
+    kind = task_kind(task)
+    goal = goal_event(kind)
+    success = any(c.event in goal and not c.negated and not c.hedged for c in claims) or any(
+        s.kind == "success" for s in found
     )
     failure = any(
-        c.negated and (c.event in goal or (c.event == "push" and task_kind(task) == "push"))
+        c.negated and not c.hedged and (c.event in goal or (c.event == "push" and kind == "push"))
         for c in claims
-    ) or any(s.kind == "fail" for s in statements)
+    ) or any(s.kind == "fail" for s in found)
     return success, failure
 
 

@@ -193,3 +193,32 @@ def test_locate_gives_offsets_for_highlighting() -> None:
 def test_json_schema_lists_observations_first_for_the_model() -> None:
     props = list(Draft.model_json_schema()["properties"])
     assert props[0] == "observations" and props[-1] == "verdict"
+
+
+# ------------------------------------------------------------------ left_to_reviewer (#26)
+
+KEPT = "The robot grasps the blue cube and lifts it to the right."  # keeps the flagged "blue"
+OFFLINE = {**CTX, "drafter": "offline"}
+
+
+def test_an_offline_draft_may_keep_a_flagged_span_it_names() -> None:
+    d = Draft.model_validate(payload(rewrite=KEPT, left_to_reviewer=["blue"]), context=OFFLINE)
+    assert d.left_to_reviewer == ["blue"]
+    # not named: the strict rule still holds, offline or not
+    assert "still contains the flagged span 'blue'" in errors(payload(rewrite=KEPT), OFFLINE)
+
+
+def test_a_model_draft_may_not_leave_spans_to_the_reviewer() -> None:
+    msg = errors(payload(rewrite=KEPT, left_to_reviewer=["blue"]))
+    assert "left_to_reviewer is only for the offline drafter" in msg
+    assert "still contains the flagged span 'blue'" in msg
+
+
+def test_left_to_reviewer_names_only_flagged_spans() -> None:
+    msg = errors(payload(left_to_reviewer=["cube"]), OFFLINE)
+    assert "left_to_reviewer names 'cube', which is not a flagged span" in msg
+
+
+def test_stored_drafts_without_the_field_load_and_the_model_never_sees_it() -> None:
+    assert Draft.model_validate(payload()).left_to_reviewer == []
+    assert "left_to_reviewer" not in Draft.model_json_schema()["properties"]

@@ -98,3 +98,23 @@ def test_two_named_grippers_each_get_facts() -> None:
     ]
     with pytest.raises(ValueError, match=r"grippers\.left has 2 steps but t has 20"):
         Telemetry(t=t, grippers={"left": [1.0, 0.0]})
+
+
+def test_tasks_without_an_object_to_carry_get_contact_and_motion_facts() -> None:
+    """Issue 26: on a button the gripper is closed long before it touches anything; no grasp or
+    lift fact may appear there."""
+    t = steps()
+    gripper = [1.0] * 4 + [0.25] * 46
+    ee = [[0.0, 0.0, 0.4 - 0.008 * i] for i in range(50)]
+    button = [[0.0, 0.0, 0.1 if i < 40 else 0.07] for i in range(50)]
+    facts = Telemetry(
+        t=t, gripper=gripper, ee_pos=ee, object_pos=button, success=True, task="button-press-v3"
+    ).facts()
+    text = " ".join(facts)
+    assert "grasp" not in text and "rise" not in text and "lift" not in text
+    assert "t=0.4s: the gripper closes 27 cm from the object (before any contact)" in facts
+    assert any(f.startswith("t=3.") and "reaches the object" in f for f in facts)
+    assert "t=4.0s: the object starts to move; it ends 3 cm from where it started" in facts
+    still = Telemetry(t=t, gripper=[1.0] * 50, ee_pos=ee, object_pos=[[1, 1, 1]] * 50, task="push")
+    assert "the object never moves" in still.facts()
+    assert any(f.startswith("the end effector never comes within 6 cm") for f in still.facts())

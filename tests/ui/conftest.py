@@ -12,6 +12,7 @@ CAPTIONS = {
     "c1": (
         "The robot grasps the blue cube and lifts it.",
         {
+            "observations": "Telemetry: **the task succeeds** <b>grasp at 1.5s</b>.",
             "hallucinations": [
                 {
                     "span": "blue",

@@ -56,6 +56,28 @@ def test_first_clip_shows_highlighted_caption_findings_and_draft(app: AppTest) -
     assert any("omission · places it on the plate — step" in label for label in labels)
 
 
+def _walk(node):  # elements of the page in the order it draws them
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for key in sorted(children):
+        yield from _walk(children[key])
+
+
+def test_the_drafters_observations_show_as_plain_text_above_the_findings(app: AppTest) -> None:
+    """Issue 26 item 4: what the drafter saw (for offline drafts: what it could not check) is on
+    the page, above the findings, and its words are text, never Markdown or HTML."""
+    elements = list(_walk(app.main))
+    shown = [i for i, e in enumerate(elements) if e.type == "text" and "drafter saw" in e.value]
+    assert len(shown) == 1
+    text = elements[shown[0]].value
+    assert text == "What the drafter saw: Telemetry: **the task succeeds** <b>grasp at 1.5s</b>."
+    first_finding = min(i for i, e in enumerate(elements) if e.type == "checkbox")
+    assert shown[0] < first_finding
+    assert not any("<b>grasp" in m.value for m in app.markdown)
+
+
 def test_accept_records_a_row_and_moves_on(app: AppTest, review_db: str) -> None:
     app.button(key="accept").click().run()
     assert not app.exception

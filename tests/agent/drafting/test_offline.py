@@ -136,7 +136,8 @@ def test_captions_it_must_leave_alone(caption: str, telemetry: Telemetry) -> Non
 
 def test_without_telemetry_only_guidelines_run() -> None:
     d = review("The robot arm seems to grasp the cube.", None)
-    assert spans(d) == [("seems", "speculation")] and "No telemetry" in d.observations
+    assert spans(d) == [("seems to", "speculation")] and "No telemetry" in d.observations
+    assert d.rewrite == "The robot arm grasps the cube."
 
 
 def test_draft_result_interface_matches_the_llm_drafter() -> None:
@@ -170,7 +171,9 @@ def test_manner_word_and_false_success_are_separate_findings() -> None:
 # ------------------------------------------------------------------ held-out captions (#14)
 
 ROOT = Path(__file__).resolve().parents[3]
-HELD_OUT = [ROOT / "tests" / "data" / f"offline_heldout_{x}.jsonl" for x in ("a", "b")]
+DATA = ROOT / "tests" / "data"
+HELD_OUT = [DATA / f"offline_heldout_{x}.jsonl" for x in ("a", "b")]
+DEV_VLM = DATA / "offline_dev_vlm.jsonl"  # vision-model wording, written to tune the rules on
 SAMPLE = ROOT / "evals" / "datasets" / "sample"
 
 
@@ -178,7 +181,9 @@ def held_out_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [*HELD_OUT, DEV_VLM, DATA / "offline_heldout_c.jsonl"], ids=lambda p: p.stem
+)
 def test_held_out_sets_are_large_and_their_spans_are_in_their_captions(path: Path) -> None:
     rows = held_out_rows(path)
     assert len(rows) >= 60
@@ -188,8 +193,10 @@ def test_held_out_sets_are_large_and_their_spans_are_in_their_captions(path: Pat
             assert h["span"] in r["caption"], (r["id"], h["span"])
 
 
-@pytest.mark.parametrize("path", HELD_OUT, ids=lambda p: p.stem)
-def test_every_held_out_rewrite_passes_the_linter_and_does_not_contradict_itself(
+@pytest.mark.parametrize(
+    "path", [*HELD_OUT, DEV_VLM, DATA / "offline_heldout_c.jsonl"], ids=lambda p: p.stem
+)
+def test_every_held_out_rewrite_passes_the_rewrite_check(
     path: Path,
 ) -> None:
     for r in held_out_rows(path):
@@ -198,12 +205,20 @@ def test_every_held_out_rewrite_passes_the_linter_and_does_not_contradict_itself
         assert rewrite_problems(r["caption"], d.rewrite, telemetry.task) == [], (r["id"], d.rewrite)
 
 
-def test_correct_held_out_captions_come_back_unchanged() -> None:
-    """On set A (the one the rules were developed on). Set B is not tuned on, so its one known
-    false positive (B-015, "stops before reaching it" read as a claimed reach) stays in its
-    figures instead of being fixed here."""
-    for r in held_out_rows(HELD_OUT[0]):
-        if r["gold_hallucinations"] or r["gold_omissions"]:
+# A-007 ("... carries it to the target and releases it", pick-place-021) is labelled correct,
+# but the telemetry has the gripper closed from 1.3 s to the end: it never releases the puck.
+# The drafter flags the release; the label is left as it was written (the set's figures stay
+# comparable with earlier runs) and this disagreement is counted in them.
+CONTRADICTED_LABELS = {"A-007"}
+
+
+@pytest.mark.parametrize("path", [HELD_OUT[0], DEV_VLM], ids=lambda p: p.stem)
+def test_correct_held_out_captions_come_back_unchanged(path: Path) -> None:
+    """On the sets the rules were developed on (A, and the vision-model development set). Set B
+    is not tuned on, so its one known false positive (B-015, "stops before reaching it" read as
+    a claimed reach) stays in its figures instead of being fixed here."""
+    for r in held_out_rows(path):
+        if r["gold_hallucinations"] or r["gold_omissions"] or r["id"] in CONTRADICTED_LABELS:
             continue
         d = review(r["caption"], Telemetry.load(SAMPLE / f"{r['clip']}.telemetry.json"))
         assert d.rewrite == r["caption"] and d.verdict.value == "accurate", (r["id"], d.rewrite)
@@ -222,11 +237,11 @@ def test_held_out_figures_meet_the_issue_targets() -> None:
     """Span F1 >= 0.6 and outcome recall >= 0.8 on both held-out sets, zero self-contradicting
     and zero linter-failing rewrites, computed with the eval harness's matching."""
     bench = _benchmark()
-    for path in HELD_OUT:
+    for path in [*HELD_OUT, DEV_VLM]:
         r = bench.evaluate(path)
         assert r["span"]["f1"] >= 0.6, (path.stem, r["span"])
         assert r["outcome_recall"] >= 0.8, (path.stem, r["outcome_recall"])
-        assert r["contradictions"] == 0 and r["lint_failures"] == 0
+        assert r["check_failures"] == 0, path.stem
         assert r["ter"] < r["ter_unreviewed"]
 
 
@@ -258,3 +273,210 @@ def test_a_speculative_clause_goes_whole() -> None:
     )
     assert spans(d) == [("apparently trying to line it up", "speculation")]
     assert d.rewrite == "The robot arm slides the red puck to the target."
+
+
+# ------------------------------------------------------------------ vision-model wording (#26)
+
+
+def sample_tel(clip: str) -> Telemetry:
+    return Telemetry.load(SAMPLE / f"{clip}.telemetry.json")
+
+
+def test_a_speculative_chain_goes_and_the_verb_reads() -> None:
+    """The 'bes lift' bug: 'seems to be trying to move it' becomes 'moves it'."""
+    d = review(
+        "The robotic arm picks up the red puck and seems to be trying to move it towards the "
+        "target, and then places it on the target.",
+        sample_tel("pick-place-007"),
+    )
+    assert spans(d) == [("seems to be trying to", "speculation")]
+    assert d.rewrite == (
+        "The robotic arm picks up the red puck and moves it towards the target, and then places "
+        "it on the target."
+    )
+
+
+def test_a_hedged_claim_the_telemetry_contradicts_is_flagged_whole() -> None:
+    d = review(
+        "The robot arm moves toward the window and seems to be trying to close it, but it does "
+        "not touch the handle, so the window stays open.",
+        sample_tel("window-close-013"),
+    )
+    assert [s for s, _ in spans(d)] == ["seems to be trying to close it"]
+    assert d.rewrite == (
+        "The robot arm moves toward the window, but it does not touch the handle, so the window "
+        "stays open."
+    )
+
+
+def test_a_false_failure_clause_on_a_successful_clip() -> None:
+    d = review(
+        "The robotic arm picks up the red puck and carries it to the target, but the puck slips "
+        "out of the gripper and falls, so the task is not completed.",
+        sample_tel("pick-place-000"),
+    )
+    assert spans(d) == [
+        ("the puck slips out of the gripper and falls", "gripper_or_grasp"),
+        ("the task is not completed", "outcome"),
+    ]
+    assert d.rewrite == (
+        "The robotic arm picks up the red puck and carries it to the target, so the task is "
+        "completed."
+    )
+
+
+def test_two_success_clauses_on_a_failed_clip_leave_one_failure() -> None:
+    d = review(
+        "In this clip, the robotic arm grasps the red puck, lifts it up and carries it to the "
+        "target, where it places it down, successfully completing the task.",
+        sample_tel("pick-place-028"),
+    )
+    assert [s for s, _ in spans(d)] == [
+        "carries it to the target, where it places it down",
+        "successfully completing the task",
+    ]
+    assert d.rewrite == (
+        "In this clip, the robotic arm grasps the red puck, lifts it up but drops it before the "
+        "target, and the task fails."
+    )
+    assert rewrite_problems(d.rewrite, d.rewrite, "pick-place-v3") == []
+
+
+@pytest.mark.parametrize(
+    "clip,caption,span,new",
+    [
+        # the gripper is closed long before it touches a button, a drawer front or a window
+        (
+            "button-press-025",
+            "The gripper closes around the red button and presses it down.",
+            "closes around the red button",
+            "The gripper presses the red button and presses it down.",
+        ),
+        (
+            "window-open-005",
+            "The arm approaches a window, grips the white handle and slides the window open.",
+            "grips the white handle",
+            "The arm approaches a window, pushes the white handle and slides the window open.",
+        ),
+        # on a drawer that opens the gripper stays open: it hooks the handle
+        (
+            "drawer-open-002",
+            "The robot arm grabs the handle and pulls the drawer open.",
+            "grabs the handle",
+            "The robot arm hooks the handle and pulls the drawer open.",
+        ),
+    ],
+)
+def test_no_grasp_where_the_task_has_nothing_to_carry(
+    clip: str, caption: str, span: str, new: str
+) -> None:
+    d = review(caption, sample_tel(clip))
+    assert spans(d) == [(span, "gripper_or_grasp")]
+    assert d.rewrite == new
+
+
+def test_a_release_the_gripper_never_makes() -> None:
+    d = review(
+        "The arm carries the red puck to the target, where it releases the puck.",
+        sample_tel("pick-place-014"),
+    )
+    assert spans(d) == [("releases the puck", "gripper_or_grasp")]
+    assert "never opens" in d.hallucinations[0].explanation
+    assert d.rewrite == "The arm carries the red puck to the target."
+
+
+def test_order_of_contact_and_gripper_from_the_telemetry() -> None:
+    d = review(
+        "The robotic arm reaches the button, closes its gripper and then presses the button down.",
+        sample_tel("button-press-025"),
+    )
+    assert spans(d) == [("reaches the button, closes its gripper", "order")]
+    assert d.rewrite.startswith("The robotic arm closes its gripper, reaches the button")
+
+
+def test_a_part_whose_rewording_fails_the_check_keeps_the_caption_words(monkeypatch) -> None:
+    """Every edit goes through the check; when every rewording fails it, the draft keeps the
+    caption's text, names the span in left_to_reviewer and says why in the finding."""
+    import agent.drafting._offline as offline
+
+    monkeypatch.setattr(
+        offline, "rewrite_problems", lambda c, r, t: [] if r == c else ["fails a test rule"]
+    )
+    caption = "The robot arm carefully grasps the red puck and places it at the target."
+    d = review(caption, tel(grasp_at=10, lift_cm=8, success=False))
+    assert d.rewrite == caption and d.verdict.value == "needs_edit"
+    assert sorted(d.left_to_reviewer) == ["carefully", "places it at the target"]
+    for h in d.hallucinations:
+        assert "not reworded: the automatic rewording fails a test rule" in h.explanation
+        assert "the wording is yours" in h.explanation
+    assert "Left to the reviewer to reword" in d.observations
+
+
+def test_an_offline_accurate_says_what_it_could_not_check() -> None:
+    d = review("The robot arm grasps the green cube and lifts it.", tel(grasp_at=10, lift_cm=8))
+    assert d.verdict.value == "accurate"
+    assert "Not checked" in d.observations
+    for what in ("colours", "object identity", "directions", "counts"):
+        assert what in d.observations
+
+
+def test_the_telemetry_note_fits_the_task() -> None:
+    d = review("The robot arm presses the red button down.", sample_tel("button-press-004"))
+    assert "grasp" not in d.observations and "lift" not in d.observations
+    assert "closed from 0.4s, before any contact" in d.observations
+
+
+@pytest.mark.parametrize(
+    "caption,span,new",
+    [
+        (
+            "The robotic arm places the puck on the target and then lifts it off the table.",
+            "places the puck on the target and then lifts it off the table",
+            "The robotic arm lifts the puck off the table and then places it on the target.",
+        ),
+        (
+            "The arm lifts the puck after placing it on the target.",
+            "lifts the puck after placing it on the target",
+            "The arm lifts the puck before placing it on the target.",
+        ),
+        (
+            "Before lifting the puck, the arm places it on the target.",
+            "Before lifting the puck, the arm places it on the target",
+            "After lifting the puck, the arm places it on the target.",
+        ),
+    ],
+)
+def test_order_said_with_then_after_or_before(caption: str, span: str, new: str) -> None:
+    d = review(caption, sample_tel("pick-place-014"))
+    assert spans(d) == [(span, "order")] and d.rewrite == new
+
+
+def test_correct_orders_are_left_alone() -> None:
+    for caption in (
+        "Having grasped the puck, the arm lifts it and places it on the target.",
+        "The arm places the puck on the target, having lifted it off the table.",
+        "After lifting the puck, the arm places it on the target.",
+    ):
+        assert spans(review(caption, sample_tel("pick-place-014"))) == [], caption
+
+
+def test_a_denied_contact_on_a_successful_push() -> None:
+    d = review(
+        "The robotic arm does not make contact with the puck, yet the puck slides onto the target.",
+        sample_tel("push-015"),
+    )
+    assert spans(d) == [("does not make contact with the puck", "action")]
+    assert d.rewrite.startswith("The robotic arm makes contact with the puck, yet")
+
+
+def test_a_pushed_puck_rises_a_little_but_is_not_lifted_high() -> None:
+    tel_ = sample_tel("push-022")  # the closed gripper carries the puck up about 3 cm
+    assert spans(review("The arm grasps the puck and lifts it slightly.", tel_)) == []
+    d = review("The arm grasps the puck and lifts it high above the table.", tel_)
+    assert spans(d) == [("lifts it high above the table", "action")]
+
+
+def test_a_hedged_attempt_on_a_failed_clip_leaves_the_outcome_unsaid() -> None:
+    d = review("The robot arm tries to push the puck toward the target.", sample_tel("push-008"))
+    assert [o.description for o in d.omissions] == ["the task fails"]
+    assert d.rewrite == "The robot arm moves toward the puck, and the task fails."

@@ -17,9 +17,10 @@ def parity_rows() -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_the_built_in_file_reproduces_the_old_linter_on_every_frozen_caption() -> None:
-    """tests/data/lint_parity.jsonl holds the output of the hard-coded linter of commit ca2125c
-    on every caption the repository ships (sample, held-out sets A-C, their gold captions) and on
-    hand-written and random edge cases; the guideline-file linter must give the same warnings,
+    """tests/data/lint_parity.jsonl holds the output of the last hard-coded linter (that of
+    ca2125c with the offline drafter's added speculation and filler phrases) on every caption
+    the repository ships (sample, held-out sets A-C, their gold captions) and on hand-written
+    and random edge cases; the guideline-file linter must give the same warnings,
     text, messages and offsets."""
     rows = parity_rows()
     assert len(rows) > 500 and sum(len(r["warnings"]) for r in rows) > 1000
