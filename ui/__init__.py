@@ -1,1 +1,1 @@
-"""The Streamlit review page (ui/app.py), launched by `recap review`."""
+"""The Streamlit review page (ui/review.py), launched by `recap review`."""

@@ -1,4 +1,4 @@
-"""`recap review`: starts the Streamlit review page (ui/app.py) on one database and run.
+"""`recap review`: starts the Streamlit review page (ui/review.py) on one database and run.
 
 Beyond this machine the page needs sign-in (OpenID Connect through Streamlit's `st.login`):
 configured by RECAP_AUTH_* (written to a private, temporary secrets file for the page's
@@ -28,7 +28,7 @@ from agent.errors import ConfigError, RecapError
 if TYPE_CHECKING:
     from agent.settings import Settings
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent / "review.py"
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 HOW_TO_SIGN_IN = (
     "Configure sign-in with your identity provider (OpenID Connect: Google, Microsoft, Okta, "

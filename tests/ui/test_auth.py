@@ -19,7 +19,7 @@ from agent.store import Store
 from recap.main import app as cli
 from ui.commands import is_loopback, plan_auth, write_secrets
 
-APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 AUTH = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
     "cookie_secret": "c" * 32,

@@ -20,7 +20,7 @@ from ui.timeline import (
     series,
 )
 
-APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 
 
 def tel() -> Telemetry:

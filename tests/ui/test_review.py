@@ -12,7 +12,7 @@ from agent.schema import GoldLabels
 from agent.store import Clip, Store
 from agent.telemetry import NOTE_META_KEY
 
-APP = str(Path(__file__).resolve().parents[2] / "ui" / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 
 
 @pytest.fixture
