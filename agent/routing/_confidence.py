@@ -3,11 +3,16 @@
 The score is the product of the parts that are available, each read as the chance the draft
 survives one independent check:
 
-    score = agreement × telemetry × claims × stated × token_prob
+    score = agreement × rewrite agreement × telemetry × claims × stated × token_prob
 
 - **agreement** (K ≥ 2 samples): the share of the K samples that say the same as the kept
   draft (same verdict, flagged spans and types, omission types; `agent.routing._consensus`).
   Samples that disagree mean the model is unsure of this clip.
+- **rewrite agreement** (K ≥ 2): the share of those agreeing samples whose rewrite is the kept
+  one's (the same words after normalisation, or within the error rule's tolerance). The error
+  rule counts a rewrite a person would change even when the findings are right, so findings
+  alone would not see a model that finds the errors but words the fix wrongly; the product of
+  the two agreements is the share of all K samples that agree with the kept draft entirely.
 - **telemetry** (when the offline drafter's draft of the same clip, made with its telemetry, is
   given): the share of the claims telemetry judges on which the draft and the telemetry check
   agree. A flagged span counts as agreed when the other side flags an overlapping span (the two
@@ -77,6 +82,9 @@ class ConfidenceParts(BaseModel):
 
     samples: int = Field(description="K, the number of samples drawn.")
     agreement: float | None = Field(description="Share of samples agreeing; None with K = 1.")
+    rewrite_agreement: float | None = Field(
+        default=None, description="Share of the agreeing samples sharing the kept rewrite."
+    )
     telemetry: float | None = Field(description="Agreement with the telemetry check, or None.")
     telemetry_conflicts: list[str] = Field(default_factory=list)
     unchecked: list[UncheckedClaim] = Field(
@@ -102,6 +110,8 @@ class Confidence(BaseModel):
         lines = [f"confidence {self.score:.3f} ({self.version})"]
         if p.agreement is not None:
             lines.append(f"agreement {p.agreement:.2f} over {p.samples} samples")
+        if p.rewrite_agreement is not None:
+            lines.append(f"rewrite agreement {p.rewrite_agreement:.2f}")
         if p.telemetry is not None:
             lines.append(f"telemetry check {p.telemetry:.2f}")
             lines += [f"  {c}" for c in p.telemetry_conflicts]
@@ -168,21 +178,24 @@ def confidence(
     stated: float | None = None,
     mean_logprob: float | None = None,
     claim_doubt: float = CLAIM_DOUBT,
+    tolerance: int = 0,
 ) -> Confidence:
     """The confidence of the kept draft of `caption`.
 
     `samples`: the K samples (or their `consensus`, or one draft: K = 1). `offline`: the offline
     drafter's draft of the same clip made with its telemetry; None when the clip has no
     telemetry (an offline draft without telemetry has checked nothing). `stated` and
-    `mean_logprob` belong to the kept draft; a value out of range is left out with a note."""
+    `mean_logprob` belong to the kept draft; a value out of range is left out with a note.
+    `tolerance`: the error rule's, for rewrites that count as the same."""
     if isinstance(samples, Draft):
         samples = [samples]
-    agreed = samples if isinstance(samples, Consensus) else consensus(samples)
+    agreed = samples if isinstance(samples, Consensus) else consensus(samples, tolerance=tolerance)
     if not 0.0 <= claim_doubt < 1.0:
         raise ValueError(f"claim_doubt must lie in [0, 1), got {claim_doubt}")
     kept = agreed.kept
     notes: list[str] = []
     agreement = agreed.agreement if agreed.k >= 2 else None
+    rewrite_agreement = agreed.rewrite_agreement if agreed.k >= 2 else None
     tel = telemetry_check(caption, kept, offline) if offline is not None else None
     unchecked = [
         c
@@ -202,6 +215,7 @@ def confidence(
     parts = ConfidenceParts(
         samples=agreed.k,
         agreement=agreement,
+        rewrite_agreement=rewrite_agreement,
         telemetry=tel.agreement if tel else None,
         telemetry_conflicts=tel.conflicts if tel else [],
         unchecked=unchecked,
@@ -216,7 +230,8 @@ def confidence(
 def combine(parts: ConfidenceParts) -> float:
     """The documented formula: the product of the parts that are there."""
     score = parts.claims
-    for value in (parts.agreement, parts.telemetry, parts.stated, parts.token_prob):
+    optional = (parts.agreement, parts.rewrite_agreement, parts.telemetry, parts.stated)
+    for value in (*optional, parts.token_prob):
         if value is not None:
             score *= value
     return min(1.0, max(0.0, score))

@@ -128,6 +128,18 @@ def test_telemetry_omissions() -> None:
     assert not t.vetoed and t.agreement == 0.0
 
 
+def test_rewrite_agreement_multiplies_in() -> None:
+    worded = draft(
+        rewrite="The robot arm grips the red cube, lifts it but drops it, and the task fails."
+    )
+    c = confidence(CAPTION, [draft(), worded, draft(), worded, worded])
+    assert c.parts.agreement == 1.0 and c.parts.rewrite_agreement == pytest.approx(3 / 5)
+    assert c.score == pytest.approx(3 / 5)
+    assert "rewrite agreement 0.60" in c.explain()
+    assert confidence(CAPTION, [draft(), worded], tolerance=1).score == 1.0
+    assert confidence(CAPTION, draft()).parts.rewrite_agreement is None
+
+
 def test_stated_and_token_probability_multiply_in() -> None:
     three = [draft(), draft(), draft()]
     c = confidence(CAPTION, three, stated=0.8, mean_logprob=-0.1)

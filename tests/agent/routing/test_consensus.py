@@ -42,3 +42,24 @@ def test_one_sample() -> None:
     assert c.agreement == 1.0 and c.k == 1
     with pytest.raises(ValueError):
         consensus([])
+
+
+def test_the_kept_draft_has_the_rewrite_most_of_its_group_shares() -> None:
+    other = "The robot arm grips the red cube, lifts it but drops it, and the task fails."
+    worded = draft(rewrite=other)
+    # all four agree on the findings; three of them share the same rewrite (up to case and
+    # punctuation), so the first of those is kept, not the first sample
+    same = draft(rewrite=draft().rewrite.lower().replace(",", ""))
+    c = consensus([worded, draft(), same, draft()])
+    assert c.agreement == 1.0 and c.agreeing == [0, 1, 2, 3]
+    assert c.kept_index == 1 and c.same_rewrite == [1, 2, 3]
+    assert c.rewrite_agreement == pytest.approx(3 / 4)
+    # a one-word difference is the same rewrite under a tolerance of one word
+    loose = consensus([worded, draft(), same, draft()], tolerance=1)
+    assert loose.kept_index == 0 and loose.rewrite_agreement == 1.0
+
+
+def test_rewrite_ties_go_to_the_first_drawn() -> None:
+    other = "The robot arm grips the red cube, lifts it but drops it, and the task fails."
+    c = consensus([draft(rewrite=other), draft()])
+    assert c.kept_index == 0 and c.rewrite_agreement == 0.5
