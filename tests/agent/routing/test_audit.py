@@ -57,7 +57,7 @@ def test_too_few_audits_are_not_judged(policy) -> None:
     assert not s.suspended and s.min_audits == 22 and "not yet judged" in s.reason
     s = audit_status(policy, auto_accepted=100, audited=0, audit_errors=0)
     assert s.audit_bound is None and not s.suspended
-    # from 22 audits on the rule applies: one error in 22 bounds at 0.163
+    # from 22 audits on the rule applies: one error in 22 bounds at 0.166
     s = audit_status(policy, auto_accepted=100, audited=22, audit_errors=1)
     assert s.suspended
     assert audit_status(
