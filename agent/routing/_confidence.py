@@ -53,7 +53,7 @@ from pydantic import BaseModel, Field
 from agent.routing._consensus import Consensus, consensus
 from agent.routing._spans import pair_spans
 from agent.routing._uncheckable import UncheckedClaim, uncheckable_claims
-from agent.schema import Draft, HallucinationType, OmissionType
+from agent.schema import Draft, Hallucination, HallucinationType, OmissionType
 
 CONFIDENCE_VERSION = "confidence-v1"
 CLAIM_DOUBT = 0.1
@@ -125,7 +125,9 @@ class Confidence(BaseModel):
         return "\n".join(lines)
 
 
-def _located(caption: str, draft: Draft, types: frozenset[HallucinationType]) -> list:
+def _located(
+    caption: str, draft: Draft, types: frozenset[HallucinationType]
+) -> list[tuple[Hallucination, tuple[int, int] | None]]:
     return [(h, h.locate(caption)) for h in draft.hallucinations if h.type in types]
 
 
