@@ -53,8 +53,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.datasets.mistakes import gold_caption, inject, story  # noqa: E402
-
 from agent.data import read_gold  # noqa: E402
 from agent.drafting import ModelDrafter, OfflineDrafter  # noqa: E402
 from agent.errors import RowError  # noqa: E402
@@ -73,6 +71,7 @@ from agent.routing import (  # noqa: E402
 from agent.schema import Draft, GoldLabels  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 from agent.telemetry import Telemetry  # noqa: E402
+from evals.datasets.mistakes import gold_caption, inject, story  # noqa: E402
 from evals.datasets.tasks import TASKS  # noqa: E402
 from tests.fake_openai import FakeOpenAI, caption_of  # noqa: E402
 

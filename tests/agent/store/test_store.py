@@ -114,6 +114,55 @@ def test_a_database_written_by_release_0_1_0_keeps_its_data(tmp_path: Path) -> N
     assert store.reviews.in_force_by_clip()[records[0].clip_id].reviewer == "cy"
 
 
+def test_a_database_written_by_release_0_2_keeps_its_data(tmp_path: Path) -> None:
+    """tests/data/recap-0.2.0.sqlite was written by release 0.2's own code
+    (tests/data/make_recap_0_2_0.py): 30 sample clips drafted offline, a run with only an error,
+    single, double and gold reviews, a lead's settlement, approval and send-back, accounts and an
+    edit buffer; recap-0.2.0-export.jsonl is what 0.2's export wrote from it."""
+    db = tmp_path / "old.sqlite"
+    shutil.copy(DATA / "recap-0.2.0.sqlite", db)
+    store = Store(db)
+    assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    out = tmp_path / "export.jsonl"
+    assert export(store, "old-offline", out) == 30
+    want = [json.loads(line) for line in (DATA / "recap-0.2.0-export.jsonl").open()]
+    assert [json.loads(line) for line in out.open()] == want
+    rows = store.reviews.all()
+    assert len(rows) == 29 and {r.reviewer for r in rows} >= {"alice", "bob", "cy", "dan"}
+    assert {r.purpose for r in rows} == {
+        Purpose.QUEUE,
+        Purpose.DOUBLE,
+        Purpose.GOLD,
+        Purpose.SETTLE,
+        Purpose.LEAD,
+    }
+    assert store.runs.totals("old-offline").drafted == 30
+    assert [e.kind for e in store.runs.errors("old-partial")] == ["endpoint"]
+    assert store.reviews.buffer("alice:b1", next(iter(_buffers(store)))) == "half-typed text"
+    users = {u.email: (u.role, u.active) for u in store.users.all()}
+    assert users == {
+        "lee@example.org": ("lead", True),
+        "bob@example.org": ("reviewer", True),
+        "gone@example.org": ("reviewer", False),
+    }
+    # and it takes new work: a new run's draft and a new decision on an old clip
+    clip_id = want[0]["clip_id"]
+    run(store, "r-new")
+    assert store.runs.save_draft("r-new", result(clip_id, cost_usd=0.02))
+    store.reviews.add(
+        Review(
+            clip_id=clip_id, run="r-new", reviewer="eve", decision="accepted", final_caption="ok"
+        )
+    )
+    assert store.runs.draft("r-new", clip_id).cost_usd == 0.02
+
+
+def _buffers(store: Store) -> list[str]:
+    """Clip ids with unsaved text, read straight from the table (no repository lists them)."""
+    with store.session() as s:
+        return [row[0] for row in s.execute(text("SELECT clip_id FROM edit_buffers"))]
+
+
 def test_older_database_opens_in_newer_version(db_url: str) -> None:
     old = Store(db_url, migrate=False)
     assert old.migrate(upto="0001_initial") == ["0001_initial"]
