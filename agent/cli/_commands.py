@@ -386,7 +386,7 @@ def runs_cmd(
     from agent.schema import prompt_version
     from agent.store import Store
 
-    store = Store(db)
+    store = Store(db, create=False)
     if errors:
         table = Table(title=f"Failed clips in {errors}")
         for col in ("clip", "kind", "reason"):
@@ -461,7 +461,7 @@ def export_cmd(
     from agent.data._export import export, export_lerobot, export_pairs
     from agent.store import Store
 
-    store = Store(db)
+    store = Store(db, create=False)
     run = store.runs.name_or_latest(run, "export")
     kind = fmt or out_file.suffix.lower().lstrip(".")
     if kind == "lerobot":
@@ -540,7 +540,7 @@ def users_list(
     table = Table(title="recap users")
     for col in ("e-mail", "role", "added", "by", "removed"):
         table.add_column(col)
-    for u in list_users(Store(db), revoked=removed):
+    for u in list_users(Store(db, create=False), revoked=removed):
         table.add_row(
             u.email,
             u.role,
@@ -560,5 +560,5 @@ def users_remove(
     from agent.review._users import remove_user
     from agent.store import Store
 
-    user = remove_user(Store(db), email)
+    user = remove_user(Store(db, create=False), email)
     out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)
