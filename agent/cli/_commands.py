@@ -53,6 +53,14 @@ def draft_one(
     log: Annotated[
         bool, typer.Option("--log/--no-log", help="Keep the draft or error in the database.")
     ] = True,
+    drafter_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--drafter",
+            help="llm (the configured model; the default) or offline (telemetry rules and the "
+            "guideline linter, no model: give --telemetry).",
+        ),
+    ] = None,
     *,
     model_flags: dict[str, Any],
 ) -> None:
@@ -66,9 +74,12 @@ def draft_one(
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
-    settings.check_endpoint()
+    if drafter_kind is None:  # no endpoint: say how to configure one, and how to go without
+        settings.check_endpoint(
+            without_model="recap draft-one VIDEO --caption TEXT --telemetry FILE --drafter offline"
+        )
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = make_drafter("llm", settings)
+    drafter = make_drafter(drafter_kind or "llm", settings)
     store = Store(db) if log else None
     identity = drafter.identity()
 
