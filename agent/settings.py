@@ -352,6 +352,14 @@ class Settings(  # parts listed last to first: pydantic orders fields from the l
         """The parts that shape a draft, as recorded in a run's identity and its cache keys."""
         return self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
 
+    def shown(self) -> dict[str, object]:
+        """Every field, as `recap settings` prints it: each secret as "set" or "not set", never
+        its value (the caller masks a password in the database URL)."""
+        data = self.model_dump(mode="json")
+        for name in _SECRETS:
+            data[name] = "set" if getattr(self, name) is not None else "not set"
+        return data
+
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: the parts that make one, without secrets (not where
         things are kept either: a database URL can hold a password)."""

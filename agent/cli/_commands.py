@@ -504,17 +504,13 @@ def export_cmd(
 
 
 def settings_cmd() -> None:
-    """Print the settings in force (the API key is never printed)."""
+    """Print every setting in force (secrets only as set / not set, never their value)."""
     from agent.redact import redact
     from agent.store import database_url
 
     s = settings_from()
-    data = s.public()
-    data["api_key"] = "set" if s.api_key else "not set"
+    data = s.shown()
     data["db"] = redact(database_url(s.db))
-    data["cache_dir"] = str(s.cache_dir)
-    data["review_run"] = s.review_run
-    data["reviewer"] = s.reviewer
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
