@@ -222,6 +222,18 @@ def test_draft_sync_library_call(fake: FakeOpenAI, settings_for, clip: Path) -> 
     assert result.draft.hallucinations[0].span == "grasps"
 
 
+def test_the_terminal_diff_puts_no_space_before_punctuation() -> None:
+    from agent.cli._render import diff_text
+
+    text = diff_text(
+        "The robot grasps the puck and puts it down.",
+        "The robot grasps the puck but drops it down, and the task fails.",
+    )
+    assert text.plain == "The robot grasps the puck and puts but drops it down, and the task fails."
+    struck = [text.plain[s.start : s.end] for s in text.spans if "strike" in str(s.style)]
+    assert struck == ["and puts"]
+
+
 SAMPLE = Path(__file__).resolve().parents[3] / "evals" / "datasets" / "sample"
 
 
