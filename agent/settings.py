@@ -88,8 +88,9 @@ class EndpointSettings(BaseModel):
             override = Price(self.price_input, self.price_output)
         return price_for(self.resolved_model, override)
 
-    def check_endpoint(self) -> None:
-        """Fail with instructions when no endpoint is configured."""
+    def check_endpoint(self, without_model: str = "recap draft --drafter offline") -> None:
+        """Fail with instructions when no endpoint is configured; `without_model` is the
+        command that works without one, for the hint."""
         if self.base_url is None and self.api_key is None:
             raise ConfigError(
                 "No model endpoint is configured.",
@@ -100,8 +101,8 @@ class EndpointSettings(BaseModel):
                     "  export OPENAI_BASE_URL=http://localhost:8000/v1\n"
                     "  export RECAP_MODEL=<model name the server serves>\n"
                     "Flags --base-url and --model do the same for one command. "
-                    "Without a model, `recap draft --drafter offline` checks captions against "
-                    "telemetry alone."
+                    f"Without a model, `{without_model}` checks captions against telemetry "
+                    "alone."
                 ),
             )
         if self.base_url is not None and not self.model:
@@ -350,6 +351,14 @@ class Settings(  # parts listed last to first: pydantic orders fields from the l
     def draft_shape(self) -> dict[str, Any]:
         """The parts that shape a draft, as recorded in a run's identity and its cache keys."""
         return self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
+
+    def shown(self) -> dict[str, object]:
+        """Every field, as `recap settings` prints it: each secret as "set" or "not set", never
+        its value (the caller masks a password in the database URL)."""
+        data = self.model_dump(mode="json")
+        for name in _SECRETS:
+            data[name] = "set" if getattr(self, name) is not None else "not set"
+        return data
 
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: the parts that make one, without secrets (not where

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import av
 
-from agent.media._frames import _fit, sample_frames
+from agent.media import fit_within, sample_frames
 from tests.clips import make_clip
 
 N, SIDE = 8, 384
@@ -37,7 +37,7 @@ def targets(duration: float) -> list[float]:
 def decode_all(path: Path) -> int:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        w, h = _fit(s.codec_context.width, s.codec_context.height, SIDE)
+        w, h = fit_within(s.codec_context.width, s.codec_context.height, SIDE)
         frames = [
             (f.time, f.reformat(width=w, height=h, format="rgb24").to_image()) for f in c.decode(s)
         ]
@@ -50,7 +50,7 @@ def seek_per_frame(path: Path) -> int:
     out = []
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        w, h = _fit(s.codec_context.width, s.codec_context.height, SIDE)
+        w, h = fit_within(s.codec_context.width, s.codec_context.height, SIDE)
         duration = float(s.duration * s.time_base)
         for t in targets(duration):
             c.seek(int(t / s.time_base), stream=s)

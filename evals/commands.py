@@ -49,7 +49,7 @@ def report_cmd(
     from agent.store import Store
     from evals.worth import worth
 
-    store = Store(db)
+    store = Store(db, create=False)
     run = store.runs.name_or_latest(run, "report on")
     w = worth(store, run, n_boot=n_boot)
     t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
@@ -163,6 +163,7 @@ def run_cmd(
     """Draft the gold set (same job code and cache as `recap draft`), then score it."""
     import asyncio
 
+    from agent.cli import outcome
     from agent.data import ingest
     from agent.drafting import make_drafter
     from agent.runs import Job, JobOptions
@@ -191,10 +192,7 @@ def run_cmd(
     stats = asyncio.run(go())
     if stats.fatal:
         raise RecapError(stats.fatal)
-    out.print(
-        f"drafted {stats.drafted}, cached {stats.cached}, failed {stats.failed} in run {name}",
-        highlight=False,
-    )
+    out.print(f"{outcome(stats)} in run {name}", highlight=False)
     report_skipped(gold_set)
     report_undrafted(store, name, gold_set, report)
     score(store, name, gold_set, judge, runs_dir)
@@ -230,7 +228,7 @@ def score_cmd(
 
     gold_set = load_gold(gold)
     report_skipped(gold_set)
-    score(Store(db), run, gold_set, judge, runs_dir)
+    score(Store(db, create=False), run, gold_set, judge, runs_dir)
 
 
 @app.command("compare")
@@ -302,5 +300,5 @@ def promote_cmd(
     from agent.store import Store
     from evals.gold import promote
 
-    n = promote(Store(db), out_file, run)
+    n = promote(Store(db, create=False), out_file, run)
     out.print(f"{n} reviewed clip(s) written as gold to {out_file}", highlight=False)

@@ -1,4 +1,5 @@
-"""`recap demo`: ingest the bundled sample, draft it, score it, open the review page.
+"""`recap demo`: ingest the bundled sample, draft it, score it, open the review page, and say
+how the other commands find its database.
 
 The command imports the library, the harness and the page launcher when it runs, so loading
 the command line stays cheap.
@@ -6,7 +7,7 @@ the command line stays cheap.
 
 from __future__ import annotations
 
-import shutil
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +27,8 @@ def register(app: typer.Typer) -> None:
 
 def demo_cmd(
     workdir: Annotated[
-        Path, typer.Option("--dir", help="Where the demo database and reports go.")
+        Path,
+        typer.Option("--dir", help="Where the demo database and reports go (kept between runs)."),
     ] = Path("recap-demo"),
     review: Annotated[
         bool, typer.Option("--review/--no-review", help="Open the review page at the end.")
@@ -36,6 +38,7 @@ def demo_cmd(
     """The whole loop on bundled robot clips: ingest, draft, score, review."""
     import asyncio
 
+    from agent.cli import outcome
     from agent.data import ingest
     from agent.drafting import default_drafter_kind, make_drafter
     from agent.runs import Job, JobOptions
@@ -52,15 +55,15 @@ def demo_cmd(
             f"The sample set is missing ({sample}).",
             hint="Regenerate it: python -m evals.datasets.metaworld_gen",
         )
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    db = f"sqlite:///{(workdir / 'recap.db').resolve()}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = (workdir / "recap.db").resolve()
+    db = f"sqlite:///{path}"
     store = Store(db)
     report = ingest(store, sample)
+    kept = f" ({report.unchanged} already there)" if report.unchanged else ""
     out.print(
-        f"1. ingested {report.added} sample clips (Meta-World Sawyer tasks, AI captions "
-        f"with known mistakes) into {db}",
+        f"1. ingested {report.added + report.updated + report.unchanged} sample clips "
+        f"(Meta-World Sawyer tasks, AI captions with known mistakes) into {db}{kept}",
         highlight=False,
     )
     settings = settings_from()
@@ -73,8 +76,8 @@ def demo_cmd(
         "and the guideline linter; set OPENAI_API_KEY or OPENAI_BASE_URL to use a "
         "model)"
     )
-    out.print(f"2. drafting with {which}", highlight=False)
-    run = f"demo-{kind}"
+    run = next_run(store, f"demo-{kind}")
+    out.print(f"2. drafting run {run} with {which}", highlight=False)
 
     async def go() -> Any:
         try:
@@ -83,13 +86,50 @@ def demo_cmd(
             await drafter.aclose()
 
     stats = asyncio.run(go())
-    out.print(f"   drafted {stats.drafted}, failed {stats.failed}", highlight=False)
+    out.print(f"   {outcome(stats)}", highlight=False)
     folder, summary = score_to_folder(
         store, run, load_gold(sample).cases, LexicalJudge(), workdir / "evals"
     )
     out.print("3. scored against the gold rewrites:")
     out.print(summary_table(summary))
     out.print(f"   report: {folder / 'report.html'}", highlight=False)
-    if review:
-        out.print("4. opening the review page (Ctrl-C to stop)")
+    store.close()
+    if not review:
+        where_to_look(path, run)
+        return
+    out.print("4. opening the review page (Ctrl-C to stop)")
+    try:
         serve(db, run, port=port, host="127.0.0.1")
+    finally:
+        where_to_look(path, run)
+
+
+def next_run(store: Any, base: str) -> str:
+    """`base` the first time, then `base-2`, `base-3`, ...: each demo is a fresh pass over the
+    sample (what an earlier pass drafted is served from the response cache), and the decisions
+    made on an earlier pass's page stay with its run."""
+    taken = {r.name for r in store.runs.all()}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def where_to_look(path: Path, run: str) -> None:
+    """The demo's last lines: how every other command finds its database (they read
+    ./recap.db, or RECAP_DB, or --db)."""
+    q = shlex.quote(str(path))
+    out.print(
+        "\nThe demo's data is in its own database. To look at it with the other commands:\n"
+        f"  export RECAP_DB={q}\n"
+        "  recap runs\n"
+        f"  recap report --run {run}\n"
+        f"  recap review --run {run}\n"
+        "  recap team\n"
+        f"  recap export --run {run} --out demo.jsonl\n"
+        f"or pass --db {q} to each command, e.g. recap runs --db {q}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -2,7 +2,9 @@
 
 Tests enqueue replies (a draft, malformed JSON, 429 with Retry-After, 500, a delay, a dropped
 connection); when the script is empty the `responder` answers. Every request body is kept so a
-test can check what recap actually sent (re-ask messages, images, headers).
+test can check what recap actually sent (re-ask messages, images, headers). A test that must act
+while a job is still running holds requests behind a gate (`hold`, `release`) and waits on what
+the server saw (`wait_until`), never on the clock.
 """
 
 from __future__ import annotations
@@ -104,6 +106,12 @@ class FakeOpenAI:
         self.batch_polls = 1  # polls a batch stays in progress before it completes
         self.batch_line_error: Callable[[dict[str, Any]], bool] = lambda _body: False
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every chat request
+        self._hold_after: int | None = None  # answer this many more, then hold the rest
+        self._gate = threading.Event()
+        self._gate.set()
+        self.held = 0  # chat requests waiting behind the gate now
+        self.answered = 0  # chat requests answered (any status), since the start
         self._rng = random.Random(seed)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,6 +126,7 @@ class FakeOpenAI:
         return self
 
     def stop(self) -> None:
+        self.release()  # held handler threads finish (their clients may be gone)
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -136,6 +145,49 @@ class FakeOpenAI:
 
     def enqueue(self, *replies: Reply) -> None:
         self.script.extend(replies)
+
+    # --- explicit signals for tests: hold requests, wait for what the server saw -------------
+    def hold(self, after: int = 0) -> None:
+        """Answer `after` more chat requests, then hold every later one (unanswered, its client
+        waiting) until `release()`: a job provably still running, for a test to interrupt."""
+        with self._changed:
+            self._hold_after = after
+            self._gate.clear()
+
+    def release(self) -> None:
+        """Answer the held requests and every later one."""
+        with self._changed:
+            self._hold_after = None
+            self._gate.set()
+            self._changed.notify_all()
+
+    def wait_until(self, condition: Callable[[FakeOpenAI], bool], timeout: float = 300) -> None:
+        """Block until `condition(self)` holds, checked whenever a chat request arrives or is
+        answered. The timeout is a safety net for a broken test, never the expected outcome."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: condition(self), timeout):
+                raise AssertionError(
+                    f"fake server: condition not met after {timeout} s "
+                    f"({len(self.requests)} requests, {self.answered} answered, {self.held} held)"
+                )
+
+    def _pass_gate(self) -> None:
+        with self._changed:
+            if self._hold_after is not None and self._hold_after > 0:
+                self._hold_after -= 1
+                return
+            if self._gate.is_set():
+                return
+            self.held += 1
+            self._changed.notify_all()
+        self._gate.wait()
+        with self._changed:
+            self.held -= 1
+
+    def _answered(self) -> None:
+        with self._changed:
+            self.answered += 1
+            self._changed.notify_all()
 
     # --- answering ----------------------------------------------------------------------------
     def _next(self, request: dict[str, Any]) -> Reply:
@@ -363,9 +415,10 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send(400, {"error": {"message": "bad json"}}, {})
                 return
-            with fake._lock:
+            with fake._changed:
                 fake.requests.append(request)
                 fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                fake._changed.notify_all()
             if fake.expect_key is not None:
                 auth = self.headers.get("Authorization", "")
                 if auth != f"Bearer {fake.expect_key}":
@@ -376,6 +429,15 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if not self.path.endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
                 return
+            fake._pass_gate()
+            try:
+                self._answer(request)
+            except OSError:  # a held request's client gave up (or its process was killed)
+                pass
+            finally:
+                fake._answered()
+
+        def _answer(self, request: dict[str, Any]) -> None:
             reply = fake._next(request)
             if reply.delay:
                 time.sleep(reply.delay)

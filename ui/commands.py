@@ -233,7 +233,7 @@ def serve(
     section, mode = plan_auth(
         settings, host=host, port=port, no_auth=no_auth, secrets_files=streamlit_secrets[::-1]
     )
-    store = Store(db)
+    store = Store(db, create=False)
     if run is not None:
         store.runs.require(run)
     env = dict(os.environ, RECAP_DB=store.url)
@@ -320,7 +320,7 @@ def team_cmd(
     )
     from agent.store import Store
 
-    store = Store(db)
+    store = Store(db, create=False)
     if run is not None:
         store.runs.require(run)
     rows = decisions(store, run)

@@ -24,7 +24,7 @@ from agent.drafting import BUILTIN_DIR
 from agent.errors import RecapError
 from agent.guidelines import lint
 from agent.media import frame_at, inside_root, playable, sample_frames
-from agent.review import QueueItem, ReviewSession, default_reviewer, word_diff
+from agent.review import QueueItem, ReviewSession, default_reviewer, spaced_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
@@ -119,15 +119,17 @@ def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
 
 
 def diff_html(a: str, b: str) -> str:
+    """The word diff on one line, spaced as the terminal spaces it (none before punctuation)."""
     parts = []
-    for op, chunk in word_diff(a, b):
+    for op, chunk, space in spaced_diff(a, b):
         if op == "equal":
-            parts.append(esc(chunk))
+            part = esc(chunk)
         elif op == "delete":
-            parts.append(f'<del style="color:#b00">{esc(chunk)}</del>')
+            part = f'<del style="color:#b00">{esc(chunk)}</del>'
         else:
-            parts.append(f'<ins style="color:#070;font-weight:600">{esc(chunk)}</ins>')
-    return " ".join(parts)
+            part = f'<ins style="color:#070;font-weight:600">{esc(chunk)}</ins>'
+        parts.append(" " + part if space else part)
+    return "".join(parts)
 
 
 KEEP_TYPING_JS = """

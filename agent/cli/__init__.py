@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         settings_from,
     )
     from agent.cli._commands import register
+    from agent.cli._progress import outcome
 
 _WHERE = {
     "DbOpt": "agent.cli._app",
@@ -33,6 +34,7 @@ _WHERE = {
     "report": "agent.cli._app",
     "settings_from": "agent.cli._app",
     "register": "agent.cli._commands",
+    "outcome": "agent.cli._progress",
 }
 __all__ = [
     "MODEL_FLAGS",
@@ -42,6 +44,7 @@ __all__ = [
     "model_flags",
     "new_app",
     "out",
+    "outcome",
     "register",
     "report",
     "settings_from",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from agent.errors import RecapError
 
@@ -35,6 +35,16 @@ def report(e: RecapError) -> None:
         err.print(e.hint, highlight=False, style="yellow")
 
 
+def _flags_take_no_value(command: Any, ctx: Any) -> None:
+    """Typer's rich help writes a type after every option, flags included (`--json <bool>`,
+    `--help <bool>`), which reads as if they took a value; an empty metavar leaves the type
+    column blank for flags. (Options that take a value keep theirs; error messages name an
+    option by its flags, not its metavar.)"""
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
 class RecapGroup(TyperGroup):
     """A command group that turns a `RecapError` from any command below it into its message,
     hint and exit code, so no command repeats that handling."""
@@ -46,9 +56,28 @@ class RecapGroup(TyperGroup):
             report(e)
             raise typer.Exit(e.exit_code) from None
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _flags_take_no_value(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+class RecapCommand(TyperCommand):
+    """A command whose help shows no value type after a flag."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _flags_take_no_value(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+class RecapTyper(typer.Typer):
+    """An app whose commands are `RecapCommand`s unless a command asks for another class."""
+
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or RecapCommand, **kwargs)
+
 
 def new_app(**kwargs: Any) -> typer.Typer:
-    return typer.Typer(
+    return RecapTyper(
         cls=RecapGroup,
         no_args_is_help=True,
         pretty_exceptions_enable=False,

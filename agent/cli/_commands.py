@@ -53,6 +53,14 @@ def draft_one(
     log: Annotated[
         bool, typer.Option("--log/--no-log", help="Keep the draft or error in the database.")
     ] = True,
+    drafter_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--drafter",
+            help="llm (the configured model; the default) or offline (telemetry rules and the "
+            "guideline linter, no model: give --telemetry).",
+        ),
+    ] = None,
     *,
     model_flags: dict[str, Any],
 ) -> None:
@@ -66,9 +74,12 @@ def draft_one(
     from agent.telemetry import Telemetry
 
     settings = settings_from(**model_flags)
-    settings.check_endpoint()
+    if drafter_kind is None:  # no endpoint: say how to configure one, and how to go without
+        settings.check_endpoint(
+            without_model="recap draft-one VIDEO --caption TEXT --telemetry FILE --drafter offline"
+        )
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = make_drafter("llm", settings)
+    drafter = make_drafter(drafter_kind or "llm", settings)
     store = Store(db) if log else None
     identity = drafter.identity()
 
@@ -386,7 +397,7 @@ def runs_cmd(
     from agent.schema import prompt_version
     from agent.store import Store
 
-    store = Store(db)
+    store = Store(db, create=False)
     if errors:
         table = Table(title=f"Failed clips in {errors}")
         for col in ("clip", "kind", "reason"):
@@ -461,7 +472,7 @@ def export_cmd(
     from agent.data._export import export, export_lerobot, export_pairs
     from agent.store import Store
 
-    store = Store(db)
+    store = Store(db, create=False)
     run = store.runs.name_or_latest(run, "export")
     kind = fmt or out_file.suffix.lower().lstrip(".")
     if kind == "lerobot":
@@ -493,17 +504,13 @@ def export_cmd(
 
 
 def settings_cmd() -> None:
-    """Print the settings in force (the API key is never printed)."""
+    """Print every setting in force (secrets only as set / not set, never their value)."""
     from agent.redact import redact
     from agent.store import database_url
 
     s = settings_from()
-    data = s.public()
-    data["api_key"] = "set" if s.api_key else "not set"
+    data = s.shown()
     data["db"] = redact(database_url(s.db))
-    data["cache_dir"] = str(s.cache_dir)
-    data["review_run"] = s.review_run
-    data["reviewer"] = s.reviewer
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
@@ -540,7 +547,7 @@ def users_list(
     table = Table(title="recap users")
     for col in ("e-mail", "role", "added", "by", "removed"):
         table.add_column(col)
-    for u in list_users(Store(db), revoked=removed):
+    for u in list_users(Store(db, create=False), revoked=removed):
         table.add_row(
             u.email,
             u.role,
@@ -560,5 +567,5 @@ def users_remove(
     from agent.review._users import remove_user
     from agent.store import Store
 
-    user = remove_user(Store(db), email)
+    user = remove_user(Store(db, create=False), email)
     out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)

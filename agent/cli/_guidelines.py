@@ -124,7 +124,7 @@ def _run_captions(db: str | None, run: str, which: str) -> list[tuple[str, str]]
     from agent.store import Store
 
     column = {"original": "original_caption", "rewrite": "draft_rewrite", "final": "caption"}
-    rows = final_rows(Store(db), run)
+    rows = final_rows(Store(db, create=False), run)
     return [(r["clip_id"], r[column[which]]) for r in rows if r[column[which]]]
 
 

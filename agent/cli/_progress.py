@@ -22,6 +22,15 @@ from agent.data._ingest import IngestReport
 from agent.drafting._ratelimit import RateLimiter
 from agent.runs._ledger import JobStats
 
+# One wording wherever drafts served from the response cache are counted (the live bar, the
+# summary table, `recap demo`, `recap eval run`).
+FROM_CACHE = "from cache"
+
+
+def outcome(st: JobStats) -> str:
+    """A job's result in one line, in the summary table's words."""
+    return f"drafted {st.drafted}, {FROM_CACHE} {st.cached}, failed {st.failed}"
+
 
 class JobProgress:
     """A progress bar with done/failed/rate/ETA and cost so far."""
@@ -52,7 +61,7 @@ class JobProgress:
     def update(self, st: JobStats) -> None:
         cost = f"${st.cost_usd:.4f}" if st.cost_usd is not None else "cost n/a"
         detail = (
-            f"[red]{st.failed} failed[/] · {st.cached} cached · "
+            f"[red]{st.failed} failed[/] · {st.cached} {FROM_CACHE} · "
             f"{st.requests_per_min:.0f} req/min · {cost}"
         )
         if self.task is None:
@@ -67,7 +76,7 @@ def summary_table(st: JobStats, limiter: RateLimiter | None = None) -> Table:
     rows = [
         ("clips this job", str(st.total)),
         ("drafted", str(st.drafted)),
-        ("from cache", str(st.cached)),
+        (FROM_CACHE, str(st.cached)),
         ("failed", str(st.failed) + (f" ({dict(st.errors)})" if st.errors else "")),
         ("skipped (other worker)", str(st.skipped)),
         ("requests (incl. retries, re-asks)", str(st.requests)),

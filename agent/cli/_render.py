@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from agent.review._textdiff import word_diff
+from agent.review._textdiff import spaced_diff
 from agent.schema import DraftResult, HallucinationType
 
 TYPE_STYLES: dict[HallucinationType, str] = {
@@ -35,10 +35,11 @@ def highlighted_caption(result: DraftResult) -> Text:
 
 
 def diff_text(a: str, b: str) -> Text:
+    """The word diff on one line: deletions struck through in red, insertions in green."""
     out = Text()
-    for op, chunk in word_diff(a, b):
+    for op, chunk, space in spaced_diff(a, b):
         style = {"equal": "", "delete": "red strike", "insert": "bold green"}[op]
-        if out.plain and chunk[:1].isalnum():
+        if space:
             out.append(" ")
         out.append(chunk, style=style)
     return out

@@ -31,7 +31,13 @@ if TYPE_CHECKING:
         to_csv,
         totals,
     )
-    from agent.review._textdiff import edit_rate, word_diff, word_edit_distance, words
+    from agent.review._textdiff import (
+        edit_rate,
+        spaced_diff,
+        word_diff,
+        word_edit_distance,
+        words,
+    )
     from agent.review._users import (
         ROLES,
         AccessDenied,
@@ -74,6 +80,7 @@ _WHERE = {
     "normalize_email": "agent.review._users",
     "remove_user": "agent.review._users",
     "edit_rate": "agent.review._textdiff",
+    "spaced_diff": "agent.review._textdiff",
     "word_diff": "agent.review._textdiff",
     "word_edit_distance": "agent.review._textdiff",
     "words": "agent.review._textdiff",
@@ -107,6 +114,7 @@ __all__ = [
     "remove_user",
     "sample",
     "settle",
+    "spaced_diff",
     "to_csv",
     "totals",
     "word_diff",

@@ -55,3 +55,14 @@ def edit_rate(draft: str, final: str) -> float:
     """Word edits from draft to final over the final's length: 0 means accepted as is."""
     n = len(words(final))
     return word_edit_distance(draft, final) / max(1, n)
+
+
+def spaced_diff(a: str, b: str) -> list[tuple[Op, str, bool]]:
+    """`word_diff(a, b)` laid out on one line, as the page and the terminal show it: each step
+    with whether a space goes before it, by the rule `join_words` follows inside a step (a
+    space before a word, none before punctuation), so "it down" then ", and the task fails"
+    then "." read "it down, and the task fails."."""
+    out: list[tuple[Op, str, bool]] = []
+    for op, chunk in word_diff(a, b):
+        out.append((op, chunk, bool(out) and chunk[:1].isalnum()))
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +114,14 @@ class RayEngine:
     async def draft(
         self, ledger: RunLedger, options: JobOptions, progress: Callable[[], None]
     ) -> None:
-        import ray
+        if self.address:
+            await asyncio.to_thread(check_cluster, self.address)
+        try:
+            import ray
+        except ImportError:
+            raise RecapError(
+                "Ray is not installed.", hint="pip install 'recap-agent[ray]'"
+            ) from None
 
         stats = ledger.stats
         pending = ledger.pending(retry_failed=options.retry_failed, limit=options.limit)
@@ -129,13 +137,21 @@ class RayEngine:
             if not rows:
                 continue
             if not ray.is_initialized():
-                ray.init(
-                    address=self.address,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    configure_logging=False,
-                    **({} if self.address else {"num_cpus": max(2, os.cpu_count() or 2)}),
-                )
+                try:
+                    ray.init(
+                        address=self.address,
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        configure_logging=False,
+                        **({} if self.address else {"num_cpus": max(2, os.cpu_count() or 2)}),
+                    )
+                except (ConnectionError, TimeoutError, RuntimeError) as e:
+                    where = f"at {self.address}" if self.address else "started on this machine"
+                    raise RecapError(
+                        f"The Ray cluster {where} did not let this driver connect ({e}): "
+                        "check that it is a Ray head node and runs the same Ray version "
+                        "(`ray status` on it)."
+                    ) from None
             ds = ray.data.from_items([{"row": r} for r in rows]).map_batches(
                 RayDraftActor,
                 fn_constructor_kwargs={
@@ -156,6 +172,29 @@ class RayEngine:
                 await asyncio.sleep(0)  # let an interrupt through between results
                 if stats.fatal:
                     return
+
+
+def check_cluster(address: str, timeout_s: float = 10.0) -> None:
+    """Fail in one line, naming the address and what to check, when nothing answers at a Ray
+    cluster's address: Ray itself would retry for minutes and end in a traceback. `auto` and
+    `local` (Ray finds or starts a cluster on this machine) are left to Ray."""
+    if address in ("auto", "local"):
+        return
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise RecapError(
+            f"Ray cluster address {address!r} is not HOST:PORT: pass the head node's, e.g. "
+            "--address 10.0.0.5:6379 (or ray://10.0.0.5:10001 for Ray Client)."
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise RecapError(
+            f"No Ray cluster answers at {address} ({reason.lower()}): check that it is running "
+            "(`ray status` on the head node) and that this machine can reach that address."
+        ) from None
 
 
 def _prepare(ledger: RunLedger, claimed: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -11,7 +11,9 @@ the gold pool, edit buffers), `store.users` (the review page's accounts) and `st
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from agent.errors import RecapError
@@ -29,8 +31,18 @@ from agent.store._runs import Runs
 class Store:
     """recap's database: its engine, its migrations and its repositories."""
 
-    def __init__(self, db: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        migrate: bool = True,
+        create: bool = True,
+    ) -> None:
+        """`create=False` is for commands that only read: a SQLite file that does not exist is
+        an error naming it, never a new empty database left behind."""
         self.url = database_url(db)
+        if not create:
+            _require_existing(self.url)
         self.engine, self.session = open_engine(self.url)
         self.clips = Clips(self.session)
         self.leases = Leases(self.session)
@@ -65,3 +77,24 @@ class Store:
                 f"Cannot open database {redact(self.url)}: {e.orig}",
                 hint="Check the path or URL, and that the server is running.",
             ) from None
+
+
+def _require_existing(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist (a server database is the server's to
+    refuse)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return  # open_engine names what is wrong with the URL
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if parsed.query.get("uri") or path.startswith("file:"):
+        return
+    if not Path(path).expanduser().exists():
+        raise RecapError(
+            f"No database at {Path(path).expanduser().resolve()}: nothing to read.",
+            hint="Pass --db PATH (or export RECAP_DB=PATH) for the database you mean; "
+            "`recap ingest MANIFEST` creates one, and `recap demo` prints the commands that "
+            "look at its own.",
+        )

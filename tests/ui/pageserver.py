@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.ui.patience import SAFETY_S
 from ui.commands import streamlit_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,16 +38,17 @@ def page_server(db_url: str, cache_dir: Path, **env_extra: str) -> Iterator[str]
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
+        deadline = time.monotonic() + SAFETY_S  # a safety net: the wait is for the answer
+        while True:
             try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=5)
                 break
             except OSError:
                 if proc.poll() is not None:
                     raise RuntimeError("streamlit exited before answering") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not answer in {SAFETY_S:.0f} s") from None
                 time.sleep(0.25)
-        else:
-            raise RuntimeError("streamlit did not start")
         yield url
     finally:
         proc.terminate()

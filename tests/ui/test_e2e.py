@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from agent.decisions import Status
 from agent.store import Store
 from tests.ui.conftest import CAPTIONS
 from tests.ui.pageserver import page_server
+from tests.ui.patience import SAFETY_MS, wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -48,16 +48,6 @@ def decisions(url: str) -> list[tuple[str, str]]:
     return [(r.clip_id, r.decision) for r in Store(url).reviews.all()]
 
 
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def heading(page) -> str:
     page.wait_for_selector("h3")
     return page.locator("h3").first.inner_text()
@@ -79,6 +69,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         ann = browser.new_context(viewport={"width": 1400, "height": 1000})
+        ann.set_default_timeout(SAFETY_MS)
         page = ann.new_page()
         page.goto(f"{server}/?reviewer=ann&b=one")
         wait_for(lambda: "c1" in heading(page))
@@ -94,6 +85,7 @@ def test_review_by_keyboard_in_a_real_browser(server: str, review_db: str, tmp_p
 
         # a second reviewer in another browser context gets another clip
         bob = browser.new_context().new_page()
+        bob.set_default_timeout(SAFETY_MS)
         bob.goto(f"{server}/?reviewer=bob&b=two")
         wait_for(lambda: heading(bob).startswith(("c2", "c3")))
 
@@ -142,6 +134,7 @@ def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(SAFETY_MS)
         page.goto(f"{server}/?reviewer=ann&b=typing")
         wait_for(lambda: "c1" in heading(page))
         box = page.locator("textarea").first
@@ -149,7 +142,9 @@ def test_typing_survives_a_reload_before_it_is_committed(server: str, review_db:
         box.click()
         box.press("Control+a")
         page.keyboard.type("The robot grasps the red cube")  # no blur, no Ctrl+Enter
-        time.sleep(0.5)
+        page.wait_for_function(  # the page's script has mirrored the last keystroke
+            "() => localStorage.getItem('recap-edit:c1') === 'The robot grasps the red cube'"
+        )
         page.reload()  # Streamlit never received this text
         wait_for(lambda: "c1" in heading(page))
         box = page.locator("textarea").first
@@ -176,6 +171,7 @@ def test_first_minute_opens_on_a_clip_for_the_local_user_without_developer_chrom
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(SAFETY_MS)
         page.goto(server)
         wait_for(lambda: "c1" in heading(page))
         assert page.get_by_text("Enter your name").count() == 0
@@ -221,23 +217,22 @@ def test_two_page_servers_on_one_postgres_share_the_queue(
 
             async def review(browser, base: str, name: str) -> list[str]:
                 page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(SAFETY_MS)
                 await page.goto(f"{base}/?reviewer={name}&b={name}")
                 shown: list[str] = []
                 for _ in range(50):
                     h = page.locator("h3").first
-                    await h.wait_for(timeout=30_000)
+                    await h.wait_for()
                     clip = (await h.inner_text()).split(" ")[0]
-                    while clip in shown:  # the page has not moved on yet
-                        await asyncio.sleep(0.05)
-                        clip = (await page.locator("h3").first.inner_text()).split(" ")[0]
+                    assert clip not in shown, f"{name} was shown {clip} twice"
                     shown.append(clip)
                     await page.get_by_role("button", name="Accept").first.wait_for()
                     await page.locator("body").press("a")
-                    for _ in range(600):
-                        await asyncio.sleep(0.05)
-                        now_on = await page.locator("h3").first.inner_text()
-                        if not now_on.startswith(clip + " "):
-                            break
+                    await page.wait_for_function(  # the decision is in: the next clip is up
+                        "clip => { const h = document.querySelector('h3');"
+                        " return h !== null && !h.innerText.startsWith(clip + ' '); }",
+                        arg=clip,
+                    )
                 return shown
 
             async def both() -> tuple[list[str], list[str]]:

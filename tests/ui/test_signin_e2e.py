@@ -25,6 +25,7 @@ import pytest
 
 from agent.review import add_user, remove_user
 from agent.store import Store
+from tests.ui.patience import SAFETY_MS, SAFETY_S, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,15 +58,17 @@ def free_port() -> int:
 
 
 def wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
-    for _ in range(240):
+    """Until the server answers `url` (or exits); the bound is only a safety net."""
+    deadline = time.monotonic() + SAFETY_S
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited: {proc.stdout.read().decode()[-2000:]}")
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=5)
             return
         except OSError:
             time.sleep(0.25)
-    raise RuntimeError(f"{what} did not start")
+    raise RuntimeError(f"{what} did not start in {SAFETY_S:.0f} s")
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -124,16 +127,6 @@ def signed_in_page(review_db: str, provider: str, tmp_path: Path) -> Iterator[st
         stop(proc)
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def sign_in(page, url: str, email: str) -> None:
     """Click Sign in, give the mock provider an address, and come back signed in."""
     page.goto(url)
@@ -155,7 +148,9 @@ def test_sign_in_roles_and_removal_in_a_real_browser(signed_in_page: str, review
         )
 
         def person():
-            return browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(SAFETY_MS)
+            return context.new_page()
 
         # signed out: a sign-in button, no clip
         out = person()

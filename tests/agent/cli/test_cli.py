@@ -220,3 +220,57 @@ def test_draft_sync_library_call(fake: FakeOpenAI, settings_for, clip: Path) -> 
     fake.enqueue(Reply.draft(DRAFT))
     result = draft_sync(clip, CAPTION, settings=settings_for())
     assert result.draft.hallucinations[0].span == "grasps"
+
+
+def test_the_terminal_diff_puts_no_space_before_punctuation() -> None:
+    from agent.cli._render import diff_text
+
+    text = diff_text(
+        "The robot grasps the puck and puts it down.",
+        "The robot grasps the puck but drops it down, and the task fails.",
+    )
+    assert text.plain == "The robot grasps the puck and puts but drops it down, and the task fails."
+    struck = [text.plain[s.start : s.end] for s in text.spans if "strike" in str(s.style)]
+    assert struck == ["and puts"]
+
+
+SAMPLE = Path(__file__).resolve().parents[3] / "evals" / "datasets" / "sample"
+
+
+def test_draft_one_offline_checks_the_caption_against_telemetry(tmp_path: Path) -> None:
+    """No endpoint needed: the offline drafter finds the outcome the telemetry contradicts,
+    and the call is kept in the database like any other."""
+    db = tmp_path / "one.db"
+    caption = "The robot arm reaches for the red puck, grasps it and lifts it, and the task fails."
+    r = runner.invoke(
+        app,
+        [
+            "draft-one",
+            str(SAMPLE / "pick-place-000.mp4"),
+            "--caption",
+            caption,
+            "--telemetry",
+            str(SAMPLE / "pick-place-000.telemetry.json"),
+            "--drafter",
+            "offline",
+            "--json",
+            "--db",
+            str(db),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.stdout)
+    assert result["drafter"] == "offline"
+    found = {h["span"]: h["type"] for h in result["draft"]["hallucinations"]}
+    assert found.get("the task fails") == "outcome"  # the telemetry says it succeeded
+    from agent.store import Store
+
+    assert [run.drafter for run in Store(db).runs.all()] == ["offline"]
+
+
+def test_draft_one_without_endpoint_or_drafter_names_both_ways(clip: Path) -> None:
+    r = runner.invoke(app, ["draft-one", str(clip), "--caption", CAPTION])
+    assert r.exit_code == 2
+    said = " ".join(r.output.split())
+    assert "No model endpoint is configured." in said and "OPENAI_BASE_URL" in said
+    assert "recap draft-one VIDEO --caption TEXT --telemetry FILE --drafter offline" in said

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,16 @@ def test_transient_faults_are_retried(fake, settings_for, clip, fault: Reply) ->
 
 
 def test_timeout_is_retried(fake, settings_for, clip) -> None:
-    fake.enqueue(Reply.draft(GOOD, delay=1.5), Reply.draft(GOOD))
-    result = run(settings_for(timeout_s=0.5), clip)
-    assert result.retries == 1
+    """The first request is held unanswered (it can only time out); the retry is answered."""
+    fake.enqueue(Reply.draft(GOOD), Reply.draft(GOOD))
+    fake.hold(after=0)
+    released = threading.Thread(
+        target=lambda: (fake.wait_until(lambda f: len(f.requests) >= 2), fake.release())
+    )
+    released.start()
+    result = run(settings_for(timeout_s=2.0), clip)
+    released.join()
+    assert result.retries == 1 and len(fake.requests) == 2
 
 
 def test_malformed_json_is_reasked(fake, settings_for, clip) -> None:
@@ -190,12 +198,13 @@ def test_image_detail_and_layout_reach_the_request(fake, settings_for, clip) -> 
 
 
 def test_cancellation_is_not_turned_into_an_endpoint_error(fake, settings_for, clip) -> None:
-    fake.enqueue(Reply.draft(GOOD, delay=2.0))
+    fake.enqueue(Reply.draft(GOOD))
+    fake.hold()  # the request stays in flight until the test is done
 
     async def go() -> None:
         drafter = ModelDrafter(settings_for())
         task = asyncio.create_task(drafter.draft(clip, CAPTION))
-        await asyncio.sleep(0.5)
+        await asyncio.to_thread(fake.wait_until, lambda f: f.held == 1)
         task.cancel()
         try:
             await task

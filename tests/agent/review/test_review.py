@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import random
 import shutil
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from agent.decisions import FINAL, Arm, Decision, Status
 from agent.errors import RecapError
 from agent.review._session import ReviewSession, default_reviewer
 from agent.schema import Draft, DraftResult, PromptRef
-from agent.store import Clip, Store
+from agent.store import Clip, Lease, Store, now
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DRAFT = {
@@ -121,14 +122,21 @@ def test_undo_returns_the_clip_and_restores_the_earlier_decision(store: Store) -
 
 
 def test_two_browsers_never_share_a_clip_and_a_crashed_lease_is_taken_over(store: Store) -> None:
-    ann = ReviewSession(store, "ann", "r", browser="a", lease_s=0.5)
+    ann = ReviewSession(store, "ann", "r", browser="a", lease_s=60)
     bob = ReviewSession(store, "bob", "r", browser="b", lease_s=60)
     first = ann.next_item()
     assert first is not None
     assert ann.next_item().clip_id == first.clip_id  # a reload keeps the held clip
     seen = {bob.next_item().clip_id for _ in range(3)}
     assert first.clip_id not in seen
-    time.sleep(1.0)  # ann's browser is gone; her lease runs out
+    # ann's browser is gone and her lease runs out: its expiry is written into the past, so
+    # the test decides when that happens, not the clock of a busy machine
+    with store.session.begin() as s:
+        s.execute(
+            update(Lease)
+            .where(Lease.clip_id == first.clip_id)  # only ann holds it
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
     carol = ReviewSession(store, "carol", "r", browser="c")
     assert carol.next_item().clip_id == first.clip_id
 
