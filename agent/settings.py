@@ -154,6 +154,13 @@ class FrameSpec(BaseModel):
         default="high", description="OpenAI image detail level for every image sent."
     )
     jpeg_quality: int = Field(default=85, ge=30, le=95, description="JPEG quality of frames.")
+    sampling: Literal["events", "uniform"] = Field(
+        default="events",
+        description="Where the frames fall: events (when the clip has telemetry, frames at its "
+        "moments: the gripper closing or opening, the object lifting off or landing, the "
+        "outcome; the rest spread evenly) or uniform (evenly over the clip, always). Same "
+        "number of frames and contact-sheet size either way.",
+    )
 
 
 class VideoLimitSettings(BaseModel):

@@ -83,12 +83,22 @@ class ModelDrafter:
         )
 
     def sample(
-        self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
+        self,
+        video: str | os.PathLike[str],
+        start: float | None = None,
+        end: float | None = None,
+        telemetry: Telemetry | None = None,
     ) -> Frames:
-        """What the model is shown of a clip under these settings."""
+        """What the model is shown of a clip under these settings: with telemetry and
+        RECAP_SAMPLING=events, frames at its moments plus even coverage."""
         s = self.settings
         return sample_for_model(
-            video, s.frame_spec, start=start, end=end, limits=VideoLimits.of(s.video_limits)
+            video,
+            s.frame_spec,
+            start=start,
+            end=end,
+            limits=VideoLimits.of(s.video_limits),
+            moments=[m.t for m in telemetry.moments()] if telemetry else None,
         )
 
     def messages(
@@ -125,7 +135,7 @@ class ModelDrafter:
         """Review `caption` against the clip. Raises VideoError, EndpointError or DraftError."""
         caption = check_caption(caption)
         if frames is None:
-            frames = await asyncio.to_thread(self.sample, video, start, end)
+            frames = await asyncio.to_thread(self.sample, video, start, end, telemetry)
         messages = self.messages(caption, frames, telemetry)
         image_tokens_est = estimate_image_tokens(frames, self.settings)
         request_tokens.set(self.estimate_tokens(caption, image_tokens_est, telemetry))
