@@ -68,8 +68,8 @@ def draft_one(
     settings = settings_from(**model_flags)
     settings.check_endpoint()
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = make_drafter("llm", settings)
     store = Store(db) if log else None
+    drafter = make_drafter("llm", settings, modes=store.endpoints if store else None)
     identity = drafter.identity()
 
     async def go() -> Any:
@@ -297,7 +297,7 @@ def draft_cmd(
 
     store = Store(db)
     settings = settings_from(**model_flags)
-    drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm)
+    drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm, modes=store.endpoints)
     run_name = run or drafter.identity().default_run_name()
     if concurrency is None:
         concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from agent.cost import BATCH_DISCOUNT, image_tokens, text_tokens_estimate
 from agent.drafting._client import BatchStatus, ModelClient, ResponseHook
+from agent.drafting._modes import ModeMemory
 from agent.drafting._prompts import Prompt, load_prompt
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._ratelimit import RateLimiter, request_tokens
@@ -48,10 +49,13 @@ class ModelDrafter:
         prompt: Prompt | None = None,
         on_response: ResponseHook | None = None,
         limiter: RateLimiter | None = None,
+        modes: ModeMemory | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
-        self.client = client or ModelClient(self.settings, on_response=on_response, limiter=limiter)
+        self.client = client or ModelClient(
+            self.settings, on_response=on_response, limiter=limiter, modes=modes
+        )
         self._system_tokens = text_tokens_estimate(self.prompt.system) + SCHEMA_TOKENS
         self._provenance = Provenance(
             drafter="llm",
@@ -155,6 +159,7 @@ class ModelDrafter:
             retries=stats.retries,
             image_tokens_estimate=image_tokens_est,
             raw_response=stats.raw_response,
+            mode=stats.mode,
         )
 
     # --- the OpenAI Batch API -------------------------------------------------------------
@@ -176,6 +181,7 @@ class ModelDrafter:
             usage=stats.usage,
             attempts=stats.attempts,
             raw_response=stats.raw_response,
+            mode=self.client.batch_mode,
             discount=BATCH_DISCOUNT,
             extra_settings={"batch": batch_id},
         )

@@ -88,6 +88,7 @@ def test_a_runs_identity_is_the_parts_that_shape_a_draft() -> None:
     }
     assert shape["frames"] == 3 and shape["mode"] == "json_schema"
     assert Settings().draft_shape()["sampling"] == "events"
+    assert Settings().draft_shape()["mode"] == "auto"
     assert Settings(sampling="uniform").draft_shape() != Settings().draft_shape()
 
 
