@@ -479,14 +479,19 @@ class VLLMImageLimit(Personality):
 
 
 class VLLMContext(Personality):
-    """vLLM with a --max-model-len shorter than recap's prompt (`_token_len_check`)."""
+    """vLLM started with --max-model-len 2048, shorter than recap's prompt
+    (`_token_len_check`): a short question is answered, a clip's request is refused."""
 
     name = "vllm_context"
+    max_model_len = 2048
 
     def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
         n = prompt_tokens(request)
+        if n <= self.max_model_len:
+            return 200, compact(completion(request, reply))
         return vllm_error(
-            f"This model's maximum context length is 1024 tokens. However, your prompt "
+            f"This model's maximum context length is {self.max_model_len} tokens. However, your "
+            "prompt "
             f"contains {n} input tokens, which exceeds this limit even without any output "
             f"tokens. Please reduce the length of the input prompt. (parameter=input_tokens, "
             f"value={n})",
@@ -556,17 +561,23 @@ class LlamaCppNoJinja(Personality):
 
 
 class LlamaCppContext(Personality):
-    """llama-server whose per-slot context (-c / --parallel) is too short: 400."""
+    """llama-server whose per-slot context (-c / --parallel) is 2048 tokens: a clip's request
+    is refused with 400 exceed_context_size_error."""
 
     name = "llamacpp_context"
 
+    n_ctx = 2048
+
     def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        n = prompt_tokens(request)
+        if n <= self.n_ctx:
+            return 200, compact(completion(request, reply))
         return llamacpp_error(
             400,
             "the request exceeds the available context size, try increasing it",
             "exceed_context_size_error",
-            n_prompt_tokens=prompt_tokens(request),
-            n_ctx=4096,
+            n_prompt_tokens=n,
+            n_ctx=self.n_ctx,
         )
 
 

@@ -161,11 +161,14 @@ class CapabilityError:
                 "(vLLM: --limit-mm-per-prompt '{\"image\": 8}')."
             )
         if self.missing is Missing.CONTEXT:
-            shrink = "or send less: lower RECAP_FRAMES or RECAP_MAX_SIDE, or RECAP_DETAIL=low."
+            shrink = (
+                "or send less: lower RECAP_FRAMES or RECAP_MAX_SIDE, or RECAP_IMAGE_DETAIL=low."
+            )
             if "exceed_context_size_error" in w or "available context size" in w:
                 return (
-                    "Give llama-server a longer context: -c 16384 (per slot: -c is divided by "
-                    f"--parallel); {shrink}"
+                    "Give llama-server more context per slot: -c is divided between the "
+                    "--parallel slots (-c 32768 --parallel 4 gives each 8192 tokens); "
+                    f"{shrink}"
                 )
             if "context length currently available" in w:
                 return f"Raise the model's context (OLLAMA_CONTEXT_LENGTH=16384); {shrink}"

@@ -479,17 +479,19 @@ class ModelClient:
         context: dict[str, Any] | None,
         stats: CallStats,
     ) -> T:
-        """A request in the mode remembered for this endpoint; found anew if it is refused."""
-        self.mode = mode
-        try:
-            return await self._call(mode, messages, response_model, context, stats)
-        except Exception as exc:
-            found = _capability(_root_cause(exc))
-            if found is None or not found.changes_mode:
-                raise
-        self.mode = None
+        """A request in the mode remembered for this endpoint, on trial: found anew if the
+        server refuses or ignores it now (it was restarted with other flags)."""
+        trial = await self.try_mode(mode, messages, response_model, context, stats)
+        if trial.honoured:
+            self.mode = mode
+        if trial.outcome is Outcome.WORKS:
+            return trial.value  # type: ignore[no-any-return]
+        if trial.outcome not in (Outcome.REJECTED, Outcome.IGNORED):
+            assert trial.error is not None
+            raise trial.error
+        log.info("remembered mode %s no longer works at %s", mode, self.endpoint)
         await self._memory("forget")
-        return await self._discover(messages, response_model, context, stats)
+        return await self._discover(messages, response_model, context, stats, [trial])
 
     async def _discover(
         self,
@@ -497,10 +499,14 @@ class ModelClient:
         response_model: type[T],
         context: dict[str, Any] | None,
         stats: CallStats,
+        tried: list[ModeTrial] | None = None,
     ) -> T:
-        """Try each mode in order on this request; keep the first the server answers in."""
-        trials: list[ModeTrial] = []
+        """Try each mode in order on this request (but those `tried` already); keep the first
+        the server answers in."""
+        trials: list[ModeTrial] = list(tried or [])
         for mode in ORDER:
+            if any(t.mode == mode for t in trials):
+                continue
             trial = await self.try_mode(mode, messages, response_model, context, stats)
             trials.append(trial)
             if trial.honoured:
@@ -510,6 +516,7 @@ class ModelClient:
                     return trial.value  # type: ignore[no-any-return]
             if trial.error is not None and trial.outcome is not Outcome.REJECTED:
                 raise trial.error
+        trials.sort(key=lambda t: ORDER.index(t.mode))
         said = "; ".join(f"{t.mode}: {t.outcome.value} ({t.detail})" for t in trials)
         raise EndpointError(
             f"No structured-output mode works at {self.endpoint} for {self.model} after "
@@ -543,7 +550,8 @@ class ModelClient:
             error = self._recap(exc, stats)
             if trial.honoured:
                 outcome = Outcome.INVALID if isinstance(error, DraftError) else Outcome.FAILED
-                return ModeTrial(mode, outcome, _short(cause, 300), stats=stats, error=error)
+                detail = _short(cause, 300)
+                return ModeTrial(mode, outcome, detail, stats=stats, error=error, honoured=True)
             if isinstance(cause, ModeIgnored):
                 return ModeTrial(mode, Outcome.IGNORED, cause.reason, stats=stats)
             found = _capability(cause)
@@ -553,7 +561,7 @@ class ModelClient:
         finally:
             _stats.reset(counted)
             _trial.reset(token)
-        return ModeTrial(mode, Outcome.WORKS, value=obj, stats=stats)
+        return ModeTrial(mode, Outcome.WORKS, value=obj, stats=stats, honoured=True)
 
     async def remember_mode(self, mode: str) -> None:
         """Keep `mode` as the one that works here (what `recap check` found)."""

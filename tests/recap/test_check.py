@@ -149,3 +149,19 @@ def test_a_clip_of_ones_own(tmp_path: Path, clip: Path) -> None:
 def test_a_clip_needs_its_caption(tmp_path: Path, clip: Path) -> None:
     r, fake = check(tmp_path, "openai", "--clip", str(clip))
     assert r.exit_code == 1 and "--clip needs --caption" in r.stderr and fake.requests == []
+
+
+def test_a_context_too_short_for_a_clip(tmp_path: Path) -> None:
+    r, fake = check(tmp_path, "llamacpp_context", "--json")
+    assert r.exit_code == 1
+    data = report(r)
+    assert data["text"]["ok"] and data["images"]["ok"]  # short requests fit
+    assert outcomes(data) == {
+        "tools": "failed",
+        "json_schema": "not tried",
+        "json": "not tried",
+        "md_json": "not tried",
+    }
+    assert "exceeds the available context size" in data["problems"][0]
+    assert "-c 32768 --parallel 4" in data["problems"][0]
+    assert len(fake.requests) == 3

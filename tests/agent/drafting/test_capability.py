@@ -91,7 +91,7 @@ CASES = [
             n_ctx=4096,
         ),
         Missing.CONTEXT,
-        "-c 16384",
+        "-c 32768 --parallel 4",
     ),
     (
         "llama.cpp response format",

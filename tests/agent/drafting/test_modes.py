@@ -136,9 +136,24 @@ def test_a_remembered_mode_the_server_refuses_now_is_found_again(
     ) as fake:
         store.endpoints.remember(fake.url, "fake-vlm", "tools")  # the server had tools before
         result = one(settings(fake), clip, store.endpoints)
-        assert asked(fake) == ["tools", "tools", "json_schema"]  # remembered, then found anew
+        assert asked(fake) == ["tools", "json_schema"]  # remembered, refused, found anew
     assert result.mode == "json_schema"
     assert store.endpoints.recall(fake.url, "fake-vlm") == "json_schema"
+
+
+def test_a_remembered_mode_the_server_ignores_now_is_found_again(
+    tmp_path: Path, clip: Path
+) -> None:
+    store = Store(tmp_path / "r.db")
+    with FakeOpenAI(
+        expect_key=TEST_KEY, responder=lambda _r: GOOD, personality="ollama_prose"
+    ) as fake:
+        store.endpoints.remember(fake.url, "fake-vlm", "json_schema")
+        result = one(settings(fake), clip, store.endpoints)
+        # json_schema on trial (ignored now), then the others in order, json_schema not again
+        assert asked(fake) == ["json_schema", "tools", "json", "md_json"]
+    assert result.mode == "md_json" and result.reasks == 0
+    assert store.endpoints.recall(fake.url, "fake-vlm") == "md_json"
 
 
 def test_clips_drafted_together_find_the_mode_once(clip: Path) -> None:
@@ -190,13 +205,13 @@ def test_an_explicit_mode_is_never_changed(clip: Path) -> None:
             "At most 4 image(s) may be provided in one prompt.",
             "--limit-mm-per-prompt",
         ),
-        ("vllm_context", {}, "context", "maximum context length is 1024 tokens", "--max-model-len"),
+        ("vllm_context", {}, "context", "maximum context length is 2048 tokens", "--max-model-len"),
         (
             "llamacpp_context",
             {},
             "context",
             "the request exceeds the available context size, try increasing it",
-            "-c 16384",
+            "-c 32768 --parallel 4",
         ),
     ],
 )
