@@ -63,8 +63,7 @@ def check_cmd(
     Exit 1 when no valid draft can be had."""
     import asyncio
 
-    from agent.drafting._check import check
-    from agent.drafting._model import ModelDrafter
+    from agent.drafting import ModelDrafter, probe_endpoint
     from agent.store import Store
     from agent.telemetry import Telemetry
 
@@ -82,7 +81,7 @@ def check_cmd(
 
     async def go() -> Any:
         try:
-            return await check(drafter, clip, caption, telemetry=tel)
+            return await probe_endpoint(drafter, clip, caption, telemetry=tel)
         finally:
             await drafter.aclose()
 

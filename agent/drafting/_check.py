@@ -74,7 +74,7 @@ class ClipFigures(BaseModel):
     cost_per_hour_usd: float | None = Field(default=None, description="Per hour of video.")
 
 
-class CheckReport(BaseModel):
+class EndpointReport(BaseModel):
     """Everything `recap check` found, as printed and as `--json` writes it."""
 
     endpoint: str
@@ -137,7 +137,7 @@ def is_local(url: str) -> bool:
         return False
 
 
-async def check(
+async def probe_endpoint(
     drafter: ModelDrafter,
     video: str | os.PathLike[str],
     caption: str,
@@ -146,12 +146,12 @@ async def check(
     start: float | None = None,
     end: float | None = None,
     remember: bool = True,
-) -> CheckReport:
+) -> EndpointReport:
     """Probe the drafter's endpoint with text, images and one clip in every mode."""
     client = drafter.client
     settings = drafter.settings
     caption = check_caption(caption)
-    report = CheckReport(
+    report = EndpointReport(
         endpoint=client.endpoint, model=client.model, setting=settings.mode, text=Probe(ok=False)
     )
     try:
@@ -253,7 +253,7 @@ def _parts(message: dict[str, Any]) -> list[dict[str, Any]]:
     return content if isinstance(content, list) else []
 
 
-def recommend(report: CheckReport, *, thought: bool) -> list[str]:
+def recommend(report: EndpointReport, *, thought: bool) -> list[str]:
     """The settings that suit what was found: the mode, the output budget for a model that
     thinks, the rate and concurrency for this kind of server, prices to set."""
     lines: list[str] = []
