@@ -360,6 +360,9 @@ class ModelClient:
         Raises OutputCutOff when the answer stopped at max_tokens with nothing to parse, and,
         while a mode is on trial, ModeIgnored when the server answered but not in that mode."""
         completion = await self._openai.chat.completions.create(*args, **kwargs)
+        stats = _stats.get()
+        if stats is not None:  # every answer's tokens, counted once, whatever comes of it
+            stats.usage = stats.usage + _usage(getattr(completion, "usage", None))
         choices = getattr(completion, "choices", None) or []
         if not choices:
             return completion
@@ -368,10 +371,8 @@ class ModelClient:
         answer = split_thinking(message.content, message)
         if message.content is not None:
             message.content = answer.text
-        stats = _stats.get()
-        if stats is not None:  # every answer's tokens, counted once, whatever comes of it
-            stats.usage = stats.usage + _usage(getattr(completion, "usage", None))
-            stats.thought = stats.thought or bool(answer.thought)
+        if stats is not None and answer.thought:
+            stats.thought = True
         calls = list(message.tool_calls or [])
         if choice.finish_reason == "length" and not answer.text and not calls:
             raise OutputCutOff(thought=bool(answer.thought))
