@@ -9,9 +9,13 @@ from agent.redact import redact
 
 
 class RecapError(Exception):
-    """A failure the user can act on. `hint` says what to do next; the message never holds a key."""
+    """A failure the user can act on. `hint` says what to do next; the message never holds a key.
+
+    `stops_job` marks a failure every clip of a job would meet alike (a refused key, a server
+    that cannot take images): a bulk job stops at once instead of failing clip after clip."""
 
     exit_code = 1
+    stops_job = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = redact(message)
@@ -61,10 +65,14 @@ class EndpointError(RecapError):
         status_code: int | None = None,
         attempts: int = 0,
         retryable: bool = False,
+        capability: str | None = None,
+        stops_job: bool = False,
     ) -> None:
         self.status_code = status_code
         self.attempts = attempts
         self.retryable = retryable
+        self.capability = capability  # what the server lacks (images, context, tools, ...)
+        self.stops_job = stops_job
         super().__init__(message, hint=hint)
 
 
@@ -83,10 +91,12 @@ class DraftError(RecapError):
         usage: dict[str, int] | None = None,
         last_response: Any = None,
         hint: str | None = None,
+        stops_job: bool = False,
     ) -> None:
         self.attempts = attempts
         self.usage = usage or {}
         self.last_response = last_response
+        self.stops_job = stops_job
         super().__init__(message, hint=hint)
 
 

@@ -74,6 +74,16 @@ class Verdict(StrEnum):
     NEEDS_EDIT = "needs_edit"
 
 
+def _enum_value(kind: type[StrEnum], value: Any) -> Any:
+    """A model's enum value as the contract spells it: "Attribute", "NEEDS_EDIT" or "needs
+    edit" are the same value in another case; anything that is no value is left to fail."""
+    if isinstance(value, str) and not isinstance(value, kind):
+        key = "_".join(value.strip().lower().replace("-", " ").split())
+        if key in kind._value2member_map_:
+            return kind(key)
+    return value
+
+
 def _check_times(times: list[float], info: ValidationInfo) -> list[float]:
     duration = (info.context or {}).get("duration")
     for t in times:
@@ -115,6 +125,11 @@ class HallucinationLabel(BaseModel):
         default_factory=list,
         description="Seconds from the clip start where the video shows the contradiction.",
     )
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_case(cls, v: Any) -> Any:
+        return _enum_value(HallucinationType, v)
 
     @field_validator("span")
     @classmethod
@@ -158,6 +173,11 @@ class OmissionLabel(BaseModel):
         default_factory=list,
         description="Seconds from the clip start where the video shows it.",
     )
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_case(cls, v: Any) -> Any:
+        return _enum_value(OmissionType, v)
 
     @field_validator("evidence_times")
     @classmethod
@@ -208,6 +228,11 @@ class Draft(BaseModel):
         description="Flagged spans the rewrite keeps as written because the offline drafter "
         "could not reword them safely; the reviewer words them.",
     )
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _verdict_case(cls, v: Any) -> Any:
+        return _enum_value(Verdict, v)
 
     @field_validator("rewrite")
     @classmethod
@@ -338,6 +363,11 @@ class DraftResult(BaseModel):
     reasks: int = Field(default=0, description="Times the model was asked to fix invalid output.")
     retries: int = Field(default=0, description="Transport retries (429, 5xx, timeouts).")
     image_tokens_estimate: int = 0
+    mode: str | None = Field(
+        default=None,
+        description="The structured-output mode the answer came in (tools, json_schema, json, "
+        "md_json); None for offline drafts and drafts made before it was recorded.",
+    )
     cost_usd: float | None = Field(
         default=None,
         description="US dollars, computed once when the result is made (None: price unknown).",

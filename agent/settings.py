@@ -120,10 +120,12 @@ class EndpointSettings(BaseModel):
 class OutputSettings(BaseModel):
     """How the answer is asked for: part of a run's identity."""
 
-    mode: Literal["tools", "json_schema", "json", "md_json"] = Field(
-        default="tools",
-        description="How structured output is requested: tool calling, a JSON-schema response "
-        "format, plain JSON mode, or JSON in a markdown block (for servers with neither).",
+    mode: Literal["auto", "tools", "json_schema", "json", "md_json"] = Field(
+        default="auto",
+        description="How structured output is requested: auto (the first request to an "
+        "endpoint and model tries tool calling, a JSON-schema response format, plain JSON mode "
+        "and JSON in a markdown block, in that order, and the one that works is remembered in "
+        "the database), or one of them always.",
     )
     temperature: float = Field(default=0.0, description="Sampling temperature.")
     max_tokens: int = Field(default=2048, description="Cap on output tokens per call.")
@@ -155,6 +157,13 @@ class FrameSpec(BaseModel):
         default="high", description="OpenAI image detail level for every image sent."
     )
     jpeg_quality: int = Field(default=85, ge=30, le=95, description="JPEG quality of frames.")
+    sampling: Literal["events", "uniform"] = Field(
+        default="events",
+        description="Where the frames fall: events (when the clip has telemetry, frames at its "
+        "moments: the gripper closing or opening, the object lifting off or landing, the "
+        "outcome; the rest spread evenly) or uniform (evenly over the clip, always). Same "
+        "number of frames and contact-sheet size either way.",
+    )
 
 
 class VideoLimitSettings(BaseModel):

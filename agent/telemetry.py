@@ -65,6 +65,16 @@ class Event(BaseModel):
     detail: str | None = None
 
 
+class Moment(BaseModel):
+    """A time a caption's claims depend on, read from telemetry: where a frame should fall."""
+
+    t: float
+    what: str = Field(description="gripper closes/opens, object lifts off/lands, outcome, ...")
+    rank: int = Field(
+        default=2, description="0 first: which moments keep a frame when there are too many."
+    )
+
+
 class Telemetry(BaseModel):
     """Per-step robot state aligned with the clip. Every signal is optional except time."""
 
@@ -273,6 +283,49 @@ class Telemetry(BaseModel):
                     f"{dists[-1] * 100:.0f} cm from where it started"
                 )
         return facts
+
+    def moments(self) -> list[Moment]:
+        """The moments a caption's claims turn on, most important first: the outcome (the end
+        of the clip, where it shows), every gripper closing and opening, the object lifting off
+        and landing (rising GRASP_RISE_M above where it started, and coming back down), an
+        object first moving in a push/press/open task, and each ground-truth event's start.
+        Event-aware frame sampling puts a frame at each."""
+        out: list[Moment] = []
+        if not self.t:
+            return out
+        if self.success is not None:
+            out.append(Moment(t=self.t[-1], what="outcome", rank=0))
+        series = [("gripper", self.gripper)] + [
+            (f"{label} gripper", g) for label, g in (self.grippers or {}).items()
+        ]
+        for who, values in series:
+            for t, change in self.gripper_changes(values) if values else []:
+                out.append(Moment(t=t, what=f"{who} {change}s", rank=1))
+        if self.object_pos:
+            z0 = self.object_pos[0][2]
+            up = False
+            for t, p in zip(self.t, self.object_pos, strict=True):
+                if not up and p[2] - z0 >= GRASP_RISE_M:
+                    out.append(Moment(t=t, what="object lifts off", rank=1))
+                    up = True
+                elif up and p[2] - z0 < GRASP_RISE_M / 2:
+                    out.append(Moment(t=t, what="object lands", rank=1))
+                    up = False
+            kind = task_kind(self.task)
+            if kind is not None and kind not in CARRY_TASKS:
+                o0 = self.object_pos[0]
+                moved = next(
+                    (
+                        t
+                        for t, p in zip(self.t, self.object_pos, strict=True)
+                        if math.dist(o0, p) >= MOVED_M
+                    ),
+                    None,
+                )
+                if moved is not None:
+                    out.append(Moment(t=moved, what="object starts to move", rank=2))
+        out += [Moment(t=ev.t_start, what=ev.name, rank=3) for ev in self.events]
+        return sorted(out, key=lambda m: (m.rank, m.t))
 
     def facts(self) -> list[str]:
         """Short timed statements the prompt treats as ground truth."""

@@ -178,7 +178,9 @@ def run_cmd(
             err.print(f"[yellow]row skipped[/] {p}", highlight=False)
         elif p.field != "gold":  # bad gold labels are listed below, as rows not scored
             err.print(f"[yellow]kept without {p.field}[/] {p}", highlight=False)
-    d = make_drafter(drafter, settings_from(model=model, prompt=prompt), rpm=rpm)
+    d = make_drafter(
+        drafter, settings_from(model=model, prompt=prompt), rpm=rpm, modes=store.endpoints
+    )
     name = run or d.identity().default_run_name("eval")
 
     async def go() -> Any:

@@ -216,7 +216,7 @@ class LLMJudge:
     weak = False
 
     def __init__(self, settings: Settings, store: Store) -> None:
-        self.client = ModelClient(settings)
+        self.client = ModelClient(settings, modes=store.endpoints)
         self.prompt = load_prompt("judge-v1", settings.prompts_dir)
         self.store = store
         self.name = f"llm:{self.client.model}:{self.prompt.ref.version}"

@@ -68,7 +68,7 @@ def demo_cmd(
     )
     settings = settings_from()
     kind = default_drafter_kind(settings)
-    drafter = make_drafter(kind, settings)
+    drafter = make_drafter(kind, settings, modes=store.endpoints)
     which = (
         drafter.describe()
         if kind == "llm"

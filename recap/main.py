@@ -7,14 +7,14 @@ import agent.cli._commands
 import evals.commands
 import ui.commands
 from agent.cli import new_app
-from recap import demo
+from recap import check, demo
 
 app = new_app(
     name="recap",
     help="Review AI-generated captions of robot videos: flag hallucinations and omissions, "
     "draft a rewrite.",
 )
-for package in (agent.cli._commands, ui.commands, evals.commands, demo):
+for package in (agent.cli._commands, ui.commands, evals.commands, check, demo):
     package.register(app)
 
 

@@ -5,10 +5,19 @@ connection); when the script is empty the `responder` answers. Every request bod
 test can check what recap actually sent (re-ask messages, images, headers). A test that must act
 while a job is still running holds requests behind a gate (`hold`, `release`) and waits on what
 the server saw (`wait_until`), never on the clock.
+
+A `personality` makes it answer the way a real server does where a capability is missing:
+vLLM without a tool parser, Ollama answering prose around a JSON code block, llama.cpp
+without a vision projector, thinking models, a model that ignores the schema's spelling, and
+more (`PERSONALITIES`). Their error bodies are byte for byte what each server's source writes
+(see each class); the prompt-token count bills images as OpenAI does, so a test can check
+image-token figures.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import random
 import threading
@@ -19,6 +28,10 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from PIL import Image
+
+from agent.cost import image_tokens
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -66,6 +79,15 @@ def caption_of(request: dict[str, Any]) -> str:
     raise ValueError("no <caption> block in the request")
 
 
+def has_caption(request: dict[str, Any]) -> bool:
+    """Whether the request is a draft (recap's caption block), not a plain question."""
+    try:
+        caption_of(request)
+    except ValueError:
+        return False
+    return True
+
+
 def accurate_responder(request: dict[str, Any]) -> dict[str, Any]:
     """Calls every caption accurate: the cheapest valid answer."""
     caption = caption_of(request)
@@ -89,8 +111,12 @@ class FakeOpenAI:
         fault_delay: float | None = None,
         seed: int = 0,
         expect_key: str | None = None,
+        personality: str | Personality = "openai",
     ) -> None:
         self.responder = responder or accurate_responder
+        self.personality = (
+            PERSONALITIES[personality]() if isinstance(personality, str) else personality
+        )
         self.latency = latency
         self.rpm_limit = rpm_limit
         self.fault_rate = fault_rate
@@ -210,6 +236,8 @@ class FakeOpenAI:
                     faults.append(Reply(payload=self.responder(request), delay=self.fault_delay))
                 return self._rng.choice(faults)
             delay = self._rng.uniform(*self.latency) if self.latency[1] else 0.0
+        if not has_caption(request):  # a plain question (`recap check`'s probes)
+            return Reply(content="ready", delay=delay)
         return Reply(payload=self.responder(request), delay=delay)
 
     # --- Batch API ----------------------------------------------------------------------------
@@ -317,13 +345,56 @@ class FakeOpenAI:
         }
 
 
-def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
-    """A chat.completion in the shape the request asked for (tool call or plain content)."""
-    text = reply.content if reply.content is not None else json.dumps(reply.payload)
+def image_parts(request: dict[str, Any]) -> list[str]:
+    """The image URLs of a request's messages."""
+    urls: list[str] = []
+    for message in request.get("messages", []):
+        content = message.get("content")
+        for part in content if isinstance(content, list) else []:
+            if part.get("type") == "image_url":
+                image = part["image_url"]
+                urls.append(image["url"] if isinstance(image, dict) else image)
+    return urls
+
+
+def prompt_tokens(request: dict[str, Any]) -> int:
+    """Text at 4 characters a token, each image billed as OpenAI bills it (high detail)."""
+    text = 0
+    for message in request.get("messages", []):
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        for part in parts:
+            text += len(str(part.get("text") or "")) if part.get("type") == "text" else 0
+    tools = json.dumps(request.get("tools") or request.get("response_format") or "")
+    images = 0
+    for url in image_parts(request):
+        data = base64.b64decode(url.split(",", 1)[1]) if url.startswith("data:") else b""
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                images += image_tokens(im.width, im.height, "high")
+        except Exception:
+            images += 85
+    return (text + len(tools)) // 4 + images
+
+
+def completion(
+    request: dict[str, Any],
+    reply: Reply,
+    *,
+    tools: bool = True,
+    text: str | None = None,
+    finish: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A chat.completion in the shape the request asked for (tool call or plain content).
+    `tools=False` answers in content whatever was asked; `text` replaces the answer's text;
+    `extra` adds fields to the message (reasoning)."""
+    if text is None:
+        text = reply.content if reply.content is not None else json.dumps(reply.payload)
     message: dict[str, Any] = {"role": "assistant", "content": text}
-    finish = "stop"
+    finish = finish or "stop"
     tool_choice = request.get("tool_choice")
-    if request.get("tools"):
+    if tools and request.get("tools"):
         name = (
             tool_choice["function"]["name"]
             if isinstance(tool_choice, dict)
@@ -337,8 +408,12 @@ def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
             ],
         }
         finish = "tool_calls"
-    prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
-    completion_tokens = max(1, len(text) // 4)
+    message.update(extra or {})
+    n_prompt = prompt_tokens(request)
+    thought = sum(len(str(v)) for v in (extra or {}).values() if isinstance(v, str))
+    n_completion = max(1, (len(text or "") + thought) // 4)
+    if finish == "length":
+        n_completion = int(request.get("max_tokens") or n_completion)
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -346,11 +421,323 @@ def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "model": request.get("model", "fake"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens": n_prompt,
+            "completion_tokens": n_completion,
+            "total_tokens": n_prompt + n_completion,
         },
     }
+
+
+# --- personalities: how real servers answer where a capability is missing ----------------------
+def compact(body: Any) -> bytes:
+    """JSON as vLLM (Starlette), SGLang (orjson) and llama.cpp (nlohmann) write it: no spaces."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def vllm_error(message: str, param: str | None = None) -> tuple[int, bytes]:
+    """vLLM >= 0.10.1 (`create_error_response`): 400, `{"error":{...}}`."""
+    body = {"error": {"message": message, "type": "BadRequestError", "param": param, "code": 400}}
+    return 400, compact(body)
+
+
+def llamacpp_error(code: int, message: str, kind: str, **more: int) -> tuple[int, bytes]:
+    """llama.cpp's `ex_wrapper` and `format_error_response`: code first (ordered_json)."""
+    return code, compact({"error": {"code": code, "message": message, "type": kind, **more}})
+
+
+def ollama_error(message: str) -> tuple[int, bytes]:
+    """Ollama's /v1 `BaseWriter.writeError`: Go's json.Encoder, with its trailing newline."""
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None}}
+    body["error"]["code"] = None
+    return 400, compact(body) + b"\n"
+
+
+def sglang_error(message: str) -> tuple[int, bytes]:
+    """SGLang's `create_error_response`: the flat, old-vLLM shape."""
+    body = {"object": "error", "message": message, "type": "BadRequestError", "param": None}
+    body["code"] = 400
+    return 400, compact(body)
+
+
+def payload_text(reply: Reply) -> str:
+    return reply.content if reply.content is not None else json.dumps(reply.payload)
+
+
+class Personality:
+    """OpenAI itself: tools, response formats and images all work."""
+
+    name = "openai"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        return 200, json.dumps(completion(request, reply)).encode()
+
+
+class VLLMNoToolParser(Personality):
+    """`vllm serve` without --enable-auto-tool-choice/--tool-call-parser (0.33,
+    `renderers/online_renderer.py`): any request with tools is refused; response_format
+    (json_schema, json_object) is grammar-constrained and works."""
+
+    name = "vllm_no_tool_parser"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if request.get("tools"):
+            choice = request.get("tool_choice", "auto")
+            if isinstance(choice, dict):
+                name = choice["function"]["name"]
+                return vllm_error(
+                    f'tool_choice=function "{name}" requires --tool-call-parser to be set'
+                )
+            if choice == "required":
+                return vllm_error('tool_choice="required" requires --tool-call-parser to be set')
+            if choice != "none":
+                return vllm_error(
+                    '"auto" tool choice requires --enable-auto-tool-choice and '
+                    "--tool-call-parser to be set"
+                )
+        return 200, compact(completion(request, reply, tools=False))
+
+
+class VLLMTextOnly(Personality):
+    """vLLM serving a text-only model (`MultiModalRegistry.create_processor`): 400; with
+    `tool_parser=False` started without a tool parser too (tools are checked first)."""
+
+    name = "vllm_text_only"
+
+    def __init__(self, tool_parser: bool = True) -> None:
+        self.tool_parser = tool_parser
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if not self.tool_parser and request.get("tools"):
+            return VLLMNoToolParser().answer(request, reply)
+        if image_parts(request):
+            return vllm_error(f"{request.get('model')} is not a multimodal model")
+        return 200, compact(completion(request, reply))
+
+
+class VLLMImageLimit(Personality):
+    """vLLM with --limit-mm-per-prompt '{"image": 4}' (`validate_num_items`)."""
+
+    name = "vllm_image_limit"
+    limit = 4
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if len(image_parts(request)) > self.limit:
+            return vllm_error(
+                f"At most {self.limit} image(s) may be provided in one prompt. Set "
+                "`--limit-mm-per-prompt` to increase this limit. (parameter=image)",
+                param="image",
+            )
+        return 200, compact(completion(request, reply))
+
+
+class VLLMContext(Personality):
+    """vLLM started with --max-model-len 2048, shorter than recap's prompt
+    (`_token_len_check`): a short question is answered, a clip's request is refused."""
+
+    name = "vllm_context"
+    max_model_len = 2048
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        n = prompt_tokens(request)
+        if n <= self.max_model_len:
+            return 200, compact(completion(request, reply))
+        return vllm_error(
+            f"This model's maximum context length is {self.max_model_len} tokens. However, your "
+            "prompt "
+            f"contains {n} input tokens, which exceeds this limit even without any output "
+            f"tokens. Please reduce the length of the input prompt. (parameter=input_tokens, "
+            f"value={n})",
+            param="input_tokens",
+        )
+
+
+class OllamaProse(Personality):
+    """An Ollama-style model that ignores tools, tool_choice and response_format and answers
+    in prose with the JSON in a ```json block (`finish_reason` stop, `fp_ollama`)."""
+
+    name = "ollama_prose"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        text = (
+            "Here is my review of the clip.\n\n```json\n"
+            + json.dumps(reply.payload, indent=2)
+            + "\n```\n\nLet me know if you need anything else."
+            if reply.content is None
+            else reply.content
+        )
+        body = completion(request, reply, tools=False, text=text)
+        body["system_fingerprint"] = "fp_ollama"
+        return 200, compact(body) + b"\n"
+
+
+class OllamaNoTools(Personality):
+    """Ollama with a model lacking the tools capability (`CheckCapabilities`): 400 for tools;
+    response_format works (grammar-constrained since 0.5)."""
+
+    name = "ollama_no_tools"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if request.get("tools"):
+            return ollama_error(
+                f"registry.ollama.ai/library/{request.get('model')} does not support tools"
+            )
+        return 200, compact(completion(request, reply, tools=False)) + b"\n"
+
+
+class LlamaCppNoMmproj(Personality):
+    """`llama-server -m model.gguf` without --mmproj (`oaicompat_chat_params_parse`): every
+    image is a 500 server_error; a named tool_choice is read as "auto"."""
+
+    name = "llamacpp_no_mmproj"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if image_parts(request):
+            return llamacpp_error(
+                500,
+                "image input is not supported - hint: if this is unexpected, you may need to "
+                "provide the mmproj",
+                "server_error",
+            )
+        return 200, compact(completion(request, reply))
+
+
+class LlamaCppNoJinja(Personality):
+    """`llama-server --no-jinja`: tools are a 500; response_format works."""
+
+    name = "llamacpp_no_jinja"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if request.get("tools"):
+            return llamacpp_error(500, "tools param requires --jinja flag", "server_error")
+        return 200, compact(completion(request, reply, tools=False))
+
+
+class LlamaCppContext(Personality):
+    """llama-server whose per-slot context (-c / --parallel) is 2048 tokens: a clip's request
+    is refused with 400 exceed_context_size_error."""
+
+    name = "llamacpp_context"
+
+    n_ctx = 2048
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        n = prompt_tokens(request)
+        if n <= self.n_ctx:
+            return 200, compact(completion(request, reply))
+        return llamacpp_error(
+            400,
+            "the request exceeds the available context size, try increasing it",
+            "exceed_context_size_error",
+            n_prompt_tokens=n,
+            n_ctx=self.n_ctx,
+        )
+
+
+class SGLangTextOnly(Personality):
+    """SGLang serving a text-only model (`_validate_media_content`): 400, flat body."""
+
+    name = "sglang_text_only"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if image_parts(request):
+            return sglang_error(
+                "Model only supports text input; received unsupported content type 'image_url'."
+            )
+        return 200, compact(completion(request, reply))
+
+
+class SGLangNoParser(Personality):
+    """SGLang without --tool-call-parser: a named tool_choice is constrained to a JSON array
+    of calls, returned as content with no tool_calls (`_build_chat_response`)."""
+
+    name = "sglang_no_parser"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if request.get("tools"):
+            name = request["tools"][0]["function"]["name"]
+            calls = json.dumps([{"name": name, "parameters": reply.payload}])
+            return 200, compact(completion(request, reply, tools=False, text=calls))
+        return 200, compact(completion(request, reply))
+
+
+class Thinking(Personality):
+    """A thinking model. `variant`: "reasoning" (vLLM --reasoning-parser, Ollama: a
+    `reasoning` field), "reasoning_content" (llama.cpp, SGLang), or "think_tags" (no reasoning
+    parser: `<think>…</think>` before the answer in content, and no tool parser either).
+    `cutoff`: the thinking uses the whole max_tokens budget, finish_reason "length" and no
+    content (null on vLLM, "" on llama.cpp and Ollama)."""
+
+    name = "thinking"
+    THOUGHT = "The caption says the gripper grasps the block. Let me check each frame in turn."
+
+    def __init__(self, variant: str = "reasoning", cutoff: bool = False) -> None:
+        self.variant = variant
+        self.cutoff = cutoff
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        thought = self.THOUGHT * (40 if self.cutoff else 1)
+        field_name = "reasoning_content" if self.variant == "reasoning_content" else "reasoning"
+        if self.cutoff:
+            if self.variant == "think_tags":
+                body = completion(
+                    request, reply, tools=False, text=f"<think>{thought}", finish="length"
+                )
+            else:
+                empty = None if self.variant == "reasoning" else ""
+                body = completion(
+                    request,
+                    reply,
+                    tools=False,
+                    text="",
+                    finish="length",
+                    extra={field_name: thought},
+                )
+                body["choices"][0]["message"]["content"] = empty
+            return 200, compact(body)
+        if self.variant == "think_tags":
+            text = f"<think>\n{thought}\n</think>\n\n{payload_text(reply)}"
+            return 200, compact(completion(request, reply, tools=False, text=text))
+        return 200, compact(completion(request, reply, extra={field_name: thought}))
+
+
+class SchemaIgnoring(Personality):
+    """A model that follows the modes but not the schema's spelling: enum values in another
+    case ("NEEDS_EDIT", "Attribute"), and keys the schema does not have."""
+
+    name = "schema_ignoring"
+
+    def answer(self, request: dict[str, Any], reply: Reply) -> tuple[int, bytes]:
+        if reply.payload is not None:
+            payload = json.loads(json.dumps(reply.payload))
+            payload["verdict"] = str(payload.get("verdict", "")).upper()
+            payload["confidence"] = 0.87
+            payload["summary"] = "reviewed"
+            for item in payload.get("hallucinations", []) + payload.get("omissions", []):
+                item["type"] = str(item.get("type", "")).replace("_", " ").title()
+                item["severity"] = "high"
+            reply = Reply(payload=payload)
+        return 200, compact(completion(request, reply))
+
+
+PERSONALITIES: dict[str, Callable[[], Personality]] = {
+    p.name: p
+    for p in (
+        Personality,
+        VLLMNoToolParser,
+        VLLMTextOnly,
+        VLLMImageLimit,
+        VLLMContext,
+        OllamaProse,
+        OllamaNoTools,
+        LlamaCppNoMmproj,
+        LlamaCppNoJinja,
+        LlamaCppContext,
+        SGLangTextOnly,
+        SGLangNoParser,
+        Thinking,
+        SchemaIgnoring,
+    )
+}
 
 
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -362,6 +749,15 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
             data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in {**fake.ratelimit_headers(), **headers}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_raw(self, status: int, data: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -450,8 +846,11 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     reply.status, reply.body or {"error": {"message": "error"}}, reply.headers
                 )
                 return
+            status, data = fake.personality.answer(request, reply)
             with fake._lock:
-                fake.stats["ok"] += 1
-            self._send(200, completion(request, reply), reply.headers)
+                fake.stats["ok" if status == 200 else "refused"] = (
+                    fake.stats.get("ok" if status == 200 else "refused", 0) + 1
+                )
+            self._send_raw(status, data, reply.headers)
 
     return Handler

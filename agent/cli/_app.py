@@ -111,7 +111,9 @@ MODEL_FLAGS: dict[str, tuple[Any, Any]] = {
     ),
     "mode": (
         str | None,
-        typer.Option("--mode", help="tools | json_schema | json | md_json (RECAP_MODE)."),
+        typer.Option(
+            "--mode", help="auto (default) | tools | json_schema | json | md_json (RECAP_MODE)."
+        ),
     ),
     "image_detail": (
         str | None,

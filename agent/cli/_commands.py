@@ -79,8 +79,10 @@ def draft_one(
             without_model="recap draft-one VIDEO --caption TEXT --telemetry FILE --drafter offline"
         )
     tel = Telemetry.load(telemetry) if telemetry else None
-    drafter = make_drafter(drafter_kind or "llm", settings)
     store = Store(db) if log else None
+    drafter = make_drafter(
+        drafter_kind or "llm", settings, modes=store.endpoints if store else None
+    )
     identity = drafter.identity()
 
     async def go() -> Any:
@@ -112,15 +114,30 @@ def frames_cmd(
     max_side: Annotated[int | None, typer.Option(help="Longest side of a frame, px.")] = None,
     start: Annotated[float | None, typer.Option(help="Window start, seconds.")] = None,
     end: Annotated[float | None, typer.Option(help="Window end, seconds.")] = None,
+    telemetry: Annotated[
+        Path | None,
+        typer.Option(
+            "--telemetry", "-t", help="Robot telemetry JSON: frames at its moments (events)."
+        ),
+    ] = None,
 ) -> None:
     """Show what the model would see of a clip, and what it costs in image tokens."""
     from agent.cost import image_tokens
     from agent.media._frames import VideoLimits, probe, sample_for_model
+    from agent.telemetry import Telemetry
 
     s = settings_from(frames=frames, max_side=max_side)
     limits = VideoLimits.of(s.video_limits)
     info = probe(video, limits)
-    fr = sample_for_model(video, s.frame_spec, start=start, end=end, limits=limits)
+    moments = Telemetry.load(telemetry).moments() if telemetry else []
+    fr = sample_for_model(
+        video,
+        s.frame_spec,
+        start=start,
+        end=end,
+        limits=limits,
+        moments=[m.t for m in moments],
+    )
     sheet = fr.contact_sheet(columns=s.columns)
     w, h = info.display_size
     out.print(
@@ -128,6 +145,12 @@ def frames_cmd(
         f"{info.fps or 0:.1f} fps, rotation {info.rotation}°"
     )
     out.print(f"sampled {len(fr)} frames at {', '.join(f'{t:.2f}' for t in fr.times)} s")
+    if moments and s.sampling == "events":
+        out.print(
+            "at the telemetry's moments: "
+            + ", ".join(f"{m.what} {m.t:.2f} s" for m in sorted(moments, key=lambda m: m.t)),
+            highlight=False,
+        )
     table = Table(title="Image input tokens per clip (OpenAI accounting)")
     for col, justify in (("what is sent", "left"), ("pixels", "left")):
         table.add_column(col, justify=justify)
@@ -308,7 +331,7 @@ def draft_cmd(
 
     store = Store(db)
     settings = settings_from(**model_flags)
-    drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm)
+    drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm, modes=store.endpoints)
     run_name = run or drafter.identity().default_run_name()
     if concurrency is None:
         concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))

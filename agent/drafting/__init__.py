@@ -1,6 +1,7 @@
 """Drafting: one clip and its caption in, a `DraftResult` out, by a model (any
 OpenAI-compatible endpoint) or by the offline drafter (the caption's claims checked against
-telemetry). Both implement the `Drafter` protocol; `make_drafter` picks one.
+telemetry). Both implement the `Drafter` protocol; `make_drafter` picks one. `probe_endpoint`
+finds what an endpoint can do (`recap check`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
+    from agent.drafting._check import EndpointReport, probe_endpoint
     from agent.drafting._choice import DRAFTERS, default_drafter_kind, make_drafter
     from agent.drafting._client import BatchStatus, ModelClient
     from agent.drafting._model import ModelDrafter, draft, draft_sync
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from agent.drafting._result import Provenance
 
 _WHERE = {
+    "EndpointReport": "agent.drafting._check",
+    "probe_endpoint": "agent.drafting._check",
     "BatchDrafter": "agent.drafting._protocol",
     "Capabilities": "agent.drafting._protocol",
     "Drafter": "agent.drafting._protocol",
@@ -55,6 +59,7 @@ __all__ = [
     "BatchStatus",
     "Capabilities",
     "Drafter",
+    "EndpointReport",
     "ModelClient",
     "ModelDrafter",
     "OfflineDrafter",
@@ -69,6 +74,7 @@ __all__ = [
     "list_prompts",
     "load_prompt",
     "make_drafter",
+    "probe_endpoint",
     "rewrite_problems",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

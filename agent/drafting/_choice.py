@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.drafting._modes import ModeMemory
 from agent.drafting._protocol import Drafter
 from agent.errors import RecapError
 from agent.settings import Settings
@@ -15,9 +16,12 @@ def make_drafter(
     *,
     rpm: float | None = None,
     tpm: float | None = None,
+    modes: ModeMemory | None = None,
 ) -> Drafter:
-    """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm) or the offline one. Each is
-    imported only when asked for, so choosing the offline drafter loads no HTTP library."""
+    """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm; `modes` remembers which
+    structured-output mode works at the endpoint, e.g. `store.endpoints`) or the offline one.
+    Each is imported only when asked for, so choosing the offline drafter loads no HTTP
+    library."""
     if kind == "offline":
         from agent.drafting._offline import OfflineDrafter
 
@@ -28,7 +32,7 @@ def make_drafter(
     from agent.drafting._model import ModelDrafter
     from agent.drafting._ratelimit import RateLimiter
 
-    return ModelDrafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm))
+    return ModelDrafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm), modes=modes)
 
 
 def default_drafter_kind(settings: Settings) -> str:

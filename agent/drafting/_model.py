@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from agent.cost import BATCH_DISCOUNT, image_tokens, text_tokens_estimate
 from agent.drafting._client import BatchStatus, ModelClient, ResponseHook
+from agent.drafting._modes import ModeMemory
 from agent.drafting._prompts import Prompt, load_prompt
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._ratelimit import RateLimiter, request_tokens
@@ -48,10 +49,13 @@ class ModelDrafter:
         prompt: Prompt | None = None,
         on_response: ResponseHook | None = None,
         limiter: RateLimiter | None = None,
+        modes: ModeMemory | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
-        self.client = client or ModelClient(self.settings, on_response=on_response, limiter=limiter)
+        self.client = client or ModelClient(
+            self.settings, on_response=on_response, limiter=limiter, modes=modes
+        )
         self._system_tokens = text_tokens_estimate(self.prompt.system) + SCHEMA_TOKENS
         self._provenance = Provenance(
             drafter="llm",
@@ -83,12 +87,22 @@ class ModelDrafter:
         )
 
     def sample(
-        self, video: str | os.PathLike[str], start: float | None = None, end: float | None = None
+        self,
+        video: str | os.PathLike[str],
+        start: float | None = None,
+        end: float | None = None,
+        telemetry: Telemetry | None = None,
     ) -> Frames:
-        """What the model is shown of a clip under these settings."""
+        """What the model is shown of a clip under these settings: with telemetry and
+        RECAP_SAMPLING=events, frames at its moments plus even coverage."""
         s = self.settings
         return sample_for_model(
-            video, s.frame_spec, start=start, end=end, limits=VideoLimits.of(s.video_limits)
+            video,
+            s.frame_spec,
+            start=start,
+            end=end,
+            limits=VideoLimits.of(s.video_limits),
+            moments=[m.t for m in telemetry.moments()] if telemetry else None,
         )
 
     def messages(
@@ -125,7 +139,7 @@ class ModelDrafter:
         """Review `caption` against the clip. Raises VideoError, EndpointError or DraftError."""
         caption = check_caption(caption)
         if frames is None:
-            frames = await asyncio.to_thread(self.sample, video, start, end)
+            frames = await asyncio.to_thread(self.sample, video, start, end, telemetry)
         messages = self.messages(caption, frames, telemetry)
         image_tokens_est = estimate_image_tokens(frames, self.settings)
         request_tokens.set(self.estimate_tokens(caption, image_tokens_est, telemetry))
@@ -145,6 +159,7 @@ class ModelDrafter:
             retries=stats.retries,
             image_tokens_estimate=image_tokens_est,
             raw_response=stats.raw_response,
+            mode=stats.mode,
         )
 
     # --- the OpenAI Batch API -------------------------------------------------------------
@@ -166,6 +181,7 @@ class ModelDrafter:
             usage=stats.usage,
             attempts=stats.attempts,
             raw_response=stats.raw_response,
+            mode=self.client.batch_mode,
             discount=BATCH_DISCOUNT,
             extra_settings={"batch": batch_id},
         )

@@ -129,9 +129,13 @@ class BatchDrafter(Drafter, Protocol):
     `DraftResult`, so the batch engine only schedules and records."""
 
     def sample(
-        self, video: str | PathLike[str], start: float | None = None, end: float | None = None
+        self,
+        video: str | PathLike[str],
+        start: float | None = None,
+        end: float | None = None,
+        telemetry: Telemetry | None = None,
     ) -> Frames:
-        """What the model is shown of a clip."""
+        """What the model is shown of a clip (its telemetry's moments may place the frames)."""
         ...
 
     def batch_request(

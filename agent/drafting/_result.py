@@ -40,6 +40,7 @@ class Provenance:
         retries: int = 0,
         image_tokens_estimate: int = 0,
         raw_response: str | None = None,
+        mode: str | None = None,
         discount: float = 1.0,
         extra_settings: dict[str, Any] | None = None,
     ) -> DraftResult:
@@ -59,6 +60,7 @@ class Provenance:
             reasks=reasks,
             retries=retries,
             image_tokens_estimate=image_tokens_estimate,
+            mode=mode,
             cost_usd=usage.cost(self.price, discount),
             raw_response=raw_response,
             settings={**self.settings, **(extra_settings or {})},

@@ -2,8 +2,10 @@
 
 The model sees a clip as N frames spread evenly over it (the centre of N equal slices, so the
 first and last frames are not wasted on a static start and end), optionally tiled into one
-contact sheet with each tile's time burned in. Every way a file can be unusable surfaces as a
-`VideoError` naming the file and the reason.
+contact sheet with each tile's time burned in. When telemetry marks the moments a caption's
+claims turn on (the gripper closing, the object lifting off, the outcome), each moment takes
+the slot nearest to it, so the same N frames show those moments and still cover the clip.
+Every way a file can be unusable surfaces as a `VideoError` naming the file and the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -232,6 +234,27 @@ def _targets(start: float, end: float, n: int) -> list[float]:
     return [start + (i + 0.5) * step for i in range(n)]
 
 
+SAME_FRAME_S = 0.05  # moments this close share one frame
+
+
+def event_targets(start: float, end: float, n: int, moments: Sequence[float]) -> list[float]:
+    """`n` times in the window: one at each moment (most important first, as many as fit, two
+    moments closer than SAME_FRAME_S sharing one), and the centres of the evenly spaced slots
+    left once each moment has taken the slot nearest to it. Without moments in the window,
+    exactly the even spacing."""
+    uniform = _targets(start, end, n)
+    chosen: list[float] = []
+    for t in moments:
+        if len(chosen) == n:
+            break
+        t = float(t)
+        if start <= t <= end and all(abs(t - c) > SAME_FRAME_S for c in chosen):
+            chosen.append(t)
+    for t in chosen:
+        uniform.remove(min(uniform, key=lambda u: abs(u - t)))
+    return sorted(chosen + uniform)
+
+
 def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
     scale = min(1.0, max_side / max(width, height))
     # Even sizes keep swscale's chroma handling exact.
@@ -275,8 +298,10 @@ def sample_frames(
     end: float | None = None,
     limits: VideoLimits | None = None,
     quality: int = 85,
+    moments: Sequence[float] | None = None,
 ) -> Frames:
-    """Sample `n` frames spread evenly over the clip (or the `start`..`end` window, in seconds).
+    """Sample `n` frames spread evenly over the clip (or the `start`..`end` window, in seconds),
+    or, given `moments` (seconds, most important first), at those moments plus even coverage.
 
     The file is decoded once, front to back, keeping only the frame nearest each target time;
     the decode stops after the last target. Clips with fewer than `n` frames give all they have.
@@ -315,7 +340,7 @@ def sample_frames(
             tb = stream.time_base or Fraction(1, av.time_base)
             container.seek(int((w_start + _stream_start(stream)) / tb), stream=stream)
 
-        targets = _targets(w_start, w_end, n)
+        targets = event_targets(w_start, w_end, n, moments or [])
         picked: list[tuple[float, av.VideoFrame]] = []
         prev: tuple[float, av.VideoFrame] | None = None
         ti = 0
@@ -375,9 +400,11 @@ def sample_for_model(
     start: float | None = None,
     end: float | None = None,
     limits: VideoLimits | None = None,
+    moments: Sequence[float] | None = None,
 ) -> Frames:
-    """What a model is shown of a clip under a frame spec (frames, size, quality): the one way
-    the drafter and `recap frames` sample."""
+    """What a model is shown of a clip under a frame spec (frames, size, quality, sampling):
+    the one way the drafter and `recap frames` sample. `moments` are the telemetry's (most
+    important first); the spec's sampling decides whether frames go to them."""
     return sample_frames(
         path,
         spec.frames,
@@ -386,6 +413,7 @@ def sample_for_model(
         end=end,
         limits=limits,
         quality=spec.jpeg_quality,
+        moments=moments if spec.sampling == "events" else None,
     )
 
 

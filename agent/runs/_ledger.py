@@ -117,6 +117,11 @@ def error_kind(exc: BaseException) -> str:
 
 
 def is_fatal(exc: BaseException) -> bool:
+    """An error every clip would meet alike: a refused key, an unknown model, or what the
+    drafter marks so (a server that cannot take images, a context too short, no structured
+    output mode that works)."""
+    if isinstance(exc, RecapError) and exc.stops_job:
+        return True
     return isinstance(exc, EndpointError) and exc.status_code in FATAL_STATUS
 
 
@@ -254,11 +259,12 @@ class RunLedger:
         *,
         owner: str | None = None,
         status: int | None = None,
+        stops_job: bool = False,
     ) -> None:
         """A failure known only by its kind and message (a Ray actor's, a batch's); an HTTP
-        `status` every clip would hit stops the run instead."""
+        `status` every clip would hit, or a failure marked `stops_job`, stops the run instead."""
         owner = owner or self.owner
-        if status in FATAL_STATUS:
+        if stops_job or status in FATAL_STATUS:
             self.stats.fatal = message
             self.store.leases.release(self.name, owner, [clip_id])
             return

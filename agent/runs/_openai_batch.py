@@ -101,10 +101,10 @@ class OpenAIBatchEngine:
         context: dict[str, dict[str, Any]] = {}
         for clip, caption in ledger.load(leased):
             try:
-                frames = await asyncio.to_thread(
-                    self.drafter.sample, clip.video, clip.start_s, clip.end_s
-                )
                 telemetry = clip.telemetry
+                frames = await asyncio.to_thread(
+                    self.drafter.sample, clip.video, clip.start_s, clip.end_s, telemetry
+                )
             except RecapError as e:
                 ledger.record_error(clip.id, e)
                 continue

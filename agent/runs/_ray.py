@@ -66,6 +66,7 @@ class RayDraftActor:
                     "error": error_message(exc),
                     "kind": error_kind(exc),
                     "status": status,
+                    "stops_job": bool(getattr(exc, "stops_job", False)),
                     "attempts": getattr(exc, "attempts", 0) or 0,
                 }
 
@@ -229,5 +230,10 @@ def _record(ledger: RunLedger, out: dict[str, Any], keys: dict[str, str]) -> Non
         ledger.record(DraftResult.model_validate(out["result"]), keys.get(clip_id))
         return
     ledger.record_failure(
-        clip_id, out["kind"], out["error"], out["attempts"], status=out.get("status")
+        clip_id,
+        out["kind"],
+        out["error"],
+        out["attempts"],
+        status=out.get("status"),
+        stops_job=bool(out.get("stops_job")),
     )

@@ -4,9 +4,10 @@ SQLite (`./recap.db`, WAL) by default, PostgreSQL for teams: the same code, chos
 `RECAP_DB` (a path or any SQLAlchemy URL). `Store(db)` opens one engine and hands out small
 repositories over it, one per concept, each returning typed rows: `store.clips` (`_clips`),
 `store.runs` (runs, drafts, errors, the response cache: `_runs`), `store.leases` (`_leases`),
-`store.reviews` (the review queue in SQL: `_queue`), `store.users` (`_accounts`) and
-`store.batches` (`_batches`). Beside them: `_tables` (the ORM classes), `_migrations` (frozen,
-named schema steps) and `_engine` (the engine and the repositories' base).
+`store.reviews` (the review queue in SQL: `_queue`), `store.users` (`_accounts`),
+`store.batches` (`_batches`) and `store.endpoints` (`_endpoints`). Beside them: `_tables`
+(the ORM classes), `_migrations` (frozen, named schema steps) and `_engine` (the engine and the
+repositories' base).
 """
 
 from agent.store._engine import database_url
@@ -24,6 +25,7 @@ from agent.store._tables import (
     DraftRecord,
     DraftResponse,
     EditBuffer,
+    EndpointMode,
     ErrorRecord,
     GoldClip,
     Lease,
@@ -47,6 +49,7 @@ __all__ = [
     "DraftRecord",
     "DraftResponse",
     "EditBuffer",
+    "EndpointMode",
     "ErrorRecord",
     "GoldClip",
     "Lease",

@@ -436,6 +436,22 @@ def m0007_team_review(conn: Connection) -> None:
             conn.execute(gold.insert().values(clip_id=clip_id))
 
 
+def m0010_endpoint_modes(conn: Connection) -> None:
+    """RECAP_MODE=auto: the structured-output mode found to work per endpoint and model, with
+    when it was found; and the mode each draft's answer came in (empty for older drafts)."""
+    md = MetaData()
+    Table(
+        "endpoint_modes",
+        md,
+        Column("endpoint", String(1024), primary_key=True),
+        Column("model", String(512), primary_key=True),
+        Column("mode", String(16), nullable=False),
+        _ts("found_at"),
+    )
+    md.create_all(conn)
+    conn.execute(text("ALTER TABLE drafts ADD COLUMN mode VARCHAR(16)"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -444,6 +460,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_review_queue", m0005_review_queue),
     ("0006_users", m0006_users),
     ("0007_team_review", m0007_team_review),
+    ("0010_endpoint_modes", m0010_endpoint_modes),
 ]
 
 

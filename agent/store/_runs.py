@@ -202,6 +202,7 @@ class Runs(Repository):
             retries=result.retries,
             image_tokens=result.image_tokens_estimate,
             from_cache=from_cache,
+            mode=result.mode,
         )
         with self.session() as s:
             try:

@@ -4,8 +4,9 @@ data (`Store(db)` in commands, pages and tests alike).
 Each repository is one concept and each of its methods is its query, returning typed rows:
 `store.clips` (clips and captions), `store.runs` (runs, drafts, errors, the response cache),
 `store.leases` (who works on which clip), `store.reviews` (decisions, clip states, tallies,
-the gold pool, edit buffers), `store.users` (the review page's accounts) and `store.batches`
-(OpenAI Batch API jobs). Opening a store applies any pending migration.
+the gold pool, edit buffers), `store.users` (the review page's accounts), `store.batches`
+(OpenAI Batch API jobs) and `store.endpoints` (the structured-output mode that works per
+endpoint and model). Opening a store applies any pending migration.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from agent.store import _migrations
 from agent.store._accounts import Users
 from agent.store._batches import Batches
 from agent.store._clips import Clips
+from agent.store._endpoints import Endpoints
 from agent.store._engine import database_url, open_engine
 from agent.store._leases import Leases
 from agent.store._queue import Reviews
@@ -50,6 +52,7 @@ class Store:
         self.reviews = Reviews(self.session)
         self.users = Users(self.session)
         self.batches = Batches(self.session)
+        self.endpoints = Endpoints(self.session)
         if migrate:
             self.migrate()
 

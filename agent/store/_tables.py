@@ -245,6 +245,9 @@ class DraftRecord(Base):
     image_tokens: Mapped[int] = mapped_column(Integer, default=0)
     from_cache: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # migration 0010: the structured-output mode the answer came in (None: older drafts and
+    # offline ones)
+    mode: Mapped[str | None] = mapped_column(String(16))
 
     @cached_property
     def draft(self) -> Draft:
@@ -383,6 +386,17 @@ class BatchJob(Base):
     ingested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class EndpointMode(Base):
+    """The structured-output mode found to work at an endpoint for a model (RECAP_MODE=auto),
+    and when: later requests there use it directly."""
+
+    __tablename__ = "endpoint_modes"
+    endpoint: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    model: Mapped[str] = mapped_column(String(512), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class EditBuffer(Base):

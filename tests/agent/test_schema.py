@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -222,3 +223,20 @@ def test_left_to_reviewer_names_only_flagged_spans() -> None:
 def test_stored_drafts_without_the_field_load_and_the_model_never_sees_it() -> None:
     assert Draft.model_validate(payload()).left_to_reviewer == []
     assert "left_to_reviewer" not in Draft.model_json_schema()["properties"]
+
+
+def test_enum_values_in_another_case_are_the_contracts_values() -> None:
+    """What a schema-ignoring model writes is read in the contract's spelling; content is not
+    guessed: a value that is no value in any case still fails."""
+    data = payload(verdict="NEEDS_EDIT", extra_key="kept out")
+    data["hallucinations"][0]["type"] = "Attribute"
+    data["hallucinations"][1]["type"] = "Direction Or-Spatial"
+    data["hallucinations"][1]["confidence"] = 0.9
+    data["omissions"][0]["type"] = " STEP "
+    d = Draft.model_validate_json(json.dumps(data), context=CTX, strict=True)
+    assert d.verdict.value == "needs_edit"
+    assert [h.type.value for h in d.hallucinations] == ["attribute", "direction_or_spatial"]
+    assert d.omissions[0].type is OmissionType.STEP
+    assert "extra_key" not in d.model_dump() and "confidence" not in str(d.model_dump())
+    assert "verdict" in errors(payload(verdict="maybe"))
+    assert "type" in errors(payload(hallucinations=[{**data["hallucinations"][0], "type": "colr"}]))

@@ -72,8 +72,10 @@ def test_a_runs_identity_is_the_parts_that_shape_a_draft() -> None:
     shape = s.draft_shape()
     assert set(shape) == {name for part in SHAPES_DRAFT for name in part.model_fields}
     assert shape == {**s.part(OutputSettings).model_dump(), **s.part(FrameSpec).model_dump()}
-    # the same keys as before the settings were split, so cache keys and runs carry over
+    # the keys from before the settings were split, and the frame sampling (which decides
+    # which pictures the model sees)
     assert set(shape) == {
+        "sampling",
         "mode",
         "temperature",
         "max_tokens",
@@ -85,6 +87,9 @@ def test_a_runs_identity_is_the_parts_that_shape_a_draft() -> None:
         "jpeg_quality",
     }
     assert shape["frames"] == 3 and shape["mode"] == "json_schema"
+    assert Settings().draft_shape()["sampling"] == "events"
+    assert Settings().draft_shape()["mode"] == "auto"
+    assert Settings(sampling="uniform").draft_shape() != Settings().draft_shape()
 
 
 def test_recorded_settings_are_the_parts_that_make_a_run_without_secrets() -> None:

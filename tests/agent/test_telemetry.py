@@ -118,3 +118,39 @@ def test_tasks_without_an_object_to_carry_get_contact_and_motion_facts() -> None
     still = Telemetry(t=t, gripper=[1.0] * 50, ee_pos=ee, object_pos=[[1, 1, 1]] * 50, task="push")
     assert "the object never moves" in still.facts()
     assert any(f.startswith("the end effector never comes within 6 cm") for f in still.facts())
+
+
+def test_moments_are_the_times_a_caption_turns_on() -> None:
+    t = steps()
+    gripper = [1.0] * 15 + [0.1] * 25 + [1.0] * 10
+    obj = (
+        [[0, 0, 0.02]] * 18
+        + [[0, 0, 0.02 + 0.01 * i] for i in range(12)]
+        + [[0, 0, 0.13]] * 10
+        + [[0, 0, 0.02]] * 10
+    )
+    moments = Telemetry(t=t, gripper=gripper, object_pos=obj, success=False).moments()
+    assert [(m.t, m.what) for m in moments] == [
+        (4.9, "outcome"),  # first: the end of the clip shows the outcome
+        (1.5, "gripper closes"),
+        (2.0, "object lifts off"),  # 1 cm above where it rested
+        (4.0, "gripper opens"),
+        (4.0, "object lands"),
+    ]
+
+
+def test_moments_of_named_grippers_contact_tasks_and_events() -> None:
+    t = steps(20)
+    tel = Telemetry(
+        t=t,
+        grippers={"left": [1.0] * 5 + [0.0] * 15},
+        object_pos=[[0, 0, 0]] * 10 + [[0.05, 0, 0]] * 10,
+        task="drawer-open-v3",
+        events=[Event(name="open", t_start=1.2)],
+    )
+    assert [(m.t, m.what) for m in tel.moments()] == [
+        (0.5, "left gripper closes"),
+        (1.0, "object starts to move"),
+        (1.2, "open"),
+    ]
+    assert Telemetry(t=[]).moments() == []

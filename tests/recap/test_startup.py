@@ -48,14 +48,24 @@ def heavy_after(argv: list[str] | None, imports: str = "") -> list[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["draft", "--help"], ["eval", "--help"], ["review", "--help"], ["demo", "--help"]],
+    [
+        ["--help"],
+        ["draft", "--help"],
+        ["eval", "--help"],
+        ["review", "--help"],
+        ["demo", "--help"],
+        ["check", "--help"],
+    ],
 )
 def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     assert heavy_after(argv) == []
 
 
 def test_command_modules_import_cheaply() -> None:
-    modules = "import agent.cli._commands, evals.commands, ui.commands, recap.demo, recap.main"
+    modules = (
+        "import agent.cli._commands, evals.commands, ui.commands, recap.check, recap.demo, "
+        "recap.main"
+    )
     assert heavy_after(None, modules) == []
 
 

@@ -181,6 +181,20 @@ def test_frames_command_writes_what_the_model_sees(clip: Path, tmp_path: Path) -
     assert "contact sheet" in result.output and "detail=high" in result.output
 
 
+def test_frames_command_places_frames_at_the_telemetrys_moments(clip: Path, tmp_path: Path) -> None:
+    tel = tmp_path / "t.json"
+    t = [round(i * 0.1, 1) for i in range(50)]
+    tel.write_text(json.dumps({"t": t, "gripper": [1.0] * 12 + [0.0] * 38}))
+    result = runner.invoke(app, ["frames", str(clip), "--telemetry", str(tel)])
+    assert result.exit_code == 0, result.output
+    assert "1.20" in result.stdout.split("sampled 8 frames at")[1].split("\n")[0]
+    assert "at the telemetry's moments: gripper closes 1.20 s" in result.stdout
+    uniform = runner.invoke(
+        app, ["frames", str(clip), "--telemetry", str(tel)], env={"RECAP_SAMPLING": "uniform"}
+    )
+    assert "1.20" not in uniform.stdout and "telemetry's moments" not in uniform.stdout
+
+
 def test_prompts_command_lists_versions() -> None:
     result = runner.invoke(app, ["prompts"])
     assert result.exit_code == 0 and "review-v1@" in result.output

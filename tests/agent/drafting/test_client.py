@@ -171,12 +171,20 @@ def test_unreachable_endpoint(clip: Path) -> None:
     assert info.value.attempts == 2
 
 
-def test_bad_request_suggests_another_mode(fake, settings_for, clip) -> None:
-    fake.enqueue(Reply.error(400, "tools are not supported by this model"))
+def test_a_bad_request_naming_no_capability_fails_the_clip_alone(fake, settings_for, clip) -> None:
+    fake.enqueue(Reply.error(400, "messages[1].content is malformed"))
     with pytest.raises(EndpointError) as info:
         run(settings_for(), clip)
-    assert "tools are not supported" in info.value.message
-    assert "--mode json_schema" in info.value.hint and len(fake.requests) == 1
+    assert "messages[1].content is malformed" in info.value.message
+    assert "recap check" in info.value.hint and len(fake.requests) == 1
+    assert not info.value.stops_job
+
+
+def test_a_server_without_tools_is_asked_in_the_next_mode(fake, settings_for, clip) -> None:
+    fake.enqueue(Reply.error(400, "tools are not supported by this model"), Reply.draft(GOOD))
+    result = run(settings_for(), clip)
+    assert result.mode == "json_schema" and len(fake.requests) == 2
+    assert "tools" not in fake.requests[1] and "response_format" in fake.requests[1]
 
 
 @pytest.mark.parametrize("mode", ["json_schema", "json", "md_json"])

@@ -194,3 +194,80 @@ def test_low_frame_rate_clip_that_really_stops_early_is_still_caught(tmp_path: P
     cut = tmp_path / "cut-slow.webm"
     cut.write_bytes(data[: len(data) // 3])
     assert bad(cut).reason.startswith("truncated")
+
+
+# --- frames at the moments telemetry marks ----------------------------------------------------
+def test_without_moments_the_targets_are_the_even_spacing() -> None:
+    from agent.media._frames import _targets, event_targets
+
+    assert event_targets(0.0, 5.0, 8, []) == _targets(0.0, 5.0, 8)
+    assert event_targets(0.0, 5.0, 8, [7.0, -1.0]) == _targets(0.0, 5.0, 8)  # outside: ignored
+
+
+def test_each_moment_takes_the_slot_nearest_to_it() -> None:
+    from agent.media._frames import _targets, event_targets
+
+    uniform = _targets(0.0, 5.0, 8)  # 0.3125, 0.9375, ... 4.6875
+    got = event_targets(0.0, 5.0, 8, [1.17, 4.97, 1.63, 1.64])
+    assert len(got) == 8 and got == sorted(got)
+    assert {1.17, 4.97, 1.63} <= set(got)  # 1.64 shares 1.63's frame
+    assert 1.64 not in got
+    # the slots the moments took are gone, the others stay: coverage of the rest of the clip
+    assert [u for u in uniform if u in got] == [uniform[i] for i in (0, 3, 4, 5, 6)]
+
+
+def test_more_moments_than_frames_keeps_the_first_ones() -> None:
+    from agent.media._frames import event_targets
+
+    got = event_targets(0.0, 5.0, 3, [4.9, 0.2, 2.0, 3.0, 1.0])
+    assert got == [0.2, 2.0, 4.9]
+
+
+def test_frames_fall_at_the_moments_and_the_sheet_keeps_its_size(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "c.mp4", seconds=5, fps=10)
+    moments = [1.17, 1.63, 4.97]
+    uniform = sample_frames(path, 8)
+    placed = sample_frames(path, 8, moments=moments)
+    assert len(placed) == len(uniform) == 8
+    for m in moments:
+        assert min(abs(t - m) for t in placed.times) <= 0.1
+    assert min(abs(t - 4.97) for t in uniform.times) > 0.1  # uniform misses the end
+    assert placed.contact_sheet().size == uniform.contact_sheet().size
+    # the pictures are the moments their times say (the square's x encodes time)
+    for t, x in zip(placed.times, xs(placed), strict=True):
+        assert x == pytest.approx((round(t * 10) / 49) * (1 - 40 / 320) + 20 / 320, abs=0.02)
+
+
+def test_the_clip_is_still_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.media import _frames
+
+    path = make_clip(tmp_path / "c.mp4", seconds=5, fps=10)
+    opened: list[str] = []
+    decoded: list[float] = []
+    real_open, real_decode = _frames._open, _frames._decode
+
+    def counting_open(p: Path):  # type: ignore[no-untyped-def]
+        opened.append(str(p))
+        return real_open(p)
+
+    def counting_decode(*args):  # type: ignore[no-untyped-def]
+        for t, frame in real_decode(*args):
+            decoded.append(t)
+            yield t, frame
+
+    monkeypatch.setattr(_frames, "_open", counting_open)
+    monkeypatch.setattr(_frames, "_decode", counting_decode)
+    sample_frames(path, 8, moments=[4.9, 0.4, 2.2])
+    assert len(opened) == 1
+    assert decoded == sorted(decoded) and len(decoded) == len(set(decoded)) <= 50
+
+
+def test_the_frame_spec_decides_whether_moments_place_frames(tmp_path: Path) -> None:
+    from agent.media import sample_for_model
+    from agent.settings import FrameSpec
+
+    path = make_clip(tmp_path / "c.mp4", seconds=5, fps=10)
+    events = sample_for_model(path, FrameSpec(), moments=[4.9])
+    uniform = sample_for_model(path, FrameSpec(sampling="uniform"), moments=[4.9])
+    assert 4.9 in events.times and 4.9 not in uniform.times
+    assert uniform.times == sample_frames(path, 8).times

@@ -79,3 +79,14 @@ def test_ray_engine_records_through_the_ledger(tmp_path: Path, local_ray) -> Non
         drafter = make_drafter("llm", job_settings(fake))
         ledger = drive(store, drafter, RayEngine(drafter, workers=2), "ray")
     check_everything_went_through_the_ledger(store, ledger, "ray")
+
+
+@pytest.mark.slow
+def test_ray_engine_stops_on_a_server_that_cannot_take_images(tmp_path: Path, local_ray) -> None:
+    store = Store(tmp_path / "r.db")
+    ingest(store, make_dataset(tmp_path / "ds", 12))
+    with FakeOpenAI(expect_key=TEST_KEY, personality="llamacpp_no_mmproj") as fake:
+        stats = run_ray_job(store, job_settings(fake), JobOptions(run="ray"), workers=2)
+        assert len(fake.requests) <= 2  # each actor's first request; the rest wait and stop
+    assert stats.fatal and "--mmproj" in stats.fatal
+    assert store.runs.errors("ray") == [] and len(store.runs.pending("ray")) == 12

@@ -445,3 +445,26 @@ def test_review_values_are_stored_as_their_strings_and_read_back_as_enums(store:
     with store.engine.begin() as conn:  # a value a newer release might write
         conn.execute(text("UPDATE reviews SET decision = 'auto_accepted'"))
     assert store.reviews.all()[0].decision == "auto_accepted"  # read as its string
+
+
+def test_endpoint_modes_are_remembered_with_when_they_were_found(store: Store) -> None:
+    e = store.endpoints
+    assert e.recall("http://gpu:8000/v1", "qwen") is None
+    e.remember("http://gpu:8000/v1", "qwen", "tools")
+    e.remember("http://gpu:8000/v1", "qwen", "json_schema")  # found again: replaced
+    e.remember("http://gpu:8000/v1", "llava", "md_json")
+    assert e.recall("http://gpu:8000/v1", "qwen") == "json_schema"
+    assert e.recall("http://other:8000/v1", "qwen") is None
+    rows = e.all()
+    assert {(r.model, r.mode) for r in rows} == {("qwen", "json_schema"), ("llava", "md_json")}
+    assert all(r.found_at is not None for r in rows)
+    e.forget("http://gpu:8000/v1", "qwen")
+    assert e.recall("http://gpu:8000/v1", "qwen") is None
+
+
+def test_a_draft_keeps_the_mode_its_answer_came_in(store: Store) -> None:
+    store.clips.upsert(clip(1), "The robot pushes the block.")
+    run(store)
+    assert store.runs.save_draft("r1", result("c1").model_copy(update={"mode": "md_json"}))
+    record = store.runs.draft("r1", "c1")
+    assert record is not None and record.mode == "md_json"
