@@ -31,7 +31,14 @@ if TYPE_CHECKING:
         to_csv,
         totals,
     )
-    from agent.review._textdiff import edit_rate, word_diff, word_edit_distance, words
+    from agent.review._textdiff import (
+        Comparison,
+        compare,
+        edit_rate,
+        word_diff,
+        word_edit_distance,
+        words,
+    )
     from agent.review._users import (
         ROLES,
         AccessDenied,
@@ -73,6 +80,8 @@ _WHERE = {
     "list_users": "agent.review._users",
     "normalize_email": "agent.review._users",
     "remove_user": "agent.review._users",
+    "Comparison": "agent.review._textdiff",
+    "compare": "agent.review._textdiff",
     "edit_rate": "agent.review._textdiff",
     "word_diff": "agent.review._textdiff",
     "word_edit_distance": "agent.review._textdiff",
@@ -83,6 +92,7 @@ __all__ = [
     "FILTERS",
     "ROLES",
     "AccessDenied",
+    "Comparison",
     "Dispute",
     "Person",
     "QueueItem",
@@ -93,6 +103,7 @@ __all__ = [
     "agreement",
     "authorize",
     "by_reviewer_and_day",
+    "compare",
     "decisions",
     "default_reviewer",
     "disputes",
