@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from agent.review._lead import FILTERS, Dispute, disputes, judge, sample, settle
+    from agent.review._lead import FILTERS, Dispute, disputes, judge, reopen, sample, settle
     from agent.review._session import (
         QueueItem,
         ReviewSession,
@@ -64,6 +64,7 @@ _WHERE = {
     "judge": "agent.review._lead",
     "sample": "agent.review._lead",
     "settle": "agent.review._lead",
+    "reopen": "agent.review._lead",
     "DEFINITIONS": "agent.review._team",
     "ReviewerDay": "agent.review._team",
     "agreement": "agent.review._team",
@@ -116,6 +117,7 @@ __all__ = [
     "list_users",
     "normalize_email",
     "remove_user",
+    "reopen",
     "sample",
     "settle",
     "to_csv",

@@ -436,6 +436,18 @@ def m0007_team_review(conn: Connection) -> None:
             conn.execute(gold.insert().values(clip_id=clip_id))
 
 
+def m0008_review_integrity(conn: Connection) -> None:
+    """Decisions that count once, by someone entitled to make them: the columns holding a
+    reviewer's name or a browser's owner take any address `recap users add` accepts (320
+    characters, plus the browser's id), and a reviewer's lease says which tab of the browser
+    holds the clip and why it is on screen (queue, gold or double)."""
+    if conn.dialect.name != "sqlite":  # SQLite keeps text of any length in a VARCHAR column
+        conn.execute(text("ALTER TABLE review_state ALTER COLUMN reviewer TYPE TEXT"))
+        conn.execute(text("ALTER TABLE edit_buffers ALTER COLUMN owner TYPE TEXT"))
+    conn.execute(text("ALTER TABLE leases ADD COLUMN tab TEXT"))
+    conn.execute(text("ALTER TABLE leases ADD COLUMN purpose VARCHAR(16)"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -444,6 +456,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_review_queue", m0005_review_queue),
     ("0006_users", m0006_users),
     ("0007_team_review", m0007_team_review),
+    ("0008_review_integrity", m0008_review_integrity),
 ]
 
 

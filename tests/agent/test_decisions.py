@@ -75,6 +75,7 @@ def test_values_are_the_strings_the_database_keeps() -> None:
         "undo",
         "approved",
         "sent_back",
+        "reopened",
     ]
     assert [p.value for p in Purpose] == ["queue", "gold", "double", "settle", "lead"]
     assert {s.value for s in Status} == {
@@ -196,10 +197,14 @@ def test_a_settlement_newer_than_the_double_decisions_is_final() -> None:
     got = resolve(r)
     assert got is not None and (got.status, got.review.id, got.owner) == (S.EDITED, 3, "lee")
     assert decision_in_force(r) is r[2]
-    # a double decision after the settlement reopens the comparison
+    # a newer double-review decision never outranks the settlement (issue 20); a newer
+    # settlement (a lead resettling it) does
     r.append(Row(4, "cy", D.ACCEPTED, P.DOUBLE, "b"))
     got = resolve(r)
-    assert got is not None and (got.status, got.review.id) == (S.ACCEPTED, 4)
+    assert got is not None and (got.status, got.review.id) == (S.EDITED, 3)
+    r.append(Row(5, "mo", D.ACCEPTED, P.SETTLE, "b"))
+    got = resolve(r)
+    assert got is not None and (got.status, got.review.id, got.owner) == (S.ACCEPTED, 5, "mo")
 
 
 DRAFT = Draft.model_validate(
