@@ -26,7 +26,7 @@ from agent.store import Lease, Store, now
 from tests.clips import make_clip
 from tests.ui.bulk import fill
 from tests.ui.pageserver import page_server
-from tests.ui.test_e2e import CHROMIUM, _require
+from tests.ui.test_e2e import CHROMIUM, _require, wait_for
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # no timer renewals during a test: leases move only when the test or a click moves them
@@ -191,3 +191,43 @@ def test_two_page_servers_after_a_lease_expiry_refuse_the_first_reviewers_decisi
         rows = [(r.clip_id, r.reviewer, r.decision) for r in store.reviews.all()]
         assert rows == [(clip, "bob", "accepted")]
         store.close()
+
+
+@pytest.mark.slow
+def test_the_open_page_renews_its_hold_and_says_when_it_is_gone(tmp_path: Path) -> None:
+    """Item 4: with a one-second heartbeat, the page renews the lease on the clip on screen
+    without any click (the lease's expiry moving on is the signal waited for; the time limit
+    only bounds a failure), and once the clip has been taken from it, the page reruns by itself
+    and says so."""
+    from playwright.sync_api import sync_playwright
+
+    _require()
+    url = f"sqlite:///{tmp_path / 'beat.db'}"
+    fill(url, 3, make_clip(tmp_path / "v.mp4", seconds=2, fps=10))
+    env = {**QUIET, "RECAP_REVIEW_HEARTBEAT_S": "1"}
+    store = Store(url)
+
+    def lease_of(clip: str) -> Lease | None:
+        return store.leases.get("review:bench", clip)
+
+    with (
+        page_server(url, tmp_path / "cache", **env) as base,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/?reviewer=ann&b=ann")
+        clip = on_screen(page)
+        ready(page, clip)
+        first = lease_of(clip).expires_at
+        wait_for(lambda: lease_of(clip).expires_at > first, timeout=60)  # renewed, no click
+        with store.session.begin() as s:  # someone else has it now
+            s.execute(
+                update(Lease)
+                .where(Lease.clip_id == clip)
+                .values(owner="bob:bob", tab=None, expires_at=now() + timedelta(minutes=5))
+            )
+        page.get_by_text(f"{clip} is no longer on your screen").wait_for()
+        assert on_screen(page) != clip
+        browser.close()
+    store.close()

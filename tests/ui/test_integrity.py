@@ -332,3 +332,58 @@ def test_a_lead_is_not_offered_their_own_decisions_nor_a_dispute_they_took_part_
     mo.button(key="settle-r1-c1-go").click().run()
     assert store.reviews.status("r1", "c1") == Status.EDITED
     assert store.reviews.state_review("r1", "c1").reviewer == "mo@x.org"
+
+
+def test_a_lead_who_took_no_part_reopens_or_resettles_a_final_clip_with_a_reason(
+    review_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Item 2 on the lead page: ann's accepted c1 is final; lee, who took no part, resettles it
+    (a reason is needed) and then reopens it; ann, a reviewer, cannot open the page; and Z on
+    the review page never undoes lee's settlement."""
+    store = Store(review_db)
+    for email, role in (("ann@x.org", "reviewer"), ("lee@x.org", "lead")):
+        add_user(store, email, role)
+    at = page_for(review_db, "ann", monkeypatch, tmp_path)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "ann@x.org"}
+    at.run()
+    button(at, "accept").click().run()
+    assert store.reviews.status("r1", "c1") == Status.ACCEPTED
+    at.user = {"is_logged_in": True, "email": "lee@x.org"}
+    at.switch_page("pages/lead.py").run()
+    at.text_input(key="final-clip").input("c1").run()
+    at.text_area(key="resettle-r1-c1").input("The robot lifts the red cube.").run()
+    at.button(key="resettle-r1-c1-go").click().run()
+    assert any("say why it is resettled" in e.value for e in at.error)
+    assert store.reviews.status("r1", "c1") == Status.ACCEPTED
+    at.text_input(key="reason-r1-c1").input("it lifts, it does not place").run()
+    at.button(key="resettle-r1-c1-go").click().run()
+    assert store.reviews.status("r1", "c1") == Status.EDITED
+    settled = store.reviews.state_review("r1", "c1")
+    assert (settled.reviewer, settled.purpose, settled.comment) == (
+        "lee@x.org",
+        "settle",
+        "it lifts, it does not place",
+    )
+    # Z on the review page, for lee: a settlement is no undo's
+    at.switch_page("review.py").run()
+    button(at, "undo").click().run()
+    assert store.reviews.status("r1", "c1") == Status.EDITED
+    # lee took part now (the settlement): the page offers nothing more to do with c1
+    at.switch_page("pages/lead.py").run()
+    at.text_input(key="final-clip").input("c1").run()
+    assert not [b for b in at.button if b.label in ("Reopen", "Resettle")]
+    assert any("You took part in deciding it" in c.value for c in at.caption)
+    add_user(store, "mo@x.org", "lead")
+    at.user = {"is_logged_in": True, "email": "mo@x.org"}
+    at.run()
+    at.text_input(key="reason-r1-c1").input("the cube is orange").run()
+    at.button(key="reopen-r1-c1").click().run()
+    assert not at.error
+    assert store.reviews.status("r1", "c1") == Status.PENDING
+    last = store.reviews.of_clip("r1", "c1")[-1]
+    assert (last.reviewer, last.decision, last.comment) == (
+        "mo@x.org",
+        "reopened",
+        "the cube is orange",
+    )
