@@ -343,10 +343,11 @@ def this_tab_holds(session: ReviewSession, heartbeat_s: float) -> bool:
     """Whether this tab may show the browser's clip: one clip per browser, in one tab. A second
     tab of the same browser (same URL) says the clip is open in another tab, refuses what was
     pressed there, and offers to take it over."""
+    asked = st.session_state.pop("take_over", False)
     held = session.holder()
     if held is None or held.tab == session.tab or not tab_open(session, held, heartbeat_s):
         return True
-    if st.session_state.pop("take_over", False):
+    if asked:
         session.take(held.clip_id, held.purpose)
         return True
     pending = st.session_state.pop("action", None)

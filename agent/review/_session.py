@@ -204,7 +204,8 @@ class ReviewSession:
         leases, reviews = self.store.leases, self.store.reviews
         cursor = after
         if after is not None:  # moving on: let go of the current clip, then look past it
-            cursor = self._cursor(after)
+            if self.gold_rate > 0:
+                cursor = self._cursor(after)
             leases.release(self.lease_run, self.owner, [after])
         else:
             for lease in leases.holding(self.lease_run, self.owner):
