@@ -30,6 +30,7 @@ class Decision(StrEnum):
     UNDO = "undo"  # withdraws the row named in `undoes`
     APPROVED = "approved"  # a lead's verdict on a reviewer's decision (purpose `lead`)
     SENT_BACK = "sent_back"  # ... or the clip back to that reviewer, with a comment
+    REOPENED = "reopened"  # a lead put a final clip back in the queue, with a reason (`lead`)
 
 
 # The decisions that give a clip its final caption.
@@ -72,11 +73,14 @@ class Status(StrEnum):
     SENT_BACK = "sent_back"  # a lead sent the decision back to its reviewer
 
 
-# The lists a reviewer can pick on the page: pending, then each decision.
+# Pending, then each decision a reviewer can make: the states progress counts clips in.
 STATUSES = (Status.PENDING, *(Status(d) for d in REVIEWER_DECISIONS))
 # States besides a decision that only team review produces.
 TEAM_STATES = (Status.AWAITING_SECOND, Status.DISPUTED, Status.SENT_BACK)
 FINAL_STATUSES = frozenset(Status(d) for d in FINAL)
+# The lists a reviewer can pick on the page: the clips still open to a decision. Accepted,
+# edited and rejected clips (decided, agreed or settled) are final for reviewers.
+OPEN_STATUSES = (Status.PENDING, Status.FLAGGED, Status.SKIPPED)
 
 
 class Arm(StrEnum):
@@ -157,19 +161,43 @@ class Resolution(NamedTuple, Generic[R]):
     owner: str
 
 
+def since_reopened(rows: Sequence[R]) -> list[R]:
+    """The rows in force since a lead last reopened the clip (all of them if none did), oldest
+    first: a reopened clip starts again from pending, its earlier history kept but spent."""
+    live = in_force(rows)
+    last = max((i for i, r in enumerate(live) if r.decision == Decision.REOPENED), default=-1)
+    return live[last + 1 :]
+
+
+def _first_two(doubles: Sequence[R]) -> list[R]:
+    """The double-review decisions that count: the newest of each of the first two reviewers
+    (oldest first). A third reviewer's decision never joins a comparison two have made."""
+    names: list[str] = []
+    for r in doubles:
+        if r.reviewer not in names:
+            names.append(r.reviewer)
+    two = names[:2]
+    return latest_per_reviewer(r for r in doubles if r.reviewer in two)
+
+
 def resolve(rows: Sequence[R]) -> Resolution[R] | None:
     """The state of one clip in one run from its review rows (oldest first), or None when it is
     pending.
 
-    Gold checks are each reviewer's own and never move the clip. A lead's send-back newer than
-    every decision returns the clip to the reviewer it names (`sent_back`). A settlement newer
-    than the double-review decisions is final. Double review (`double`): one final decision
-    leaves the clip `awaiting_second` for someone else; two agreeing ones decide it; two that
-    disagree leave it `disputed` for a lead. Otherwise the newest decision is in force."""
-    live = [r for r in in_force(rows) if purpose_of(r) != Purpose.GOLD]
+    Only the rows since the clip was last reopened count. Gold checks are each reviewer's own
+    and never move the clip. A lead's settlement is final: nothing after it outranks it but a
+    newer settlement (or a reopening). A lead's send-back newer than every decision returns the
+    clip to the reviewer it names (`sent_back`). Double review (`double`): one final decision
+    leaves the clip `awaiting_second` for someone else; the first two reviewers' decisions
+    decide it when they agree and leave it `disputed` for a lead when they differ. Otherwise
+    the newest decision is in force."""
+    live = [r for r in since_reopened(rows) if purpose_of(r) != Purpose.GOLD]
     work = [r for r in live if purpose_of(r) != Purpose.LEAD]
     if not work:
         return None
+    settled = [r for r in work if purpose_of(r) == Purpose.SETTLE]
+    if settled:
+        return Resolution(Status(settled[-1].decision), settled[-1], settled[-1].reviewer)
     last = work[-1]
     sent = [
         r
@@ -179,12 +207,9 @@ def resolve(rows: Sequence[R]) -> Resolution[R] | None:
     if sent:
         about = next((r for r in work if r.id == sent[-1].about), last)
         return Resolution(Status.SENT_BACK, sent[-1], about.reviewer)
-    settled = [r for r in work if purpose_of(r) == Purpose.SETTLE]
     doubles = [r for r in work if purpose_of(r) == Purpose.DOUBLE and r.decision in FINAL]
-    if settled and (not doubles or settled[-1].id > doubles[-1].id):
-        return Resolution(Status(settled[-1].decision), settled[-1], settled[-1].reviewer)
     if doubles:
-        two = latest_per_reviewer(doubles)[-2:]
+        two = _first_two(doubles)
         if len(two) == 1:
             return Resolution(Status.AWAITING_SECOND, two[0], two[0].reviewer)
         a, b = two
@@ -213,9 +238,50 @@ def latest_per_reviewer(rows: Iterable[R]) -> list[R]:
 
 def two_reviews(rows: Sequence[R]) -> tuple[R, R] | None:
     """The two double-review decisions a disputed clip's state rests on (older first)."""
-    doubles = [r for r in final_in_force(rows) if purpose_of(r) == Purpose.DOUBLE]
-    two = latest_per_reviewer(doubles)[-2:]
+    doubles = [
+        r for r in since_reopened(rows) if purpose_of(r) == Purpose.DOUBLE and r.decision in FINAL
+    ]
+    two = _first_two(doubles)
     return (two[0], two[1]) if len(two) == 2 else None
+
+
+def participants(rows: Sequence[ReviewRow]) -> set[str]:
+    """Who took part in a clip's decision as it stands: everyone who decided or settled it since
+    it was last reopened, withdrawn decisions included (they saw the draft and judged it). Gold
+    checks (a reviewer's own measure) and a lead's verdicts (oversight) are not taking part.
+    A lead among them may neither settle, resettle nor reopen the clip."""
+    live = in_force(rows)
+    reopened = [r.id for r in live if r.decision == Decision.REOPENED]
+    since = reopened[-1] if reopened else -1
+    return {
+        r.reviewer
+        for r in rows
+        if r.id > since
+        and r.decision != Decision.UNDO
+        and purpose_of(r) not in (Purpose.GOLD, Purpose.LEAD)
+    }
+
+
+def refusal(purpose: Purpose, status: Status, owner: str | None, reviewer: str) -> str | None:
+    """Why `reviewer` may not decide a clip in `status` (whose queue it is in: `owner`) for
+    `purpose`, or None when they may.
+
+    Open to a decision: pending, flagged and skipped clips; a clip sent back, for the reviewer
+    it was sent back to; a clip awaiting a second review, for anyone but its first reviewer. A
+    disputed clip waits for a lead; accepted, edited and rejected clips (decided, agreed or
+    settled) are final for reviewers: only a lead who took no part can reopen or resettle one.
+    A gold check is the reviewer's own measure and moves no clip, so any state allows one."""
+    if purpose == Purpose.GOLD or status in OPEN_STATUSES:
+        return None
+    if status == Status.SENT_BACK:
+        return None if owner == reviewer else "a lead sent it back to another reviewer"
+    if status == Status.AWAITING_SECOND:
+        if owner == reviewer:
+            return "you have reviewed it; it waits for a second reviewer"
+        return None
+    if status == Status.DISPUTED:
+        return "two reviewers disagree on it; a lead settles it"
+    return f"it is {status} and final; only a lead who took no part can reopen it"
 
 
 # --- running tallies --------------------------------------------------------------------------

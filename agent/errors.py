@@ -106,3 +106,15 @@ def first_line(e: BaseException, limit: int = 200) -> str:
     text = str(getattr(e, "orig", None) or e).strip().splitlines()
     first = text[0] if text else type(e).__name__
     return first if len(first) <= limit else first[:limit] + "…"
+
+
+class Refused(RecapError):
+    """A decision (or undo) that would act on something other than what the person saw, or
+    that they may not make: never recorded. Names the clip and says why."""
+
+    def __init__(
+        self, clip_id: str, reason: str, *, outcome: str = "Not recorded", hint: str | None = None
+    ) -> None:
+        self.clip_id = clip_id
+        self.reason = reason
+        super().__init__(f"{outcome}: {clip_id} — {reason}.", hint=hint)

@@ -228,6 +228,21 @@ class ReviewPageSettings(BaseModel):
         "`recap review --overlap`), chosen by a hash of run and clip; two decisions that "
         "differ go to a lead to settle. 0 (the default) turns it off.",
     )
+    review_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds the clip on a reviewer's screen stays reserved for them without a "
+        "sign of life from their tab (RECAP_REVIEW_LEASE_S); the page renews it while they "
+        "stay on the clip, and a decision after it ran out and someone else took the clip is "
+        "refused.",
+    )
+    review_heartbeat_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the review page's renewals of the clip on screen while "
+        "the tab is open (RECAP_REVIEW_HEARTBEAT_S); every click renews it too. Keep it well "
+        "under RECAP_REVIEW_LEASE_S.",
+    )
 
 
 class SignInSettings(BaseModel):

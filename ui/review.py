@@ -1,8 +1,9 @@
 """The review page: one clip at a time, keyboard first, every decision kept.
 
 Thin by design: the queue, leases, decisions, undo, progress and guideline checks live in
-agent/ (review.py, lint.py, textdiff.py, media.py); this file lays them out. Model output and
-captions are escaped before they reach any HTML.
+agent/ (review/, guidelines/, media/); this file lays them out. Model output and captions are
+escaped before they reach any HTML. Every press names the clip and the state it was drawn for,
+and the tab renews its hold on the clip while it stays on it.
 
 Launched by `recap review`, which passes the database and run as settings (RECAP_DB /
 RECAP_REVIEW_RUN).
@@ -12,22 +13,24 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import socket
 import time
 import uuid
 from pathlib import Path
 
 import streamlit as st
 
-from agent.decisions import STATUSES, Decision, Status
+from agent.decisions import OPEN_STATUSES, Decision, Status
 from agent.drafting import BUILTIN_DIR
-from agent.errors import RecapError
+from agent.errors import RecapError, Refused
 from agent.guidelines import lint
-from agent.media import frame_at, inside_root, playable, sample_frames
+from agent.media import frame_at, inside_root, play_window, playable, sample_frames
 from agent.review import QueueItem, ReviewSession, default_reviewer, spaced_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
-from agent.store import Store
+from agent.store import Lease, Store
 from agent.telemetry import NOTE_META_KEY
 from ui import timeline
 from ui.auth import gate
@@ -84,10 +87,36 @@ def guidelines() -> str:
 
 
 def browser_id() -> str:
-    """Stable across reloads (kept in the URL), different in another browser."""
-    if "b" not in st.query_params:
+    """Stable across reloads (kept in the URL), different in another browser. Only a short id
+    of letters, digits, - and _ is kept (it becomes part of the lease owner's name)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", st.query_params.get("b", "")):
         st.query_params["b"] = uuid.uuid4().hex[:10]
     return st.query_params["b"]
+
+
+SERVER = f"{socket.gethostname()}:{os.getpid()}"  # this page server
+
+
+def tab_id() -> str | None:
+    """This tab: the page server and Streamlit's session (one per tab, new on a reload)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"{SERVER}/{ctx.session_id}" if ctx is not None else None
+
+
+def tab_open(session: ReviewSession, lease: Lease, heartbeat_s: float) -> bool:
+    """Whether the tab holding `lease` is still open: asked of this server when it is one of
+    its own tabs (a reloaded tab's old session is gone at once); for another server's, whether
+    it renewed the lease within two heartbeats."""
+    if not lease.tab:
+        return False
+    server, _, sid = lease.tab.partition("/")
+    if server == SERVER:
+        from streamlit import runtime
+
+        return runtime.exists() and runtime.get_instance().is_active_session(sid)
+    return session.since_renewed(lease) < 2 * heartbeat_s
 
 
 def md_literal(text: str) -> str:
@@ -175,11 +204,20 @@ SPEEDS_HTML = (
 )
 
 
-def player(video: str) -> None:
+def player(video: str, start: float | None = None, end: float | None = None) -> None:
     """The clip by URL (Streamlit's media endpoint), not inlined: the page stays small and the
-    browser fetches, caches and seeks the file itself. The speed buttons are the same markup for
-    every clip, so the browser keeps that frame instead of reloading it."""
-    st.video(Path(playable_path(video)), autoplay=True, loop=True, muted=True)
+    browser fetches, caches and seeks the file itself. A clip that is a window of a longer file
+    (a LeRobot v3.0 episode) plays and loops only that window. The speed buttons are the same
+    markup for every clip, so the browser keeps that frame instead of reloading it."""
+    first, last = play_window(start, end)
+    st.video(
+        Path(playable_path(video)),
+        start_time=first,
+        end_time=last,
+        autoplay=True,
+        loop=True,
+        muted=True,
+    )
     # Our own markup only: no caption or model text goes in here.
     st.iframe(SPEEDS_HTML, height=34)
 
@@ -199,7 +237,8 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
         st.stop()
     index = runs.index(default) if default in runs else len(runs) - 1
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
-    status = st.sidebar.selectbox("Show", STATUSES, key="status")
+    # only what a reviewer may act on: decided, agreed and settled clips are final
+    status = st.sidebar.selectbox("Show", OPEN_STATUSES, key="status")
     with st.sidebar.expander("Caption guidelines"):
         st.markdown(guidelines())
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
@@ -244,10 +283,15 @@ def agreement_bars(agreement: dict[str, float]) -> str:
 
 
 def current(session: ReviewSession, status: Status) -> QueueItem | None:
+    """The clip this tab shows: the one it had, leased again (the renewal on every
+    interaction), else the next. A clip lost meanwhile (taken by someone else after the hold on
+    it ran out, or decided) is noted with why, for the press that may still name it."""
     clip_id = st.session_state.get("clip_id")
     if clip_id and st.session_state.get("clip_run") == session.run:
         try:
-            return session.item(clip_id)
+            return session.resume(clip_id)
+        except Refused as e:
+            st.session_state.lost = (clip_id, e.reason)
         except RecapError:
             pass
     item = session.next_item(status)
@@ -271,29 +315,81 @@ def on_screen_since(item: QueueItem) -> float:
     return shown[1]
 
 
-def press(action: str) -> None:
-    """A button's on_click: only notes what was pressed. main() carries it out on the clip on
-    screen after the sign-in gate, then draws the clip it leads to in that same run instead of
-    a second rerun (Streamlit runs callbacks before the script: acting here would skip the
-    gate). The clip is not bound into the callback: a key pressed while a run is still drawing
-    the next clip calls the previous run's callback, and acts on the clip now on screen, as
-    the reviewer sees it."""
-    st.session_state.action = action
+def press(action: str, clip_id: str | None, version: int) -> None:
+    """A button's on_click: only notes what was pressed, on which clip, in which state (the
+    clip's version; for undo, the decision it would undo). main() carries it out after the
+    sign-in gate, and only on that clip in that state: each button is drawn for one clip (its
+    key names it), so a key pressed before the next clip's buttons are on screen acts on the
+    clip that was, and is refused once that one has moved on (Streamlit runs callbacks before
+    the script: acting here would skip the gate)."""
+    st.session_state.action = (action, clip_id, version)
 
 
-def undo(session: ReviewSession) -> QueueItem | None:
-    """Withdraw the reviewer's last decision and show its clip again (None: nothing to undo)."""
-    undone = session.undo()
+def typed(clip_id: str) -> None:
+    """The rewrite box's on_change: only notes that there is text to keep. main() saves it
+    after the sign-in gate, so a removed account's typing is never saved."""
+    st.session_state.typed = clip_id
+
+
+def save_typing(session: ReviewSession) -> None:
+    clip_id = st.session_state.pop("typed", None)
+    if clip_id is not None and f"edit-{clip_id}" in st.session_state:
+        session.save_buffer(clip_id, st.session_state[f"edit-{clip_id}"])
+
+
+def take_over() -> None:
+    st.session_state.take_over = True
+
+
+def this_tab_holds(session: ReviewSession, heartbeat_s: float) -> bool:
+    """Whether this tab may show the browser's clip: one clip per browser, in one tab. A second
+    tab of the same browser (same URL) says the clip is open in another tab, refuses what was
+    pressed there, and offers to take it over."""
+    asked = st.session_state.pop("take_over", False)
+    held = session.holder()
+    if held is None or held.tab == session.tab or not tab_open(session, held, heartbeat_s):
+        return True
+    if asked:
+        session.take(held.clip_id, held.purpose)
+        return True
+    pending = st.session_state.pop("action", None)
+    if pending is not None and pending[0] not in ("next", "prev"):
+        st.error(
+            f"Not recorded: {pending[1] or 'your last decision'} — the clip is open in another "
+            "tab of this browser."
+        )
+    st.warning(
+        f"{held.clip_id} is open in another tab of this browser: review it there, or take it "
+        "over here (the other tab then stops)."
+    )
+    st.button("Review here instead", key="take-over", type="primary", on_click=take_over)
+    return False
+
+
+def undo(session: ReviewSession, expect: int) -> QueueItem | None:
+    """Withdraw the decision the Undo button was drawn for and show its clip again (None:
+    nothing undone)."""
+    if not expect:
+        st.session_state.flash = "Nothing to undo"
+        return None
+    try:
+        undone = session.undo(expect)
+    except Refused as e:
+        st.session_state.error = str(e)
+        return None
     if undone is None:
         return None
-    session.take(undone.clip_id)  # back on this screen, so leased to this browser again
     st.session_state.flash = "Undid the last decision"
-    return move(session.item(undone.clip_id))
+    try:  # back on this screen, so leased to this browser again
+        return move(session.resume(undone.clip_id, undone.purpose))
+    except Refused as e:
+        st.session_state.error = f"Undone, but {undone.clip_id} is not yours to show: {e.reason}."
+        return None
 
 
 def decide(
     session: ReviewSession, item: QueueItem, decision: Decision, status: Status
-) -> QueueItem:
+) -> QueueItem | None:
     """Record a decision on the clip on screen from the page's widgets; the next clip, or this
     one again with the reason when it was refused."""
     text = st.session_state.get(f"edit-{item.clip_id}", item.shown)
@@ -310,6 +406,12 @@ def decide(
     seconds = time.monotonic() - shown[1] if shown and shown[0] == item.clip_id else None
     try:  # refused (empty text, nothing edited, a rejection without own text): say why
         session.decide(item, decision, text, agreed=agreed, seconds=seconds)
+    except Refused as e:  # the clip is no longer as shown, or no longer this tab's
+        st.session_state.error = str(e)
+        try:
+            return move(session.resume(item.clip_id))  # as it is now
+        except Refused:
+            return move(session.next_item(status))
     except RecapError as e:
         st.session_state.error = str(e)
         return item
@@ -329,26 +431,60 @@ DECIDE = {
 
 
 def act(session: ReviewSession, status: Status, item: QueueItem | None) -> QueueItem | None:
-    """Carry out the button pressed in the last run, if any; the clip to show now."""
-    action = st.session_state.pop("action", None)
+    """Carry out the button pressed in the last run, if any, on the clip and the state it was
+    pressed on; the clip to show now. A press on a clip no longer on screen, or in a state no
+    longer shown, is refused with a message (a stale Next or Previous does nothing)."""
+    pending = st.session_state.pop("action", None)
+    if pending is None:
+        return item
+    action, clip_id, version = pending
     if action == "undo":
-        return undo(session) or item
-    if action is None or item is None:
+        return undo(session, version) or item
+    lost = st.session_state.pop("lost", None)
+    if item is None or clip_id != item.clip_id:
+        if action not in ("next", "prev"):
+            why = lost[1] if lost and lost[0] == clip_id else "it is no longer on your screen"
+            st.session_state.error = f"Not recorded: {clip_id} — {why}."
+        return item
+    if version != item.version:
+        if action not in ("next", "prev"):
+            st.session_state.error = (
+                f"Not recorded: {clip_id} — it changed since it was shown to you; here it is "
+                "as it is now."
+            )
         return item
     if action == "prev":
         history = st.session_state.setdefault("history", [])
-        return move(session.item(history.pop())) if history else item
+        while history:
+            try:
+                return move(session.resume(history.pop()))
+            except Refused as e:
+                st.session_state.error = f"{e.clip_id} — {e.reason}."
+        return item
     if action == "next":
         st.session_state.setdefault("history", []).append(item.clip_id)
         return move(session.next_item(status, after=item.clip_id))
     return decide(session, item, DECIDE[action], status)
 
 
+def heartbeat(session: ReviewSession, clip_id: str, every_s: float) -> None:
+    """While the tab stays on a clip, renew its hold on it every `every_s` seconds (every click
+    renews it too); once the hold is gone (expired and taken, or taken over by another tab),
+    rerun the page, which then says so."""
+
+    @st.fragment(run_every=every_s)
+    def beat() -> None:
+        if not session.renew(clip_id):
+            st.rerun(scope="app")
+
+    beat()
+
+
 def media(item: QueueItem) -> None:
     """The left column: the clip playing, its frame strip, the frame at a finding's time."""
     try:
         video = str(inside_root(item.clip.video, item.clip.root))
-        player(video)
+        player(video, item.clip.start_s, item.clip.end_s)
         images, times = strip(video, item.clip.start_s, item.clip.end_s)
         st.image(images, caption=[f"{t:.1f}s" for t in times], width=100)
         # --- telemetry timeline (ui/timeline.py): click a point to seek the player ----------
@@ -378,7 +514,7 @@ def show_evidence(t: float) -> None:
     st.session_state.evidence_t = t
 
 
-def review(session: ReviewSession, item: QueueItem) -> None:
+def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
     """The right column: caption with flagged spans, findings, the rewrite box, the buttons.
 
     The control arm shows the original caption alone: no spans, findings or draft, and nothing
@@ -390,7 +526,7 @@ def review(session: ReviewSession, item: QueueItem) -> None:
     with body:
         clip_text(session, item)
     with actions:
-        buttons()
+        buttons(item, undo_target)
         if st.session_state.get("error"):
             st.error(st.session_state.pop("error"))
 
@@ -453,7 +589,8 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
         "Rewrite (edit, then Ctrl+Enter to save)",
         key=key,
         height=110,
-        on_change=lambda: session.save_buffer(item.clip_id, st.session_state[key]),
+        on_change=typed,
+        args=(item.clip_id,),
     )
     keep_typing(item.clip_id, st.session_state.pop("decided", None))
     diffs = st.container()
@@ -475,8 +612,9 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
         warnings.warning(f"{w.kind}: {w.message}", icon="⚠️")
 
 
-def buttons() -> None:
-    """Each button only notes what was pressed (see `press`)."""
+def buttons(item: QueueItem, undo_target: int) -> None:
+    """Each button only notes what was pressed, on this clip in this state (see `press`); its
+    key names the clip, so it is a new button for every clip."""
     row1, row2 = st.columns([1, 1.5, 1, 1]), st.columns(4)
     specs = [
         (row1[0], "Accept", "accept", {"type": "primary"}),
@@ -484,7 +622,6 @@ def buttons() -> None:
         (row1[2], "Reject", "reject", {"help": "Reject the draft: the box holds your caption."}),
         (row1[3], "Flag", "flag", {"help": "Mark for a second look."}),
         (row2[0], "Skip", "skip", {}),
-        (row2[1], "Undo", "undo", {}),
         (row2[2], "Previous", "prev", {}),
         (row2[3], "Next", "next", {}),
     ]
@@ -492,12 +629,25 @@ def buttons() -> None:
         col.button(
             label,
             shortcut=KEYS[action],
-            key=action,
+            key=f"{action}@{item.clip_id}",
             width="stretch",
             on_click=press,
-            args=(action,),
+            args=(action, item.clip_id, item.version),
             **extra,
         )
+    undo_button(row2[1], undo_target, "Undo")
+
+
+def undo_button(where: object, target: int, label: str) -> None:
+    """Z: undo the decision `target` (the reviewer's last when drawn; 0: none), and no other."""
+    where.button(  # type: ignore[attr-defined]
+        label,
+        shortcut=KEYS["undo"],
+        key=f"undo@{target}",
+        width="stretch",
+        on_click=press,
+        args=("undo", None, target),
+    )
 
 
 def main() -> None:
@@ -517,23 +667,29 @@ def main() -> None:
         reviewer,
         run,
         browser=browser_id(),
+        tab=tab_id(),
+        lease_s=settings.review_lease_s,
         control_share=settings.control_share,
         gold_rate=settings.gold_rate,  # team review (issue 12): gold checks and double review
         overlap=settings.overlap,
     )
+    save_typing(session)  # after the gate: a removed account's typing is not kept
+    if not this_tab_holds(session, settings.review_heartbeat_s):
+        return
     item = act(session, status, current(session, status))
+    lost = st.session_state.pop("lost", None)
+    if lost is not None and (item is None or item.clip_id != lost[0]):
+        st.info(f"{lost[0]} is no longer on your screen: {lost[1]}.")
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
     progress(session)
+    undoable = session.undoable()
+    undo_target = undoable.id if undoable is not None else 0
     if item is None:
+        if st.session_state.get("error"):
+            st.error(st.session_state.pop("error"))
         st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
-        st.button(
-            "Undo last decision",
-            shortcut=KEYS["undo"],
-            key="undo",
-            on_click=press,
-            args=("undo",),
-        )
+        undo_button(st, undo_target, "Undo last decision")
         return
     on_screen_since(item)
     # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
@@ -555,7 +711,8 @@ def main() -> None:
     with left:
         media(item)
     with right:
-        review(session, item)
+        review(session, item, undo_target)
+    heartbeat(session, item.clip_id, settings.review_heartbeat_s)
 
 
 main()

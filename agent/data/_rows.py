@@ -25,6 +25,9 @@ from agent.store import Clip
 from agent.telemetry import Telemetry
 
 MAX_ID_CHARS = 255  # the clips.id column's width (PostgreSQL enforces it)
+# A caption is a sentence or a few: this many characters is over 300 words. Longer text is
+# usually a captioning model repeating itself, and every decision's diff would carry it.
+MAX_CAPTION_CHARS = 2000
 _VIDEO_CACHE = 4096  # recently resolved video paths kept (rows often share a video)
 
 
@@ -215,6 +218,11 @@ class RowChecker:
         if len(clip_id) > MAX_ID_CHARS:
             raise RowError(f"id is {len(clip_id)} characters long; at most {MAX_ID_CHARS}")
         caption = _required_text(row, "caption", "empty caption")
+        if len(caption) > MAX_CAPTION_CHARS:
+            raise RowError(
+                f"caption is {len(caption):,} characters long; at most {MAX_CAPTION_CHARS:,} "
+                "(is the captioning model repeating itself?)"
+            )
         video = self.video(_required_text(row, "video", "missing video"))
         start, end = seconds_of(row, "start"), seconds_of(row, "end")
         if start is not None and end is not None and end <= start:
@@ -285,6 +293,11 @@ def read_gold(row: dict[str, Any], caption: str) -> GoldLabels | None:
     if gold_caption not in (None, ""):
         if not isinstance(gold_caption, str):
             raise RowError(f"gold_caption must be a string, not {type(gold_caption).__name__}")
+        if len(gold_caption.strip()) > MAX_CAPTION_CHARS:
+            raise RowError(
+                f"gold_caption is {len(gold_caption.strip()):,} characters long; at most "
+                f"{MAX_CAPTION_CHARS:,}"
+            )
         given["caption"] = gold_caption.strip()
     for name, key in (("gold_hallucinations", "hallucinations"), ("gold_omissions", "omissions")):
         value = _json_field(row, name)

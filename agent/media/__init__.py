@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         sample_frames,
         sheet_size,
     )
-    from agent.media._playable import frame_at, inside_root, playable
+    from agent.media._playable import frame_at, inside_root, play_window, playable
 
 _WHERE = {
     "DEFAULT_FRAMES": "agent.media._frames",
@@ -40,6 +40,7 @@ _WHERE = {
     "sheet_size": "agent.media._frames",
     "frame_at": "agent.media._playable",
     "inside_root": "agent.media._playable",
+    "play_window": "agent.media._playable",
     "playable": "agent.media._playable",
 }
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "fit_within",
     "frame_at",
     "inside_root",
+    "play_window",
     "playable",
     "probe",
     "sample_for_model",

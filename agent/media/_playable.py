@@ -7,6 +7,7 @@ HEVC, ProRes, AVI...) is transcoded once to H.264 MP4 into a cache folder and re
 from __future__ import annotations
 
 import hashlib
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,6 +28,13 @@ PLAYABLE = {
     ("matroska", "vp8"),
     ("matroska", "vp9"),
 }
+
+
+def play_window(start: float | None, end: float | None) -> tuple[int, int | None]:
+    """Where the browser's player starts and stops (and loops) on the file, in the whole
+    seconds a player takes: the clip's window (a LeRobot v3.0 episode is a window of a shared
+    file), rounded outwards so none of the clip is cut; (0, None) for a whole file."""
+    return (math.floor(start) if start else 0, math.ceil(end) if end is not None else None)
 
 
 def cache_dir() -> Path:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from agent._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from agent.review._lead import FILTERS, Dispute, disputes, judge, sample, settle
+    from agent.review._lead import FILTERS, Dispute, disputes, judge, reopen, sample, settle
     from agent.review._session import (
         QueueItem,
         ReviewSession,
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
         totals,
     )
     from agent.review._textdiff import (
+        Comparison,
+        compare,
         edit_rate,
         spaced_diff,
         word_diff,
@@ -63,6 +65,7 @@ _WHERE = {
     "judge": "agent.review._lead",
     "sample": "agent.review._lead",
     "settle": "agent.review._lead",
+    "reopen": "agent.review._lead",
     "DEFINITIONS": "agent.review._team",
     "ReviewerDay": "agent.review._team",
     "agreement": "agent.review._team",
@@ -79,6 +82,8 @@ _WHERE = {
     "list_users": "agent.review._users",
     "normalize_email": "agent.review._users",
     "remove_user": "agent.review._users",
+    "Comparison": "agent.review._textdiff",
+    "compare": "agent.review._textdiff",
     "edit_rate": "agent.review._textdiff",
     "spaced_diff": "agent.review._textdiff",
     "word_diff": "agent.review._textdiff",
@@ -90,6 +95,7 @@ __all__ = [
     "FILTERS",
     "ROLES",
     "AccessDenied",
+    "Comparison",
     "Dispute",
     "Person",
     "QueueItem",
@@ -100,6 +106,7 @@ __all__ = [
     "agreement",
     "authorize",
     "by_reviewer_and_day",
+    "compare",
     "decisions",
     "default_reviewer",
     "disputes",
@@ -112,6 +119,7 @@ __all__ = [
     "list_users",
     "normalize_email",
     "remove_user",
+    "reopen",
     "sample",
     "settle",
     "spaced_diff",

@@ -1,9 +1,11 @@
 """The review queue and its decisions: everything the review page does, without the page.
 
-One clip at a time from the clips with a draft and no decision in force. The clip on screen is
-leased to the reviewer's browser, so two reviewers never work on the same clip. Every decision
-is an append-only row (undo appends too), with the seconds spent, the final caption, its word
-edit distance from the draft and which findings the reviewer agreed with.
+One clip at a time from the clips with a draft still open to a decision. The clip on screen is
+leased to the reviewer's browser and held by one of its tabs, so two reviewers (or two tabs)
+never work on the same clip; a decision names the clip and the state it was shown in, and is
+refused, never recorded, when either has gone. Every decision is an append-only row (undo
+appends too), with the seconds spent, the final caption, its word edit distance from the draft
+and which findings the reviewer agreed with.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from agent.decisions import (
     FINAL,
+    OPEN_STATUSES,
     REVIEWER_DECISIONS,
     STATUSES,
     TEAM_STATES,
@@ -25,11 +28,14 @@ from agent.decisions import (
     Decision,
     Purpose,
     Status,
+    in_force,
+    purpose_of,
+    refusal,
 )
-from agent.errors import RecapError
-from agent.review._textdiff import edit_rate, word_edit_distance
+from agent.errors import RecapError, Refused
+from agent.review._textdiff import compare
 from agent.schema import Draft
-from agent.store import Clip, DraftRecord, Review, Store, as_utc
+from agent.store import Clip, DraftRecord, Guard, Lease, Review, Store, as_utc, now
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -84,7 +90,11 @@ def gold_due(run: str, reviewer: str, done: int, gold: int, rate: float) -> bool
 @dataclass
 class QueueItem:
     """The clip on a reviewer's screen: the clip, its caption, its stored draft and status, and
-    its arm: `draft` (the draft is shown) or `control` (the original caption alone)."""
+    its arm: `draft` (the draft is shown) or `control` (the original caption alone).
+
+    `version` (the newest review row on the clip when it was loaded) and `state` (its actual
+    state, which `status` may hide) are what it was shown in: a decision is recorded only while
+    the clip is still in that state."""
 
     clip: Clip
     caption: str
@@ -95,6 +105,9 @@ class QueueItem:
     # queue, gold (a gold check: never shown as such) or double (one of two blind reviews)
     purpose: Purpose = Purpose.QUEUE
     feedback: str | None = None  # a lead's comment when the clip was sent back to this reviewer
+    version: int = 0
+    state: Status = Status.PENDING
+    owner: str | None = None  # whose queue `state` puts the clip in (None: pending)
 
     @property
     def control(self) -> bool:
@@ -116,7 +129,12 @@ class QueueItem:
 
 
 class ReviewSession:
-    """One reviewer in one browser, on one run."""
+    """One reviewer in one browser (and, on the page, one tab of it), on one run.
+
+    The clip on screen is leased to the browser and held by one tab: decisions need the lease,
+    which the page renews while the reviewer stays on the clip. A gold clip is a gold check
+    only when one is due for this reviewer by the gold rate (and they have not seen it); else
+    it is ordinary work for whoever gets it first."""
 
     def __init__(
         self,
@@ -125,6 +143,7 @@ class ReviewSession:
         run: str,
         *,
         browser: str = "cli",
+        tab: str | None = None,
         lease_s: float = 900.0,
         control_share: float = 0.0,
         gold_rate: float = 0.0,
@@ -146,6 +165,7 @@ class ReviewSession:
         self.reviewer = reviewer.strip()
         self.run = run
         self.owner = f"{self.reviewer}:{browser}"
+        self.tab = tab
         self.lease_s = lease_s
         self.lease_run = f"review:{run}"
         self.control_share = control_share
@@ -154,50 +174,62 @@ class ReviewSession:
 
     # --- queue --------------------------------------------------------------------------------
     def counts(self) -> dict[Status, int]:
-        """Clips per status, from the run's running tallies (pending: the drafts left over)."""
+        """Clips per status, from the run's running tallies (pending: the drafts left over;
+        gold clips are work like any other)."""
         tallies = self.store.reviews.tallies(self.run)
         out = {s: tallies.clips(s) for s in STATUSES}
         for s in TEAM_STATES:  # listed only while some clip is in them
             if tallies.clips(s):
                 out[s] = tallies.clips(s)
-        gold = self.store.reviews.gold_pool(self.run) if self.gold_rate > 0 else 0
         drafted = self.store.runs.count_drafts(self.run)
-        out[Status.PENDING] = max(drafted - gold - sum(out.values()), 0)
+        out[Status.PENDING] = max(drafted - sum(out.values()), 0)
         return out
 
     def next_item(
         self, status: Status = Status.PENDING, after: str | None = None
     ) -> QueueItem | None:
-        """Lease and return the next clip with this status: the one this browser already holds
-        first, else the first free one after `after` in clip order (wrapping round).
+        """Lease and return the next clip with this status that this reviewer may decide: the
+        one this browser already holds first, else a clip a lead sent back to them, else a
+        gold check when one is due, else the first free one after `after` in clip order
+        (wrapping round).
 
         Every step is an indexed query over a few rows, whatever the size of the run."""
-        if status not in STATUSES:
-            raise RecapError(f"Unknown status {status!r}.", hint="One of: " + ", ".join(STATUSES))
+        if status not in OPEN_STATUSES:
+            raise RecapError(
+                f"{status!r} is not a list to review.",
+                hint="Pending, flagged and skipped clips are open; accepted, edited and rejected "
+                "clips are final (a lead who took no part can reopen one).",
+            )
         status = Status(status)
         leases, reviews = self.store.leases, self.store.reviews
+        cursor = after
         if after is not None:  # moving on: let go of the current clip, then look past it
+            if self.gold_rate > 0:
+                cursor = self._cursor(after)
             leases.release(self.lease_run, self.owner, [after])
-            held: list[str] = []
         else:
-            held = leases.held(self.lease_run, self.owner)
-            states = reviews.statuses(self.run, held) if held else {}
-            held = [c for c in held if self._matches(states.get(c, Status.PENDING), status)]
-        passes = [(None, None)] if after is None else [(after, None), (None, after)]
-        for clip_id in held:
-            if self.take(clip_id):
-                return self.item(clip_id, status)
+            for lease in leases.holding(self.lease_run, self.owner):
+                item = self._offer(lease.clip_id, lease.purpose, status)
+                if item is not None:
+                    return item
         if status == Status.PENDING:
             # a clip a lead sent back comes first; then a gold check when one is due
             for clip_id in reviews.with_status(self.run, Status.SENT_BACK, self.reviewer, 4):
-                if self.take(clip_id):
-                    return self.item(clip_id)
+                item = self._offer(clip_id, None, status)
+                if item is not None:
+                    return item
             if self.gold_rate > 0:
                 gold, done = reviews.gold_counts(self.run, self.reviewer)
                 if gold_due(self.run, self.reviewer, done, gold, self.gold_rate):
-                    for clip_id in reviews.gold_candidates(self.run, self.reviewer, 2):
-                        if clip_id != after:  # "Next" on a gold check moves on from it
-                            return self.item(clip_id, Status.PENDING)
+                    for clip_id in reviews.gold_candidates(
+                        self.run, self.reviewer, 4, lease_run=self.lease_run, owner=self.owner
+                    ):
+                        if clip_id == after:  # "Next" on a gold check moves on from it
+                            continue
+                        item = self._offer(clip_id, Purpose.GOLD, status)
+                        if item is not None:
+                            return item
+        passes = [(None, None)] if cursor is None else [(cursor, None), (None, cursor)]
         for start, upto in passes:
             cursor = start
             while True:
@@ -209,36 +241,107 @@ class ReviewSession:
                     after=cursor,
                     upto=upto,
                     reviewer=self.reviewer,
-                    exclude_gold=self.gold_rate > 0,
                 )
                 for clip_id in found:
-                    if self.take(clip_id):
-                        return self.item(clip_id, status)
+                    item = self._offer(clip_id, None, status)
+                    if item is not None:
+                        return item
                 if len(found) < 16:
                     break
                 cursor = found[-1]  # all taken by others a moment ago: look further on
         return None
 
+    def _cursor(self, after: str) -> str | None:
+        """Where the queue goes on from after `after`: `after` itself, unless it was a gold
+        check, which takes no place in the queue: then the clip of this reviewer's newest
+        decision that was not one (None: the top), so the queue keeps its order."""
+        lease = self.store.leases.get(self.lease_run, after)
+        if lease is not None and lease.owner == self.owner:
+            gold = lease.purpose == Purpose.GOLD
+        else:  # already decided (the decision dropped the lease): what was it?
+            mine = self.store.reviews.recent(self.run, self.reviewer, 1)
+            gold = bool(mine) and mine[0].clip_id == after and purpose_of(mine[0]) == Purpose.GOLD
+        if not gold:
+            return after
+        recent = self.store.reviews.recent(self.run, self.reviewer, 200)
+        return next((r.clip_id for r in recent if purpose_of(r) != Purpose.GOLD), None)
+
+    def _offer(
+        self, clip_id: str, purpose: Purpose | str | None, wanted: Status
+    ) -> QueueItem | None:
+        """The clip leased to this browser and loaded, if this reviewer may decide it and it
+        belongs in the `wanted` list; else None, with the lease let go."""
+        if not self.take(clip_id, purpose):
+            return None
+        item = self.item(clip_id, purpose)
+        fits = item.purpose == Purpose.GOLD or self._matches(item.state, wanted)
+        if fits and self.why_not(item) is None:
+            return item
+        self.store.leases.release(self.lease_run, self.owner, [clip_id])
+        return None
+
     def _matches(self, state: Status, wanted: Status) -> bool:
         """Whether a clip in `state` belongs in this reviewer's `wanted` list (a clip awaiting a
-        second reviewer is pending for everyone but the first)."""
+        second reviewer, or sent back, is pending for the reviewer it waits for)."""
         if wanted == Status.PENDING and state in (Status.AWAITING_SECOND, Status.SENT_BACK):
             return True
         return state == wanted
 
-    def take(self, clip_id: str) -> bool:
-        """Lease this clip to this browser and let go of any other it held."""
+    def why_not(self, item: QueueItem) -> str | None:
+        """Why this reviewer may not decide `item` as it was loaded, or None when they may
+        (`agent.decisions.refusal`)."""
+        return refusal(item.purpose, item.state, item.owner, self.reviewer)
+
+    def take(self, clip_id: str, purpose: Purpose | str | None = None) -> bool:
+        """Lease this clip to this browser (held by this tab, on screen for `purpose`) and let
+        go of any other it held: one clip per browser at a time."""
         leases = self.store.leases
-        if not leases.claim(self.lease_run, [clip_id], self.owner, self.lease_s):
+        got = leases.claim(
+            self.lease_run, [clip_id], self.owner, self.lease_s, tab=self.tab, purpose=purpose
+        )
+        if not got:
             return False
         others = [c for c in leases.held(self.lease_run, self.owner) if c != clip_id]
         if others:
             leases.release(self.lease_run, self.owner, others)
         return True
 
-    def item(self, clip_id: str, status: Status | None = None) -> QueueItem:
-        """The one clip on screen, loaded in full (clip, caption, draft, status, purpose) in one
-        query.
+    def renew(self, clip_id: str) -> bool:
+        """The heartbeat: extend this tab's hold on the clip on screen; False when the hold is
+        gone (expired, taken over, or held by another tab)."""
+        return self.store.leases.renew(self.lease_run, clip_id, self.owner, self.tab, self.lease_s)
+
+    def holder(self) -> Lease | None:
+        """The unexpired lease this browser holds in the run, with the tab that holds it: what
+        a second tab of the same browser finds (None: this browser holds no clip)."""
+        held = self.store.leases.holding(self.lease_run, self.owner)
+        return held[0] if held else None
+
+    def since_renewed(self, lease: Lease) -> float:
+        """Seconds since a lease of this run's length was last taken or renewed."""
+        return (now() - as_utc(lease.expires_at)).total_seconds() + self.lease_s
+
+    def resume(self, clip_id: str, purpose: Purpose | str | None = None) -> QueueItem:
+        """The clip this tab had on screen, leased again (the lease renewed), as it is now;
+        `Refused`, with why, when this reviewer can no longer work on it (another reviewer has
+        it, or it is no longer open to them). Why it is on screen comes from the lease, or
+        `purpose` for a clip this browser did not hold."""
+        lease = self.store.leases.get(self.lease_run, clip_id)
+        if lease is not None and lease.owner == self.owner and lease.purpose is not None:
+            purpose = lease.purpose
+        if not self.renew(clip_id) and not self.take(clip_id, purpose):  # renewed, else taken
+            raise Refused(clip_id, "another reviewer has it now (your hold on it had expired)")
+        item = self.item(clip_id, purpose)
+        why = self.why_not(item)
+        if why is not None:
+            self.store.leases.release(self.lease_run, self.owner, [clip_id])
+            raise Refused(clip_id, why)
+        return item
+
+    def item(self, clip_id: str, purpose: Purpose | str | None = None) -> QueueItem:
+        """The one clip on screen, loaded in full (clip, caption, draft, status, version) in one
+        query, shown for `purpose` (None: double review when the clip is in the overlap or
+        already has a first review, else the queue).
 
         The status shown never gives away a gold check or another reviewer's first decision:
         both read as pending."""
@@ -246,20 +349,16 @@ class ReviewSession:
         if found is None:
             raise RecapError(f"Clip {clip_id!r} has no draft in run {self.run!r}.")
         clip = found.clip
-        gold = self.gold_rate > 0 and clip.gold_caption is not None
-        purpose = (
-            Purpose.GOLD
-            if gold
-            else Purpose.DOUBLE
-            if in_overlap(self.run, clip_id, self.overlap)
-            else Purpose.QUEUE
-        )
+        raw = found.status
+        if purpose is None:
+            double = raw == Status.AWAITING_SECOND or in_overlap(self.run, clip_id, self.overlap)
+            purpose = Purpose.DOUBLE if double else Purpose.QUEUE
+        purpose = Purpose(purpose)
         feedback = None
-        if gold:
-            shown_status = status or Status.PENDING
+        if purpose == Purpose.GOLD:
+            shown_status = Status.PENDING
         else:
             behind = found.behind
-            raw = status or found.status
             shown_status = raw
             if raw in (Status.AWAITING_SECOND, Status.DISPUTED) and (
                 behind is None or behind.reviewer != self.reviewer
@@ -277,6 +376,9 @@ class ReviewSession:
             Arm.CONTROL if control else Arm.DRAFT,
             purpose=purpose,
             feedback=feedback,
+            version=found.version,
+            state=raw,
+            owner=found.owner,
         )
 
     # --- decisions ----------------------------------------------------------------------------
@@ -289,10 +391,14 @@ class ReviewSession:
         agreed: dict[str, dict[str, bool]] | None = None,
         seconds: float | None = None,
     ) -> Review:
-        """Record a decision. accepted keeps the text shown (the draft's rewrite, or in the
-        control arm the caption); edited and rejected need text, and to reject the reviewer
-        writes their own (the text shown unchanged is refused). Edits are measured from what
-        was shown, and the arm is kept with the decision."""
+        """Record a decision on `item` as it was shown. accepted keeps the text shown (the
+        draft's rewrite, or in the control arm the caption); edited and rejected need text,
+        and to reject the reviewer writes their own (the text shown unchanged is refused).
+        Edits are measured from what was shown (once), and the arm is kept with the decision.
+
+        `Refused` (nothing recorded) when this reviewer may not decide the clip (final,
+        disputed, someone else's), when it changed since it was shown, or when this browser's
+        tab no longer holds its lease: checked in the decision's own transaction."""
         if decision not in REVIEWER_DECISIONS:
             raise RecapError(f"Unknown decision {decision!r}.")
         decision = Decision(decision)
@@ -310,6 +416,9 @@ class ReviewSession:
             )
         if decision == Decision.REJECTED and final_caption == rewrite:
             raise RecapError("To reject, write your own caption in the box first.")
+        why = self.why_not(item)
+        if why is not None:
+            raise Refused(item.clip_id, why)
         n = len(item.draft.hallucinations)
         m = len(item.draft.omissions)
         if item.control:
@@ -319,8 +428,8 @@ class ReviewSession:
                 "hallucinations": {str(i): True for i in range(n)},
                 "omissions": {str(i): True for i in range(m)},
             }
-        dist = word_edit_distance(rewrite, final_caption) if final_caption else None
-        review = self.store.reviews.add(
+        edit = compare(rewrite, final_caption) if final_caption else None
+        return self.store.reviews.add(
             Review(
                 clip_id=item.clip_id,
                 run=self.run,
@@ -329,22 +438,51 @@ class ReviewSession:
                 decision=decision,
                 final_caption=final_caption,
                 seconds=seconds if seconds is not None else time.monotonic() - item.shown_at,
-                edit_distance=dist,
-                edit_rate=edit_rate(rewrite, final_caption) if final_caption else None,
+                edit_distance=edit.distance if edit else None,
+                edit_rate=edit.rate if edit else None,
                 agreed=agreed,
                 arm=item.arm,
                 purpose=item.purpose,
-            )
+            ),
+            Guard(item.version, self.lease_run, self.owner, self.tab),
         )
-        self.store.reviews.drop_buffer(self.owner, item.clip_id)
-        self.store.leases.release(self.lease_run, self.owner, [item.clip_id])
-        return review
 
-    def undo(self) -> Review | None:
-        """Withdraw this reviewer's last decision still in force; its clip returns to the queue."""
-        r = self.store.reviews.last_undoable(self.run, self.reviewer)
+    def undoable(self) -> Review | None:
+        """This reviewer's last decision still in force in the run (what Z would undo)."""
+        return self.store.reviews.last_undoable(self.run, self.reviewer)
+
+    def undo(self, expect: int | None = None) -> Review | None:
+        """Withdraw this reviewer's last decision still in force; its clip returns to the queue.
+        None when there is nothing to undo.
+
+        Only their own last decision, never a lead's settlement, and only while nobody else has
+        acted on the clip since (a second review, a lead's verdict, a reopening) or has it on
+        screen: `Refused` otherwise. With `expect` (the id of the decision the page offered to
+        undo), anything else is refused, so a second press never undoes a second decision."""
+        r = self.undoable()
+        if expect is not None and (r is None or r.id != expect):
+            raise Refused(
+                r.clip_id if r is not None else "your last decision",
+                "the decision shown for undo was already undone or is no longer your last",
+                outcome="Nothing undone",
+            )
         if r is None:
             return None
+        rows = self.store.reviews.of_clip(self.run, r.clip_id)
+        if purpose_of(r) != Purpose.GOLD:
+            later = [x for x in in_force(rows) if x.id > r.id and purpose_of(x) != Purpose.GOLD]
+            if later:
+                raise Refused(
+                    r.clip_id,
+                    f"{later[-1].reviewer} has acted on the clip since your decision",
+                    outcome="Nothing undone",
+                )
+            lease = self.store.leases.get(self.lease_run, r.clip_id)
+            if lease is not None and lease.owner != self.owner and as_utc(lease.expires_at) > now():
+                raise Refused(
+                    r.clip_id, "another reviewer has the clip open now", outcome="Nothing undone"
+                )
+        version = max((x.id for x in rows), default=0)
         return self.store.reviews.add(
             Review(
                 clip_id=r.clip_id,
@@ -353,7 +491,8 @@ class ReviewSession:
                 decision=Decision.UNDO,
                 undoes=r.id,
                 purpose=r.purpose,  # undoing a gold check moves no clip either
-            )
+            ),
+            Guard(version),
         )
 
     # --- unsaved text -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ repositories' base).
 from agent.store._engine import database_url
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
-from agent.store._queue import OnScreen
+from agent.store._queue import Guard, OnScreen
 from agent.store._runs import RunTotals
 from agent.store._store import Store
 from agent.store._tables import (
@@ -52,6 +52,7 @@ __all__ = [
     "EndpointMode",
     "ErrorRecord",
     "GoldClip",
+    "Guard",
     "Lease",
     "MigrationRecord",
     "OnScreen",

@@ -3,6 +3,8 @@ at a time or in bulk), read by drafting, review, export and the evals.
 
 A clip's gold caption also decides whether it is in the gold pool (`gold_clips`), kept in the
 same transaction, so the queue finds gold clips by key instead of reading every clip's JSON.
+One code path writes both one clip and a batch (ingest's chunks), so every ingest path keeps
+the pool.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent.store._engine import Repository
@@ -54,41 +56,16 @@ class Clips(Repository):
 
     def upsert(self, clip: Clip, caption: str) -> str:
         """Insert or update one clip and its caption; 'added', 'updated' or 'unchanged'. The
-        gold pool (`gold_clips`) follows the clip's gold caption in the same transaction."""
-        with self.session.begin() as s:
-            existing = s.get(Clip, clip.id)
-            has_gold = clip.gold_caption is not None
-            if existing is None:
-                s.add(clip)
-                s.flush()  # the clip row must exist before its caption's foreign key
-                s.add(Caption(clip_id=clip.id, kind=ORIGINAL, text=caption))
-                if has_gold:
-                    s.add(GoldClip(clip_id=clip.id))
-                return "added"
-            if existing.content_hash == clip.content_hash:
-                return "unchanged"
-            for col in CLIP_FIELDS:
-                setattr(existing, col, getattr(clip, col))
-            existing.updated_at = now()
-            pooled = s.get(GoldClip, clip.id)
-            if has_gold and pooled is None:
-                s.add(GoldClip(clip_id=clip.id))
-            elif not has_gold and pooled is not None:
-                s.delete(pooled)
-            cap = s.scalar(
-                select(Caption).where(Caption.clip_id == clip.id, Caption.kind == ORIGINAL)
-            )
-            if cap is None:
-                s.add(Caption(clip_id=clip.id, kind=ORIGINAL, text=caption))
-            else:
-                cap.text = caption
-            return "updated"
+        same code path as `upsert_many` (a batch of one), gold pool included."""
+        return self.upsert_many([(clip, caption)])[0]
 
     def upsert_many(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
         """Insert or update many clips and their captions in one transaction (bulk statements,
         not a round trip per row); one outcome per item, in order, with `upsert`'s meaning:
         'added', 'updated' (content hash changed) or 'unchanged'. Ids must be distinct. A clip
-        inserted meanwhile by another process makes the batch start over, seeing it."""
+        inserted meanwhile by another process makes the batch start over, seeing it. The gold
+        pool (`gold_clips`) follows each added or changed clip's gold caption in the same
+        transaction."""
         ids = [c.id for c, _ in items]
         if len(set(ids)) != len(ids):
             raise ValueError("upsert_many: the same clip id twice in one batch")
@@ -103,7 +80,7 @@ class Clips(Repository):
         raise AssertionError("unreachable")
 
     def _upsert_many_once(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
-        clips, captions = Clip.__table__, Caption.__table__
+        clips, captions, pool = Clip.__table__, Caption.__table__, GoldClip.__table__
         stamp = now()
         with self.session.begin() as s:
             conn = s.connection()
@@ -180,6 +157,14 @@ class Clips(Repository):
                             for c, t in missing
                         ],
                     )
+                conn.execute(delete(pool).where(pool.c.clip_id.in_([c.id for c, _ in changed])))
+            gold = [
+                {"clip_id": c.id}
+                for (c, _), o in zip(items, outcomes, strict=True)
+                if o != "unchanged" and c.gold_caption is not None
+            ]
+            if gold:
+                conn.execute(insert(pool), gold)
         return outcomes
 
     def get(self, clip_id: str) -> Clip | None:

@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -47,15 +48,36 @@ class Leases(Repository):
     """Who works on which clip: drafting processes (keyed by run) and reviewers' browsers
     (keyed by `review:<run>`)."""
 
-    def claim(self, run: str, clip_ids: Sequence[str], owner: str, ttl_s: float) -> list[str]:
+    def claim(
+        self,
+        run: str,
+        clip_ids: Sequence[str],
+        owner: str,
+        ttl_s: float,
+        *,
+        tab: str | None = None,
+        purpose: str | None = None,
+    ) -> list[str]:
         """Lease clips to `owner`; the ones it got. A clip leased to a live owner is skipped;
-        an expired lease, or one whose owner process on this host is gone, is taken over."""
+        an expired lease, or one whose owner process on this host is gone, is taken over; the
+        owner's own lease is renewed. `tab` and `purpose` (a reviewer's browser: which of its
+        tabs holds the clip, and why it is on screen) are written with it; a purpose of None
+        keeps the one the lease had."""
         got: list[str] = []
         expires = now() + timedelta(seconds=ttl_s)
         for clip_id in clip_ids:
             with self.session() as s:
                 try:
-                    s.add(Lease(run=run, clip_id=clip_id, owner=owner, expires_at=expires))
+                    s.add(
+                        Lease(
+                            run=run,
+                            clip_id=clip_id,
+                            owner=owner,
+                            expires_at=expires,
+                            tab=tab,
+                            purpose=purpose,
+                        )
+                    )
                     s.commit()
                     got.append(clip_id)
                     continue
@@ -66,6 +88,9 @@ class Leases(Repository):
                     continue
                 stale = as_utc(held.expires_at) < now() or not owner_alive(held.owner)
                 if stale or held.owner == owner:
+                    values: dict[str, Any] = {"owner": owner, "expires_at": expires, "tab": tab}
+                    if purpose is not None or held.owner != owner:
+                        values["purpose"] = purpose
                     res = s.execute(
                         update(Lease)
                         .where(
@@ -74,12 +99,29 @@ class Leases(Repository):
                             Lease.owner == held.owner,
                             Lease.expires_at == held.expires_at,
                         )
-                        .values(owner=owner, expires_at=expires)
+                        .values(**values)
                     )
                     s.commit()
                     if res.rowcount == 1:  # type: ignore[attr-defined]
                         got.append(clip_id)
         return got
+
+    def renew(self, run: str, clip_id: str, owner: str, tab: str | None, ttl_s: float) -> bool:
+        """Extend `owner`'s unexpired lease on a clip, held by `tab`, by `ttl_s` from now (a
+        reviewer's heartbeat); False when the lease is gone, expired or held by another tab."""
+        with self.session.begin() as s:
+            res = s.execute(
+                update(Lease)
+                .where(
+                    Lease.run == run,
+                    Lease.clip_id == clip_id,
+                    Lease.owner == owner,
+                    Lease.expires_at > now(),
+                    Lease.tab.is_(None) if tab is None else Lease.tab == tab,
+                )
+                .values(expires_at=now() + timedelta(seconds=ttl_s))
+            )
+        return res.rowcount == 1  # type: ignore[attr-defined]
 
     def release(self, run: str, owner: str, clip_ids: Sequence[str] | None = None) -> None:
         """Drop `owner`'s leases in `run`: all of them, or these clips'."""
@@ -88,11 +130,20 @@ class Leases(Repository):
 
     def held(self, run: str, owner: str) -> list[str]:
         """Clips `owner` holds unexpired leases on, in clip order."""
+        return [lease.clip_id for lease in self.holding(run, owner)]
+
+    def holding(self, run: str, owner: str) -> list[Lease]:
+        """`owner`'s unexpired leases in `run` (with their tab and purpose), in clip order."""
         with self.session() as s:
             return list(
                 s.scalars(
-                    select(Lease.clip_id)
+                    select(Lease)
                     .where(Lease.run == run, Lease.owner == owner, Lease.expires_at > now())
                     .order_by(Lease.clip_id)
                 )
             )
+
+    def get(self, run: str, clip_id: str) -> Lease | None:
+        """The lease on a clip, expired or not, or None."""
+        with self.session() as s:
+            return s.get(Lease, (run, clip_id))

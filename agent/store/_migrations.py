@@ -436,7 +436,19 @@ def m0007_team_review(conn: Connection) -> None:
             conn.execute(gold.insert().values(clip_id=clip_id))
 
 
-def m0010_endpoint_modes(conn: Connection) -> None:
+def m0008_review_integrity(conn: Connection) -> None:
+    """Decisions that count once, by someone entitled to make them: the columns holding a
+    reviewer's name or a browser's owner take any address `recap users add` accepts (320
+    characters, plus the browser's id), and a reviewer's lease says which tab of the browser
+    holds the clip and why it is on screen (queue, gold or double)."""
+    if conn.dialect.name != "sqlite":  # SQLite keeps text of any length in a VARCHAR column
+        conn.execute(text("ALTER TABLE review_state ALTER COLUMN reviewer TYPE TEXT"))
+        conn.execute(text("ALTER TABLE edit_buffers ALTER COLUMN owner TYPE TEXT"))
+    conn.execute(text("ALTER TABLE leases ADD COLUMN tab TEXT"))
+    conn.execute(text("ALTER TABLE leases ADD COLUMN purpose VARCHAR(16)"))
+
+
+def m0009_endpoint_modes(conn: Connection) -> None:
     """RECAP_MODE=auto: the structured-output mode found to work per endpoint and model, with
     when it was found; and the mode each draft's answer came in (empty for older drafts)."""
     md = MetaData()
@@ -460,7 +472,8 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_review_queue", m0005_review_queue),
     ("0006_users", m0006_users),
     ("0007_team_review", m0007_team_review),
-    ("0010_endpoint_modes", m0010_endpoint_modes),
+    ("0008_review_integrity", m0008_review_integrity),
+    ("0009_endpoint_modes", m0009_endpoint_modes),
 ]
 
 

@@ -33,8 +33,10 @@ from agent.decisions import (
     decision_in_force,
     resolve,
 )
+from agent.errors import Refused
 from agent.store._clips import ORIGINAL
 from agent.store._engine import Repository
+from agent.store._leases import release
 from agent.store._tables import (
     Caption,
     Clip,
@@ -45,6 +47,7 @@ from agent.store._tables import (
     Review,
     ReviewState,
     ReviewTally,
+    as_utc,
     now,
 )
 
@@ -86,11 +89,65 @@ def _clip_rows(s: Session, run: str, clip_id: str) -> list[Review]:
     )
 
 
-def _record(s: Session, review: Review) -> None:
+@dataclass(frozen=True)
+class Guard:
+    """What must still hold when a decision (or undo) is written, checked in its transaction
+    once the run's writers are serialised, so no two decisions ever rest on the same view.
+
+    `version`: the newest review row on the clip when it was shown (0: none); any row written
+    since means the person decided on a state that is gone. `owner` (with `lease_run` and
+    `tab`): a reviewer's browser, which must still hold the clip's lease in that tab; the
+    decision then drops the lease and the browser's unsaved text with it."""
+
+    version: int
+    lease_run: str | None = None
+    owner: str | None = None
+    tab: str | None = None
+
+
+def _newest(s: Session, run: str | None, clip_id: str) -> int:
+    q = select(func.max(Review.id)).where(Review.clip_id == clip_id)
+    q = q.where(Review.run.is_(None) if run is None else Review.run == run)
+    return s.scalar(q) or 0
+
+
+def _check(s: Session, review: Review, guard: Guard) -> None:
+    """Refuse `review` unless `guard` still holds (see `Guard`)."""
+    if _newest(s, review.run, review.clip_id) != guard.version:
+        raise Refused(
+            review.clip_id,
+            "it changed since it was shown to you (decided by someone else, or in another tab)",
+        )
+    if guard.owner is None or guard.lease_run is None:
+        return
+    lease = s.get(Lease, (guard.lease_run, review.clip_id))
+    if (
+        lease is None
+        or lease.owner != guard.owner
+        or as_utc(lease.expires_at) <= now()
+        or (guard.tab is not None and lease.tab != guard.tab)
+    ):
+        raise Refused(
+            review.clip_id,
+            "it is no longer reserved for you in this tab (your hold on it expired, or it is "
+            "open in another tab)",
+        )
+
+
+def _record(s: Session, review: Review, guard: Guard | None = None) -> None:
     """Append `review` and bring the clip's state and the run's tallies up to date."""
     run = review.run
     if run is not None:
         _bump(s, run, EVENTS, 1, 0.0)  # first write: from here on this run is ours alone
+    if guard is not None:
+        _check(s, review, guard)
+        if guard.owner is not None and guard.lease_run is not None:
+            release(s, guard.lease_run, guard.owner, [review.clip_id])
+            s.execute(
+                delete(EditBuffer).where(
+                    EditBuffer.owner == guard.owner, EditBuffer.clip_id == review.clip_id
+                )
+            )
     s.add(review)
     s.flush()
     if run is None or review.purpose == Purpose.GOLD:
@@ -144,26 +201,31 @@ def _record(s: Session, review: Review) -> None:
 @dataclass(frozen=True)
 class OnScreen:
     """Everything the review page shows of one clip, loaded together: the clip, its caption,
-    its draft in the run, its status and the review row behind that status (None: pending)."""
+    its draft in the run, its status, the review row behind that status (None: pending) and
+    the clip's version (the newest review row on it in the run; 0: none), which a decision
+    on what is shown must still find."""
 
     clip: Clip
     caption: str
     record: DraftRecord
     status: Status
     behind: Review | None
+    version: int = 0
+    owner: str | None = None  # whose queue the state puts the clip in (None: pending)
 
 
 class Reviews(Repository):
     """Decisions, clip states, tallies, the gold pool and edit buffers."""
 
     # --- writing ------------------------------------------------------------------------------
-    def add(self, review: Review) -> Review:
+    def add(self, review: Review, guard: Guard | None = None) -> Review:
         """Append a decision (or an undo), moving its clip's state and the run's tallies in the
-        same transaction, so no reader ever sees one without the other."""
+        same transaction, so no reader ever sees one without the other. With a `guard`, the
+        row is written only if the clip is still as it was shown (`Refused` otherwise)."""
         for attempt in range(5):
             try:
                 with self.session.begin() as s:
-                    _record(s, review)
+                    _record(s, review, guard)
                 return review
             except IntegrityError:  # another server created the run's first tally row
                 if attempt == 4:
@@ -174,19 +236,41 @@ class Reviews(Repository):
     def on_screen(self, run: str, clip_id: str) -> OnScreen | None:
         """The clip, caption, draft and state of one clip in `run`, in one query; None when
         the run has no draft of it."""
+        version = (
+            select(func.max(Review.id))
+            .where(Review.run == run, Review.clip_id == clip_id)
+            .scalar_subquery()
+        )
+        behind = aliased(Review)
         with self.session() as s:
             row = s.execute(
-                select(Clip, Caption.text, DraftRecord, ReviewState.status, Review)
+                select(
+                    Clip,
+                    Caption.text,
+                    DraftRecord,
+                    ReviewState.status,
+                    ReviewState.reviewer,
+                    behind,
+                    version,
+                )
                 .join(Caption, (Caption.clip_id == Clip.id) & (Caption.kind == ORIGINAL))
                 .join(DraftRecord, (DraftRecord.clip_id == Clip.id) & (DraftRecord.run == run))
                 .outerjoin(ReviewState, (ReviewState.run == run) & (ReviewState.clip_id == Clip.id))
-                .outerjoin(Review, Review.id == ReviewState.review_id)
+                .outerjoin(behind, behind.id == ReviewState.review_id)
                 .where(Clip.id == clip_id)
             ).first()
         if row is None:
             return None
-        clip, caption, record, status, behind = row
-        return OnScreen(clip, caption, record, Status(status or Status.PENDING), behind)
+        clip, caption, record, status, owner, review, newest = row
+        return OnScreen(
+            clip, caption, record, Status(status or Status.PENDING), review, newest or 0, owner
+        )
+
+    def version(self, run: str, clip_id: str) -> int:
+        """The newest review row on a clip in a run (0: none): what a decision must still find
+        to be about the state that was shown."""
+        with self.session() as s:
+            return _newest(s, run, clip_id)
 
     def candidates(
         self,
@@ -199,14 +283,14 @@ class Reviews(Repository):
         upto: str | None = None,
         limit: int = 16,
         reviewer: str | None = None,
-        exclude_gold: bool = False,
     ) -> list[str]:
         """Clips of `run` with status `wanted` not leased to anyone else, in clip order, from
         just after `after` (or the start) up to and including `upto`.
 
         Pending, for `reviewer`, also takes in clips awaiting a second reviewer that someone
-        else decided (double review); with `exclude_gold`, clips in the gold pool are left to
-        the gold checks."""
+        else decided (double review). Gold clips are ordinary work like any other, except for
+        a reviewer who has had them as a gold check (each gold clip is shown to a reviewer
+        once)."""
         leased = exists().where(
             Lease.run == lease_run,
             Lease.expires_at > now(),
@@ -223,12 +307,22 @@ class Reviews(Repository):
                     )
                 )
             q = select(col).where(DraftRecord.run == run, ~taken)
-            if exclude_gold:
-                q = q.where(~exists().where(GoldClip.clip_id == col))
         else:
             col = ReviewState.clip_id
             q = select(col).where(ReviewState.run == run, ReviewState.status == wanted)
         q = q.where(~leased.where(Lease.clip_id == col))
+        if reviewer is not None:
+            checked = aliased(Review)
+            q = q.where(
+                ~exists().where(
+                    checked.run == run,
+                    checked.clip_id == col,
+                    checked.reviewer == reviewer,
+                    checked.purpose == Purpose.GOLD,
+                    checked.decision != Decision.UNDO,
+                    _not_withdrawn(checked),
+                )
+            )
         if after is not None:
             q = q.where(col > after)
         if upto is not None:
@@ -301,7 +395,8 @@ class Reviews(Repository):
             ]
 
     def last_undoable(self, run: str, reviewer: str) -> Review | None:
-        """The reviewer's newest row in this run that no undo has withdrawn."""
+        """The reviewer's newest decision in this run (queue, gold check or double review) that
+        no undo has withdrawn: never a lead's settlement, verdict or reopening."""
         with self.session() as s:
             return s.scalar(
                 select(Review)
@@ -309,6 +404,10 @@ class Reviews(Repository):
                     Review.run == run,
                     Review.reviewer == reviewer,
                     Review.decision != Decision.UNDO,
+                    or_(
+                        Review.purpose.is_(None),
+                        Review.purpose.in_([Purpose.QUEUE, Purpose.GOLD, Purpose.DOUBLE]),
+                    ),
                     _not_withdrawn(Review),
                 )
                 .order_by(Review.id.desc())
@@ -316,27 +415,42 @@ class Reviews(Repository):
             )
 
     # --- gold checks --------------------------------------------------------------------------
-    def gold_candidates(self, run: str, reviewer: str, limit: int = 4) -> list[str]:
-        """Gold clips drafted in `run` that `reviewer` has not decided, skipped or flagged as a
-        gold check (undone ones count as not), in clip order: the gold checks still to show."""
+    def gold_candidates(
+        self,
+        run: str,
+        reviewer: str,
+        limit: int = 4,
+        *,
+        lease_run: str | None = None,
+        owner: str | None = None,
+    ) -> list[str]:
+        """Gold clips drafted in `run` that `reviewer` has not seen as anything (no gold check,
+        decision or verdict of theirs in force on it) and, given `lease_run` and `owner`, that
+        nobody else holds, in clip order: the gold checks still to show them, each once."""
         mine = aliased(Review)
-        done = exists().where(
+        seen = exists().where(
             mine.run == run,
             mine.reviewer == reviewer,
             mine.clip_id == GoldClip.clip_id,
-            mine.purpose == Purpose.GOLD,
             mine.decision != Decision.UNDO,
             _not_withdrawn(mine),
         )
         q = (
             select(GoldClip.clip_id)
             .join(DraftRecord, (DraftRecord.clip_id == GoldClip.clip_id) & (DraftRecord.run == run))
-            .where(~done)
-            .order_by(GoldClip.clip_id)
-            .limit(limit)
+            .where(~seen)
         )
+        if lease_run is not None and owner is not None:
+            q = q.where(
+                ~exists().where(
+                    Lease.run == lease_run,
+                    Lease.clip_id == GoldClip.clip_id,
+                    Lease.expires_at > now(),
+                    Lease.owner != owner,
+                )
+            )
         with self.session() as s:
-            return list(s.scalars(q))
+            return list(s.scalars(q.order_by(GoldClip.clip_id).limit(limit)))
 
     def gold_counts(self, run: str, reviewer: str) -> tuple[int, int]:
         """(gold checks, all final decisions) `reviewer` has made in `run`, undone ones left

@@ -324,7 +324,7 @@ class ReviewState(Base):
     clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     status: Mapped[Status] = mapped_column(Named(Status, 32))
     review_id: Mapped[int] = mapped_column(Integer)
-    reviewer: Mapped[str] = mapped_column(String(255))
+    reviewer: Mapped[str] = mapped_column(Text)  # migration 0008: any account's address
     seconds: Mapped[float | None] = mapped_column(Float)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -343,8 +343,8 @@ class ReviewTally(Base):
 
 class GoldClip(Base):
     """A clip whose gold labels include a caption: the pool gold checks are drawn from. Kept by
-    `store.clips.upsert` with the clip, so the queue finds gold clips by key, not by reading
-    every clip's JSON."""
+    every `store.clips` upsert (one clip or a batch) with the clip, so the queue finds gold
+    clips by key, not by reading every clip's JSON."""
 
     __tablename__ = "gold_clips"
     clip_id: Mapped[str] = mapped_column(
@@ -353,13 +353,19 @@ class GoldClip(Base):
 
 
 class Lease(Base):
-    """A clip claimed by one worker, so two processes (or two reviewers) never share one."""
+    """A clip claimed by one worker, so two processes (or two reviewers) never share one.
+
+    For a reviewer's browser (migration 0008) the lease also says which tab of that browser
+    holds the clip (`tab`: one clip per browser at a time, shown in one tab) and why the clip
+    is on screen (`purpose`: queue, gold or double), so a reload shows it the same way."""
 
     __tablename__ = "leases"
     run: Mapped[str] = mapped_column(String(255), primary_key=True)
     clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tab: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[Purpose | None] = mapped_column(Named(Purpose, 16))
 
 
 class CacheEntry(Base):
@@ -403,7 +409,7 @@ class EditBuffer(Base):
     """Text a reviewer typed but has not decided on yet, so a reload or crash loses nothing."""
 
     __tablename__ = "edit_buffers"
-    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(Text, primary_key=True)  # migration 0008: any address
     clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

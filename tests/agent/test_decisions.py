@@ -28,7 +28,9 @@ from agent.decisions import (
     decision_in_force,
     final_in_force,
     in_force,
+    participants,
     purpose_of,
+    refusal,
     resolve,
     same_outcome,
     status_key,
@@ -75,6 +77,7 @@ def test_values_are_the_strings_the_database_keeps() -> None:
         "undo",
         "approved",
         "sent_back",
+        "reopened",
     ]
     assert [p.value for p in Purpose] == ["queue", "gold", "double", "settle", "lead"]
     assert {s.value for s in Status} == {
@@ -196,10 +199,63 @@ def test_a_settlement_newer_than_the_double_decisions_is_final() -> None:
     got = resolve(r)
     assert got is not None and (got.status, got.review.id, got.owner) == (S.EDITED, 3, "lee")
     assert decision_in_force(r) is r[2]
-    # a double decision after the settlement reopens the comparison
+    # a newer double-review decision never outranks the settlement (issue 20); a newer
+    # settlement (a lead resettling it) does
     r.append(Row(4, "cy", D.ACCEPTED, P.DOUBLE, "b"))
     got = resolve(r)
-    assert got is not None and (got.status, got.review.id) == (S.ACCEPTED, 4)
+    assert got is not None and (got.status, got.review.id) == (S.EDITED, 3)
+    r.append(Row(5, "mo", D.ACCEPTED, P.SETTLE, "b"))
+    got = resolve(r)
+    assert got is not None and (got.status, got.review.id, got.owner) == (S.ACCEPTED, 5, "mo")
+
+
+def test_a_third_reviewer_never_joins_a_comparison_two_have_made() -> None:
+    r = rows(
+        ("ann", D.ACCEPTED, {"purpose": "double", "final_caption": "a"}),
+        ("bob", D.ACCEPTED, {"purpose": "double", "final_caption": "a"}),
+        ("cy", D.EDITED, {"purpose": "double", "final_caption": "c"}),  # written anyway
+    )
+    got = resolve(r)
+    assert got is not None and (got.status, got.review.id) == (S.ACCEPTED, 2)
+    assert two_reviews(r) == (r[0], r[1])  # the comparison is ann and bob's
+
+
+def test_a_reopened_clip_starts_again_and_its_history_is_spent() -> None:
+    r = rows(
+        ("ann", D.ACCEPTED, {"final_caption": "a"}),
+        ("zed", D.REOPENED, {"purpose": "lead"}),
+    )
+    assert resolve(r) is None and decision_in_force(r) is None
+    assert participants(r) == set()  # ann's decision is spent
+    r.append(Row(3, "bob", D.EDITED, P.QUEUE, "b"))
+    got = resolve(r)
+    assert got is not None and (got.status, got.review.id) == (S.EDITED, 3)
+    assert participants(r) == {"bob"}
+
+
+def test_who_took_part_includes_withdrawn_decisions_and_settlements_not_verdicts() -> None:
+    r = rows(
+        ("ann", D.ACCEPTED, {"purpose": "double", "final_caption": "a"}),
+        ("ann", D.UNDO, {"undoes": 1}),
+        ("bob", D.EDITED, {"purpose": "double", "final_caption": "b"}),
+        ("lee", D.APPROVED, {"purpose": "lead", "about": 3}),
+        ("cy", D.ACCEPTED, {"purpose": "gold", "final_caption": "a"}),
+        ("mo", D.EDITED, {"purpose": "settle", "final_caption": "m"}),
+    )
+    assert participants(r) == {"ann", "bob", "mo"}
+
+
+def test_which_states_a_reviewer_may_decide() -> None:
+    for open_state in (S.PENDING, S.FLAGGED, S.SKIPPED):
+        assert refusal(P.QUEUE, open_state, "bob", "ann") is None
+    assert refusal(P.QUEUE, S.SENT_BACK, "ann", "ann") is None
+    assert "another reviewer" in refusal(P.QUEUE, S.SENT_BACK, "bob", "ann")
+    assert refusal(P.DOUBLE, S.AWAITING_SECOND, "bob", "ann") is None
+    assert "second reviewer" in refusal(P.DOUBLE, S.AWAITING_SECOND, "ann", "ann")
+    assert "a lead settles it" in refusal(P.DOUBLE, S.DISPUTED, "bob", "ann")
+    for final in (S.ACCEPTED, S.EDITED, S.REJECTED):
+        assert "final" in refusal(P.QUEUE, final, "bob", "ann")
+        assert refusal(P.GOLD, final, "bob", "ann") is None  # a gold check moves no clip
 
 
 DRAFT = Draft.model_validate(

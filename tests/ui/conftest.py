@@ -95,3 +95,10 @@ def page_on_loopback():
     config.set_option("server.address", "127.0.0.1")
     yield
     config.set_option("server.address", before)
+
+
+def button(at, action: str):
+    """The review page's button for `action` (accept, save, ..., undo): each is drawn for the
+    clip on screen (or, for undo, the decision it undoes), and its key names that."""
+    (found,) = [b for b in at.button if b.key and b.key.split("@")[0] == action]
+    return found

@@ -17,6 +17,7 @@ from agent.review import add_user, remove_user
 from agent.settings import Settings
 from agent.store import Store
 from recap.main import app as cli
+from tests.ui.conftest import button
 from ui.commands import is_loopback, plan_auth, write_secrets
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
@@ -89,7 +90,7 @@ def test_a_reviewer_reviews_under_their_account_and_cannot_open_the_team_page(
     page.query_params["reviewer"] = "someone-else"  # a typed name does not count
     page.run()
     assert "c1" in page.markdown[0].value
-    page.button(key="accept").click().run()
+    button(page, "accept").click().run()
     assert [(r.clip_id, r.reviewer) for r in Store(team_db).reviews.all()] == [
         ("c1", "ann@example.com")
     ]
@@ -101,7 +102,7 @@ def test_a_reviewer_reviews_under_their_account_and_cannot_open_the_team_page(
 def test_a_lead_sees_the_team_page(page: AppTest, team_db: str) -> None:
     page.user = {"is_logged_in": True, "email": "ann@example.com"}
     page.run()
-    page.button(key="accept").click().run()
+    button(page, "accept").click().run()
     page.user = {"is_logged_in": True, "email": "lee@example.com"}
     page.switch_page("pages/team.py").run()
     assert not page.exception
@@ -114,7 +115,7 @@ def test_a_removed_reviewer_is_refused_on_the_next_request(page: AppTest, team_d
     page.run()
     assert "c1" in page.markdown[0].value
     remove_user(Store(team_db), "ann@example.com")
-    page.button(key="next").click().run()
+    button(page, "next").click().run()
     assert "ann@example.com is not a recap user." in shown(page)
     assert not page.text_area and not Store(team_db).reviews.all()
 
@@ -127,7 +128,7 @@ def test_a_decision_pressed_after_removal_is_refused_not_recorded(
     page.user = {"is_logged_in": True, "email": "ann@example.com"}
     page.run()
     remove_user(Store(team_db), "ann@example.com")
-    page.button(key="accept").click().run()
+    button(page, "accept").click().run()
     assert "ann@example.com is not a recap user." in shown(page)
     assert Store(team_db).reviews.all() == []
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from agent.review import add_user
 from agent.store import Store
+from tests.ui.conftest import button
 from tests.ui.test_auth import APP, AUTH
 
 COMMENT = "Name the colour <script>alert('x')</script> & the plate."
@@ -58,18 +59,18 @@ def test_dispute_settlement_and_send_back_with_a_comment(page: AppTest, team_db:
     # ann accepts c1; bob, blind to it, edits c1: a disagreement
     as_(page, "ann@x.org").run()
     assert "c1" in page.markdown[0].value
-    page.button(key="accept").click().run()
+    button(page, "accept").click().run()
     bob = as_(AppTest.from_file(APP, default_timeout=60), "bob@x.org")
     bob.secrets["auth"] = AUTH
     bob.run()
     assert "c1" in bob.markdown[0].value and "pending" in bob.markdown[0].value
     bob.text_area[0].input("The robot grasps the red cube and lifts it high.").run()
-    bob.button(key="save").click().run()
+    button(bob, "save").click().run()
     assert store.reviews.status("r1", "c1") == "disputed"
 
     # the lead settles c1 with bob's caption, then sends ann's c2 decision back
     as_(page, "ann@x.org")
-    page.button(key="accept").click().run()  # ann accepts c2
+    button(page, "accept").click().run()  # ann accepts c2
     as_(page, "lee@x.org").switch_page("pages/lead.py").run()
     assert not page.exception
     settled = page.text_area(key="settle-r1-c1")

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from agent.schema import GoldLabels
 from agent.store import Clip, Store
 from agent.telemetry import NOTE_META_KEY
+from tests.ui.conftest import button
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 
@@ -38,7 +39,7 @@ def test_single_user_mode_records_under_the_configured_name(
     monkeypatch.setenv("RECAP_REVIEWER", "cy")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert at.text_input(key="reviewer").value == "cy"
-    at.button(key="accept").click().run()
+    button(at, "accept").click().run()
     assert [(r.clip_id, r.reviewer) for r in reviews(review_db)] == [("c1", "cy")]
     at.text_input(key="reviewer").input("").run()
     assert any("Enter your name" in i.value for i in at.info)
@@ -78,7 +79,7 @@ def test_the_drafters_observations_show_as_plain_text_above_the_findings(app: Ap
 
 
 def test_accept_records_a_row_and_moves_on(app: AppTest, review_db: str) -> None:
-    app.button(key="accept").click().run()
+    button(app, "accept").click().run()
     assert not app.exception
     rows = reviews(review_db)
     assert [(r.clip_id, r.decision, r.reviewer) for r in rows] == [("c1", "accepted", "ann")]
@@ -92,7 +93,7 @@ def test_edit_with_disagreement_then_undo(app: AppTest, review_db: str) -> None:
     app.text_area(key="edit-c1").input("The robot grasps the red cube and lifts it.")
     app.run()
     assert any("draft → your edit" in m.value for m in app.markdown)
-    app.button(key="save").click().run()
+    button(app, "save").click().run()
     row = reviews(review_db)[-1]
     assert (row.decision, row.final_caption) == (
         "edited",
@@ -100,7 +101,7 @@ def test_edit_with_disagreement_then_undo(app: AppTest, review_db: str) -> None:
     )
     assert row.agreed == {"hallucinations": {"0": True}, "omissions": {"0": False}}
     assert row.edit_distance == 7 and row.seconds is not None  # ", " -> "and", 6 dropped
-    app.button(key="undo").click().run()
+    button(app, "undo").click().run()
     rows = reviews(review_db)
     assert rows[-1].decision == "undo" and rows[-1].undoes == row.id
     assert "c1" in app.markdown[0].value  # back to the undone clip
@@ -114,24 +115,24 @@ def test_seconds_count_from_when_the_clip_came_on_screen(app: AppTest, review_db
     clip, since = app.session_state["shown"]
     app.session_state["shown"] = (clip, since - 30.0)
     app.checkbox(key="agree-c1-omissions-0").uncheck().run()
-    app.button(key="accept").click().run()
+    button(app, "accept").click().run()
     assert reviews(review_db)[0].seconds >= 30.0
     assert "c2" in app.markdown[0].value
 
 
 def test_reject_needs_own_caption(app: AppTest, review_db: str) -> None:
-    app.button(key="reject").click().run()
+    button(app, "reject").click().run()
     assert any("write your own caption" in e.value for e in app.error)
     assert reviews(review_db) == []
     app.text_area(key="edit-c1").input("The robot waves its arm.").run()
-    app.button(key="reject").click().run()
+    button(app, "reject").click().run()
     assert reviews(review_db)[-1].decision == "rejected"
 
 
 def test_progress_figures(app: AppTest) -> None:
-    app.button(key="accept").click().run()
+    button(app, "accept").click().run()
     app.text_area(key="edit-c2").input("The robot pushes the puck right.").run()
-    app.button(key="save").click().run()
+    button(app, "save").click().run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["accepted as is"] == "50%"
     assert metrics["my decisions"] == "2"
@@ -151,8 +152,8 @@ def test_unsaved_edit_survives_a_new_session(
 
 
 def test_model_text_is_escaped_never_raw_html(app: AppTest) -> None:
-    app.button(key="accept").click().run()
-    app.button(key="accept").click().run()
+    button(app, "accept").click().run()
+    button(app, "accept").click().run()
     page = "\n".join(m.value for m in app.markdown)
     assert "c3" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
@@ -198,11 +199,11 @@ def test_two_browsers_get_different_clips(review_db: str, monkeypatch, tmp_path)
 
 def test_next_and_previous_move_without_deciding(app: AppTest, review_db: str) -> None:
     assert "c1" in app.markdown[0].value
-    app.button(key="next").click().run()
+    button(app, "next").click().run()
     assert "c2" in app.markdown[0].value
-    app.button(key="next").click().run()
+    button(app, "next").click().run()
     assert "c3" in app.markdown[0].value
-    app.button(key="prev").click().run()
+    button(app, "prev").click().run()
     assert "c2" in app.markdown[0].value
     assert reviews(review_db) == []  # moving records nothing
 
@@ -216,7 +217,7 @@ def test_configured_reviewer_opens_on_the_first_clip(
     monkeypatch.setenv("RECAP_CACHE_DIR", str(tmp_path / "cache"))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.info and "c1" in at.markdown[0].value
-    at.button(key="accept").click().run()
+    button(at, "accept").click().run()
     assert [(r.clip_id, r.reviewer) for r in reviews(review_db)] == [("c1", "ann")]
 
 
@@ -278,7 +279,7 @@ def test_control_arm_hides_the_draft_and_the_report_splits_the_arms(
     at.query_params["b"] = "browser1"
     at.run()
     assert "c1" in at.markdown[0].value and at.checkbox  # draft arm: findings shown
-    at.button(key="accept").click().run()
+    button(at, "accept").click().run()
     assert "c2" in at.markdown[0].value
     # control arm: the box holds the original caption; no spans, findings or draft anywhere
     assert at.text_area[0].value == CAPTIONS["c2"][0]
@@ -286,9 +287,9 @@ def test_control_arm_hides_the_draft_and_the_report_splits_the_arms(
     page_text = " ".join(m.value for m in at.markdown)
     assert "to the right" not in page_text and "control" not in page_text.lower()
     at.text_area(key="edit-c2").input("The robot pushes the puck to the right side.").run()
-    at.button(key="save").click().run()
+    button(at, "save").click().run()
     assert "c3" in at.markdown[0].value
-    at.button(key="accept").click().run()
+    button(at, "accept").click().run()
     assert not at.exception
     rows = {r.clip_id: r for r in Store(review_db).reviews.all()}
     assert {c: r.arm for c, r in rows.items()} == {"c1": "draft", "c2": "control", "c3": "draft"}

@@ -1,9 +1,13 @@
-"""A lead's review, for leads and admins: settle the clips two reviewers disagreed on, and look
-at a reviewer's recent decisions (or the rejected, slow, or gold-missing ones), watching each
-clip, then approve it or send it back with a comment.
+"""A lead's review, for leads and admins: settle the clips two reviewers disagreed on, look at a
+reviewer's recent decisions (or the rejected, slow, or gold-missing ones), watching each clip,
+then approve it or send it back with a comment; and reopen or resettle a final clip, with a
+reason.
 
-Thin: the rules are in agent/review/_lead.py; every approval, send-back and settlement is an
-append-only row. Captions, comments and names are escaped before they reach any HTML.
+Thin: the rules are in agent/review/_lead.py; every approval, send-back, settlement and
+reopening is an append-only row. A lead is never offered their own decisions to judge, nor a
+clip they took part in to settle or reopen. Each button names the clip (or decision) and the
+state it was drawn for; what it asks is carried out after the sign-in gate, on that state only.
+Captions, comments and names are escaped before they reach any HTML.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ import html
 
 import streamlit as st
 
-from agent.decisions import Decision
+from agent.decisions import FINAL_STATUSES, Decision, Status, participants
 from agent.errors import RecapError
-from agent.media import inside_root, playable
-from agent.review import FILTERS, ROLES, disputes, judge, sample, settle
+from agent.media import inside_root, play_window, playable
+from agent.review import FILTERS, ROLES, disputes, judge, reopen, sample, settle
 from agent.settings import Settings
 from agent.store import Review, Store
 from ui.auth import gate
@@ -43,11 +47,19 @@ def quote(label: str, text: str | None) -> None:
 
 
 def watch(store: Store, clip_id: str) -> None:
+    """The clip playing, only its window when it is a window of a longer file."""
     clip = store.clips.get(clip_id)
     if clip is None:
         return
+    first, last = play_window(clip.start_s, clip.end_s)
     try:
-        st.video(str(playable(str(inside_root(clip.video, clip.root)))), loop=True, muted=True)
+        st.video(
+            str(playable(str(inside_root(clip.video, clip.root)))),
+            start_time=first,
+            end_time=last,
+            loop=True,
+            muted=True,
+        )
     except RecapError as e:
         st.error(str(e))
 
@@ -55,6 +67,38 @@ def watch(store: Store, clip_id: str) -> None:
 def decision_line(r: Review) -> str:
     seconds = f", {r.seconds:.0f} s" if r.seconds is not None else ""
     return f"{r.reviewer}: {r.decision}{seconds}"
+
+
+def ask(*what: object) -> None:
+    """A button's on_click: notes what it asks (the act, the run, the clip or decision, the
+    version it was drawn for, the widgets to read); main() carries it out after the gate."""
+    st.session_state.lead_action = what
+
+
+def carry_out(store: Store, lead: str) -> None:
+    """What the last press asked, on the state it was drawn for; a refusal says why."""
+    what = st.session_state.pop("lead_action", None)
+    if what is None:
+        return
+    kind, run, target, version, *keys = what
+    text = [str(st.session_state.get(k, "")) for k in keys]
+    try:
+        if kind == "settle":
+            settle(store, lead, run, target, text[0], version=version)
+            done = f"settled {target}"
+        elif kind == "resettle":
+            settle(store, lead, run, target, text[0], reason=text[1], version=version)
+            done = f"resettled {target}"
+        elif kind == "reopen":
+            reopen(store, lead, run, target, text[0], version=version)
+            done = f"reopened {target}"
+        else:  # a verdict on a decision (target: its id)
+            review = judge(store, lead, int(target), Decision(kind), text[0])
+            done = f"{kind.replace('_', ' ')}: {review.clip_id}"
+    except RecapError as e:
+        st.session_state.lead_error = str(e)
+    else:
+        st.session_state.flash = done
 
 
 def settle_section(store: Store, lead: str, run: str) -> None:
@@ -74,23 +118,27 @@ def settle_section(store: Store, lead: str, run: str) -> None:
                 quote("draft", record.draft.rewrite if record else None)
                 quote(decision_line(d.first), d.first.final_caption)
                 quote(decision_line(d.second), d.second.final_caption)
+                if lead in d.participants:
+                    st.caption("You took part in this disagreement: another lead settles it.")
+                    continue
                 key = f"settle-{run}-{d.clip_id}"
-                text = st.text_area(
+                st.text_area(
                     "Settled caption", value=d.second.final_caption or "", key=key, height=90
                 )
-                if st.button("Settle", key=f"{key}-go", type="primary"):
-                    try:
-                        settle(store, lead, run, d.clip_id, text)
-                    except RecapError as e:
-                        st.error(str(e))
-                    else:
-                        st.session_state.flash = f"settled {d.clip_id}"
-                        st.rerun()
+                st.button(
+                    "Settle",
+                    key=f"{key}-go",
+                    type="primary",
+                    on_click=ask,
+                    args=("settle", run, d.clip_id, d.version, key),
+                )
 
 
 def feedback_section(store: Store, lead: str, run: str) -> None:
     st.subheader("A reviewer's decisions")
-    people = [u.email for u in store.users.all() if u.active and u.role in ROLES]
+    people = [
+        u.email for u in store.users.all() if u.active and u.role in ROLES and u.email != lead
+    ]
     c1, c2, c3 = st.columns([3, 3, 1])
     if people:
         reviewer = c1.selectbox("Reviewer", people, key="lead-reviewer")
@@ -100,7 +148,10 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
     n = int(c3.number_input("How many", min_value=1, max_value=50, value=5, key="lead-n"))
     if not reviewer:
         return
-    picked = sample(store, run, reviewer, how, n)
+    if reviewer == lead:
+        st.caption("Your own decisions are for another lead to judge.")
+        return
+    picked = sample(store, run, reviewer, how, n, lead=lead)
     if not picked:
         st.caption("Nothing to look at with this filter (judged decisions are left out).")
         return
@@ -115,21 +166,72 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
                 quote("original caption", store.clips.caption(r.clip_id))
                 quote("draft", record.draft.rewrite if record else None)
                 quote("their final caption", r.final_caption)
-                comment = st.text_input("Comment (needed to send back)", key=f"comment-{r.id}")
+                comment = f"comment-{r.id}"
+                st.text_input("Comment (needed to send back)", key=comment)
                 b1, b2 = st.columns(2)
-                verdict = None
-                if b1.button("Approve", key=f"approve-{r.id}"):
-                    verdict = Decision.APPROVED
-                if b2.button("Send back", key=f"send-{r.id}"):
-                    verdict = Decision.SENT_BACK
-                if verdict:
-                    try:
-                        judge(store, lead, r.id, verdict, comment)
-                    except RecapError as e:
-                        st.error(str(e))
-                    else:
-                        st.session_state.flash = f"{verdict.replace('_', ' ')}: {r.clip_id}"
-                        st.rerun()
+                b1.button(
+                    "Approve",
+                    key=f"approve-{r.id}",
+                    on_click=ask,
+                    args=(Decision.APPROVED.value, run, r.id, None, comment),
+                )
+                b2.button(
+                    "Send back",
+                    key=f"send-{r.id}",
+                    on_click=ask,
+                    args=(Decision.SENT_BACK.value, run, r.id, None, comment),
+                )
+
+
+def final_section(store: Store, lead: str, run: str) -> None:
+    """Reopen a final clip (it goes back to the queue) or resettle it with a caption: only a
+    lead who took no part in its decision, and always with a reason."""
+    st.subheader("Reopen or resettle a final clip")
+    clip_id = st.text_input("Clip id", key="final-clip").strip()
+    if not clip_id:
+        st.caption(
+            "Decided, agreed and settled clips are final for reviewers; a lead who took no part "
+            "in the decision can reopen or resettle one, with a reason."
+        )
+        return
+    status = store.reviews.status(run, clip_id)
+    record = store.runs.draft(run, clip_id)
+    if record is None or (status not in FINAL_STATUSES and status != Status.DISPUTED):
+        st.caption(f"{clip_id} is {status} in {run}: nothing final to reopen or resettle.")
+        return
+    rows = store.reviews.of_clip(run, clip_id)
+    version = max((r.id for r in rows), default=0)
+    behind = store.reviews.state_review(run, clip_id)
+    left, right = st.columns([5, 6])
+    with left:
+        watch(store, clip_id)
+    with right:
+        st.markdown(f"**{esc(clip_id)}** · {esc(status)}")
+        quote("original caption", store.clips.caption(clip_id))
+        quote("draft", record.draft.rewrite)
+        for r in rows:
+            if r.final_caption:
+                quote(f"{decision_line(r)} ({r.purpose or 'queue'})", r.final_caption)
+        if lead in participants(rows):
+            st.caption("You took part in deciding it: another lead reopens or resettles it.")
+            return
+        reason, caption = f"reason-{run}-{clip_id}", f"resettle-{run}-{clip_id}"
+        st.text_input("Reason (kept with the row)", key=reason)
+        shown = behind.final_caption if behind is not None else None
+        st.text_area("Settled caption", value=shown or record.draft.rewrite, key=caption)
+        b1, b2 = st.columns(2)
+        b1.button(
+            "Reopen",
+            key=f"reopen-{run}-{clip_id}",
+            on_click=ask,
+            args=("reopen", run, clip_id, version, reason),
+        )
+        b2.button(
+            "Resettle",
+            key=f"resettle-{run}-{clip_id}-go",
+            on_click=ask,
+            args=("resettle", run, clip_id, version, caption, reason),
+        )
 
 
 def main() -> None:
@@ -137,7 +239,10 @@ def main() -> None:
     store = get_store(settings.db)
     person = gate(store, settings, need="lead")  # reviewers are refused before anything is read
     lead = person.reviewer or st.query_params.get("reviewer", "") or "lead"
+    carry_out(store, lead)
     st.title("Lead review")
+    if st.session_state.get("lead_error"):
+        st.error(st.session_state.pop("lead_error"))
     if st.session_state.get("flash"):
         st.toast(st.session_state.pop("flash"))
     runs = [r.name for r in store.runs.all()]
@@ -150,6 +255,7 @@ def main() -> None:
     )
     settle_section(store, lead, run)
     feedback_section(store, lead, run)
+    final_section(store, lead, run)
 
 
 main()

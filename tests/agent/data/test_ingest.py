@@ -353,6 +353,38 @@ def test_the_cli_reports_skipped_rows_and_dropped_fields_by_line(tmp_path: Path,
     ]
 
 
+def test_an_over_long_caption_costs_its_row_reported_by_line(tmp_path: Path, data: Path) -> None:
+    """Issue 20 item 5: captions are bounded (2,000 characters, as a degenerate captioning model
+    repeating itself runs past); a longer one is skipped and reported with its line, an
+    over-long gold caption drops the gold labels, and a caption at the limit goes in."""
+    from typer.testing import CliRunner
+
+    from agent.data._rows import MAX_CAPTION_CHARS
+    from recap.main import app
+
+    assert MAX_CAPTION_CHARS == 2000
+    repeated = "The robot picks up the red cube. " * 100  # 3,299 characters once trimmed
+    at_limit = ("x" * 1999) + "."
+    rows = [
+        {"id": "ok", "video": "videos/ep0.mp4", "caption": at_limit},
+        {"id": "long", "video": "videos/ep1.mp4", "caption": repeated},
+        {"id": "gold", "video": "videos/ep2.mp4", "caption": "The arm waves.",
+         "gold_caption": repeated},
+    ]  # fmt: skip
+    manifest = write_jsonl(data / "m.jsonl", rows)
+    db = tmp_path / "r.db"
+    r = CliRunner().invoke(app, ["ingest", str(manifest), "--db", str(db)], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines() == [
+        "skipped line 2 (long): caption is 3,299 characters long; at most 2,000 (is the "
+        "captioning model repeating itself?)",
+        "kept without gold line 3 (gold): gold_caption is 3,299 characters long; at most 2,000",
+    ]
+    store = Store(db)
+    assert [c.id for c, _ in store.clips.with_captions()] == ["gold", "ok"]
+    assert store.clips.get("gold").gold is None
+
+
 # --- the chunked pipeline ----------------------------------------------------------------------
 
 

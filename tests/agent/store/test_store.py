@@ -283,6 +283,29 @@ def test_upsert_clips_in_bulk_matches_one_by_one(db_url: str, tmp_path: Path) ->
     assert bulk.clips.upsert_many([]) == []
 
 
+def _pool(store: Store) -> list[str]:
+    with store.session() as s:
+        return sorted(row[0] for row in s.execute(text("SELECT clip_id FROM gold_clips")))
+
+
+def test_every_upsert_path_keeps_the_gold_pool(db_url: str, tmp_path: Path) -> None:
+    """Issue 20 item 1: the bulk path (what `recap ingest` writes with) and the single one are
+    one code path, so both keep `gold_clips` in step with each clip's gold caption."""
+    bulk, single = Store(db_url), Store(tmp_path / "single.db")
+    bulk.clips.upsert_many([(full_clip(i), f"caption {i}") for i in range(6)])
+    for i in range(6):
+        single.clips.upsert(full_clip(i), f"caption {i}")
+    assert _pool(bulk) == _pool(single) == ["c1", "c3", "c5"]  # the odd ones have gold
+    lost_gold = full_clip(1, "v2")
+    lost_gold.gold = None
+    gained = full_clip(2, "v2")
+    gained.gold = GoldLabels(caption="gold 2")
+    bulk.clips.upsert_many([(lost_gold, "caption 1"), (gained, "caption 2"), (full_clip(3), "x")])
+    single.clips.upsert(lost_gold, "caption 1")
+    single.clips.upsert(gained, "caption 2")
+    assert _pool(bulk) == _pool(single) == ["c2", "c3", "c5"]
+
+
 def test_run_identity_is_checked_on_resume(store: Store) -> None:
     run(store)
     run(store)  # same model and prompt: fine
