@@ -39,6 +39,7 @@ def demo_cmd(
     from agent.data import ingest
     from agent.drafting import default_drafter_kind, make_drafter
     from agent.runs import Job, JobOptions
+    from agent.sets import Selection, SetKind
     from agent.store import Store
     from evals.commands import summary_table
     from evals.gold import load_gold
@@ -57,7 +58,7 @@ def demo_cmd(
     workdir.mkdir(parents=True)
     db = f"sqlite:///{(workdir / 'recap.db').resolve()}"
     store = Store(db)
-    report = ingest(store, sample)
+    report = ingest(store, sample, clip_set="sample", set_kind=SetKind.EVALUATION)
     out.print(
         f"1. ingested {report.added} sample clips (Meta-World Sawyer tasks, AI captions "
         f"with known mistakes) into {db}",
@@ -78,7 +79,10 @@ def demo_cmd(
 
     async def go() -> Any:
         try:
-            return await Job(store, drafter, JobOptions(run=run, concurrency=8)).run()
+            options = JobOptions(
+                run=run, concurrency=8, selection=Selection.of_sets([report.clip_set or "sample"])
+            )
+            return await Job(store, drafter, options).run()
         finally:
             await drafter.aclose()
 
