@@ -49,7 +49,7 @@ class RunIdentity(BaseModel):
     def short_name(self) -> str:
         """Who drafts, in a few readable characters, for default run names: the model (its
         last path part) and the prompt's name (`gpt-4.1-mini-review-v1`), or the drafter and
-        its version when there is no model (`offline-r2`)."""
+        its version when there is no model (`offline-r3`)."""
         if self.model:
             head, tail = self.model.rsplit("/", 1)[-1], self.prompt_name
         else:

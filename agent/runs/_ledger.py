@@ -317,8 +317,8 @@ def run_name_for(
     selection: Selection | None = None,
     drafter_label: str | None = None,
 ) -> str:
-    """The name a run gets when none is given: short and readable (`offline-r2`,
-    `gpt-4.1-mini-review-v1`; `sample-offline-r2` over set sample; `-batch` through the Batch
+    """The name a run gets when none is given: short and readable (`offline-r3`,
+    `gpt-4.1-mini-review-v1`; `sample-offline-r3` over set sample; `-batch` through the Batch
     API), with a short hash of the identity and selection added only when a run of that name
     exists that was made otherwise. The same drafter over the same selection always gets the
     same name, so running the same command again resumes its run."""

@@ -81,6 +81,11 @@ class Runs(Repository):
         with self.session.begin() as s:
             run = s.get(Run, name)
             if run is None:
+                if name == LATEST:
+                    raise RecapError(
+                        f"{LATEST!r} cannot name a run: commands read it as the newest run.",
+                        hint="Pick another name with --run NAME.",
+                    )
                 chosen = selection or Selection.production()
                 check_selection(s, chosen, require_clips=require_clips)
                 run = Run(

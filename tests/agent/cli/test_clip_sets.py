@@ -199,3 +199,17 @@ def test_default_run_names_are_short_and_whole_at_80_columns(tmp_path: Path) -> 
         "run gold-offline-r3 (the latest run; pick another with --run NAME)"
     )
     assert json.loads(r.stdout)["captions"] == len(GOLD)
+
+
+def test_an_eval_run_where_every_gold_clip_failed_exits_1(tmp_path: Path) -> None:
+    gold = write_gold(tmp_path / "gold")
+    with FakeOpenAI(expect_key=TEST_KEY, fault_rate=1.0) as fake:
+        env = recap_env(fake, tmp_path / "r.db") | {"RECAP_MAX_RETRIES": "0", "COLUMNS": "200"}
+        r = runner.invoke(
+            app, ["eval", "run", "--gold", str(gold), "--runs-dir", str(tmp_path / "e")], env=env
+        )
+    assert r.exit_code == 1
+    assert "Nothing drafted: all 4 gold clip(s) failed; most often endpoint (4 of 4)" in words(
+        r.stderr
+    )
+    assert not (tmp_path / "e").exists()  # nothing scored

@@ -184,3 +184,34 @@ def test_a_ray_job_where_every_clip_failed_exits_1(tmp_path: Path) -> None:
     assert "Nothing drafted: all 2 clip(s) failed; most often endpoint (2 of 2):" in " ".join(
         r.stderr.split()
     )
+
+
+def test_default_run_names_are_short_and_the_same_command_resumes_its_run(tmp_path: Path) -> None:
+    from agent.drafting import RunIdentity
+    from agent.runs import run_name_for
+
+    store = three_sets(tmp_path)
+    who = RunIdentity(drafter="llm", model="gpt-4.1-mini", prompt_name="review-v1",
+                      prompt_hash="a" * 64)  # fmt: skip
+
+    def open_(name: str, identity: RunIdentity, selection: Selection | None = None) -> str:
+        store.runs.ensure(name, drafter=identity.drafter, model=identity.model,
+                          prompt_name=identity.prompt_name, prompt_hash=identity.prompt_hash,
+                          settings={}, selection=selection)  # fmt: skip
+        return name
+
+    assert open_(run_name_for(store, who), who) == "gpt-4.1-mini-review-v1"
+    assert run_name_for(store, who) == "gpt-4.1-mini-review-v1"  # the same run again
+    gold = Selection.of_sets(["gold"])
+    assert run_name_for(store, who, gold) == "gold-gpt-4.1-mini-review-v1"
+    assert run_name_for(store, who, None, "llm-batch") == "gpt-4.1-mini-review-v1-batch"
+    edited = who.model_copy(update={"prompt_hash": "b" * 64})  # the prompt changed
+    other = open_(run_name_for(store, edited), edited)
+    assert (
+        other.startswith("gpt-4.1-mini-review-v1-")
+        and len(other) == len("gpt-4.1-mini-review-v1-") + 4
+    )
+    assert run_name_for(store, edited) == other and run_name_for(store, who) != other
+    # a run named like the default, made by hand over other clips, is not reused
+    open_("gold-gpt-4.1-mini-review-v1", who, Selection.of_sets(["a"]))
+    assert run_name_for(store, who, gold).startswith("gold-gpt-4.1-mini-review-v1-")

@@ -158,6 +158,8 @@ def test_a_command_picks_the_latest_production_run_unless_told_latest(store: Sto
     assert store.runs.pick("eval-only", "export") == ("eval-only", None)
     with pytest.raises(RecapError, match="No run named 'nope'"):
         store.runs.pick("nope", "export")
+    with pytest.raises(RecapError, match="'latest' cannot name a run"):
+        open_run(store, "latest")
 
 
 def test_a_run_broken_down_by_set(store: Store) -> None:
