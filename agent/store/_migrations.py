@@ -464,6 +464,8 @@ def m0009_endpoint_modes(conn: Connection) -> None:
     )
     md.create_all(conn)
     conn.execute(text("ALTER TABLE drafts ADD COLUMN mode VARCHAR(16)"))
+
+
 def _legacy_set(source: str | None) -> tuple[str, str]:
     """The set (name, kind) migration 0010 puts a clip in, from the `source` ingest wrote:
     `manifest.jsonl:12` goes to set `manifest`, `lerobot:3` to `lerobot`, `draft-one` to the
