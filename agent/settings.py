@@ -208,7 +208,7 @@ class ReviewPageSettings(BaseModel):
     review_run: str | None = Field(
         default=None,
         description="Run the review page opens on (RECAP_REVIEW_RUN); `recap review --run` "
-        "sets it. Default: the latest run.",
+        "sets it. Default: the latest production run (one that covers production clips).",
     )
     gold_rate: float = Field(
         default=0.0,

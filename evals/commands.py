@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli import DbOpt, err, new_app, out, settings_from
+from agent.cli import DbOpt, err, new_app, out, pick_run, settings_from
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
@@ -40,7 +40,10 @@ def _estimate(e: Estimate, unit: str = "", digits: int = 1) -> str:
 
 
 def report_cmd(
-    run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Run (default: the latest production run; or: latest)."),
+    ] = None,
     db: DbOpt = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
 ) -> None:
@@ -50,7 +53,7 @@ def report_cmd(
     from evals.worth import worth
 
     store = Store(db, create=False)
-    run = store.runs.name_or_latest(run, "report on")
+    run = pick_run(store, run, "report on")
     w = worth(store, run, n_boot=n_boot)
     t = Table(title=f"Reviewing {run}: with the draft vs without (control arm) · 95% CI")
     t.add_column("figure")
@@ -128,7 +131,8 @@ def report_skipped(gold: GoldSet) -> None:
 
 
 def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path) -> None:
-    """Score `run` against `gold`, write its folder, print the summary."""
+    """Score `run` against `gold`, write its folder, print the summary. Gold rows whose clip
+    the run does not cover are left out, and said."""
     from evals.judges import LLMJudge
     from evals.reports import score_to_folder
 
@@ -138,6 +142,15 @@ def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path
     finally:
         if isinstance(judge, LLMJudge):
             judge.close()
+    outside = summary.get("not_in_run") or {}
+    if outside.get("count"):
+        err.print(
+            f"[yellow]{outside['count']} gold row(s) not scored:[/] their clips are not among "
+            f"run {run}'s clips ({', '.join(outside['first'])}"
+            + (" ..." if outside["count"] > len(outside["first"]) else "")
+            + ")",
+            highlight=False,
+        )
     out.print(summary_table(summary))
     out.print(
         f"report: {folder / 'report.html'} · {folder / 'report.md'} · {folder / 'cases.jsonl'}",
@@ -151,6 +164,12 @@ def run_cmd(
     prompt: Annotated[str | None, typer.Option("--prompt", help="Prompt name.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Run name.")] = None,
+    clip_set: Annotated[
+        str | None,
+        typer.Option(
+            "--set", help="The evaluation set the gold rows go into (default: the file's name)."
+        ),
+    ] = None,
     drafter: Annotated[str, typer.Option(help="llm or offline.")] = "llm",
     db: DbOpt = None,
     judge: JudgeOpt = "lexical",
@@ -160,33 +179,44 @@ def run_cmd(
         bool, typer.Option("--no-cache", help="Ask the model again even for cached answers.")
     ] = False,
 ) -> None:
-    """Draft the gold set (same job code and cache as `recap draft`), then score it."""
+    """Ingest the gold rows into an evaluation set, draft exactly those clips (same job code
+    and cache as `recap draft`), then score them."""
     import asyncio
 
     from agent.cli import outcome
     from agent.data import ingest
     from agent.drafting import make_drafter
-    from agent.runs import Job, JobOptions
+    from agent.runs import Job, JobOptions, run_name_for
+    from agent.sets import Selection, SetKind
     from agent.store import Store
     from evals.gold import load_gold
 
     store = Store(db)
-    report = ingest(store, gold)
+    d = make_drafter(
+        drafter, settings_from(model=model, prompt=prompt), rpm=rpm, modes=store.endpoints
+    )
+    report = ingest(store, gold, clip_set=clip_set, set_kind=SetKind.EVALUATION)
     gold_set = load_gold(gold)
     for p in report.problems:
         if p.field is None:
             err.print(f"[yellow]row skipped[/] {p}", highlight=False)
         elif p.field != "gold":  # bad gold labels are listed below, as rows not scored
             err.print(f"[yellow]kept without {p.field}[/] {p}", highlight=False)
-    d = make_drafter(
-        drafter, settings_from(model=model, prompt=prompt), rpm=rpm, modes=store.endpoints
+    if report.clip_set is None or report.added + report.updated + report.unchanged == 0:
+        raise RecapError(f"No gold row of {gold} could be ingested (see above): nothing to draft.")
+    selection = Selection.of_sets([report.clip_set])
+    name = run or run_name_for(store, d.identity(), selection)
+    _, size, _ = store.runs.plan(name, selection)  # another run's name: refused before drafting
+    out.print(
+        f"run [bold]{name}[/] · {size} clips (evaluation set {report.clip_set})", highlight=False
     )
-    name = run or d.identity().default_run_name("eval")
 
     async def go() -> Any:
         try:
             return await Job(
-                store, d, JobOptions(run=name, concurrency=16, use_cache=not no_cache)
+                store,
+                d,
+                JobOptions(run=name, concurrency=16, use_cache=not no_cache, selection=selection),
             ).run()
         finally:
             await d.aclose()
@@ -195,6 +225,12 @@ def run_cmd(
     if stats.fatal:
         raise RecapError(stats.fatal)
     out.print(f"{outcome(stats)} in run {name}", highlight=False)
+    if stats.all_failed:
+        raise RecapError(
+            f"Nothing drafted: all {stats.failed} gold clip(s) failed; most often "
+            f"{stats.failure_reason()}",
+            hint=f"`recap runs --errors {name}` lists every clip and why.",
+        )
     report_skipped(gold_set)
     report_undrafted(store, name, gold_set, report)
     score(store, name, gold_set, judge, runs_dir)
@@ -218,7 +254,7 @@ def report_undrafted(store: Store, run: str, gold: GoldSet, report: IngestReport
 
 @app.command("score")
 def score_cmd(
-    run: Annotated[str, typer.Argument(help="Run name in the database.")],
+    run: Annotated[str, typer.Argument(help="Run name in the database, or latest.")],
     gold: Annotated[Path, typer.Option("--gold", help="Gold set manifest.")],
     db: DbOpt = None,
     judge: JudgeOpt = "lexical",
@@ -228,9 +264,11 @@ def score_cmd(
     from agent.store import Store
     from evals.gold import load_gold
 
+    store = Store(db, create=False)
+    name = pick_run(store, run, "score")
     gold_set = load_gold(gold)
     report_skipped(gold_set)
-    score(Store(db, create=False), run, gold_set, judge, runs_dir)
+    score(store, name, gold_set, judge, runs_dir)
 
 
 @app.command("compare")

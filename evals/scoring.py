@@ -216,11 +216,26 @@ def clip_seconds(clip: Clip | None) -> float:
 def score_run(
     store: Store, run: str, gold: list[GoldCase], judge: Judge
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-case results and the summary (metrics, per-type tables, run facts)."""
+    """Per-case results and the summary (metrics, per-type tables, run facts), over the gold
+    rows of the run's clips: a row whose clip is in the database but not covered by the run
+    (another set) is left out and counted in `not_in_run`; a row the database lacks (refused at
+    ingest) is scored as its unchanged caption, as an undrafted clip of the run is."""
     r = store.runs.require(run)
     records = {d.clip_id: d for d in store.runs.drafts(run)}
+    ids = [g.clip_id for g in gold]
+    covered = store.runs.covered(run, ids)
+    stored = store.clips.existing(ids)
+    outside = [c for c in ids if c in stored and c not in covered]
+    left_out = set(outside)
+    if gold and len(left_out) == len(gold):
+        raise RecapError(
+            f"None of the {len(gold)} gold rows is among the clips of run {run!r}: nothing "
+            "to score.",
+            hint="Score the run that drafted them (`recap eval run --gold FILE` drafts a gold "
+            "set in its own run; `recap runs` lists each run's sets).",
+        )
     cases = []
-    for g in gold:
+    for g in (g for g in gold if g.clip_id not in left_out):
         record = records.get(g.clip_id)
         seconds = clip_seconds(store.clips.get(g.clip_id)) if record else 0.0
         cases.append(score_case(g, record.draft if record else None, judge, record, seconds))
@@ -229,6 +244,7 @@ def score_run(
     summary = {
         "run": run,
         "n_cases": len(cases),
+        "not_in_run": {"count": len(outside), "first": outside[:10]},
         "judge": judge.name,
         "judge_weak": judge.weak,
         "model": r.model,

@@ -42,6 +42,7 @@ def demo_cmd(
     from agent.data import ingest
     from agent.drafting import default_drafter_kind, make_drafter
     from agent.runs import Job, JobOptions
+    from agent.sets import Selection, SetKind
     from agent.store import Store
     from evals.commands import summary_table
     from evals.gold import load_gold
@@ -59,7 +60,7 @@ def demo_cmd(
     path = (workdir / "recap.db").resolve()
     db = f"sqlite:///{path}"
     store = Store(db)
-    report = ingest(store, sample)
+    report = ingest(store, sample, clip_set="sample", set_kind=SetKind.EVALUATION)
     kept = f" ({report.unchanged} already there)" if report.unchanged else ""
     out.print(
         f"1. ingested {report.added + report.updated + report.unchanged} sample clips "
@@ -81,7 +82,10 @@ def demo_cmd(
 
     async def go() -> Any:
         try:
-            return await Job(store, drafter, JobOptions(run=run, concurrency=8)).run()
+            options = JobOptions(
+                run=run, concurrency=8, selection=Selection.of_sets([report.clip_set or "sample"])
+            )
+            return await Job(store, drafter, options).run()
         finally:
             await drafter.aclose()
 
@@ -127,7 +131,7 @@ def where_to_look(path: Path, run: str) -> None:
         "  recap runs\n"
         f"  recap report --run {run}\n"
         f"  recap review --run {run}\n"
-        "  recap team\n"
+        f"  recap team --run {run}\n"
         f"  recap export --run {run} --out demo.jsonl\n"
         f"or pass --db {q} to each command, e.g. recap runs --db {q}",
         highlight=False,

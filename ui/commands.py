@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from agent.cli import DbOpt, err, out, settings_from
+from agent.cli import DbOpt, err, out, pick_run, settings_from
 from agent.errors import ConfigError, RecapError
 
 if TYPE_CHECKING:
@@ -54,7 +54,10 @@ def register(app: typer.Typer) -> None:
 def review_cmd(
     db: DbOpt = None,
     run: Annotated[
-        str | None, typer.Option("--run", help="Run to review (default: latest).")
+        str | None,
+        typer.Option(
+            "--run", help="Run to review (default: the latest production run; or: latest)."
+        ),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port for the page.")] = 8501,
     host: Annotated[
@@ -234,8 +237,8 @@ def serve(
         settings, host=host, port=port, no_auth=no_auth, secrets_files=streamlit_secrets[::-1]
     )
     store = Store(db, create=False)
-    if run is not None:
-        store.runs.require(run)
+    if run is not None or store.runs.all():
+        run = pick_run(store, run, "review")
     env = dict(os.environ, RECAP_DB=store.url)
     env.pop("RECAP_REVIEW_NO_AUTH", None)  # only the flag may open the page
     if run:
@@ -298,7 +301,10 @@ def _fmt(value: object, kind: str = "") -> str:
 
 def team_cmd(
     db: DbOpt = None,
-    run: Annotated[str | None, typer.Option("--run", help="Only this run's decisions.")] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Only this run's decisions (a name, or latest; default: all)."),
+    ] = None,
     target: Annotated[
         int | None, typer.Option("--target", help="The team's daily target, in clips.")
     ] = None,
@@ -322,7 +328,9 @@ def team_cmd(
 
     store = Store(db, create=False)
     if run is not None:
-        store.runs.require(run)
+        run = pick_run(store, run, "report on")
+    else:
+        err.print("decisions of every run (pick one with --run NAME, or --run latest)")
     rows = decisions(store, run)
     ev = evidence(store, rows, run)
     days = by_reviewer_and_day(rows, ev)

@@ -235,7 +235,7 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
     if not runs:
         st.info("No drafts yet: run `recap draft` first.")
         st.stop()
-    index = runs.index(default) if default in runs else len(runs) - 1
+    index = runs.index(default if default in runs else default_run(store, runs))
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
     # only what a reviewer may act on: decided, agreed and settled clips are final
     status = st.sidebar.selectbox("Show", OPEN_STATUSES, key="status")
@@ -243,6 +243,15 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
         st.markdown(guidelines())
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
     return reviewer, run, Status(status)
+
+
+def default_run(store: Store, runs: list[str]) -> str:
+    """The run the page opens on when none is set: the latest production run (as `recap
+    review` says), else the latest of any kind."""
+    try:
+        return store.runs.pick(None, "review")[0]
+    except RecapError:
+        return runs[-1]
 
 
 def progress(session: ReviewSession) -> None:

@@ -12,12 +12,16 @@ if TYPE_CHECKING:
     from agent.cli._app import (
         MODEL_FLAGS,
         DbOpt,
+        IdsOpt,
         RecapGroup,
+        SetsOpt,
         err,
         model_flags,
         new_app,
         out,
+        pick_run,
         report,
+        selection_from,
         settings_from,
     )
     from agent.cli._commands import register
@@ -25,6 +29,10 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "DbOpt": "agent.cli._app",
+    "IdsOpt": "agent.cli._app",
+    "SetsOpt": "agent.cli._app",
+    "pick_run": "agent.cli._app",
+    "selection_from": "agent.cli._app",
     "MODEL_FLAGS": "agent.cli._app",
     "RecapGroup": "agent.cli._app",
     "err": "agent.cli._app",
@@ -39,14 +47,18 @@ _WHERE = {
 __all__ = [
     "MODEL_FLAGS",
     "DbOpt",
+    "IdsOpt",
     "RecapGroup",
+    "SetsOpt",
     "err",
     "model_flags",
     "new_app",
     "out",
     "outcome",
+    "pick_run",
     "register",
     "report",
+    "selection_from",
     "settings_from",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -20,7 +21,9 @@ from typer.core import TyperCommand, TyperGroup
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
+    from agent.sets import Selection
     from agent.settings import Settings
+    from agent.store import Store
 
 out = Console()
 err = Console(stderr=True)
@@ -149,3 +152,41 @@ def model_flags(func: F) -> F:
 
     wrapper.__signature__ = sig.replace(parameters=params + extra)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+# The flags that choose a run's clips, declared once for every command that opens a run.
+SetsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Draft the clips of this set (repeatable). Default: every production set; "
+        "evaluation and one-off sets only when named.",
+    ),
+]
+IdsOpt = Annotated[
+    Path | None,
+    typer.Option("--ids", help="Draft exactly the clips listed in this file, one id per line."),
+]
+
+
+def selection_from(sets: list[str] | None, ids: Path | None) -> Selection | None:
+    """The selection the flags ask for; None when neither was given (a new run then covers the
+    production sets, an existing one keeps its own)."""
+    from agent.sets import Selection
+
+    if sets and ids is not None:
+        raise RecapError("Give --set or --ids, not both.", hint="A run covers one selection.")
+    if ids is not None:
+        return Selection.from_ids_file(ids)
+    if sets:
+        return Selection.of_sets(sets)
+    return None
+
+
+def pick_run(store: Store, run: str | None, purpose: str) -> str:
+    """The run a command works on: `run` as named, `latest`, or by default the latest
+    production run; when it was not named, the first line says which run and why."""
+    name, why = store.runs.pick(run, purpose)
+    if why is not None:
+        err.print(f"run [bold]{name}[/] ({why}; pick another with --run NAME)", highlight=False)
+    return name

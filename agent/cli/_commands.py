@@ -1,5 +1,5 @@
-"""The library's commands: draft-one, frames, prompts, ingest, draft, runs, export, settings,
-users.
+"""The library's commands: draft-one, frames, prompts, ingest, sets, draft, runs, export,
+settings, users.
 
 Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`. Each
 command imports what it needs (the store, the drafters, PyAV) when it runs, so `recap --help`
@@ -16,7 +16,18 @@ import typer
 from rich.table import Table
 
 from agent.cli import _guidelines
-from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
+from agent.cli._app import (
+    DbOpt,
+    IdsOpt,
+    SetsOpt,
+    err,
+    model_flags,
+    new_app,
+    out,
+    pick_run,
+    selection_from,
+    settings_from,
+)
 from agent.errors import RecapError, VideoError
 
 
@@ -27,6 +38,7 @@ def register(app: typer.Typer) -> None:
         ("frames", frames_cmd),
         ("prompts", prompts_cmd),
         ("ingest", ingest_cmd),
+        ("sets", sets_cmd),
         ("draft", draft_cmd),
         ("runs", runs_cmd),
         ("export", export_cmd),
@@ -194,6 +206,17 @@ def prompts_cmd(
         out.print(load_prompt(name, s.prompts_dir).ref.version)
 
 
+def _set_kind(kind: str) -> Any:
+    from agent.sets import SetKind
+
+    try:
+        return SetKind(kind)
+    except ValueError:
+        raise RecapError(
+            f"Unknown set kind {kind!r}.", hint=f"Use one of {', '.join(k.value for k in SetKind)}."
+        ) from None
+
+
 def ingest_cmd(
     source: Annotated[Path, typer.Argument(help="A .jsonl/.csv manifest or a LeRobot folder.")],
     db: DbOpt = None,
@@ -233,13 +256,28 @@ def ingest_cmd(
             "applied on its own when the dataset's folder has the profile's dataset name.",
         ),
     ] = None,
+    clip_set: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="The set the clips go into (default: the manifest's or the dataset's name).",
+        ),
+    ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="The set's kind: production (drafted by a plain `recap draft`), evaluation "
+            "(gold rows, drafted only when named) or one-off.",
+        ),
+    ] = "production",
 ) -> None:
-    """Add clips and captions to the database. Safe to repeat: unchanged rows stay as they are,
-    and an interrupted ingest continues where it stopped."""
+    """Add clips and captions to the database, as a named set. Safe to repeat: unchanged rows
+    stay as they are, and an interrupted ingest continues where it stopped."""
     from agent.cli._progress import IngestProgress
     from agent.data._ingest import IngestInterrupted, ingest
     from agent.store import Store
 
+    set_kind = _set_kind(kind)
     store = Store(db)
     with IngestProgress(err) as bar:
         try:
@@ -253,6 +291,8 @@ def ingest_cmd(
                 state_map=state_map,
                 profile=profile,
                 on_progress=bar,
+                clip_set=clip_set,
+                set_kind=set_kind,
             )
         except IngestInterrupted as e:
             report = e.report
@@ -264,10 +304,11 @@ def ingest_cmd(
     for note in report.notes:
         err.print(f"[cyan]note[/] {note}", highlight=False)
     dropped = f", {len(report.dropped)} field(s) dropped" if report.dropped else ""
+    into = f" into {report.set_kind} set {report.clip_set}" if report.clip_set else ""
     out.print(
         f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
         f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/]{dropped} "
-        f"({report.total} rows) -> {store.display_url}",
+        f"({report.total} rows){into} -> {store.display_url}",
         highlight=False,
     )
     if report.interrupted:
@@ -283,8 +324,15 @@ def ingest_cmd(
 def draft_cmd(
     db: DbOpt = None,
     run: Annotated[
-        str | None, typer.Option("--run", help="Run name (default: model + prompt version).")
+        str | None,
+        typer.Option(
+            "--run",
+            help="Run name (default: short, from the model and prompt, e.g. "
+            "gpt-4.1-mini-review-v1, or offline-r3; prefixed with the set when --set is given).",
+        ),
     ] = None,
+    sets: SetsOpt = None,
+    ids: IdsOpt = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", "-j", help="Requests in flight at once.")
     ] = None,
@@ -320,19 +368,31 @@ def draft_cmd(
     *,
     model_flags: dict[str, Any],
 ) -> None:
-    """Draft every ingested clip that has no draft in the run. Resumable: run it again."""
+    """Draft the run's clips that have no draft in it: every production set by default, or the
+    sets (--set) or clip ids (--ids) the run was created over. Resumable: run it again."""
     import asyncio
 
     from agent.cli._progress import JobProgress, summary_table
     from agent.drafting._choice import make_drafter
     from agent.runs._engine import Engine, JobOptions
     from agent.runs._job import Job
+    from agent.runs._ledger import run_name_for
     from agent.store import Store
 
+    if engine not in ("local", "ray"):
+        raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
+    selection = selection_from(sets, ids)
     store = Store(db)
     settings = settings_from(**model_flags)
     drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm, modes=store.endpoints)
-    run_name = run or drafter.identity().default_run_name()
+    able = drafter.capabilities
+    if (batch and not able.batch) or (engine == "ray" and not able.ray):
+        raise RecapError("--batch and --engine ray need the LLM drafter.")
+    label = "llm-batch" if batch else None
+    run_name = run or run_name_for(store, drafter.identity(), selection, label)
+    # Checked before anything is sent or written: unknown sets, ids the database lacks, an
+    # empty selection, or a selection other than the existing run's.
+    covers, size, _ = store.runs.plan(run_name, selection)
     if concurrency is None:
         concurrency = max(8, min(256, int((rpm or 240) / 60 * 4)))
     options = JobOptions(
@@ -341,13 +401,13 @@ def draft_cmd(
         retry_failed=retry_failed,
         limit=limit,
         use_cache=not no_cache,
+        selection=selection,
     )
-    out.print(f"run [bold]{run_name}[/] · {drafter.where} · {store.display_url}", highlight=False)
-    able = drafter.capabilities
-    if (batch and not able.batch) or (engine == "ray" and not able.ray):
-        raise RecapError("--batch and --engine ray need the LLM drafter.")
-    if engine not in ("local", "ray"):
-        raise RecapError(f"Unknown engine {engine!r}.", hint="Use --engine local or ray.")
+    out.print(
+        f"run [bold]{run_name}[/] · {size} clips ({covers.describe()}) · {drafter.where} · "
+        f"{store.display_url}",
+        highlight=False,
+    )
     chosen: Engine
     batch_report = None
     if batch:
@@ -401,10 +461,23 @@ def draft_cmd(
     if interrupted:
         err.print("Interrupted. Run the same command again to resume.", style="yellow")
         raise typer.Exit(130)
+    if stats.all_failed:
+        err.print(
+            f"[bold red]Nothing drafted:[/] all {stats.failed} clip(s) failed; most often "
+            f"{stats.failure_reason()}",
+            highlight=False,
+        )
+        err.print(
+            f"`recap runs --errors {run_name}` lists every clip and why; fix the cause, then "
+            f"`recap draft --run {run_name} --retry-failed` retries them.",
+            style="yellow",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if stats.failed:
         err.print(
             f"{stats.failed} clip(s) failed; `recap runs --errors {run_name}` shows "
-            "why, `recap draft --retry-failed` retries them.",
+            f"why, `recap draft --run {run_name} --retry-failed` retries them.",
             style="yellow",
             highlight=False,
         )
@@ -416,12 +489,13 @@ def runs_cmd(
         str | None, typer.Option("--errors", help="List the failed clips of this run.")
     ] = None,
 ) -> None:
-    """List runs with their progress and cost, or one run's errors."""
+    """List runs with the clips they cover, their progress and cost, or one run's errors."""
     from agent.schema import prompt_version
     from agent.store import Store
 
     store = Store(db, create=False)
     if errors:
+        store.runs.require(errors)
         table = Table(title=f"Failed clips in {errors}")
         for col in ("clip", "kind", "reason"):
             table.add_column(col)
@@ -429,35 +503,95 @@ def runs_cmd(
             table.add_row(e.clip_id, e.kind, e.message)
         out.print(table)
         return
+    wide = out.width >= 120  # model, prompt and tokens too; at 80 columns the run stays whole
     table = Table(title=f"Runs in {store.display_url}")
-    for col in (
-        "run",
-        "drafter",
-        "model",
-        "prompt",
-        "drafted",
-        "failed",
-        "tokens in/out",
-        "cost",
-        "finished",
-    ):
-        table.add_column(col)
-    total = store.clips.count()
+    table.add_column("run", no_wrap=True)  # never cut: it is what other commands are given
+    table.add_column("sets", overflow="fold")
+    for col in ("drafted", "failed", "cost"):
+        table.add_column(col, no_wrap=True, justify="right")
+    if wide:
+        for col in ("drafter", "model / prompt", "tokens in/out", "finished"):
+            table.add_column(col)
     for r in store.runs.all():
         t = store.runs.totals(r.name)
-        cost = f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-"
-        table.add_row(
+        cells = [
             r.name,
-            r.drafter,
-            r.model or "-",
-            prompt_version(r.prompt_name, r.prompt_hash) or "-",
-            f"{t.drafted}/{total}",
+            r.selection.short(),
+            f"{t.drafted}/{store.runs.size(r.name)}",
             str(t.failed),
-            f"{t.prompt_tokens}/{t.completion_tokens}",
-            cost,
-            "yes" if r.finished_at else "no",
-        )
+            f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-",
+        ]
+        if wide:
+            who = " ".join(x for x in (r.model, prompt_version(r.prompt_name, r.prompt_hash)) if x)
+            cells += [
+                r.drafter,
+                who or "-",
+                f"{t.prompt_tokens}/{t.completion_tokens}",
+                "yes" if r.finished_at else "no",
+            ]
+        table.add_row(*cells)
     out.print(table)
+    out.print(
+        "[dim]drafted/total: the run's own clips (its sets, or its ids); `recap sets` lists the "
+        "sets" + ("" if wide else "; at 120 columns or more: model, prompt and tokens") + ".[/]",
+        highlight=False,
+    )
+
+
+def sets_cmd(
+    name: Annotated[
+        str | None, typer.Argument(help="With --kind: the set whose kind to change.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Change NAME's kind: production, evaluation or one-off."),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="This run's clips by set: covered, drafted, failed, decided."),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """List the clip sets with their kinds and sizes; or change a set's kind; or show how a
+    run's clips fall into sets."""
+    from agent.store import Store
+
+    store = Store(db)
+    if (name is None) != (kind is None):
+        raise RecapError(
+            "Give a set and its new kind together.", hint="recap sets NAME --kind evaluation"
+        )
+    if name is not None and kind is not None:
+        changed = store.sets.set_kind(name, _set_kind(kind))
+        out.print(f"set {changed.name} is now {changed.kind}", highlight=False)
+    if run is not None:
+        store.runs.require(run)
+        table = Table(title=f"Run {run}'s clips by set")
+        for col in ("set", "kind", "clips", "drafted", "failed", "decided"):
+            table.add_column(col, justify="left" if col in ("set", "kind") else "right")
+        for f in store.sets.breakdown(run):
+            table.add_row(
+                f.name, str(f.kind or "-"), str(f.clips), str(f.drafted), str(f.failed),
+                str(f.decided),
+            )  # fmt: skip
+        out.print(table)
+        return
+    table = Table(title=f"Clip sets in {store.display_url}")
+    table.add_column("set", no_wrap=True)
+    for col in ("kind", "clips", "from", "created"):
+        table.add_column(col, justify="right" if col == "clips" else "left")
+    for s in store.sets.all():
+        created = f"{s.created_at:%Y-%m-%d %H:%M}" if s.created_at else "-"
+        table.add_row(s.name, str(s.kind), str(s.clips), s.source or "-", created)
+    loose = store.sets.unsorted()
+    if loose:
+        table.add_row("(no set)", "production", str(loose), "added without a set", "-")
+    out.print(table)
+    out.print(
+        "[dim]A plain `recap draft` drafts the production sets; evaluation and one-off sets "
+        "only when named with --set.[/]",
+        highlight=False,
+    )
 
 
 def export_cmd(
@@ -467,7 +601,10 @@ def export_cmd(
             "--out", help="Output: a .jsonl/.parquet file, or a folder for lerobot and pairs."
         ),
     ],
-    run: Annotated[str | None, typer.Option("--run", help="Run (default: the latest).")] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Run (default: the latest production run; or: latest)."),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -496,7 +633,7 @@ def export_cmd(
     from agent.store import Store
 
     store = Store(db, create=False)
-    run = store.runs.name_or_latest(run, "export")
+    run = pick_run(store, run, "export")
     kind = fmt or out_file.suffix.lower().lstrip(".")
     if kind == "lerobot":
         report = export_lerobot(store, run, out_file, only_reviewed=only_reviewed, dataset=dataset)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from agent.cli._app import DbOpt, new_app, out, settings_from
+from agent.cli._app import DbOpt, new_app, out, pick_run, settings_from
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
@@ -124,7 +124,8 @@ def _run_captions(db: str | None, run: str, which: str) -> list[tuple[str, str]]
     from agent.store import Store
 
     column = {"original": "original_caption", "rewrite": "draft_rewrite", "final": "caption"}
-    rows = final_rows(Store(db, create=False), run)
+    store = Store(db, create=False)
+    rows = final_rows(store, pick_run(store, run, "lint"))
     return [(r["clip_id"], r[column[which]]) for r in rows if r[column[which]]]
 
 
@@ -208,7 +209,10 @@ def lint_cmd(
         Path | None, typer.Argument(help="A .jsonl/.csv manifest (id and caption per row).")
     ] = None,
     run: Annotated[
-        str | None, typer.Option("--run", help="Lint a run's captions instead of a manifest.")
+        str | None,
+        typer.Option(
+            "--run", help="Lint a run's captions instead of a manifest (a name, or latest)."
+        ),
     ] = None,
     captions: Annotated[
         str,

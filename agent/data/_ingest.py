@@ -7,6 +7,11 @@ transaction and a few bulk statements per chunk), so memory stays bounded whatev
 size, Ctrl-C keeps the chunks already committed, and running the same command again continues
 where it stopped.
 
+Every ingest records what it brought in as a named set (`agent.sets`): by default the
+manifest's or the dataset's name, of kind production (`recap eval run` ingests gold rows into an
+evaluation set). The set is made with the first chunk, and each chunk's clips join it in the
+chunk's transaction; a clip already in the database (unchanged) joins it too.
+
 Idempotent: a row whose content has not changed is left alone, so re-ingesting the same source
 changes nothing. A bad row (no id, caption or usable video; bytes that are not UTF-8; broken
 JSON) costs that row; a bad optional field (`telemetry`, the `gold_*` fields, `meta`) costs
@@ -26,6 +31,7 @@ from agent.data._lines import LineReader
 from agent.data._rows import RowChecker, shown_id
 from agent.data.lerobot import DEFAULT_WINDOW_S, LeRobotReader, is_lerobot
 from agent.errors import RecapError, RowError, first_line
+from agent.sets import SetKind, check_set_name, set_name_for
 from agent.store import Clip, Store
 
 CHUNK_ROWS = 1000  # rows per transaction: big enough for bulk statements, small to lose on Ctrl-C
@@ -56,6 +62,8 @@ class IngestReport:
     fields dropped from clips that went in (with why)."""
 
     source: str
+    clip_set: str | None = None  # the set the clips went into
+    set_kind: SetKind = SetKind.PRODUCTION
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -99,15 +107,20 @@ def ingest_rows(
     root: Path,
     *,
     tag: str,
+    clip_set: str | None = None,
+    set_kind: SetKind = SetKind.PRODUCTION,
     chunk_rows: int = CHUNK_ROWS,
     on_chunk: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Check each (line, row) and write the good ones in chunks of `chunk_rows`, one
-    transaction each. Any reader can feed it: a row is a manifest-shaped dict, or the RowError
-    that stopped the reader making one. A clip's `source` is `tag:line`. Ctrl-C raises
-    IngestInterrupted carrying the report of what was committed."""
+    transaction each, into set `clip_set` (of `set_kind`; made with the first chunk). Any
+    reader can feed it: a row is a manifest-shaped dict, or the RowError that stopped the
+    reader making one. A clip's `source` is `tag:line`. Ctrl-C raises IngestInterrupted
+    carrying the report of what was committed."""
     checker = RowChecker(root)
-    report = IngestReport(source=source)
+    report = IngestReport(source=source, clip_set=clip_set, set_kind=set_kind)
+    if clip_set is not None:
+        store.sets.check(clip_set, set_kind)  # a kind clash is refused before anything is read
     seen: dict[str, int] = {}
     chunk: list[tuple[int, Clip, str]] = []
     try:
@@ -149,8 +162,13 @@ def ingest_rows(
 def _write(store: Store, chunk: list[tuple[int, Clip, str]], report: IngestReport) -> None:
     """One chunk in one transaction; a row the database refuses costs that row only."""
     committed = report.added + report.updated + report.unchanged
+    into = report.clip_set
+    if into is not None and committed == 0:
+        store.sets.ensure(into, report.set_kind, source=report.source)
     try:
-        outcomes: list[str | None] = list(store.clips.upsert_many([(c, t) for _, c, t in chunk]))
+        outcomes: list[str | None] = list(
+            store.clips.upsert_many([(c, t) for _, c, t in chunk], into=into)
+        )
     except OperationalError as e:
         raise RecapError(
             f"Cannot write to {store.display_url}: {first_line(e)}",
@@ -161,7 +179,7 @@ def _write(store: Store, chunk: list[tuple[int, Clip, str]], report: IngestRepor
         outcomes = []
         for line, clip, caption in chunk:
             try:
-                outcomes.extend(store.clips.upsert_many([(clip, caption)]))
+                outcomes.extend(store.clips.upsert_many([(clip, caption)], into=into))
             except OperationalError:
                 raise
             except (StatementError, ValueError) as e:
@@ -176,9 +194,18 @@ def _write(store: Store, chunk: list[tuple[int, Clip, str]], report: IngestRepor
 
 
 def ingest_manifest(
-    store: Store, path: Path, root: Path | None = None, on_progress: ProgressFn | None = None
+    store: Store,
+    path: Path,
+    root: Path | None = None,
+    on_progress: ProgressFn | None = None,
+    *,
+    clip_set: str | None = None,
+    set_kind: SetKind = SetKind.PRODUCTION,
 ) -> IngestReport:
-    """Stream a JSONL or CSV manifest through `ingest_rows`; progress in bytes of the file."""
+    """Stream a JSONL or CSV manifest through `ingest_rows` into set `clip_set` (default: the
+    manifest's name); progress in bytes of the file."""
+    name = check_set_name(clip_set) if clip_set is not None else set_name_for(path)
+    store.sets.check(name, set_kind)
     reader = LineReader(path)
 
     def on_chunk(report: IngestReport) -> None:
@@ -186,7 +213,14 @@ def ingest_manifest(
             on_progress(report, reader.done, reader.size)
 
     return ingest_rows(
-        store, str(path), reader, root or path.parent, tag=path.name, on_chunk=on_chunk
+        store,
+        str(path),
+        reader,
+        root or path.parent,
+        tag=path.name,
+        clip_set=name,
+        set_kind=set_kind,
+        on_chunk=on_chunk,
     )
 
 
@@ -203,11 +237,16 @@ def ingest_lerobot(
     state_map: list[str] | tuple[str, ...] | None = None,
     profile: str | None = None,
     on_progress: ProgressFn | None = None,
+    clip_set: str | None = None,
+    set_kind: SetKind = SetKind.PRODUCTION,
 ) -> IngestReport:
     """Clips from a LeRobot dataset: an episode (or a window of one) each, with telemetry from
     its named state (or `profile`); captions from `captions` when given, else the episode's
     task. The reader streams each data file once; its rows go through the same checks and
-    chunked writes as a manifest's. The report's notes say what the telemetry lacks."""
+    chunked writes as a manifest's, into set `clip_set` (default: the dataset folder's name).
+    The report's notes say what the telemetry lacks."""
+    name = check_set_name(clip_set) if clip_set is not None else set_name_for(root)
+    store.sets.check(name, set_kind)
     reader = LeRobotReader(
         root,
         camera=camera,
@@ -222,7 +261,14 @@ def ingest_lerobot(
             on_progress(report, report.total, None)
 
     report = ingest_rows(
-        store, reader.describe(), reader.rows(), root.resolve(), tag="lerobot", on_chunk=on_chunk
+        store,
+        reader.describe(),
+        reader.rows(),
+        root.resolve(),
+        tag="lerobot",
+        clip_set=name,
+        set_kind=set_kind,
+        on_chunk=on_chunk,
     )
     report.notes.extend(reader.notes)
     return report
@@ -239,9 +285,12 @@ def ingest(
     state_map: list[str] | tuple[str, ...] | None = None,
     profile: str | None = None,
     on_progress: ProgressFn | None = None,
+    clip_set: str | None = None,
+    set_kind: SetKind = SetKind.PRODUCTION,
 ) -> IngestReport:
     """Ingest a manifest (.jsonl, .json lines, .csv) or a LeRobot dataset folder (with, for
-    LeRobot, an optional captions file, clip window, state map and profile)."""
+    LeRobot, an optional captions file, clip window, state map and profile) into set
+    `clip_set` of `set_kind` (default: a production set named after the source)."""
     path = Path(source)
     if not path.exists():
         raise RecapError(f"Cannot ingest {path}: it does not exist.")
@@ -256,6 +305,8 @@ def ingest(
                 state_map=state_map,
                 profile=profile,
                 on_progress=on_progress,
+                clip_set=clip_set,
+                set_kind=set_kind,
             )
         raise RecapError(
             f"Cannot ingest {path}: a folder must be a LeRobot dataset (meta/info.json).",
@@ -267,4 +318,11 @@ def ingest(
         )
     if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
         raise RecapError(f"Cannot ingest {path}: expected .jsonl or .csv, got {path.suffix!r}.")
-    return ingest_manifest(store, path, Path(root) if root else None, on_progress)
+    return ingest_manifest(
+        store,
+        path,
+        Path(root) if root else None,
+        on_progress,
+        clip_set=clip_set,
+        set_kind=set_kind,
+    )

@@ -46,10 +46,17 @@ class RunIdentity(BaseModel):
     def prompt_version(self) -> str | None:
         return prompt_version(self.prompt_name, self.prompt_hash)
 
-    def default_run_name(self, prefix: str | None = None) -> str:
-        """`[prefix:]model-or-drafter:prompt@hash`, the name a run gets when none is given."""
-        name = f"{self.model or self.drafter}:{self.prompt_version or ''}"
-        return f"{prefix}:{name}" if prefix else name
+    def short_name(self) -> str:
+        """Who drafts, in a few readable characters, for default run names: the model (its
+        last path part) and the prompt's name (`gpt-4.1-mini-review-v1`), or the drafter and
+        its version when there is no model (`offline-r3`)."""
+        if self.model:
+            head, tail = self.model.rsplit("/", 1)[-1], self.prompt_name
+        else:
+            head, tail = self.drafter, self.prompt_hash or self.prompt_name
+        if tail and tail.startswith(f"{head}-"):
+            return tail
+        return "-".join(p for p in (head, tail) if p)
 
     def recorded(self) -> dict[str, Any]:
         """The identity as stored with the run and hashed into cache keys."""

@@ -12,7 +12,7 @@ from agent._exports import lazy_exports
 if TYPE_CHECKING:
     from agent.runs._engine import Engine, JobOptions
     from agent.runs._job import Job
-    from agent.runs._ledger import JobStats, RunLedger, record_one_off
+    from agent.runs._ledger import JobStats, RunLedger, record_one_off, run_name_for
     from agent.runs._local import LocalEngine
     from agent.runs._openai_batch import OpenAIBatchEngine
     from agent.runs._ray import RayEngine
@@ -24,6 +24,7 @@ _WHERE = {
     "JobStats": "agent.runs._ledger",
     "RunLedger": "agent.runs._ledger",
     "record_one_off": "agent.runs._ledger",
+    "run_name_for": "agent.runs._ledger",
     "LocalEngine": "agent.runs._local",
     "OpenAIBatchEngine": "agent.runs._openai_batch",
     "RayEngine": "agent.runs._ray",
@@ -38,5 +39,6 @@ __all__ = [
     "RayEngine",
     "RunLedger",
     "record_one_off",
+    "run_name_for",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from agent.runs._ledger import RunLedger
+    from agent.sets import Selection
 
 
 @dataclass
 class JobOptions:
-    """What one drafting pass over a run does, whatever the engine."""
+    """What one drafting pass over a run does, whatever the engine. `selection` is the clips a
+    new run covers (None: the production sets; for an existing run, the run's own: asking for
+    another is refused)."""
 
     run: str
     concurrency: int = 16
@@ -27,6 +30,7 @@ class JobOptions:
     limit: int | None = None
     lease_ttl_s: float = 1800.0
     use_cache: bool = True
+    selection: Selection | None = None
 
 
 class Engine(Protocol):

@@ -39,6 +39,7 @@ class Job:
             drafter.identity(),
             use_cache=options.use_cache and self.engine.uses_cache,
             drafter_label=self.engine.run_drafter,
+            selection=options.selection,
         )
         self.owner = self.ledger.owner
         self.on_progress = on_progress

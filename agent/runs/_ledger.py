@@ -1,12 +1,15 @@
 """The life of a drafting run, written once for every engine.
 
 A run is a named drafting pass with one identity (drafter, model, prompt version, the settings
-that shape a draft), which the drafter declares (`agent.drafting._protocol.RunIdentity`). Every
-way of drafting (the local engine, the Ray engine, the OpenAI Batch engine, `draft-one`) goes
-through a `RunLedger`: open or re-open the run and check its identity, list the clips still to
-do, lease them, serve cache hits, record each result or error (dropping the clip's lease in the
-same transaction) and keep the counters, then finish the run once nothing is pending. Engines
-only schedule: none opens, records around, or finishes a run by itself.
+that shape a draft), which the drafter declares (`agent.drafting._protocol.RunIdentity`), over
+one selection of clips (`agent.sets.Selection`: the production sets, named sets, or a frozen
+list of ids), fixed when the run is created. Every way of drafting (the local engine, the Ray
+engine, the OpenAI Batch engine, `draft-one`) goes through a `RunLedger`: open or re-open the
+run and check its identity and selection, list the clips of the selection still to do, lease
+them, serve cache hits, record each result or error (dropping the clip's lease in the same
+transaction) and keep the counters, then finish the run once nothing is pending. Engines only
+schedule: none opens, records around, or finishes a run by itself, and none lists work but
+through the ledger's `pending`, so every engine drafts exactly the run's clips.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from agent.drafting._protocol import RunIdentity
 from agent.errors import DraftError, EndpointError, RecapError, TelemetryError, VideoError
 from agent.schema import DraftResult
+from agent.sets import ONE_OFF_SET, Selection, SetKind
 from agent.store import Clip, Store, worker_id
 
 FATAL_STATUS = (401, 403, 404)  # a refused key or an unknown model fails every clip alike
@@ -43,6 +47,7 @@ class JobStats:
     completion_tokens: int = 0
     cost_usd: float | None = None
     errors: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # the first message of each kind
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     interrupted: bool = False
@@ -59,6 +64,25 @@ class JobStats:
     @property
     def requests_per_min(self) -> float:
         return self.requests / self.elapsed_s * 60 if self.elapsed_s > 0 else 0.0
+
+    @property
+    def all_failed(self) -> bool:
+        """This pass drafted nothing (none from the cache either) and failed at least one
+        clip: every clip it tried failed."""
+        return self.failed > 0 and self.drafted == 0 and self.cached == 0
+
+    def add_failure(self, kind: str, message: str) -> None:
+        self.failed += 1
+        self.errors[kind] += 1
+        self.examples.setdefault(kind, message)
+
+    def failure_reason(self) -> str:
+        """The most common failure in a phrase: its kind, how many, and its first message."""
+        if not self.errors:
+            return "no failures"
+        kind, n = self.errors.most_common(1)[0]
+        first = self.examples.get(kind, "").strip().splitlines()
+        return f"{kind} ({n} of {self.failed}): {first[0] if first else 'no message'}"
 
     def add_cost(self, value: float | None) -> None:
         if value is not None:
@@ -142,6 +166,7 @@ class RunLedger:
         use_cache: bool = True,
         owner: str | None = None,
         drafter_label: str | None = None,
+        selection: Selection | None = None,
     ) -> None:
         self.store = store
         self.name = name
@@ -149,20 +174,26 @@ class RunLedger:
         self.use_cache = use_cache
         self.owner = owner or worker_id()
         self.drafter_label = drafter_label or identity.drafter
+        self.selection = selection  # None: the run's own (the production sets for a new run)
         self.stats = JobStats(run=name)
 
     # --- start ----------------------------------------------------------------------------
     def open(self) -> None:
-        """Create the run, or check that an existing one has this identity."""
+        """Create the run over its selection, or check that an existing one has this identity
+        (and, when a selection was asked for, this selection). Bad selections (an unknown set,
+        ids not in the database, nothing selected) are refused before anything is written."""
         i = self.identity
-        self.store.runs.ensure(
+        run = self.store.runs.ensure(
             self.name,
             drafter=self.drafter_label,
             model=i.model,
             prompt_name=i.prompt_name,
             prompt_hash=i.prompt_hash,
             settings=i.recorded(),
+            selection=self.selection,
+            require_clips=True,
         )
+        self.selection = run.selection
 
     def pending(self, *, retry_failed: bool = False, limit: int | None = None) -> list[str]:
         ids = self.store.runs.pending(self.name, retry_failed=retry_failed)
@@ -242,11 +273,11 @@ class RunLedger:
             return
         kind = error_kind(exc)
         attempts = getattr(exc, "attempts", 0) or 0
+        message = error_message(exc)
         self.store.runs.save_error(
-            self.name, clip_id, kind, error_message(exc), attempts=attempts, owner=owner
+            self.name, clip_id, kind, message, attempts=attempts, owner=owner
         )
-        self.stats.failed += 1
-        self.stats.errors[kind] += 1
+        self.stats.add_failure(kind, message)
         if isinstance(exc, DraftError):
             self.stats.requests += exc.attempts
 
@@ -271,8 +302,7 @@ class RunLedger:
         self.store.runs.save_error(
             self.name, clip_id, kind, message, attempts=attempts, owner=owner
         )
-        self.stats.failed += 1
-        self.stats.errors[kind] += 1
+        self.stats.add_failure(kind, message)
 
     # --- end ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -285,6 +315,43 @@ class RunLedger:
             and not self.store.runs.pending(self.name)
         ):
             self.store.runs.finish(self.name)
+
+
+def run_name_for(
+    store: Store,
+    identity: RunIdentity,
+    selection: Selection | None = None,
+    drafter_label: str | None = None,
+) -> str:
+    """The name a run gets when none is given: short and readable (`offline-r3`,
+    `gpt-4.1-mini-review-v1`; `sample-offline-r3` over set sample; `-batch` through the Batch
+    API), with a short hash of the identity and selection added only when a run of that name
+    exists that was made otherwise. The same drafter over the same selection always gets the
+    same name, so running the same command again resumes its run."""
+    chosen = selection or Selection.production()
+    label = drafter_label or identity.drafter
+    parts = [chosen.name_prefix(), identity.short_name()]
+    if label != identity.drafter:
+        parts.append(label.removeprefix(identity.drafter).strip("-") or label)
+    base = "-".join(p for p in parts if p)
+    blob = json.dumps(
+        {"who": identity.recorded(), "label": label, "selection": chosen.to_json()},
+        sort_keys=True,
+        default=str,
+    )
+    digest = hashlib.sha256(blob.encode()).hexdigest()
+    for name in (base, f"{base}-{digest[:4]}", f"{base}-{digest[:8]}"):
+        run = store.runs.get(name)
+        if run is None:
+            return name
+        same = (run.drafter, run.model, run.prompt_hash) == (
+            label,
+            identity.model,
+            identity.prompt_hash,
+        )
+        if same and run.selection.same_as(chosen):
+            return name
+    return f"{base}-{digest[:16]}"
 
 
 def one_off_clip_id(video: str | Path, caption: str) -> str:
@@ -303,10 +370,12 @@ def record_one_off(
     error: BaseException | None = None,
 ) -> str:
     """Keep a `draft-one` call like any other draft, through the run's ledger: the clip (id
-    from its path and caption), the run `draft-one:<model>:<prompt version>`, and the draft
-    (replacing the clip's last one) or the error. Returns the clip id."""
+    from its path and caption) in the one-off set `draft-one`, which no bulk run selects, the
+    run over that set (`draft-one-<model>-<prompt>`), and the draft (replacing the clip's last
+    one) or the error. Returns the clip id."""
     path = str(Path(video).resolve())
     clip_id = one_off_clip_id(path, caption)
+    store.sets.ensure(ONE_OFF_SET, SetKind.ONE_OFF, source="draft-one")
     store.clips.upsert(
         Clip(
             id=clip_id,
@@ -316,8 +385,11 @@ def record_one_off(
             content_hash=clip_id,
         ),
         caption,
+        into=ONE_OFF_SET,
     )
-    ledger = RunLedger(store, identity.default_run_name("draft-one"), identity, use_cache=False)
+    selection = Selection.of_sets([ONE_OFF_SET])
+    name = run_name_for(store, identity, selection)
+    ledger = RunLedger(store, name, identity, use_cache=False, selection=selection)
     ledger.open()
     if result is not None:
         ledger.record(result.model_copy(update={"clip": clip_id}), replace=True)

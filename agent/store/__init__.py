@@ -3,6 +3,7 @@
 SQLite (`./recap.db`, WAL) by default, PostgreSQL for teams: the same code, chosen by `--db` or
 `RECAP_DB` (a path or any SQLAlchemy URL). `Store(db)` opens one engine and hands out small
 repositories over it, one per concept, each returning typed rows: `store.clips` (`_clips`),
+`store.sets` (clip sets, what a run's selection covers, a run's figures per set: `_sets`),
 `store.runs` (runs, drafts, errors, the response cache: `_runs`), `store.leases` (`_leases`),
 `store.reviews` (the review queue in SQL: `_queue`), `store.users` (`_accounts`),
 `store.batches` (`_batches`) and `store.endpoints` (`_endpoints`). Beside them: `_tables`
@@ -14,7 +15,8 @@ from agent.store._engine import database_url
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
 from agent.store._queue import Guard, OnScreen
-from agent.store._runs import RunTotals
+from agent.store._runs import LATEST, RunTotals
+from agent.store._sets import SetFigures, SetSize
 from agent.store._store import Store
 from agent.store._tables import (
     Base,
@@ -22,6 +24,8 @@ from agent.store._tables import (
     CacheEntry,
     Caption,
     Clip,
+    ClipSet,
+    ClipSetMember,
     DraftRecord,
     DraftResponse,
     EditBuffer,
@@ -34,18 +38,22 @@ from agent.store._tables import (
     ReviewState,
     ReviewTally,
     Run,
+    RunClip,
     User,
     as_utc,
     now,
 )
 
 __all__ = [
+    "LATEST",
     "MIGRATIONS",
     "Base",
     "BatchJob",
     "CacheEntry",
     "Caption",
     "Clip",
+    "ClipSet",
+    "ClipSetMember",
     "DraftRecord",
     "DraftResponse",
     "EditBuffer",
@@ -60,7 +68,10 @@ __all__ = [
     "ReviewState",
     "ReviewTally",
     "Run",
+    "RunClip",
     "RunTotals",
+    "SetFigures",
+    "SetSize",
     "Store",
     "User",
     "as_utc",

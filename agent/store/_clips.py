@@ -4,7 +4,8 @@ at a time or in bulk), read by drafting, review, export and the evals.
 A clip's gold caption also decides whether it is in the gold pool (`gold_clips`), kept in the
 same transaction, so the queue finds gold clips by key instead of reading every clip's JSON.
 One code path writes both one clip and a batch (ingest's chunks), so every ingest path keeps
-the pool.
+the pool. Ingest names the set the clips go into (`into`): membership is written in the same
+transaction too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent.store._engine import Repository
+from agent.store._sets import add_members
 from agent.store._tables import Caption, Clip, GoldClip, now
 
 # The attributes ingest sets, copied onto a stored clip when its content changes.
@@ -54,18 +56,21 @@ def _clip_row(
 class Clips(Repository):
     """Clips and their captions."""
 
-    def upsert(self, clip: Clip, caption: str) -> str:
-        """Insert or update one clip and its caption; 'added', 'updated' or 'unchanged'. The
-        same code path as `upsert_many` (a batch of one), gold pool included."""
-        return self.upsert_many([(clip, caption)])[0]
+    def upsert(self, clip: Clip, caption: str, *, into: str | None = None) -> str:
+        """Insert or update one clip and its caption, and put it in set `into` (which must
+        exist); 'added', 'updated' or 'unchanged'. The same code path as `upsert_many` (a batch
+        of one), gold pool included."""
+        return self.upsert_many([(clip, caption)], into=into)[0]
 
-    def upsert_many(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
+    def upsert_many(
+        self, items: Sequence[tuple[Clip, str]], *, into: str | None = None
+    ) -> list[str]:
         """Insert or update many clips and their captions in one transaction (bulk statements,
-        not a round trip per row); one outcome per item, in order, with `upsert`'s meaning:
-        'added', 'updated' (content hash changed) or 'unchanged'. Ids must be distinct. A clip
-        inserted meanwhile by another process makes the batch start over, seeing it. The gold
-        pool (`gold_clips`) follows each added or changed clip's gold caption in the same
-        transaction."""
+        not a round trip per row), and put every one of them in set `into` (which must exist);
+        one outcome per item, in order, with `upsert`'s meaning: 'added', 'updated' (content
+        hash changed) or 'unchanged'. Ids must be distinct. A clip inserted meanwhile by another
+        process makes the batch start over, seeing it. The gold pool (`gold_clips`) follows each
+        added or changed clip's gold caption in the same transaction."""
         ids = [c.id for c, _ in items]
         if len(set(ids)) != len(ids):
             raise ValueError("upsert_many: the same clip id twice in one batch")
@@ -73,13 +78,13 @@ class Clips(Repository):
             return []
         for attempt in range(3):
             try:
-                return self._upsert_many_once(items)
+                return self._upsert_many_once(items, into)
             except IntegrityError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _upsert_many_once(self, items: Sequence[tuple[Clip, str]]) -> list[str]:
+    def _upsert_many_once(self, items: Sequence[tuple[Clip, str]], into: str | None) -> list[str]:
         clips, captions, pool = Clip.__table__, Caption.__table__, GoldClip.__table__
         stamp = now()
         with self.session.begin() as s:
@@ -165,6 +170,8 @@ class Clips(Repository):
             ]
             if gold:
                 conn.execute(insert(pool), gold)
+            if into is not None:
+                add_members(s, into, ids)
         return outcomes
 
     def get(self, clip_id: str) -> Clip | None:
@@ -187,6 +194,15 @@ class Clips(Repository):
             if ids is not None:
                 q = q.where(Clip.id.in_(list(ids)))
             return [(c, t) for c, t in s.execute(q.order_by(Clip.id))]
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are clips in the database."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(ids))
+        with self.session() as s:
+            for i in range(0, len(unique), 5000):
+                found.update(s.scalars(select(Clip.id).where(Clip.id.in_(unique[i : i + 5000]))))
+        return found
 
     def count(self) -> int:
         with self.session() as s:

@@ -8,7 +8,9 @@ end; never edit, rename or reorder one that has shipped.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 import zlib
 from collections.abc import Callable
@@ -464,6 +466,131 @@ def m0009_endpoint_modes(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE drafts ADD COLUMN mode VARCHAR(16)"))
 
 
+def _legacy_set(source: str | None) -> tuple[str, str]:
+    """The set (name, kind) migration 0010 puts a clip in, from the `source` ingest wrote:
+    `manifest.jsonl:12` goes to set `manifest`, `lerobot:3` to `lerobot`, `draft-one` to the
+    one-off set `draft-one`, a clip without a source to `ingested`."""
+    if source == "draft-one":
+        return "draft-one", "one-off"
+    tag = source or ""
+    head, sep, tail = tag.rpartition(":")
+    if sep and tail.isdigit():
+        tag = head
+    for ext in (".jsonl", ".ndjson", ".json", ".csv"):
+        if tag.lower().endswith(ext):
+            tag = tag[: -len(ext)]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", tag).strip("-._")[:100]
+    return name or "ingested", "production"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str):  # some drivers hand JSON back as text
+        value = json.loads(value)
+    return value if isinstance(value, list) else []
+
+
+def m0010_clip_sets(conn: Connection) -> None:
+    """Clip sets and what a run covers. Every clip goes into a set named from the source it was
+    ingested from (`_legacy_set`); each run made before sets covers, frozen, the clips it
+    drafted, failed or has in a batch (`run_clips`), so it keeps exactly what it had."""
+    md = MetaData()
+    Table("clips", md, Column("id", String(255), primary_key=True))  # referred to, not created
+    Table("runs", md, Column("name", String(255), primary_key=True))
+    sets = Table(
+        "clip_sets",
+        md,
+        Column("name", String(255), primary_key=True),
+        Column("kind", String(16), nullable=False),
+        Column("source", Text),
+        _ts("created_at"),
+    )
+    members = Table(
+        "clip_set_members",
+        md,
+        Column(
+            "set_name",
+            String(255),
+            ForeignKey("clip_sets.name", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column(
+            "clip_id",
+            String(255),
+            ForeignKey("clips.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
+    )
+    run_clips = Table(
+        "run_clips",
+        md,
+        Column("run", String(255), ForeignKey("runs.name", ondelete="CASCADE"), primary_key=True),
+        Column(
+            "clip_id", String(255), ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+        ),
+    )
+    md.create_all(conn, tables=[sets, members, run_clips])
+    json_type = JSON().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE runs ADD COLUMN selection {json_type}"))
+
+    old = MetaData()
+    clips = Table("clips", old, Column("id", String(255)), Column("source", Text))
+    runs = Table("runs", old, Column("name", String(255)), Column("selection", JSON))
+    drafts = Table("drafts", old, Column("run", String(255)), Column("clip_id", String(255)))
+    errors = Table("errors", old, Column("run", String(255)), Column("clip_id", String(255)))
+    batches = Table("batches", old, Column("run", String(255)), Column("clip_ids", JSON))
+
+    stamp = now()
+    grouped: dict[tuple[str, str], list[str]] = {}
+    tags: dict[tuple[str, str], str] = {}
+    for clip_id, source in conn.execute(select(clips.c.id, clips.c.source).order_by(clips.c.id)):
+        key = _legacy_set(source)
+        grouped.setdefault(key, []).append(clip_id)
+        tags.setdefault(key, (source or "").rpartition(":")[0] or source or "unknown")
+    for (name, kind), ids in sorted(grouped.items()):
+        if conn.execute(select(sets.c.name).where(sets.c.name == name)).first() is None:
+            conn.execute(
+                sets.insert().values(
+                    name=name,
+                    kind=kind,
+                    source=f"{tags[(name, kind)]} (ingested before clip sets)",
+                    created_at=stamp,
+                )
+            )
+        for start in range(0, len(ids), 5000):
+            conn.execute(
+                members.insert(),
+                [{"set_name": name, "clip_id": c} for c in ids[start : start + 5000]],
+            )
+
+    known = {c for (c,) in conn.execute(select(clips.c.id))}
+    names = {name for (name,) in conn.execute(select(runs.c.name))}
+    covered: dict[str, set[str]] = {name: set() for name in names}
+    for table in (drafts, errors):
+        for run, clip_id in conn.execute(select(table.c.run, table.c.clip_id)):
+            covered.setdefault(run, set()).add(clip_id)
+    for run, ids in conn.execute(select(batches.c.run, batches.c.clip_ids)):
+        covered.setdefault(run, set()).update(str(c) for c in _as_list(ids))
+    for run, ids in covered.items():
+        if run not in names:
+            continue  # a batch of a run that is gone
+        frozen = sorted(ids & known)
+        digest = hashlib.sha256("\n".join(frozen).encode()).hexdigest()
+        selection = {
+            "kind": "ids",
+            "file": None,
+            "count": len(frozen),
+            "digest": digest,
+            "note": "drafted or failed before clip sets",
+        }
+        conn.execute(runs.update().where(runs.c.name == run).values(selection=selection))
+        for start in range(0, len(frozen), 5000):
+            conn.execute(
+                run_clips.insert(),
+                [{"run": run, "clip_id": c} for c in frozen[start : start + 5000]],
+            )
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -474,6 +601,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0007_team_review", m0007_team_review),
     ("0008_review_integrity", m0008_review_integrity),
     ("0009_endpoint_modes", m0009_endpoint_modes),
+    ("0010_clip_sets", m0010_clip_sets),
 ]
 
 

@@ -1,13 +1,15 @@
 """The runs repository: drafting runs, their drafts and errors, and the response cache.
 
-A run is opened (or checked against the identity it was made with), its work is the clips
-with no draft in it, each draft is written in one transaction with its clip's lease dropped,
-and it is finished when nothing is pending. Drafts come back typed: a `DraftRecord` hands out
-its `Draft`, never the JSON it is kept as.
+A run is opened over a selection of clips (`agent.sets.Selection`, fixed when it is created)
+or checked against the identity and selection it was made with; its work is the clips of its
+selection with no draft in it, each draft is written in one transaction with its clip's lease
+dropped, and it is finished when nothing is pending. Drafts come back typed: a `DraftRecord`
+hands out its `Draft`, never the JSON it is kept as.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,19 +20,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent.errors import RecapError
 from agent.redact import redact
 from agent.schema import DraftResult
+from agent.sets import Selection, SelectionKind, SetKind
 from agent.store._clips import ORIGINAL
 from agent.store._engine import Repository
 from agent.store._leases import Leases, release
+from agent.store._sets import CHUNK, add_run_clips, check_selection, selected_clips
 from agent.store._tables import (
     CacheEntry,
     Caption,
     Clip,
+    ClipSet,
     DraftRecord,
     DraftResponse,
     ErrorRecord,
     Run,
     now,
 )
+
+LATEST = "latest"  # the run name that means the newest run of any kind
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,24 @@ class Runs(Repository):
         prompt_name: str | None,
         prompt_hash: str | None,
         settings: dict[str, Any],
+        selection: Selection | None = None,
+        require_clips: bool = False,
     ) -> Run:
-        """Create the run, or check an existing one was made with the same model and prompt."""
+        """Create the run over `selection` (None: the production sets), or check that an
+        existing one was made with the same model and prompt and, when `selection` is given,
+        over the same clips. An unknown set or ids the database lacks (and, with
+        `require_clips`, as every drafting job asks, an empty selection) are refused before
+        the run is written."""
         with self.session.begin() as s:
             run = s.get(Run, name)
             if run is None:
+                if name == LATEST:
+                    raise RecapError(
+                        f"{LATEST!r} cannot name a run: commands read it as the newest run.",
+                        hint="Pick another name with --run NAME.",
+                    )
+                chosen = selection or Selection.production()
+                check_selection(s, chosen, require_clips=require_clips)
                 run = Run(
                     name=name,
                     drafter=drafter,
@@ -75,10 +95,13 @@ class Runs(Repository):
                     prompt_name=prompt_name,
                     prompt_hash=prompt_hash,
                     settings=settings,
+                    selection_json=chosen.to_json(),
                 )
                 s.add(run)
                 try:
                     s.flush()
+                    if chosen.kind == SelectionKind.IDS:
+                        add_run_clips(s, name, chosen.ids)
                 except IntegrityError:  # created by another process a moment ago
                     s.rollback()
                     return self.ensure(
@@ -88,6 +111,8 @@ class Runs(Repository):
                         prompt_name=prompt_name,
                         prompt_hash=prompt_hash,
                         settings=settings,
+                        selection=selection,
+                        require_clips=require_clips,
                     )
                 return run
             pairs = (
@@ -102,8 +127,24 @@ class Runs(Repository):
                     hint="A run holds one model and prompt version. Resume it with the same "
                     "settings, or start another with --run NEW_NAME.",
                 )
+            if selection is not None:
+                refuse_other_selection(run, selection)
             run.finished_at = None
             return run
+
+    def plan(self, name: str, selection: Selection | None) -> tuple[Selection, int, bool]:
+        """What opening `name` over `selection` would cover, without writing anything: (the
+        selection in force, how many clips it covers now, whether the run exists already).
+        Raises what `ensure` would: an unknown set, missing ids, an empty selection, or a
+        selection other than the existing run's."""
+        with self.session() as s:
+            run = s.get(Run, name)
+            if run is None:
+                chosen = selection or Selection.production()
+                return chosen, check_selection(s, chosen), False
+            if selection is not None:
+                refuse_other_selection(run, selection)
+            return run.selection, self._size(s, run), True
 
     def finish(self, name: str) -> None:
         with self.session.begin() as s:
@@ -118,14 +159,32 @@ class Runs(Repository):
         with self.session() as s:
             return s.get(Run, name)
 
-    def name_or_latest(self, name: str | None, purpose: str) -> str:
-        """`name`, or the latest run's name when none is given; an error when there is none."""
-        if name is not None:
-            return name
+    def pick(self, name: str | None, purpose: str) -> tuple[str, str | None]:
+        """The run a command works on, and why when it was not named: `name` as given (why
+        None); `latest`, the newest run of any kind; or, with no name, the newest run that
+        covers production clips (runs over evaluation or one-off sets only are never picked
+        for you). An error when there is none."""
         runs = self.all()
+        if name is not None and name != LATEST:
+            return self.require(name).name, None
         if not runs:
             raise RecapError(f"There are no runs to {purpose}.", hint="Run `recap draft` first.")
-        return runs[-1].name
+        if name == LATEST:
+            return runs[-1].name, "the latest run"
+        kinds = self._set_kinds()
+        for run in reversed(runs):
+            if covers_production(run.selection, kinds):
+                return run.name, "the latest production run"
+        listed = ", ".join(f"{r.name} ({r.selection.short()})" for r in runs)
+        raise RecapError(
+            f"No production run to {purpose}: every run here covers evaluation or one-off "
+            "sets only.",
+            hint=f"Name one with --run NAME (or --run {LATEST} for the newest): {listed}.",
+        )
+
+    def _set_kinds(self) -> dict[str, SetKind]:
+        with self.session() as s:
+            return {n: SetKind(k) for n, k in s.execute(select(ClipSet.name, ClipSet.kind))}
 
     def require(self, name: str) -> Run:
         """The run, or an error listing the runs there are."""
@@ -137,14 +196,48 @@ class Runs(Repository):
 
     # --- work ---------------------------------------------------------------------------------
     def pending(self, run: str, *, retry_failed: bool = False) -> list[str]:
-        """Clips with no draft in `run` (and, unless retrying, no recorded error)."""
+        """The run's clips with no draft in it (and, unless retrying, no recorded error). A set
+        selection is resolved by membership now, so clips ingested since into a covered set
+        are pending too."""
         with self.session() as s:
+            row = s.get(Run, run)
+            if row is None:
+                return []
             drafted = select(DraftRecord.clip_id).where(DraftRecord.run == run)
-            q = select(Clip.id).where(Clip.id.not_in(drafted))
+            q = select(Clip.id).where(selected_clips(run, row.selection), Clip.id.not_in(drafted))
             if not retry_failed:
                 failed = select(ErrorRecord.clip_id).where(ErrorRecord.run == run)
                 q = q.where(Clip.id.not_in(failed))
             return list(s.scalars(q.order_by(Clip.id)))
+
+    def size(self, run: str) -> int:
+        """How many clips the run covers now (its selection, resolved)."""
+        with self.session() as s:
+            row = s.get(Run, run)
+            return self._size(s, row) if row is not None else 0
+
+    def _size(self, s: Session, row: Run) -> int:
+        q = select(func.count()).select_from(Clip).where(selected_clips(row.name, row.selection))
+        return s.scalar(q) or 0
+
+    def covered(self, run: str, clip_ids: Sequence[str]) -> set[str]:
+        """Which of `clip_ids` the run covers."""
+        with self.session() as s:
+            row = s.get(Run, run)
+            if row is None:
+                return set()
+            found: set[str] = set()
+            ids = list(dict.fromkeys(clip_ids))
+            for i in range(0, len(ids), CHUNK):
+                chunk = ids[i : i + CHUNK]
+                found.update(
+                    s.scalars(
+                        select(Clip.id).where(
+                            Clip.id.in_(chunk), selected_clips(run, row.selection)
+                        )
+                    )
+                )
+            return found
 
     def claim_one(
         self, run: str, clip_id: str, owner: str, ttl_s: float
@@ -331,3 +424,25 @@ class Runs(Repository):
 
     def cache_put(self, key: str, result: DraftResult) -> None:
         self.cache_put_json(key, result.model_dump(mode="json"))
+
+
+def refuse_other_selection(run: Run, selection: Selection) -> None:
+    """A run's clips are fixed when it is created: asking for others is an error that says
+    how to start a new run."""
+    have = run.selection
+    if have.same_as(selection):
+        return
+    raise RecapError(
+        f"Run {run.name!r} covers {have.describe()}, fixed when it was created; this asks for "
+        f"{selection.describe()}.",
+        hint=f"Start a new run for those clips: --run NEW_NAME {selection.flags()}. Or resume "
+        f"{run.name!r} as it is, without --set or --ids.",
+    )
+
+
+def covers_production(selection: Selection, kinds: dict[str, SetKind]) -> bool:
+    """Whether a run over `selection` covers production clips: the production sets, an ids
+    list, or named sets of which one is a production set."""
+    if selection.kind == SelectionKind.SETS:
+        return any(kinds.get(n) == SetKind.PRODUCTION for n in selection.sets)
+    return True

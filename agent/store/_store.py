@@ -2,7 +2,8 @@
 data (`Store(db)` in commands, pages and tests alike).
 
 Each repository is one concept and each of its methods is its query, returning typed rows:
-`store.clips` (clips and captions), `store.runs` (runs, drafts, errors, the response cache),
+`store.clips` (clips and captions), `store.sets` (clip sets and what a run's selection covers),
+`store.runs` (runs, drafts, errors, the response cache),
 `store.leases` (who works on which clip), `store.reviews` (decisions, clip states, tallies,
 the gold pool, edit buffers), `store.users` (the review page's accounts), `store.batches`
 (OpenAI Batch API jobs) and `store.endpoints` (the structured-output mode that works per
@@ -28,6 +29,7 @@ from agent.store._engine import database_url, open_engine
 from agent.store._leases import Leases
 from agent.store._queue import Reviews
 from agent.store._runs import Runs
+from agent.store._sets import ClipSets
 
 
 class Store:
@@ -47,6 +49,7 @@ class Store:
             _require_existing(self.url)
         self.engine, self.session = open_engine(self.url)
         self.clips = Clips(self.session)
+        self.sets = ClipSets(self.session)
         self.leases = Leases(self.session)
         self.runs = Runs(self.session, self.leases)
         self.reviews = Reviews(self.session)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agent.decisions import Arm, Decision, Purpose, Status
 from agent.schema import Draft, GoldLabels
+from agent.sets import Selection, SetKind
 from agent.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,12 @@ class Caption(Base):
 
 
 class Run(Base):
-    """A named drafting pass: one drafter, model, prompt version and settings."""
+    """A named drafting pass: one drafter, model, prompt version and settings, over one
+    selection of clips (migration 0010), fixed when the run is created.
+
+    The selection is kept as JSON (`selection_json`, column `selection`) and handed out typed,
+    as `run.selection` (an `agent.sets.Selection`); an ids selection's ids are `RunClip` rows.
+    """
 
     __tablename__ = "runs"
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -213,6 +219,46 @@ class Run(Base):
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    selection_json: Mapped[dict[str, Any] | None] = mapped_column("selection", JSON)
+
+    @property
+    def selection(self) -> Selection:
+        """Which clips the run covers (a run without one, as no release writes, covers the
+        production sets)."""
+        return Selection.from_json(self.selection_json)
+
+
+class ClipSet(Base):
+    """A named set of clips: what one ingest brought in (or `draft-one` kept), and its kind."""
+
+    __tablename__ = "clip_sets"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[SetKind] = mapped_column(Named(SetKind, 16))
+    source: Mapped[str | None] = mapped_column(Text)  # where it was first ingested from
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ClipSetMember(Base):
+    """One clip in one set; a clip may be in several."""
+
+    __tablename__ = "clip_set_members"
+    set_name: Mapped[str] = mapped_column(
+        ForeignKey("clip_sets.name", ondelete="CASCADE"), primary_key=True
+    )
+    clip_id: Mapped[str] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class RunClip(Base):
+    """One clip of a run whose selection is a frozen list of ids (`--ids FILE`, and the runs
+    made before clip sets)."""
+
+    __tablename__ = "run_clips"
+    run: Mapped[str] = mapped_column(ForeignKey("runs.name", ondelete="CASCADE"), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class DraftRecord(Base):

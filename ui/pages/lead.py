@@ -250,9 +250,12 @@ def main() -> None:
         st.info("No runs yet.")
         return
     default = settings.review_run
-    run = st.selectbox(
-        "Run", runs, index=runs.index(default) if default in runs else len(runs) - 1, key="lead-run"
-    )
+    if default not in runs:  # the latest production run, as `recap review` picks it
+        try:
+            default = store.runs.pick(None, "review")[0]
+        except RecapError:
+            default = runs[-1]
+    run = st.selectbox("Run", runs, index=runs.index(default), key="lead-run")
     settle_section(store, lead, run)
     feedback_section(store, lead, run)
     final_section(store, lead, run)

@@ -212,8 +212,10 @@ def test_every_draft_one_call_is_kept_in_the_database(
         assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=env).exit_code == 0
     store = Store(db)
     (run,) = store.runs.all()
-    assert run.name.startswith("draft-one:fake-vlm:review-v1@")
+    assert run.name == "draft-one-fake-vlm-review-v1"  # short, and never a bulk run
     (row,) = store.runs.drafts(run.name)
+    assert store.sets.sets_of([row.clip_id]) == {row.clip_id: ["draft-one"]}
+    assert store.sets.get("draft-one").kind == "one-off" and run.selection.sets == ("draft-one",)
     assert row.prompt_tokens > 0 and row.latency_s > 0 and row.rewrite == DRAFT["rewrite"]
     bad = env | {"OPENAI_API_KEY": "sk-refused-key-0000000000"}
     assert runner.invoke(app, ["draft-one", str(clip), "-c", CAPTION], env=bad).exit_code == 1

@@ -439,10 +439,10 @@ def test_a_row_the_database_refuses_costs_that_row(tmp_path: Path, data: Path) -
     class Picky(Clips):
         """A database with a rule recap does not know about: no clip named 'c003'."""
 
-        def upsert_many(self, items):
+        def upsert_many(self, items, **kw):
             if any(c.id == "c003" for c, _ in items):
                 raise DataError("INSERT", {}, Exception("value refused by a trigger"))
-            return super().upsert_many(items)
+            return super().upsert_many(items, **kw)
 
     store = Store(tmp_path / "r.db")
     store.clips = Picky(store.session)

@@ -162,6 +162,16 @@ def loaded_after(code: str) -> list[str]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def test_short_names_say_who_drafts() -> None:
+    model = RunIdentity(drafter="llm", model="gpt-4.1-mini", prompt_name="review-v1",
+                        prompt_hash="abc")  # fmt: skip
+    assert model.short_name() == "gpt-4.1-mini-review-v1"
+    hub = model.model_copy(update={"model": "Qwen/Qwen2.5-VL-7B-Instruct"})
+    assert hub.short_name() == "Qwen2.5-VL-7B-Instruct-review-v1"
+    offline = RunIdentity(drafter="offline", prompt_name="offline-rules", prompt_hash="offline-r3")
+    assert offline.short_name() == "offline-r3"
+
+
 def test_importing_the_offline_drafter_loads_no_http_or_database_library() -> None:
     assert loaded_after("import agent.drafting._offline") == []
     assert loaded_after("from agent.drafting import OfflineDrafter") == []

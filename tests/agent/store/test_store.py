@@ -208,6 +208,9 @@ def test_older_database_opens_in_newer_version(db_url: str) -> None:
     assert new.clips.get("c1").telemetry_json == telemetry  # moved into the compressed column
     (record,) = new.runs.drafts("r0")
     assert json.loads(new.runs.raw_response(record.id)) == {"id": "resp-1"}
+    # 0010: a clip without a source goes to set `ingested`; the run keeps the clip it drafted
+    assert [(x.name, x.clips) for x in new.sets.all()] == [("ingested", 1)]
+    assert new.runs.get("r0").selection.count == 1 and new.runs.size("r0") == 1
 
 
 def test_upsert_is_idempotent_and_updates_changes(store: Store) -> None:
