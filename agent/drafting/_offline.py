@@ -34,12 +34,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from agent.drafting._claims import (
+    _WORD,
     FREE_OBJECT_TASKS,
+    RAISING,
     Claim,
     SpecSpan,
     Statement,
+    directions,
     find_claims,
     goal_event,
+    gripper_states,
     inflect,
     opposite_event,
     outcome_stated,
@@ -49,7 +53,7 @@ from agent.drafting._claims import (
 )
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._result import FREE, Provenance
-from agent.drafting._rewrite_check import rewrite_problems
+from agent.drafting._rewrite_check import has_finite_verb, rewrite_problems
 from agent.guidelines._lint import lint
 from agent.schema import Draft, DraftResult, Hallucination, Omission, span_occurrences
 from agent.settings import Settings
@@ -106,6 +110,8 @@ class Facts:
     open_t: float | None = None  # the gripper first opens after closing
     arrive_t: float | None = None  # a successful episode's object comes to where it ends
     rise_m: float = 0.0  # the object's highest rise above where it starts
+    # the object's displacement where it is farthest from where it starts (x, y, z in metres)
+    shift: tuple[float, float, float] | None = None
 
     @classmethod
     def of(cls, tel: Telemetry) -> Facts:
@@ -118,7 +124,7 @@ class Facts:
         closes = any(k == "close" for _, k in changes) or starts_closed
         close_t = 0.0 if starts_closed else next((t for t, k in changes if k == "close"), None)
         moved = reached = closest_t = reach_t = closes_on_t = close_gap = move_t = None
-        arrive_t = None
+        arrive_t = shift = None
         rise = 0.0
         rev = False
         if tel.object_pos:
@@ -127,6 +133,8 @@ class Facts:
             moved = max(dists) >= MOVED_M
             move_t = next((t for t, d in zip(tel.t, dists, strict=True) if d >= MOVED_M), None)
             rise = max(p[2] for p in tel.object_pos) - o0[2]
+            far = tel.object_pos[max(range(len(dists)), key=dists.__getitem__)]
+            shift = (far[0] - o0[0], far[1] - o0[1], far[2] - o0[2])
             last = tel.object_pos[-1]
             if tel.success and moved:
                 away = [i for i, p in enumerate(tel.object_pos) if math.dist(p, last) >= SETTLED_M]
@@ -170,7 +178,18 @@ class Facts:
             ),
             arrive_t,
             rise,
+            shift,
         )
+
+    def heading(self) -> str | None:
+        """Which way the object moves: 'up', 'down' or 'sideways' (mostly horizontal); None
+        when it does not move."""
+        if not self.moved or self.shift is None:
+            return None
+        x, y, z = self.shift
+        if abs(z) < VERTICAL_SHARE * math.hypot(x, y, z):
+            return "sideways"
+        return "up" if z > 0 else "down"
 
 
 @dataclass
@@ -253,6 +272,14 @@ LEAD_IN = re.compile(
 )
 
 
+# a sentence adverb that only links the clause to the one before ("; however, ...")
+CONNECTIVE_BEFORE = re.compile(
+    r"[,;]\s*(?:however|therefore|thus|instead|still|meanwhile|ultimately|eventually|finally|"
+    r"in the end|as a result|consequently)\s*,?\s*$",
+    re.IGNORECASE,
+)
+
+
 def _joint_before(caption: str, start: int) -> tuple[int, str]:
     """The conjunction or comma right before `start`: (where it starts, its text)."""
     m = JOINT_BEFORE.search(caption[:start])
@@ -275,8 +302,14 @@ def _delete(caption: str, start: int, end: int) -> Edit:
     lead = LEAD_IN.search(caption[:start])
     if lead and lead.group(1):
         start = lead.start(1)
+    connective = CONNECTIVE_BEFORE.search(caption[:start])
+    if connective:  # "; however, it misses the puck" goes with its "however"
+        start = connective.start() + 1
     semi = re.search(r";\s*$", caption[:start])
     sentence_start = not caption[:start].strip() or bool(re.search(r"[.!?;]\s*$", caption[:start]))
+    adjunct = re.match(r"\s+(?:as|while|when|because|since|once)\b[^.!?;,]*", caption[end:])
+    if sentence_start and adjunct and re.match(r"\s*(?:[.!?;]|$)", caption[end + adjunct.end() :]):
+        end += adjunct.end()  # "; the button is released as the arm moves away." goes whole
     sentence_end = bool(re.match(r"\s*(?:[.!?]|$)", caption[end:]))
     if semi and sentence_end:  # "...; the task remains incomplete." -> "..."
         return Edit(semi.start(), end, "")
@@ -286,6 +319,16 @@ def _delete(caption: str, start: int, end: int) -> Edit:
     after, joint_after = _joint_after(caption, end)
     before, joint_before = _joint_before(caption, start)
     if joint_before and not sentence_start:
+        listed = re.search(r",\s+([a-z]+)\b[^,;.!?]*$", caption[:before])
+        if (
+            _jw(joint_before) in ("and", "and then")
+            and re.match(r"\s*(?:[.,;!?]|$)", caption[end:])
+            and listed
+            and _third_person(listed.group(1))
+        ):
+            # the last of "A, B and then C" goes: "A and B"
+            a = listed.start()
+            return Edit(a, end, " and " + caption[listed.start(1) : before])
         return Edit(before, end, "")
     if joint_after:
         return Edit(start, after, "")
@@ -302,6 +345,29 @@ def _form_word(c: Claim, lemma: str) -> str:
         plain = c.hedge.plain.split()[0]
         form = "ing" if plain.endswith("ing") else "base" if verb_lemma(plain) == plain else "3sg"
     return inflect(lemma, form)
+
+
+def _third_person(word: str) -> bool:
+    """Whether a word is a verb's third-person singular ('brings', 'lifts'), by lemminflect."""
+    from lemminflect import getInflection
+
+    lemma = verb_lemma(word)
+    return lemma is not None and word.lower() in getInflection(lemma, "VBZ")
+
+
+def _participial(text: str) -> bool:
+    """Whether text opens with a participle ('successfully completing the task', 'having
+    lifted it'), past any adverbs: a clause that hangs on the one before it by a comma."""
+    from lemminflect import getAllLemmas, getInflection
+
+    for m in _WORD.finditer(text):
+        w = m.group(0).lower()
+        lemmas = getAllLemmas(w)
+        if set(lemmas) == {"ADV"}:
+            continue
+        lemma = verb_lemma(w)
+        return w == "having" or (lemma is not None and w in getInflection(lemma, "VBG"))
+    return False
 
 
 MANNER = re.compile(r"\s*\b(?:successfully|firmly|completely|fully|smoothly|easily)\b", re.I)
@@ -329,11 +395,14 @@ def _affirm(caption: str, c: Claim) -> str:
     rest = _rest(caption, c)
     if c.passive:
         return re.sub(r"\s+(?:not|never)\b", "", caption[c.start : c.end], count=1)
-    if caption[c.start : c.verb_start].strip().lower() in ("without", "instead of"):
+    lead = " ".join(w for w in caption[c.start : c.verb_start].lower().split() if w != "ever")
+    if lead in ("without", "instead of"):  # "without ever lifting it" too
         return f"after {caption[c.verb_start : c.verb_end]} {rest}".strip()
     if c.event == "contact":  # "does not make contact with it" -> "makes contact with it"
         first, *more = caption[c.verb_start : c.verb_end].split()
         return " ".join([inflect(verb_lemma(first) or first, "3sg"), *more, rest]).strip()
+    if c.form == "ing" and c.hedge is None and lead in ("never", "not"):
+        return f"{caption[c.verb_start : c.verb_end]} {rest}".strip()  # ", never lifting it"
     return f"{inflect(c.lemma, '3sg')} {rest}".strip()
 
 
@@ -521,6 +590,11 @@ class OfflineDrafter:
             s0 = m.start() if m else s.start
             after = re.match(r"\s*,", caption[s.end :])
             if m and after:  # ", intending to test it," in mid-sentence
+                sentence = re.split(r"[.!?;]\s", caption[:s0])[-1]
+                if has_finite_verb(sentence) and _participial(caption[s.end + after.end() :]):
+                    # "pushes it down, seemingly with some effort, completing the task": the
+                    # participle after it still needs its comma
+                    return Edit(s0, s.end + after.end(), ", ")
                 return Edit(s0, s.end + after.end(), " ")
             return Edit(s0, s.end, "")
         if s.hedge is not None:  # "seems to be trying to lift" -> "lifts"
@@ -669,8 +743,9 @@ class OfflineDrafter:
             edit: Edit | None,
             *alternatives: Edit,
         ) -> None:
+            start = c0.start if c0.subject_start is None else c0.subject_start
             plan.findings.append(
-                Finding(c0.start, c1.end, kind, why, ev, edit, alternatives=list(alternatives))
+                Finding(start, c1.end, kind, why, ev, edit, alternatives=list(alternatives))
             )
             done.update(i for i, c in enumerate(claims) if c0.start <= c.start and c.end <= c1.end)
 
@@ -689,6 +764,19 @@ class OfflineDrafter:
                 *(edits or [None]),
             )
 
+        def regrasp_denied(c: Claim) -> bool:
+            """A grasp denied after the caption has the object let go ('the gripper opens
+            ... the arm lowers toward the puck again without picking it up'): a second grasp,
+            which the telemetry confirms did not happen when the gripper never closes again."""
+            let_go = any(
+                x.end <= c.start and x.event in ("release", "gripper_open") and not x.negated
+                for x in claims
+            ) or any(s.end <= c.start and s.cause == "drop" for s in statements)
+            closes_again = f.release_t is not None and any(
+                k == "close" and t > f.release_t for t, k in tel.gripper_changes()
+            )
+            return let_go and f.release_t is not None and not closes_again
+
         antecedent: dict[int, str] = {}
         for i, c in enumerate(claims):
             if i in done:
@@ -697,6 +785,10 @@ class OfflineDrafter:
             if c.event == "grasp" and f.has_gripper and f.has_object:
                 # free object: it moves with the closed gripper; else: it closes at the object
                 held = f.grasp_t is not None if free else f.closes_on_t is not None
+                if free and c.lemma in ("close", "shut") and f.closes_on_t is not None:
+                    # "closes its gripper on the puck" says the gripper closes at the object,
+                    # which it does, not that the object moves with it (a grasp, guideline 5)
+                    held = True
                 if not c.negated and not held:
                     add(
                         c,
@@ -715,7 +807,7 @@ class OfflineDrafter:
                         end,
                         Edit(c.start, c.end, f"grasps {c.obj or 'it'} but does not lift it"),
                     )
-                elif c.negated and free and f.grasp_t is not None:
+                elif c.negated and free and f.grasp_t is not None and not regrasp_denied(c):
                     b, joint = _joint_before(caption, c.start)
                     new = _affirm(caption, c)
                     edit = (
@@ -736,7 +828,18 @@ class OfflineDrafter:
                     and f.rise_m >= GRASP_RISE_M
                     and not HIGH_LIFT.search(caption[c.verb_end : c.end])
                 )
-                if not c.negated and f.lift_t is None and not slight:
+                if not c.negated and not free and f.heading() in ("sideways", "down"):
+                    # "lifts the window pane upward": it moves, but not up
+                    heading = f.heading()
+                    add(
+                        c,
+                        c,
+                        "direction_or_spatial",
+                        f"the object moves {self._heading_words(f)}, it does not rise",
+                        [round(f.move_t or 0, 2)],
+                        Edit(c.start, c.end, self._redirect(caption, c, f, heading)),
+                    )
+                elif not c.negated and f.lift_t is None and not slight:
                     b, joint = _joint_before(caption, c.start)
                     new = _negate(caption, c)
                     edit = (
@@ -748,6 +851,21 @@ class OfflineDrafter:
                     if f.kind in FREE_OBJECT_TASKS and not c.participle:
                         options.insert(0, _delete(caption, c.start, c.end))  # a push: it goes
                     add(c, c, "action", "the object never rises", end, *options)
+                elif c.negated and f.lift_t is None and slight and f.grasp_t is not None:
+                    # a pushed puck the closed gripper raises a centimetre or more: "never
+                    # lifting it" is not so (a slight lift is no false lift, either way)
+                    lifted = _affirm(caption, c) + " slightly"
+                    flat = re.search(r"\bflat\s+([^,;.]*,\s*)$", caption[: c.start], re.I)
+                    c0 = replace(c, start=flat.start()) if flat else c  # "flat ..., never lifting"
+                    add(
+                        c0,
+                        c,
+                        "action",
+                        f"the object rises {f.rise_m * 100:.0f} cm in the closed gripper from "
+                        f"t={f.grasp_t:.1f}s",
+                        [round(f.grasp_t, 2)],
+                        Edit(c0.start, c.end, (flat.group(1) if flat else "") + lifted),
+                    )
                 elif c.negated and f.lift_t is not None:
                     b, joint = _joint_before(caption, c.start)
                     new = _affirm(caption, c)
@@ -767,6 +885,13 @@ class OfflineDrafter:
             # a release, or the gripper opening, that the gripper never makes
             elif c.event in ("release", "gripper_open") and f.has_gripper and not c.negated:
                 if not f.opens:
+                    options = [_delete(caption, c.start, c.end)]
+                    at = TARGET_PHRASE.search(caption, c.verb_end, c.end)
+                    if at and f.success and f.kind == "pick_place" and f.grasp_t is not None:
+                        # "opens its gripper to drop it onto the blue target": the object does
+                        # end there, held -> "holds it at the blue target"
+                        held = f"{_form_word(c, 'hold')} it at {at.group('np')}"
+                        options.insert(0, Edit(c.start, c.end, held))
                     add(
                         c,
                         c,
@@ -775,7 +900,7 @@ class OfflineDrafter:
                         + (" once it closes" if f.gripper_closes else "")
                         + ": it lets go of nothing",
                         end,
-                        _delete(caption, c.start, c.end),
+                        *options,
                     )
             elif c.event == "gripper_close" and f.has_gripper and not c.negated:
                 if not f.gripper_closes:
@@ -827,12 +952,15 @@ class OfflineDrafter:
                 )
             # a push of an object the telemetry shows carried: it rises in the gripper
             elif (
-                c.event == "push"
+                (c.event == "push" or (c.event == "arrive" and f.success is not False))
                 and not c.negated
+                and not c.passive
                 and f.kind == "pick_place"
                 and f.lift_t is not None
                 and c.lemma in ("push", "slide", "shove", "drag", "nudge", "roll", "sweep")
             ):
+                # "slides it along the table to the target" -> "carries it to the target"
+                rest = SURFACE.sub("", caption[c.verb_end : c.end])
                 add(
                     c,
                     c,
@@ -840,6 +968,7 @@ class OfflineDrafter:
                     f"the object is carried, not pushed: it rises in the gripper from "
                     f"t={f.lift_t:.1f}s",
                     [round(f.lift_t, 2)],
+                    Edit(c.start, c.end, _form_word(c, "carry") + rest),
                     Edit(c.start, c.verb_end, _form_word(c, "carry")),
                 )
 
@@ -967,6 +1096,9 @@ class OfflineDrafter:
                         alternatives=self._unfail(caption, s)[1:],
                     )
                 )
+        self._check_gripper_states(caption, tel, f, claims, plan, skip, free)
+        if not free:
+            self._check_directions(caption, f, plan, skip)
         # a lift the caption leaves out
         if (
             f.lift_t is not None
@@ -981,7 +1113,10 @@ class OfflineDrafter:
                     evidence_times=[round(f.lift_t, 2)],
                 )
             )
-            g = next((c for c in claims if c.event == "grasp" and not c.negated), None)
+            g = next(
+                (c for c in claims if c.event == "grasp" and not c.negated and c.lemma != "hold"),
+                None,
+            )
             if (
                 g is not None
                 and not g.participle
@@ -991,12 +1126,150 @@ class OfflineDrafter:
                 plan.inserts.append(Edit(g.end, g.end, ", lifts it"))
         plan.notes.append(self._telemetry_note(f))
 
+    def _check_gripper_states(
+        self,
+        caption: str,
+        tel: Telemetry,
+        f: Facts,
+        claims: list[Claim],
+        plan: Plan,
+        skip: list[tuple[int, int]],
+        free: bool,
+    ) -> None:
+        """'with its gripper open' where the telemetry has it closed, or the other way round.
+        The state is checked at the time of the step it is said with (the claim whose clause
+        holds it: 'pushes the puck ... with its fingers spread open'); said with no timed step,
+        at the clip's end when its clause says where the arm ends ('remains above it with the
+        gripper open'), else only when the gripper keeps one state for (nearly) the whole clip:
+        a gripper that closes at 1.2 s of 5 s was open on the way there."""
+        if not tel.gripper:
+            return
+        for g in gripper_states(caption, skip):
+            if any(x.start < g.end and g.start < x.end for x in plan.findings):
+                continue
+            owner = next((c for c in claims if c.clause_start <= g.start < c.end), None)
+            at = self._step_time(owner, f, free) if owner is not None else None
+            if at is not None and owner is not None and owner.event in DURATIVE:
+                at = (at + tel.t[-1]) / 2  # a push lasts: the gripper's state while it goes on
+            sentence = re.split(r"[.!?;]\s", caption[: g.start])[-1]
+            clause = re.split(r"[,]|\b(?:and then|then|and)\b", sentence)[-1]
+            if at is None and re.search(r"\b(?:remains?|stays?|ends?|rests?)\b", clause, re.I):
+                at = tel.t[-1]
+            state = self._gripper_state(tel, at)
+            if state is None or state == g.state:
+                continue
+            when = "for the whole clip" if at is None else f"at t={at:.1f}s"
+            plan.findings.append(
+                Finding(
+                    g.start,
+                    g.end,
+                    "gripper_or_grasp",
+                    f"the gripper is {state} {when}",
+                    [round(at if at is not None else tel.t[-1], 2)],
+                    Edit(g.word_start, g.word_end, state),
+                )
+            )
+
+    @staticmethod
+    def _heading_words(f: Facts) -> str:
+        """The way the object moves, in the words of its task: a window slides sideways, a
+        drawer out or in, a button goes down."""
+        heading = f.heading()
+        if heading == "sideways":
+            return {"drawer_open": "out", "drawer_close": "in"}.get(f.kind or "", "sideways")
+        return heading or "nowhere"
+
+    def _redirect(self, caption: str, c: Claim, f: Facts, heading: str | None) -> str:
+        """A lift of an object that moves sideways or down, said the way it moves: 'lifts the
+        window pane upward' -> 'slides the window pane sideways'."""
+        verb = _form_word(c, "slide" if heading == "sideways" else "press")
+        rest = caption[c.verb_end : c.end]
+        way = self._heading_words(f)
+        if re.search(r"\b(?:upwards?|up)\b", rest, re.I):
+            rest = re.sub(r"\b(?:upwards?|up)\b", way, rest, count=1, flags=re.I)
+        elif heading == "down":
+            rest += " down"
+        return verb + rest
+
+    def _check_directions(
+        self, caption: str, f: Facts, plan: Plan, skip: list[tuple[int, int]]
+    ) -> None:
+        """A step said to move a drawer, window or button up or down against the way the
+        telemetry moves it (the object's displacement): 'pushes the window pane upward' (it
+        slides sideways), 'pulls the button upward' (it goes down). Only where the object
+        moves along one line; a carried or pushed puck's path says nothing of this kind."""
+        heading = f.heading()
+        if heading is None:
+            return
+        way = self._heading_words(f)
+        for d in directions(caption, skip):
+            if d.direction in ("in", "out"):
+                # a drawer moves out or in, by its task; "in"/"out" says nothing of a window
+                wrong = way in ("in", "out") and d.direction != way
+            else:
+                wrong = d.direction != heading
+            if not wrong or any(
+                x.start < d.dir_end and d.verb_start < x.end for x in plan.findings
+            ):
+                continue
+            word = caption[d.dir_start : d.dir_end]
+            new_word = way if heading == "sideways" else heading
+            if d.direction in ("in", "out"):
+                new_word = way + ("ward" if word.lower().endswith("ward") else "")
+            if word.lower().endswith("ward") and new_word in ("up", "down"):
+                new_word += "ward"
+            verb = caption[d.verb_start : d.verb_end]
+            # the verb says the wrong way by itself ("lifts", "pulls" a button): it changes too
+            turn = d.lemma in RAISING or (d.lemma == "pull" and heading == "down")
+            if turn:
+                form = next(
+                    (x for x in ("3sg", "ing", "ed") if inflect(d.lemma, x) == verb.lower()),
+                    "base",
+                )
+                new_verb = inflect("slide" if heading == "sideways" else "push", form)
+                edit = Edit(
+                    d.verb_start,
+                    d.dir_end,
+                    new_verb + caption[d.verb_end : d.dir_start] + new_word,
+                )
+                start = d.verb_start
+            else:
+                edit = Edit(d.dir_start, d.dir_end, new_word)
+                start = d.dir_start
+            plan.findings.append(
+                Finding(
+                    start,
+                    d.dir_end,
+                    "direction_or_spatial",
+                    f"the object moves {way}",
+                    [round(f.move_t or 0, 2)],
+                    edit,
+                )
+            )
+
+    @staticmethod
+    def _gripper_state(tel: Telemetry, at: float | None) -> str | None:
+        """'open' or 'closed' at a time; with no time, the state the gripper keeps from the
+        first tenth of the clip to its end (None if it changes after that)."""
+        assert tel.gripper is not None
+        closed = [g < GRIPPER_CLOSED_BELOW for g in tel.gripper]
+        if at is not None:
+            i = min(range(len(tel.t)), key=lambda k: abs(tel.t[k] - at))
+            return "closed" if closed[i] else "open"
+        settled = [c for t, c in zip(tel.t, closed, strict=True) if t >= 0.1 * tel.t[-1]]
+        if settled and all(settled):
+            return "closed"
+        if settled and not any(settled):
+            return "open"
+        return None
+
     # ------------------------------------------------------------ helpers
 
     @staticmethod
     def _step_time(c: Claim, f: Facts, free: bool) -> float | None:
-        """When the telemetry shows the step a claim names (None: not timed)."""
-        if c.negated or c.hedged:
+        """When the telemetry shows the step a claim names (None: not timed). Holding is a
+        state that lasts from the grasp to the release, not a step with a time of its own."""
+        if c.negated or c.hedged or c.lemma == "hold":
             return None
         return {
             "grasp": f.grasp_t if free else f.closes_on_t,
@@ -1135,11 +1408,13 @@ class OfflineDrafter:
         'not'; any other failure statement goes."""
         text = caption[s.start : s.end]
         cut = _delete(caption, s.start, s.end)
-        m = re.search(r"\btask (?:is|was) (not|never)\s+", text, re.IGNORECASE)
+        m = re.search(
+            r"\b(?:task|push|press|attempt|it) (?:is|was) (not|never)\s+", text, re.IGNORECASE
+        )
         if s.cause == "negated_task" and m:
             a = s.start + m.start(1)
             return [Edit(a, s.start + m.end(), ""), cut]
-        m = re.search(r"\b(?:in(?=complete)|un(?=finished))", text, re.IGNORECASE)
+        m = re.search(r"\b(?:in(?=complete)|un(?=finished|successful))", text, re.IGNORECASE)
         if s.cause == "negated_task" and m:  # "the task remains incomplete" -> "... complete"
             return [Edit(s.start + m.start(), s.start + m.end(), ""), cut]
         return [cut]
@@ -1203,7 +1478,8 @@ class OfflineDrafter:
         goal = _goal_word(caption)
         b, joint = _joint_before(caption, c0.start)
         start = b if _jw(joint) == "and" else c0.start
-        lead = " but " if start == b else ""
+        # "..., and the window slides open": the claim has its own subject, so no "but" before it
+        lead = " but " if joint and start == b else ""
         if f.kind == "pick_place" and f.grasp_t is not None:
             verb = "drops it before" if f.release_t is not None else "does not place it at"
             if c1.form == "ing" and c1.hedge is None:
@@ -1250,6 +1526,21 @@ class OfflineDrafter:
 
 
 NEVER_NEAR = "the arm never comes near the object"
+VERTICAL_SHARE = 0.5  # an object whose rise or fall is under half its displacement moves sideways
+# where a step ends at the target: "onto the blue target", "at the goal"
+TARGET_PHRASE = re.compile(
+    r"\b(?:to|onto|on|at|into|in|over|on top of)\s+(?P<np>(?:the|its)\s+(?:[\w-]+\s+)?"
+    r"(?:target|goal)(?:\s+(?:marker|zone|area|location|spot|region))?)\b",
+    re.IGNORECASE,
+)
+# steps that last from when the object starts to move to the end of the clip
+DURATIVE = {"push", "open", "close", "press", "arrive"}
+# the surface a pushed object slides along: what a carried one never touches on its way
+SURFACE = re.compile(
+    r"\s+(?:flat\s+)?(?:along|across|over)\s+(?:the\s+)?(?:table(?:top)?|surface|table surface|"
+    r"floor)\b(?:\s+surface)?",
+    re.IGNORECASE,
+)
 ORDER_SLACK_S = 0.2  # steps closer in time than this are not told apart
 SIMPLE_JOINT = r"\s*,?\s*(?:and then|and|then|before|, then)?\s*(?:first\s+|then\s+|finally\s+)?"
 SETTLED_M = 0.01  # an object this close to where it ends has arrived

@@ -6,10 +6,13 @@ import pytest
 
 from agent.drafting._claims import (
     contradiction,
+    directions,
     find_claims,
+    gripper_states,
     hedges,
     inflect,
     outcome_stated,
+    speculation_spans,
     verb_lemma,
 )
 
@@ -291,3 +294,170 @@ def test_contradiction_is_an_outcome_and_its_opposite() -> None:
 )
 def test_inflect(lemma: str, form: str, out: str) -> None:
     assert inflect(lemma, form) == out
+
+
+# ------------------------------------------------------------------ round 2: wording of set D
+
+
+def spec(text: str) -> list[tuple[str, bool]]:
+    from agent.guidelines import lint
+
+    return [(text[s.start : s.end], s.clause) for s in speculation_spans(text, lint(text))]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a purpose adjunct is speculation to the end of its clause, wherever it stands
+        (
+            "The arm aligns itself with the drawer in order to close it, then pushes it.",
+            [("in order to close it", True)],
+        ),
+        (
+            "The arm carries it toward the target in an effort to place it there.",
+            [("in an effort to place it there", True)],
+        ),
+        (
+            "The arm picks up the puck with the intention of placing it at the target, smoothly "
+            "carrying it over.",
+            [("with the intention of placing it at the target", True)],
+        ),
+        # manner adverbs of intent or care, beyond the guideline's phrase list; the manner a
+        # video shows ("smoothly", "firmly") is no speculation
+        ("The robot arm cautiously approaches the button.", [("cautiously", False)]),
+        ("The arm precisely lowers itself beside the handle.", [("precisely", False)]),
+        ("The arm smoothly and firmly pushes the drawer shut.", []),
+    ],
+)
+def test_speculation_beyond_the_linter(text: str, expected: list) -> None:
+    assert spec(text) == expected
+
+
+def test_a_purpose_adjunct_inside_a_clause_ends_its_claim_there() -> None:
+    text = "The arm carries it toward the target in an effort to place it there."
+    assert claims(text, "pick-place-v3") == []  # "place it there" is the intent, not a step
+    text = "The arm slides the puck to the target in order to finish the task."
+    assert claims(text, "push-v3") == [("arrive", "slides the puck to the target", False)]
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        # an adverb between a passive's auxiliary and its verb: still a passive, still one clause
+        (
+            "The arm presses it down; the button is then released as the arm moves away.",
+            "button-press-topdown-v3",
+            [
+                ("press", "presses it down", False),
+                ("release", "the button is then released", False),
+            ],
+        ),
+        # a passive in a relative clause claims about the noun the clause hangs on
+        (
+            "The arm stops well short of the red button, which is never pressed.",
+            "button-press-topdown-v3",
+            [("press", "is never pressed", True)],
+        ),
+        # "grasps nothing" denies the grasp
+        (
+            "The arm closes its gripper but grasps nothing.",
+            "pick-place-v3",
+            [("gripper_close", "closes its gripper", False), ("grasp", "grasps nothing", True)],
+        ),
+        # lowering over an object is no contact; lowering onto or to it is
+        ("The robotic arm lowers itself over the red puck.", "push-v3", []),
+        (
+            "The robot arm lowers itself to the drawer handle.",
+            "drawer-open-v3",
+            [("contact", "lowers itself to the drawer handle", False)],
+        ),
+        # keeping a button pressed is contact, not a grasp; on a carried object it is a grasp
+        # (a state: the order check gives it no time of its own)
+        (
+            "The arm presses the button down, holding it there until the end.",
+            "button-press-topdown-v3",
+            [("press", "presses the button down", False)],
+        ),
+        (
+            "The arm carries the puck to the target, where it holds it in place.",
+            "pick-place-v3",
+            [
+                ("arrive", "carries the puck to the target", False),
+                ("grasp", "holds it in place", False),
+            ],
+        ),
+    ],
+)
+def test_claims_in_set_d_wordings(text: str, task: str, expected: list) -> None:
+    assert claims(text, task) == expected
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        (
+            "The arm lowers the puck back onto its starting position, failing the task.",
+            "pick-place-v3",
+            [("fail", "failing the task")],
+        ),
+        (
+            "The arm pulls on the handle, but the drawer appears to be stuck and only moves a "
+            "little before the arm gives up.",
+            "drawer-open-v3",
+            [
+                (
+                    "fail",
+                    "the drawer appears to be stuck and only moves a little before the arm "
+                    "gives up",
+                )
+            ],
+        ),
+        (
+            "The arm pushes the window, but the window only opens a crack.",
+            "window-open-v3",
+            [("fail", "the window only opens a crack")],
+        ),
+        (
+            "The gripper presses the button, but the button does not seem to respond.",
+            "button-press-topdown-v3",
+            [("fail", "the button does not seem to respond")],
+        ),
+        (
+            "The arm pushes the puck, so the push is unsuccessful.",
+            "push-v3",
+            [("fail", "the push is unsuccessful")],
+        ),
+        (
+            "The arm moves toward the window but stops partway through the motion.",
+            "window-close-v3",
+            [("fail", "stops partway through the motion")],
+        ),
+        (
+            "The arm hovers above the puck; however, it appears to miss the puck entirely, and the "
+            "puck remains stationary.",
+            "push-v3",
+            [("fail", "it appears to miss the puck entirely, and the puck remains stationary")],
+        ),
+        (
+            "The arm pulls the drawer out, which results in the drawer being fully open.",
+            "drawer-open-v3",
+            [("success", "results in the drawer being fully open")],
+        ),
+    ],
+)
+def test_outcome_statements_in_set_d_wordings(text: str, task: str, expected: list) -> None:
+    assert statements(text, task) == expected
+
+
+def test_gripper_states_and_directions_are_found_with_their_words() -> None:
+    text = "The arm, keeping its gripper wide open, pushes it; its closed gripper rests there."
+    states = [
+        (text[g.start : g.end], g.state, text[g.word_start : g.word_end])
+        for g in gripper_states(text)
+    ]
+    assert states == [
+        ("keeping its gripper wide open", "open", "wide open"),
+        ("its closed gripper", "closed", "closed"),
+    ]
+    text = "The arm lifts the window pane upward, picks it up and pushes the drawer in."
+    assert [(d.lemma, d.direction) for d in directions(text)] == [("lift", "up"), ("push", "in")]
