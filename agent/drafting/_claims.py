@@ -70,7 +70,10 @@ EVENT_OF: dict[str, str] = {
     # release / drop: arrival only with "off" or a target
     **dict.fromkeys(["release", "drop", "let"], "release"),
     # transport: arrival only with a target
-    **dict.fromkeys(["carry", "bring", "move", "transport", "take", "guide", "deliver"], "carry"),
+    **dict.fromkeys(
+        ["carry", "bring", "move", "transport", "take", "guide", "deliver", "transfer", "relocate"],
+        "carry",
+    ),
     # push-like: push the object, or open/close/press it by its end state
     **dict.fromkeys(
         [
@@ -456,6 +459,13 @@ def _after_aux(before: str) -> bool:
     return False
 
 
+# a clause that is a passive: an auxiliary, adverbs, then a past participle ("is picked up")
+PASSIVE_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|gets|got|being|been)\s+(?:\w+ly\s+|then\s+)?[a-z]+(?:ed|en|ut|up)\b",
+    re.IGNORECASE,
+)
+
+
 def _antecedent(text: str, jpos: int) -> str:
     """The noun phrase a relative 'which' or 'that' at `jpos` stands for ('the red button,
     which is never pressed' -> 'the red button'); '' if none."""
@@ -649,7 +659,7 @@ def find_claims(
             r"\b(?:stops?|stopping|halts?|pauses?|short)\b", prev_clause, re.I
         ):
             negator = jpos  # "stops short before touching it": no touch
-        prev_clause = clause_text
+        before_clause, prev_clause = prev_clause, clause_text
         prev: str = ""
         prev_prev: str = ""
         for w in words:
@@ -698,7 +708,18 @@ def find_claims(
             if entry and lemma in ("set", "put", "shut") and prev in DETERMINERS:
                 prev_prev, prev = prev, low
                 continue
-            passive = form == "ed" and _after_aux(text[cs : w.start()])
+            passive = (
+                form == "ed"
+                and (
+                    _after_aux(text[cs : w.start()])
+                    # "the puck is picked up and placed on the target": the passive's second verb
+                    or (
+                        joint == "and"
+                        and not text[cs : w.start()].strip()
+                        and PASSIVE_BEFORE.search(before_clause) is not None
+                    )
+                )
+            )
             subject = text[cs : w.start()]
             zone = re.split(r"[,;:.!?]", text[: w.start()])[-1]  # 'the gripper then opens'
             if not subject.strip() or re.fullmatch(r"\s*(?:then|and|and then)?\s*", subject):
@@ -921,11 +942,60 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             False,
         ),
         (
-            r"\b(?:not|never|without|fails to|failing to|unable to) (?:successfully )?"
+            r"\b(?:(?:does|did|do) not|doesn't|didn't|not|never|without|fails to|failing to|"
+            r"unable to) (?:manage to |able to |"
+            r"succeed in |quite )?(?:successfully )?"
             r"(?:complet\w*|accomplish\w*|finish\w*) (?:the |its )?(?:[\w-]+ )?task\b",
             "fail",
             "negated_task",
             False,
+        ),
+        # the task's failure in general words: "does not succeed", "fails to achieve its
+        # goal", "ends in failure", "the attempt is a failure"
+        (
+            r"\b(?:does not|doesn't|did not|didn't|never|cannot|can't|not) (?:\w+ )?"
+            r"succeed(?:s|ed|ing)?\b",
+            "fail",
+            "task",
+            False,
+        ),
+        (
+            r"\b(?:fails?|failed|failing|unable|not able) to (?:achieve|accomplish|attain|meet) "
+            r"(?:the |its )?(?:[\w-]+ )?(?:goal|objective|aim|task)\b",
+            "fail",
+            "task",
+            False,
+        ),
+        (
+            r"\b(?:ends?|ending|ended|results?|resulting|resulted) in (?:a )?failure\b|"
+            r"\b(?:is|was|proves|ends as|counts as) (?:a |an )?(?:(?!not\b|never\b)\w+ )?failure\b",
+            "fail",
+            "task",
+            False,
+        ),
+        (
+            r"\b(?:does not|doesn't|did not|didn't|never) (?:end up|land|come to rest|arrive|"
+            r"settle) (?:\w+ )?(?:on|at|in|onto|inside|within) (?:top of )?(?:the )?(?:\w+ )?"
+            r"(?:target|goal)\b",
+            "fail",
+            "other",
+            True,
+        ),
+        (r"\bunpressed\b", "fail", "other", True),
+        (
+            r"\b(?:does not|doesn't|did not|didn't|never|fails? to|failed to|failing to|unable to|"
+            r"cannot|can't) (?:get|make) (?:it |the \w+ )?(?:it )?(?:all the way )?"
+            r"(?:to|onto|into|on) (?:the )?(?:\w+ )?(?:target|goal)\b",
+            "fail",
+            "other",
+            False,
+        ),
+        (
+            r"\b(?:does not|doesn't|did not|didn't|never) (?:go|sink|get pushed|get pressed) "
+            r"(?:down|in)\b",
+            "fail",
+            "other",
+            True,
         ),
         (r"\bmiss(?:es|ed|ing)\b|\bovershoot(?:s|ing)?\b", "fail", "other", False),
         (
@@ -1051,8 +1121,25 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             False,
         ),
         (
-            r"\baccomplish(?:es|ing|ed)? (?:the |its )?(?:[\w-]+ )?(?:task|goal)\b|"
-            r"\bachiev(?:es|ing|ed) (?:the |its )?goal\b",
+            r"\baccomplish(?:es|ing|ed)? (?:the |its )?(?:[\w-]+ )?(?:task|goal|objective)\b|"
+            r"\bachiev(?:es|ing|ed) (?:the |its )?(?:goal|objective|aim)\b",
+            "success",
+            "task",
+            False,
+        ),
+        # success in general words: "the goal is achieved", "succeeds in the task", "ends in
+        # success"
+        (
+            r"\b(?:goal|objective|aim) (?:is|was|has been|appears to be|seems to be) (?:\w+ )?"
+            r"(?:achieved|accomplished|attained|met|fulfilled)\b",
+            "success",
+            "task",
+            False,
+        ),
+        (
+            r"\bsucceed(?:s|ed|ing)? (?:in|at) (?:the |its |this )?(?:[\w-]+ )?task\b|"
+            r"\b(?:ends?|ending|ended|results?|resulting|resulted) in (?:a )?success\b|"
+            r"\b(?:is|was|proves) (?:a |an )?(?:\w+ )?success\b",
             "success",
             "task",
             False,
@@ -1060,6 +1147,14 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
     ]
 ]
 _DROP_ONLY_CARRY = re.compile(r"\b(?:the \w+ |it )(?:drops|falls)\b|\band (?:then )?falls\b", re.I)
+# a free object put back where it started: the task is undone, whatever else the caption says
+RETURNED = re.compile(
+    r"\b(?P<verb>[a-z]+(?:s|ing))\s+(?P<obj>it|the\s+(?:[\w-]+\s+)?[\w-]+)\s+back\s+(?:down\s+)?"
+    r"(?:onto|to|into|on|in|at)\s+(?:its|the)\s+(?:starting|start|original|initial)"
+    r"(?:\s+(?:position|place|spot|location|point))?\b|"
+    r"\bback\s+(?:to\s+)?where\s+it\s+(?:started|began|was)\b",
+    re.IGNORECASE,
+)
 STATE_END = re.compile(
     r"\b(?:stays|remains|is left|leaves (?:it|the \w+)|leaving (?:it|the \w+)|ends up|ends|is|"
     r"are|sits|staying|remaining|being)\s+(?:(?:still|fully|completely|firmly|now|wide)\s+)?"
@@ -1124,6 +1219,12 @@ def statements(text: str, kind: str | None, skip: list[tuple[int, int]]) -> list
             start, end, robot = _segment(text, m.start(), m.end())
             if not robot and not any(a <= m.start() < b for a, b in skip):
                 found.append(Statement("fail", start, end, "drop"))
+    if kind in FREE_OBJECT_TASKS:
+        for m in RETURNED.finditer(text):
+            if any(a <= m.start() < b for a, b in skip):
+                continue
+            start, end, _ = _segment(text, m.start(), m.end())
+            found.append(Statement("fail", start, end, "return"))
     goal = goal_state(kind)
     if goal is not None:
         for m in STATE_END.finditer(text):

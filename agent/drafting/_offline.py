@@ -37,6 +37,7 @@ from agent.drafting._claims import (
     _WORD,
     FREE_OBJECT_TASKS,
     RAISING,
+    RETURNED,
     Claim,
     SpecSpan,
     Statement,
@@ -250,6 +251,31 @@ def _object(tel: Telemetry) -> str:
     return next((v for k, v in OBJECTS.items() if k in task), "object")
 
 
+# a sentence whose words before a statement are only the robot as its subject ("Overall, the
+# robot does not succeed."): group 1 is where the sentence's words start
+ROBOT_SUBJECT_ONLY = re.compile(
+    r"(?:^|[.!?]\s+)((?:(?:overall|ultimately|finally|in the end|eventually),?\s+)?"
+    r"(?:the|a|an)\s+(?:[\w-]+\s+){0,2}(?:robot|arm|manipulator|gripper)(?:\s+arm)?\s+)$",
+    re.IGNORECASE,
+)
+# a passive's agent after the claim: "by the arm", "by the robot's gripper"
+AGENT = re.compile(
+    r"\s+by\s+(?:the|a|an|its)\s+(?:[\w'’-]+\s+){0,2}(?:arm|robot|gripper|hand|manipulator|"
+    r"claw|effector)\b",
+    re.IGNORECASE,
+)
+
+
+# a relative clause that hangs on the noun before it: ", which then moves back"
+RELATIVE_AFTER = re.compile(r",\s*(?:which|who)\b[^,.;!?]*", re.IGNORECASE)
+
+
+def _past_agent(caption: str, end: int) -> int:
+    """Where a passive claim ending at `end` ends with its agent ('by the arm'), if it has one."""
+    m = AGENT.match(caption, end)
+    return m.end() if m else end
+
+
 def _goal_word(caption: str) -> str:
     m = re.search(r"\b(target|goal)\b", caption, re.IGNORECASE)
     return m.group(1).lower() if m else "target"
@@ -261,12 +287,15 @@ def _rest(caption: str, c: Claim) -> str:
 
 
 JOINT_BEFORE = re.compile(
-    r"(,?\s+(?:and then|and|but|then|where|which|so|while)\s+|,\s*|;\s*)$", re.IGNORECASE
+    r"(,?\s+(?:and then|and|but|then|where|(?:after|before|upon|at) which(?: point)?|which|so|"
+    r"while)\s+|,\s*|;\s*)$",
+    re.IGNORECASE,
 )
 # a subject-only lead-in after a joint ('where it', 'and then the gripper'), never a sentence's
 # own subject
 LEAD_IN = re.compile(
-    r"(?:\b(?:and then|and|but|then|so|where|which|while)\s+|[,;]\s*)"
+    r"(?:\b(?:and then|and|but|then|so|where|(?:after|before|upon|at) which(?: point)?|which|"
+    r"while)\s+|[,;]\s*)"
     r"((?:(?:it|the|its|gripper|then|also|finally|now)\s+){1,3})$",
     re.IGNORECASE,
 )
@@ -378,7 +407,15 @@ def _negate(caption: str, c: Claim) -> str:
     manner words a denied step cannot have: 'successfully', 'firmly')."""
     text = caption[c.start : c.end]
     if c.passive:
-        return MANNER.sub("", re.sub(r"\b(is|are|gets|get|was|were)\b", r"\1 not", text, count=1))
+        # "gets pressed" -> "does not get pressed"; "is pushed" -> "is not pushed"
+        got = re.search(r"\b(gets|get)\b", text)
+        aux = re.search(r"\b(is|are|was|were)\b", text)
+        if got and (aux is None or got.start() < aux.start()):
+            do = "does not get" if got.group(1) == "gets" else "do not get"
+            text = text[: got.start()] + do + text[got.end() :]
+        elif aux:
+            text = text[: aux.end()] + " not" + text[aux.end() :]
+        return MANNER.sub("", text)
     rest = MANNER.sub("", _rest(caption, c)).strip()
     if c.participle and c.form == "ed":  # "Having slid it across" -> "Without sliding it across"
         lead = (
@@ -398,6 +435,8 @@ def _affirm(caption: str, c: Claim) -> str:
     lead = " ".join(w for w in caption[c.start : c.verb_start].lower().split() if w != "ever")
     if lead in ("without", "instead of"):  # "without ever lifting it" too
         return f"after {caption[c.verb_start : c.verb_end]} {rest}".strip()
+    if lead == "before":  # "stops before reaching the target" -> "stops after reaching it"
+        return f"after {inflect(c.lemma, 'ing')} {rest}".strip()
     if c.event == "contact":  # "does not make contact with it" -> "makes contact with it"
         first, *more = caption[c.verb_start : c.verb_end].split()
         return " ".join([inflect(verb_lemma(first) or first, "3sg"), *more, rest]).strip()
@@ -922,7 +961,9 @@ class OfflineDrafter:
                     text = c.hedge.plain + caption[c.hedge.head_end : c.end]
                 swap = Edit(c.start, c.end, _swap_state(text))
                 cut = _delete(caption, c.start, c.end)
-                options = [swap, cut] if only or c.participle else [cut, swap]
+                # a state word alone ("leaving the window shut") is swapped, never cut
+                bare = re.fullmatch(r"(?:shut|closed|open|opened)", text.strip(), re.I) is not None
+                options = [swap, cut] if only or c.participle or bare else [cut, swap]
                 if f.success is not True:  # the swap would claim the goal the episode misses
                     options = [self._toward(caption, c, c), cut]
                 add(c, c, "action", "the object moves only toward the task's goal", end, *options)
@@ -1013,7 +1054,13 @@ class OfflineDrafter:
                     options.insert(0, self._toward(caption, c0, c1))
                 add(c0, c1, "outcome", "the episode fails (telemetry success flag)", end, *options)
                 if first_outcome_end is None:
-                    first_outcome_end = c1.end
+                    # a passive's agent stays with its verb: "... is not pushed to the target
+                    # by the arm, and the task fails"
+                    first_outcome_end = _past_agent(caption, c1.end) if c1.passive else c1.end
+                    # nor is a relative clause parted from the noun it follows
+                    rel = RELATIVE_AFTER.match(caption, first_outcome_end)
+                    if rel:
+                        first_outcome_end = rel.end()
                 claimed = claimed or not c0.hedged
             for i, c in enumerate(claims):
                 if i in done or c.event != "contact" or c.negated or f.reached is not False:
@@ -1070,10 +1117,12 @@ class OfflineDrafter:
                     continue
                 b, joint = _joint_before(caption, c.start)
                 new = _affirm(caption, c)
+                without = caption[c.start : c.verb_start].strip().lower() == "without"
+                if without:  # "pushes the drawer without closing it" -> "... and closes it"
+                    new = f"{inflect(c.lemma, '3sg')} {_rest(caption, c)}".strip()
                 edit = (
                     Edit(b, c.end, " and " + new)
-                    if _jw(joint) in ("but", "")
-                    and caption[c.start : c.verb_start].strip().lower() == "without"
+                    if _jw(joint) in ("but", "") and without
                     else Edit(b, c.end, " and " + new)
                     if _jw(joint) == "but"
                     else Edit(c.start, c.end, new)
@@ -1092,8 +1141,8 @@ class OfflineDrafter:
                         if dropped
                         else "the episode succeeds (telemetry success flag)",
                         end,
-                        *self._unfail(caption, s)[:1],
-                        alternatives=self._unfail(caption, s)[1:],
+                        *self._unfail(caption, s, f.kind)[:1],
+                        alternatives=self._unfail(caption, s, f.kind)[1:],
                     )
                 )
         self._check_gripper_states(caption, tel, f, claims, plan, skip, free)
@@ -1328,7 +1377,23 @@ class OfflineDrafter:
                     a = ci.start - len(sentence) + sentence.index("Before")
                     edits.append(Edit(a, a + len("Before"), "After"))
                     span_start = a
-                elif j == i + 1 and re.fullmatch(SIMPLE_JOINT, between, re.IGNORECASE):
+                elif joint_before := re.fullmatch(r"\s*(before)\s*", between, re.IGNORECASE):
+                    # "lifts the puck before grasping it" -> "lifts the puck after grasping it"
+                    a = ci.end + joint_before.start(1)
+                    edits.append(Edit(a, a + len("before"), "after"))
+                elif opener := re.fullmatch(r"\s*(After|Once)\s+", sentence):
+                    # "After lifting the puck, the arm grasps it" -> "Before lifting ..."
+                    a = ci.start - len(sentence) + opener.start(1)
+                    edits.append(Edit(a, a + len(opener.group(1)), "Before"))
+                    span_start = a
+                elif ci.participle and re.match(r"having\b", caption[ci.start :], re.IGNORECASE):
+                    # "Having lifted the puck, the arm grasps it" -> "Before lifting the puck, ..."
+                    lead = "Before" if caption[ci.start].isupper() else "before"
+                    edits.append(Edit(ci.start, ci.verb_end, f"{lead} {inflect(ci.lemma, 'ing')}"))
+                elif j == i + 1 and (
+                    re.fullmatch(SIMPLE_JOINT, between, re.IGNORECASE)
+                    or re.fullmatch(LONGER_JOINT, between, re.IGNORECASE)
+                ):
                     edits = self._swap(caption, ci, cj)
                 t_a, t_b = (tj, ti) if said_j_first else (ti, tj)
                 out.append((later, first, t_b, t_a, span_start, edits))
@@ -1403,11 +1468,25 @@ class OfflineDrafter:
         )
 
     @staticmethod
-    def _unfail(caption: str, s: Statement) -> list[Edit]:
+    def _unfail(caption: str, s: Statement, kind: str | None = None) -> list[Edit]:
         """A stated failure on a successful episode: 'the task is not completed' loses its
-        'not'; any other failure statement goes."""
+        'not'; an object said to be put back where it started is taken to the target instead
+        ('lowers the puck back onto its starting position' -> 'carries the puck to the
+        target'), and what the statement adds after that goes; any other failure statement
+        goes."""
         text = caption[s.start : s.end]
         cut = _delete(caption, s.start, s.end)
+        lead = ROBOT_SUBJECT_ONLY.search(caption[: s.start])
+        if lead and re.match(r"\s*(?:[.!?]|$)", caption[s.end :]):
+            # "The robot does not succeed." goes whole, never "The robot."
+            cut = _delete(caption, lead.start(1), s.end)
+        back = RETURNED.search(caption, s.start, s.end) if s.cause == "return" else None
+        if back is not None and back.group("verb"):
+            word = back.group("verb").lower()
+            form = "ing" if word.endswith("ing") else "3sg"
+            verb = inflect("push" if kind == "push" else "carry", form)
+            goal = _goal_word(caption)
+            return [Edit(back.start(), s.end, f"{verb} {back.group('obj')} to the {goal}"), cut]
         m = re.search(
             r"\b(?:task|push|press|attempt|it) (?:is|was) (not|never)\s+", text, re.IGNORECASE
         )
@@ -1482,6 +1561,9 @@ class OfflineDrafter:
         lead = " but " if joint and start == b else ""
         if f.kind == "pick_place" and f.grasp_t is not None:
             verb = "drops it before" if f.release_t is not None else "does not place it at"
+            if c1.passive:  # "the puck is picked up and placed ...": the object is the subject
+                verb = "falls before" if f.release_t is not None else "does not reach"
+                return Edit(start, _past_agent(caption, c1.end), f"{lead}{verb} the {goal}")
             if c1.form == "ing" and c1.hedge is None:
                 verb = verb.replace("drops", "dropping").replace(
                     "does not place", "without placing"
@@ -1542,6 +1624,11 @@ SURFACE = re.compile(
     re.IGNORECASE,
 )
 ORDER_SLACK_S = 0.2  # steps closer in time than this are not told apart
+# joints that say one step follows the other in more words: the steps swap, the words stay
+LONGER_JOINT = (
+    r"\s*(?:,\s*|;\s*)?(?:and\s+)?(?:only then|afterwards?|subsequently|later|after that|"
+    r"after which|it then|then it|following that)(?:\s+it)?\s*,?\s*"
+)
 SIMPLE_JOINT = r"\s*,?\s*(?:and then|and|then|before|, then)?\s*(?:first\s+|then\s+|finally\s+)?"
 SETTLED_M = 0.01  # an object this close to where it ends has arrived
 # a lift said as more than the 1-3 cm a pushed puck rises in the closed gripper

@@ -250,8 +250,12 @@ def fragments(text: str) -> list[str]:
     return out
 
 
-# nouns a caption's "it" never stands for: the recording itself
-NOT_ANTECEDENTS = {"video", "clip", "footage", "scene", "image", "frame", "camera", "view"}
+# nouns a caption's "it" never stands for: the recording itself, and determiners lemminflect
+# also lists as nouns ("In this video")
+NOT_ANTECEDENTS = {
+    *("video", "clip", "footage", "scene", "image", "frame", "camera", "view"),
+    *("this", "that", "these", "those", "which", "what"),
+}
 
 
 @lru_cache(maxsize=8192)
@@ -279,7 +283,8 @@ BROKEN = re.compile(
     r"\b(?:to|the|a|an|its|not|does|of|with)\s+(?:but|and|or|so|then)\b|"
     r"\b(?:it|them)\s+(?:target|goal|puck|button|drawer|window|handle|object)\b|"
     r"[,;:]\s*(?:[.!?]|$)|\b(\w+)\s+\1\b|"
-    r"\b(?:however|and|but|so|then|yet|thereby|therefore|thus|while|whereas)\s*[.!?;]",
+    r"\b(?:however|and|but|so|then|yet|thereby|therefore|thus|while|whereas|after|before|which|"
+    r"when|until|because|the|a|an|of|with)\s*[.!?;]",
     re.IGNORECASE,
 )
 
@@ -287,7 +292,8 @@ BROKEN = re.compile(
 def broken_phrases(text: str) -> list[str]:
     """Joins a cut leaves: a function word before a conjunction ('goes on to but'), 'it'
     before a noun ('reach it target'), a comma before the full stop, a doubled word, a
-    connective left at the end of a sentence ('...; however.')."""
+    connective, subordinator or article left at the end of a sentence ('...; however.',
+    '..., after.')."""
     return [m.group(0) for m in BROKEN.finditer(text)]
 
 

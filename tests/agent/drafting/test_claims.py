@@ -398,7 +398,7 @@ def test_claims_in_set_d_wordings(text: str, task: str, expected: list) -> None:
         (
             "The arm lowers the puck back onto its starting position, failing the task.",
             "pick-place-v3",
-            [("fail", "failing the task")],
+            [("fail", "lowers the puck back onto its starting position, failing the task")],
         ),
         (
             "The arm pulls on the handle, but the drawer appears to be stuck and only moves a "
@@ -461,3 +461,59 @@ def test_gripper_states_and_directions_are_found_with_their_words() -> None:
     ]
     text = "The arm lifts the window pane upward, picks it up and pushes the drawer in."
     assert [(d.lemma, d.direction) for d in directions(text)] == [("lift", "up"), ("push", "in")]
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        ("The robot does not succeed.", "push-v3", [("fail", "does not succeed")]),
+        ("The task ends in failure.", "push-v3", [("fail", "The task ends in failure")]),
+        ("Overall, the attempt is a failure.", "push-v3", [("fail", "the attempt is a failure")]),
+        ("The attempt is not a failure.", "push-v3", []),
+        (
+            "The robot fails to achieve its goal.",
+            "drawer-open-v3",
+            [("fail", "fails to achieve its goal")],
+        ),
+        (
+            "The robot does not manage to complete the task.",
+            "drawer-open-v3",
+            [("fail", "does not manage to complete the task")],
+        ),
+        (
+            "The arm is not able to finish the task.",
+            "window-open-v3",
+            [("fail", "not able to finish the task")],
+        ),
+        (
+            "The arm nudges the puck, but the puck does not make it to the target.",
+            "push-v3",
+            [("fail", "the puck does not make it to the target")],
+        ),
+        (
+            "The arm touches the button, but the button does not go down.",
+            "button-press-topdown-v3",
+            [("fail", "the button does not go down")],
+        ),
+        ("The goal is achieved.", "push-v3", [("success", "The goal is achieved")]),
+        ("The robot succeeds in the task.", "push-v3", [("success", "succeeds in the task")]),
+        ("The task ends in success.", "push-v3", [("success", "The task ends in success")]),
+        # a free object put back where it started; a drawer pushed back is the task itself
+        (
+            "The arm returns the puck back to its original position.",
+            "push-v3",
+            [("fail", "returns the puck back to its original position")],
+        ),
+        ("The arm pushes the drawer back to its starting position.", "drawer-close-v3", []),
+    ],
+)
+def test_outcome_statements_in_general_words(text: str, task: str, expected: list) -> None:
+    assert statements(text, task) == expected
+
+
+def test_a_passive_second_verb_is_passive() -> None:
+    """'the puck is picked up and placed on the target': 'placed' has the puck as subject."""
+    found, _ = find_claims(
+        "The puck is picked up and placed onto the target by the arm.", "pick-place-v3"
+    )
+    assert [(c.lemma, c.passive) for c in found] == [("pick", True), ("place", True)]

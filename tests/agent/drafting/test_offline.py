@@ -804,3 +804,76 @@ def test_a_push_whose_puck_rises_is_not_flat() -> None:
         "The robotic arm grips the red puck and slides it along the table surface, lifting it "
         "slightly, until it reaches the green target."
     )
+
+
+# ------------------------------------------------------------------ general wordings, round 2
+
+
+@pytest.mark.parametrize(
+    "clip,caption,rewrite",
+    [
+        # a passive's agent stays with its verb, and the failure comes after both
+        (
+            "push-001",
+            "The puck is pushed to the target by the arm.",
+            "The puck is not pushed to the target by the arm, and the task fails.",
+        ),
+        (
+            "button-press-011",
+            "The red button gets pressed by the robot arm.",
+            "The red button does not get pressed by the robot arm, and the task fails.",
+        ),
+        # a relative clause stays with the noun it follows
+        (
+            "window-open-026",
+            "The window is slid open by the robot arm, which then moves back.",
+            "The window is not slid open by the robot arm, which then moves back, and the task "
+            "fails.",
+        ),
+        # the second verb of a passive has the object as its subject
+        (
+            "pick-place-028",
+            "The puck is picked up and placed onto the target by the arm.",
+            "The puck is picked up but falls before the target, and the task fails.",
+        ),
+        # a denied goal on a successful clip
+        (
+            "drawer-close-003",
+            "The arm pushes the drawer without closing it.",
+            "The arm pushes the drawer and closes it.",
+        ),
+        (
+            "push-015",
+            "The arm pushes the puck, which stops before reaching the target.",
+            "The arm pushes the puck, which stops after reaching the target.",
+        ),
+        (
+            "window-open-005",
+            "The arm pushes the handle, leaving the window shut.",
+            "The arm pushes the handle, leaving the window open.",
+        ),
+        # a failure said with the robot as its only subject goes with its sentence
+        (
+            "drawer-open-002",
+            "The arm pulls the handle. Overall, the robotic arm does not succeed.",
+            "The arm pulls the handle.",
+        ),
+        # an object put back where it started, on a clip where it reaches the target
+        (
+            "pick-place-000",
+            "The arm grasps the puck and lifts it, after which it lowers the puck back onto its "
+            "starting position.",
+            "The arm grasps the puck and lifts it, after which it carries the puck to the target.",
+        ),
+    ],
+)
+def test_rewrites_in_general_wordings(clip: str, caption: str, rewrite: str) -> None:
+    telemetry = sample_tel(clip)
+    d = review(caption, telemetry)
+    assert d.rewrite == rewrite
+    assert rewrite_problems(caption, d.rewrite, telemetry.task) == []
+
+
+def test_a_cut_that_leaves_a_subordinator_at_the_end_fails_the_check() -> None:
+    caption = "The robot lifts the puck, after which it lowers it."
+    assert rewrite_problems(caption, "The robot lifts the puck, after.", "pick-place-v3")

@@ -186,3 +186,12 @@ def test_finite_verbs() -> None:
     assert not has_finite_verb("having pushed the handle across")
     assert not has_finite_verb("successfully completing the task")
     assert fragments("The arm pushes it, sliding it open and completing the task.") == []
+
+
+def test_this_video_is_no_antecedent_of_it() -> None:
+    """lemminflect lists 'this' as a noun: 'In this video, ... does not lift it' still dangles."""
+    caption = "In this video, the robotic arm grabs the puck and lifts it."
+    problems = rewrite_problems(
+        caption, "In this video, the robotic arm does not lift it.", "push-v3"
+    )
+    assert any("'it'" in p or "pronoun" in p for p in problems), problems
