@@ -335,6 +335,19 @@ def hedges(text: str) -> list[Hedge]:
             continue
         hs, he, head = words[j]
         chain = [x[2] for x in words[i:j]]
+        adverb = ""
+        if (
+            chain[-1] == "to"
+            and head.endswith("ly")
+            and _adverb(head)
+            and j + 1 < len(words)
+            and not re.search(r"[,;:.!?]", text[he : words[j + 1][0]])
+            and verb_lemma(words[j + 1][2])
+        ):
+            # "appears to successfully grasp it" -> "successfully grasps it"
+            adverb = text[hs:he] + " "
+            j += 1
+            hs, he, head = words[j]
         speculative = any(x not in FILLER_CHAIN for x in chain)
         lemma = verb_lemma(head)
         ends_be = chain[-1] in ("be", "being") or (len(chain) == 1 and chain[0] in SPEC_OPENERS)
@@ -345,13 +358,15 @@ def hedges(text: str) -> list[Hedge]:
             plain = inflect(lemma, form)  # "is seen closing", "seems to be pushing"
         elif ends_be:
             plain = BE_FORM[form] + " " + text[hs:he]  # "appears to be completed" -> "is completed"
+        elif chain[-2:] == ["be", "to"]:  # "the goal seems to be to move it" -> "is to move it"
+            plain = f"{BE_FORM[form]} to {text[hs:he]}"
         elif lemma and chain[-1] == "to":
             plain = inflect(lemma, form)
         else:
             i = j
             continue
-        cut_end = words[j - 1][1]
-        out.append(Hedge(s, cut_end, hs, he, plain, speculative))
+        cut_end = words[j - 1][1] if not adverb else words[j - 2][1]
+        out.append(Hedge(s, cut_end, hs, he, adverb + plain, speculative))
         i = j
     taken = {h.head_start for h in out}
     for m in ASPECT.finditer(text):
@@ -982,6 +997,19 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             True,
         ),
         (r"\bunpressed\b", "fail", "other", True),
+        # the object away from the target: "is not on the target", "is still far from it"
+        (
+            r"\b(?:is|remains|stays|ends up|sits|lies|rests) (?:still |now )?(?:not |never )"
+            r"(?:on|at|in|onto|inside) (?:the )?(?:\w+ )?(?:target|goal)\b|"
+            r"\b(?:is|remains|stays|ends up|sits|lies|rests) (?:still |now )?"
+            r"(?:far |some distance |well |a (?:few|couple of) [\w-]+ |several [\w-]+ )"
+            r"(?:away )?from (?:the )?(?:\w+ )?"
+            r"(?:target|goal)\b",
+            "fail",
+            "other",
+            True,
+        ),
+        (r"\bmisplac(?:es|ed|ing)\b", "fail", "other", False),
         (
             r"\b(?:does not|doesn't|did not|didn't|never|fails? to|failed to|failing to|unable to|"
             r"cannot|can't) (?:get|make) (?:it |the \w+ )?(?:it )?(?:all the way )?"
@@ -1112,7 +1140,12 @@ _STATEMENT_PATTERNS: list[tuple[re.Pattern[str], str, str, bool]] = [
             "place",
             True,
         ),
-        (r"\bcomplet(?:es|ing|ed|e) (?:the |its )?(?:[\w-]+ )?task\b", "success", "task", False),
+        (
+            r"\bcomplet(?:es|ing|ed|e) (?:the |its )?(?:[\w-]+ )?(?:task|objective)\b",
+            "success",
+            "task",
+            False,
+        ),
         (
             r"\btask (?:is|was|has been|ends up|is now|appears to be|seems to be) (?:\w+ )?"
             r"(?:completed|accomplished|achieved|done|finished|complete)\b",
@@ -1156,8 +1189,9 @@ RETURNED = re.compile(
     re.IGNORECASE,
 )
 STATE_END = re.compile(
-    r"\b(?:stays|remains|is left|leaves (?:it|the \w+)|leaving (?:it|the \w+)|ends up|ends|is|"
-    r"are|sits|staying|remaining|being)\s+(?:(?:still|fully|completely|firmly|now|wide)\s+)?"
+    r"\b(?:stays|remains|is left|leaves (?:it|the \w+)|leaving (?:it|the \w+)|ends up|ending up|"
+    r"ends|is|are|sits|staying|remaining|being)\s+"
+    r"(?:(?:still|fully|completely|firmly|now|wide|slightly|somewhat)\s+)?"
     r"(open|closed|shut|ajar)\b(?!\s+(?:gripper|drawer|window|door))",
     re.IGNORECASE,
 )
@@ -1198,6 +1232,15 @@ def _segment(text: str, s: int, e: int) -> tuple[int, int, bool]:
     return (s if robot or not subject.strip() else left), max(right, e), robot
 
 
+# the goal state denied by a verb: "it does not fully close", "the drawer never opens"
+NOT_STATE = re.compile(
+    r"\b(?:does not|doesn't|did not|didn't|never|fails to|failed to) (?:\w+ )?"
+    r"(?:fully |completely |quite |all the way )?(?:slide )?(open|close|shut)\b"
+    r"(?!\s+(?:its|the|it|them|his|her)\b)",
+    re.IGNORECASE,
+)
+
+
 def statements(text: str, kind: str | None, skip: list[tuple[int, int]]) -> list[Statement]:
     """Outcome statements (see the module's grammar, step 6)."""
     found: list[Statement] = []
@@ -1227,6 +1270,15 @@ def statements(text: str, kind: str | None, skip: list[tuple[int, int]]) -> list
             found.append(Statement("fail", start, end, "return"))
     goal = goal_state(kind)
     if goal is not None:
+        # "but it does not fully close": the goal's state denied
+        for m in NOT_STATE.finditer(text):
+            if any(a <= m.start() < b for a, b in skip):
+                continue
+            start, end, robot = _segment(text, m.start(), m.end())
+            said = "open" if m.group(1).lower() == "open" else "close"
+            if robot or said != goal or GRIPPER.search(text[start : m.start()]):
+                continue
+            found.append(Statement("fail", start, end, "state"))
         for m in STATE_END.finditer(text):
             if any(a <= m.start() < b for a, b in skip):
                 continue
@@ -1271,7 +1323,8 @@ SPEC_CLAUSE_OPENERS = re.compile(
 PURPOSE = re.compile(
     r"\b(?:in order to|in an attempt to|in an effort to|so as to|with the (?:intention|aim|"
     r"goal|purpose|idea) of|aiming to|aiming for|intending to|presumably to|preparing to|"
-    r"in preparation for|hoping to|in (?:the )?hopes? of|as if|as though)\b",
+    r"in preparation for|hoping to|in (?:the )?hopes? of|as if|as though|"
+    r"in what (?:appears|seems|looks) to be (?:an? )?(?:attempt|effort|bid|way) (?:to|of))\b",
     re.IGNORECASE,
 )
 # Where a speculative clause ends: punctuation, or a joint that starts the next step.
@@ -1330,6 +1383,11 @@ def speculation_spans(text: str, warnings: list) -> list[SpecSpan]:  # type: ign
     out: list[SpecSpan] = []
     found = [w for w in warnings if w.kind == "speculation" and w.start >= 0]
     for w in sorted([*found, *own_speculation(text, warnings)], key=lambda w: w.start):
+        # a warning inside a purpose phrase ("in what appears to be an attempt to") stands for
+        # the whole phrase
+        around = next((m for m in PURPOSE.finditer(text) if m.start() < w.start < m.end()), None)
+        if around is not None:
+            w = OwnWarning(around.start(), around.end())
         before = text[: w.start].rstrip()
         clause_initial = before.endswith((",", "(")) or not before
         chain = next((h for h in chains if h.start <= w.start < h.end), None)

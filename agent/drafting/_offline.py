@@ -266,6 +266,15 @@ AGENT = re.compile(
 )
 
 
+# a contrast before a denied step ("; however, it fails to ..."): group 2 is its subject
+HOWEVER_BEFORE = re.compile(
+    r"(\bhowever,?\s+)((?:it|they|the\s+(?:[\w-]+\s+)?[\w-]+)\s+)?$", re.IGNORECASE
+)
+# a step said after the outcome claim in the same sentence: ", then holds still"
+LATER_STEP = re.compile(
+    r"\s*,?\s*(?:and then|then|and afterwards|afterwards|before|after which|and finally)\b",
+    re.IGNORECASE,
+)
 # a relative clause that hangs on the noun before it: ", which then moves back"
 RELATIVE_AFTER = re.compile(r",\s*(?:which|who)\b[^,.;!?]*", re.IGNORECASE)
 
@@ -1061,6 +1070,11 @@ class OfflineDrafter:
                     rel = RELATIVE_AFTER.match(caption, first_outcome_end)
                     if rel:
                         first_outcome_end = rel.end()
+                    # nor does it come between two steps: "does not slide it open, then holds
+                    # still, and the task fails"
+                    if LATER_STEP.match(caption, first_outcome_end):
+                        stop = re.compile(r"[.!?;]").search(caption, first_outcome_end)
+                        first_outcome_end = stop.start() if stop else len(caption.rstrip())
                 claimed = claimed or not c0.hedged
             for i, c in enumerate(claims):
                 if i in done or c.event != "contact" or c.negated or f.reached is not False:
@@ -1085,6 +1099,11 @@ class OfflineDrafter:
                 whole = self._whole_sentence(caption, s)
                 cut = _delete(caption, s.start, s.end)
                 options = [Edit(s.start, s.end, "The task fails"), cut] if whole else [cut]
+                lead = ROBOT_SUBJECT_ONLY.search(caption[: s.start])
+                if lead and re.match(r"\s*(?:[.!?]|$)", caption[s.end :]):
+                    # "The robot completes its objective." -> "The task fails."
+                    whole = True
+                    options = [Edit(lead.start(1), s.end, "The task fails")]
                 fail_said = fail_said or whole
                 claimed = True
                 plan.findings.append(
@@ -1127,6 +1146,13 @@ class OfflineDrafter:
                     if _jw(joint) == "but"
                     else Edit(c.start, c.end, new)
                 )
+                contrast = HOWEVER_BEFORE.search(caption[: c.start])
+                if contrast and edit.start == c.start:
+                    # "; however, it fails to bring it" -> "; it brings it": no contrast left
+                    subject = contrast.group(2) or ""
+                    if re.search(r"(?:^|[.!?]\s*)$", caption[: contrast.start(1)]):
+                        subject = subject[:1].upper() + subject[1:]
+                    edit = Edit(contrast.start(1), c.end, subject + new)
                 add(c, c, "outcome", "the episode succeeds (telemetry success flag)", end, edit)
             for s in statements:
                 if s.kind != "fail" or self._covered(plan, s):

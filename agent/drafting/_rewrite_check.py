@@ -284,7 +284,8 @@ BROKEN = re.compile(
     r"\b(?:it|them)\s+(?:target|goal|puck|button|drawer|window|handle|object)\b|"
     r"[,;:]\s*(?:[.!?]|$)|\b(\w+)\s+\1\b|"
     r"\b(?:however|and|but|so|then|yet|thereby|therefore|thus|while|whereas|after|before|which|"
-    r"when|until|because|the|a|an|of|with)\s*[.!?;]",
+    r"when|until|because|the|a|an|of|with)\s*[.!?;]|"
+    r"(?:^|[.!?;]\s+)(?:the|a|an)\s+(?:[\w-]+\s+){0,2}(?:robot|arm|gripper)\s*,\s*(?:and|but|so)\b",
     re.IGNORECASE,
 )
 
@@ -293,7 +294,7 @@ def broken_phrases(text: str) -> list[str]:
     """Joins a cut leaves: a function word before a conjunction ('goes on to but'), 'it'
     before a noun ('reach it target'), a comma before the full stop, a doubled word, a
     connective, subordinator or article left at the end of a sentence ('...; however.',
-    '..., after.')."""
+    '..., after.'), a sentence's robot subject left with no verb ('The robot, and ...')."""
     return [m.group(0) for m in BROKEN.finditer(text)]
 
 

@@ -505,6 +505,41 @@ def test_gripper_states_and_directions_are_found_with_their_words() -> None:
             [("fail", "returns the puck back to its original position")],
         ),
         ("The arm pushes the drawer back to its starting position.", "drawer-close-v3", []),
+        # the object away from the target; the goal state denied or left short
+        (
+            "The arm carries the puck, but the puck is not on the target.",
+            "pick-place-v3",
+            [("fail", "the puck is not on the target")],
+        ),
+        (
+            "The arm pushes the puck, but it remains some distance from the target.",
+            "push-v3",
+            [("fail", "it remains some distance from the target")],
+        ),
+        (
+            "The arm pushes the drawer, but it remains slightly ajar.",
+            "drawer-close-v3",
+            [("fail", "it remains slightly ajar")],
+        ),
+        (
+            "The arm pushes the window, but it does not fully close.",
+            "window-close-v3",
+            [("fail", "it does not fully close")],
+        ),
+        # a state that is not the task's goal, or the gripper's, says nothing of the outcome
+        ("The arm pulls the handle, but the drawer does not close.", "drawer-open-v3", []),
+        ("The arm does not open its gripper.", "drawer-open-v3", []),
+        (
+            "The arm misplaces the puck next to the target.",
+            "pick-place-v3",
+            [("fail", "misplaces the puck next to the target")],
+        ),
+        (
+            "The arm pulls the handle, with the drawer ending up open.",
+            "drawer-open-v3",
+            [("success", "with the drawer ending up open")],
+        ),
+        ("The robot completes its objective.", "push-v3", [("success", "completes its objective")]),
     ],
 )
 def test_outcome_statements_in_general_words(text: str, task: str, expected: list) -> None:

@@ -877,3 +877,86 @@ def test_rewrites_in_general_wordings(clip: str, caption: str, rewrite: str) -> 
 def test_a_cut_that_leaves_a_subordinator_at_the_end_fails_the_check() -> None:
     caption = "The robot lifts the puck, after which it lowers it."
     assert rewrite_problems(caption, "The robot lifts the puck, after.", "pick-place-v3")
+
+
+@pytest.mark.parametrize(
+    "clip,caption,rewrite,kind",
+    [
+        # the order said in more joints, reworded in the telemetry's order
+        (
+            "pick-place-000",
+            "The arm lifts the puck before grasping it.",
+            "The arm lifts the puck after grasping it.",
+            "order",
+        ),
+        (
+            "pick-place-000",
+            "After lifting the puck, the arm grasps it.",
+            "Before lifting the puck, the arm grasps it.",
+            "order",
+        ),
+        (
+            "pick-place-000",
+            "Having lifted the puck, the arm grasps it.",
+            "Before lifting the puck, the arm grasps it.",
+            "order",
+        ),
+        (
+            "pick-place-000",
+            "The arm lifts the puck, after which it grasps it.",
+            "The arm grasps the puck, after which it lifts it.",
+            "order",
+        ),
+        (
+            "pick-place-000",
+            "The arm lifts the puck and subsequently grasps it.",
+            "The arm grasps the puck and subsequently lifts it.",
+            "order",
+        ),
+        # speculation: an adverb after the chain stays, "is to" stays a copula, a purpose
+        # phrase built around a hedge goes whole
+        (
+            "pick-place-000",
+            "The robotic arm appears to successfully grasp the red puck and lifts it.",
+            "The robotic arm successfully grasps the red puck and lifts it.",
+            "speculation",
+        ),
+        (
+            "pick-place-000",
+            "The robot's goal seems to be to move the puck; it picks it up and places it on the "
+            "target.",
+            "The robot's goal is to move the puck; it picks it up and places it on the target.",
+            "speculation",
+        ),
+        (
+            "pick-place-000",
+            "The robotic arm, in what appears to be an attempt to tidy up, picks up the puck and "
+            "places it on the target.",
+            "The robotic arm picks up the puck and places it on the target.",
+            "speculation",
+        ),
+        # the failure comes after the steps its sentence goes on with
+        (
+            "drawer-open-016",
+            "The robot grabs the drawer handle and slides the drawer open, then holds still.",
+            "The robot reaches the drawer handle but does not slide the drawer open, then holds "
+            "still, and the task fails.",
+            "outcome",
+        ),
+        # a contrast goes with the failure it introduced
+        (
+            "drawer-open-002",
+            "The arm grabs the handle. However, it fails to open the drawer.",
+            "The arm hooks the handle. It opens the drawer.",
+            "outcome",
+        ),
+    ],
+)
+def test_rewrites_of_order_speculation_and_contrast(
+    clip: str, caption: str, rewrite: str, kind: str
+) -> None:
+    telemetry = sample_tel(clip)
+    d = review(caption, telemetry)
+    assert d.rewrite == rewrite
+    assert kind in {h.type.value for h in d.hallucinations}
+    assert rewrite_problems(caption, d.rewrite, telemetry.task) == []

@@ -195,3 +195,9 @@ def test_this_video_is_no_antecedent_of_it() -> None:
         caption, "In this video, the robotic arm does not lift it.", "push-v3"
     )
     assert any("'it'" in p or "pronoun" in p for p in problems), problems
+
+
+def test_a_robot_subject_left_without_its_verb_fails_the_check() -> None:
+    caption = "The arm pushes the puck. The robot completes its objective."
+    rewrite = "The arm pushes the puck. The robot, and the task fails."
+    assert any("broken phrase" in p for p in rewrite_problems(caption, rewrite, "push-v3"))
