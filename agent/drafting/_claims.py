@@ -871,6 +871,48 @@ def gripper_states(text: str, skip: list[tuple[int, int]] | None = None) -> list
     return out
 
 
+# ---------------------------------------------------------------- retreats
+
+RETREAT = re.compile(
+    r"\b(?P<lead>(?:and then|and|then|before|after)\s+)?"
+    r"(?P<verb>retract(?:s|ed|ing)?|withdraw(?:s|n|ing)?|withdrew|returns?|returning|returned|"
+    r"(?:moves?|moving|pulls?|pulling|backs?|backing|goes|going)(?:\s+itself)?\s+(?:back|away))\b"
+    r"(?!\s+and\s+forth)"
+    r"(?P<home>(?:\s+(?:up|back|away))?\s+to\s+(?:its|the)\s+(?:starting|start|original|initial|"
+    r"home|neutral|rest(?:ing)?)\s+(?:position|pose|point|location|place|spot)|"
+    r"\s+to\s+where\s+it\s+(?:started|began))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Retreat:
+    """The arm said to move back or away at the end ('before retracting to its starting
+    position', 'then moves away'); `home` when it is said to reach where it started."""
+
+    start: int
+    end: int
+    home: bool
+
+
+def retreats(text: str, skip: list[tuple[int, int]] | None = None) -> list[Retreat]:
+    """Retreats of the arm: the verb's subject is the robot (the clause before it names no
+    object of the task); 'returns' only with where it returns to."""
+    out = []
+    for m in RETREAT.finditer(text):
+        if any(a <= m.start() < b for a, b in skip or []):
+            continue
+        verb = m.group("verb").lower()
+        if verb.startswith("return") and not m.group("home"):
+            continue  # "returns the puck": not a retreat
+        clause = re.split(r"[,;:.!?]|\b(?:and|but|which|while|as)\b", text[: m.start("verb")])[-1]
+        words = clause.lower().split()
+        if any(w in NOUNS for w in words) and not ROBOT.search(clause):
+            continue  # "the puck moves away"
+        out.append(Retreat(m.start(), m.end(), bool(m.group("home"))))
+    return out
+
+
 # ---------------------------------------------------------------- directions
 
 UP_WORDS = {"up", "upward", "upwards"}

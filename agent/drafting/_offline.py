@@ -48,6 +48,7 @@ from agent.drafting._claims import (
     inflect,
     opposite_event,
     outcome_stated,
+    retreats,
     speculation_spans,
     task_kind,
     verb_lemma,
@@ -1172,6 +1173,7 @@ class OfflineDrafter:
                     )
                 )
         self._check_gripper_states(caption, tel, f, claims, plan, skip, free)
+        self._check_retreats(caption, tel, plan, skip)
         if not free:
             self._check_directions(caption, f, plan, skip)
         # a lift the caption leaves out
@@ -1242,6 +1244,53 @@ class OfflineDrafter:
                     f"the gripper is {state} {when}",
                     [round(at if at is not None else tel.t[-1], 2)],
                     Edit(g.word_start, g.word_end, state),
+                )
+            )
+
+    def _check_retreats(
+        self, caption: str, tel: Telemetry, plan: Plan, skip: list[tuple[int, int]]
+    ) -> None:
+        """'before retracting to its starting position', 'then moves away': the end effector
+        must come back from where it is farthest from its start by RETREAT_M, and, to be back
+        where it started, end within half that farthest distance of its start."""
+        if not tel.ee_pos or len(tel.ee_pos) < 2:
+            return
+        e0 = tel.ee_pos[0]
+        dists = [math.dist(p, e0) for p in tel.ee_pos]
+        far = max(range(len(dists)), key=dists.__getitem__)
+        back = dists[far] - dists[-1]
+        for r in retreats(caption, skip):
+            if any(
+                (x.start < r.end and r.start < x.end)
+                # "the button is released as the arm moves away": one finding's adjunct
+                or (
+                    x.end <= r.start
+                    and re.fullmatch(
+                        r"\s*(?:as|while|when)\s+(?:the\s+|its\s+)?(?:[\w-]+\s+){0,2}",
+                        caption[x.end : r.start],
+                        re.IGNORECASE,
+                    )
+                )
+                for x in plan.findings
+            ):
+                continue
+            home = dists[-1] <= 0.5 * dists[far]
+            if back >= RETREAT_M and (home or not r.home):
+                continue
+            why = (
+                f"the end effector ends {dists[-1] * 100:.0f} cm from where it starts"
+                if back >= RETREAT_M
+                else f"the end effector comes back only {back * 100:.0f} cm from "
+                f"t={tel.t[far]:.1f}s to the end"
+            )
+            plan.findings.append(
+                Finding(
+                    r.start,
+                    r.end,
+                    "action",
+                    why,
+                    [round(tel.t[-1], 2)],
+                    _delete(caption, r.start, r.end),
                 )
             )
 
@@ -1634,6 +1683,7 @@ class OfflineDrafter:
 
 
 NEVER_NEAR = "the arm never comes near the object"
+RETREAT_M = 0.03  # an arm said to move back or away comes back at least this far by the end
 VERTICAL_SHARE = 0.5  # an object whose rise or fall is under half its displacement moves sideways
 # where a step ends at the target: "onto the blue target", "at the goal"
 TARGET_PHRASE = re.compile(

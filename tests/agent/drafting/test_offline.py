@@ -826,9 +826,9 @@ def test_a_push_whose_puck_rises_is_not_flat() -> None:
         # a relative clause stays with the noun it follows
         (
             "window-open-026",
-            "The window is slid open by the robot arm, which then moves back.",
-            "The window is not slid open by the robot arm, which then moves back, and the task "
-            "fails.",
+            "The window is slid open by the robot arm, which then stops above it.",
+            "The window is not slid open by the robot arm, which then stops above it, and the "
+            "task fails.",
         ),
         # the second verb of a passive has the object as its subject
         (
@@ -960,3 +960,30 @@ def test_rewrites_of_order_speculation_and_contrast(
     assert d.rewrite == rewrite
     assert kind in {h.type.value for h in d.hallucinations}
     assert rewrite_problems(caption, d.rewrite, telemetry.task) == []
+
+
+def test_a_retreat_the_end_effector_does_not_make_is_flagged() -> None:
+    """The arm said to retract to where it started, or to move back, against its position."""
+    d = review(
+        "The robotic arm slides the window closed by pushing against its frame, before "
+        "retracting to its starting position.",
+        sample_tel("window-close-020"),  # comes back 9 cm, but ends 35 cm from its start
+    )
+    assert ("before retracting to its starting position", "action") in spans(d)
+    assert d.rewrite == "The robotic arm slides the window closed by pushing against its frame."
+    d = review("The arm opens the drawer and then moves back.", sample_tel("drawer-open-002"))
+    assert ("and then moves back", "action") in spans(d)
+
+
+def test_a_retreat_the_end_effector_makes_is_left_alone() -> None:
+    # window-close-006 comes back 16 cm from where it is farthest from its start
+    d = review(
+        "The arm slides the window shut and then moves back.", sample_tel("window-close-006")
+    )
+    assert [s for s in spans(d) if s[1] == "action"] == []
+    # "back and forth" is no retreat, nor is an object moving away
+    d = review(
+        "The arm hovers near the puck, moving back and forth, and the puck moves away.",
+        sample_tel("push-001"),
+    )
+    assert not any("back" in s or "away" in s for s, _ in spans(d))
