@@ -21,7 +21,9 @@ is not English, no outcome with its opposite, no step denied beside its assertio
 or broken phrase, no new guideline warning); an edit that fails is not made, the caption's own
 text stays for that part, and the finding says why and that the wording is the reviewer's
 (`Draft.left_to_reviewer`).
-Colours, object identity, directions and counts are left to the reviewer, and the draft says so.
+Colours, object identity, counts and most directions are left to the reviewer, and the draft
+says so; the direction a drawer, window or button is said to move is checked against the
+object's displacement, and a gripper said to be open or closed against its opening.
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ OBJECTS = {
 }
 FAILS = ", and the task fails"
 NOT_CHECKED = (
-    "Not checked (not in the telemetry): colours, object identity, directions and counts; "
-    "check them against the video."
+    "Not checked (not in the telemetry): colours, object identity, counts, and directions "
+    "other than which way a drawer, window or button moves; check them against the video."
 )
 # what the arm does to the task's object instead of grasping it, by task family
 CONTACT_VERB = {
@@ -1753,4 +1755,4 @@ __all__ = ["OfflineDrafter", "Statement", "outcome_stated", "rewrite_problems"]
 
 # Distinct in its first 12 characters (run names use hash[:12]) from "offline-rules-1", so a
 # store with runs of the old rules starts a new run instead of refusing a version mismatch.
-RULES_VERSION = "offline-r3"
+RULES_VERSION = "offline-r4"
