@@ -12,11 +12,11 @@ the drafter left for the reviewer to reword because its own rewording failed tha
 
 Who wrote which set: sets A and B (tests/data/offline_heldout_a.jsonl, _b.jsonl) were written
 by the author of the rules, in the same session; A was used to develop them, B was not tuned
-on (a few of its rewrites were read in a regression check of the second round). The
+on (one of its rewrites was read in a regression check of the second round). The
 vision-model-style development set (tests/data/offline_dev_vlm.jsonl) was written by the
 author of the later rules, before changing them, and used to tune them.
 Development set D (tests/data/offline_dev_d.jsonl, vision-model wording, 80 rows) was written
-apart from the rules, before the rules were changed for it, and then used to tune them. Set C
+apart from the rules and then used to tune them. Set C
 (tests/data/offline_heldout_c.jsonl, vision-model wording) was written by someone who never
 read the rules, and never used to tune them (measured five times, at milestones).
 
