@@ -21,7 +21,9 @@ is not English, no outcome with its opposite, no step denied beside its assertio
 or broken phrase, no new guideline warning); an edit that fails is not made, the caption's own
 text stays for that part, and the finding says why and that the wording is the reviewer's
 (`Draft.left_to_reviewer`).
-Colours, object identity, directions and counts are left to the reviewer, and the draft says so.
+Colours, object identity, counts and most directions are left to the reviewer, and the draft
+says so; the direction a drawer, window or button is said to move is checked against the
+object's displacement, and a gripper said to be open or closed against its opening.
 """
 
 from __future__ import annotations
@@ -34,22 +36,28 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from agent.drafting._claims import (
+    _WORD,
     FREE_OBJECT_TASKS,
+    RAISING,
+    RETURNED,
     Claim,
     SpecSpan,
     Statement,
+    directions,
     find_claims,
     goal_event,
+    gripper_states,
     inflect,
     opposite_event,
     outcome_stated,
+    retreats,
     speculation_spans,
     task_kind,
     verb_lemma,
 )
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._result import FREE, Provenance
-from agent.drafting._rewrite_check import rewrite_problems
+from agent.drafting._rewrite_check import has_finite_verb, rewrite_problems
 from agent.guidelines._lint import lint
 from agent.schema import Draft, DraftResult, Hallucination, Omission, span_occurrences
 from agent.settings import Settings
@@ -68,8 +76,8 @@ OBJECTS = {
 }
 FAILS = ", and the task fails"
 NOT_CHECKED = (
-    "Not checked (not in the telemetry): colours, object identity, directions and counts; "
-    "check them against the video."
+    "Not checked (not in the telemetry): colours, object identity, counts, and directions "
+    "other than which way a drawer, window or button moves; check them against the video."
 )
 # what the arm does to the task's object instead of grasping it, by task family
 CONTACT_VERB = {
@@ -106,6 +114,8 @@ class Facts:
     open_t: float | None = None  # the gripper first opens after closing
     arrive_t: float | None = None  # a successful episode's object comes to where it ends
     rise_m: float = 0.0  # the object's highest rise above where it starts
+    # the object's displacement where it is farthest from where it starts (x, y, z in metres)
+    shift: tuple[float, float, float] | None = None
 
     @classmethod
     def of(cls, tel: Telemetry) -> Facts:
@@ -118,7 +128,7 @@ class Facts:
         closes = any(k == "close" for _, k in changes) or starts_closed
         close_t = 0.0 if starts_closed else next((t for t, k in changes if k == "close"), None)
         moved = reached = closest_t = reach_t = closes_on_t = close_gap = move_t = None
-        arrive_t = None
+        arrive_t = shift = None
         rise = 0.0
         rev = False
         if tel.object_pos:
@@ -127,6 +137,8 @@ class Facts:
             moved = max(dists) >= MOVED_M
             move_t = next((t for t, d in zip(tel.t, dists, strict=True) if d >= MOVED_M), None)
             rise = max(p[2] for p in tel.object_pos) - o0[2]
+            far = tel.object_pos[max(range(len(dists)), key=dists.__getitem__)]
+            shift = (far[0] - o0[0], far[1] - o0[1], far[2] - o0[2])
             last = tel.object_pos[-1]
             if tel.success and moved:
                 away = [i for i, p in enumerate(tel.object_pos) if math.dist(p, last) >= SETTLED_M]
@@ -170,7 +182,18 @@ class Facts:
             ),
             arrive_t,
             rise,
+            shift,
         )
+
+    def heading(self) -> str | None:
+        """Which way the object moves: 'up', 'down' or 'sideways' (mostly horizontal); None
+        when it does not move."""
+        if not self.moved or self.shift is None:
+            return None
+        x, y, z = self.shift
+        if abs(z) < VERTICAL_SHARE * math.hypot(x, y, z):
+            return "sideways"
+        return "up" if z > 0 else "down"
 
 
 @dataclass
@@ -231,6 +254,40 @@ def _object(tel: Telemetry) -> str:
     return next((v for k, v in OBJECTS.items() if k in task), "object")
 
 
+# a sentence whose words before a statement are only the robot as its subject ("Overall, the
+# robot does not succeed."): group 1 is where the sentence's words start
+ROBOT_SUBJECT_ONLY = re.compile(
+    r"(?:^|[.!?]\s+)((?:(?:overall|ultimately|finally|in the end|eventually),?\s+)?"
+    r"(?:the|a|an)\s+(?:[\w-]+\s+){0,2}(?:robot|arm|manipulator|gripper)(?:\s+arm)?\s+)$",
+    re.IGNORECASE,
+)
+# a passive's agent after the claim: "by the arm", "by the robot's gripper"
+AGENT = re.compile(
+    r"\s+by\s+(?:the|a|an|its)\s+(?:[\w'’-]+\s+){0,2}(?:arm|robot|gripper|hand|manipulator|"
+    r"claw|effector)\b",
+    re.IGNORECASE,
+)
+
+
+# a contrast before a denied step ("; however, it fails to ..."): group 2 is its subject
+HOWEVER_BEFORE = re.compile(
+    r"(\bhowever,?\s+)((?:it|they|the\s+(?:[\w-]+\s+)?[\w-]+)\s+)?$", re.IGNORECASE
+)
+# a step said after the outcome claim in the same sentence: ", then holds still"
+LATER_STEP = re.compile(
+    r"\s*,?\s*(?:and then|then|and afterwards|afterwards|before|after which|and finally)\b",
+    re.IGNORECASE,
+)
+# a relative clause that hangs on the noun before it: ", which then moves back"
+RELATIVE_AFTER = re.compile(r",\s*(?:which|who)\b[^,.;!?]*", re.IGNORECASE)
+
+
+def _past_agent(caption: str, end: int) -> int:
+    """Where a passive claim ending at `end` ends with its agent ('by the arm'), if it has one."""
+    m = AGENT.match(caption, end)
+    return m.end() if m else end
+
+
 def _goal_word(caption: str) -> str:
     m = re.search(r"\b(target|goal)\b", caption, re.IGNORECASE)
     return m.group(1).lower() if m else "target"
@@ -242,13 +299,24 @@ def _rest(caption: str, c: Claim) -> str:
 
 
 JOINT_BEFORE = re.compile(
-    r"(,?\s+(?:and then|and|but|then|where|which|so|while)\s+|,\s*|;\s*)$", re.IGNORECASE
+    r"(,?\s+(?:and then|and|but|then|where|(?:after|before|upon|at) which(?: point)?|which|so|"
+    r"while)\s+|,\s*|;\s*)$",
+    re.IGNORECASE,
 )
 # a subject-only lead-in after a joint ('where it', 'and then the gripper'), never a sentence's
 # own subject
 LEAD_IN = re.compile(
-    r"(?:\b(?:and then|and|but|then|so|where|which|while)\s+|[,;]\s*)"
+    r"(?:\b(?:and then|and|but|then|so|where|(?:after|before|upon|at) which(?: point)?|which|"
+    r"while)\s+|[,;]\s*)"
     r"((?:(?:it|the|its|gripper|then|also|finally|now)\s+){1,3})$",
+    re.IGNORECASE,
+)
+
+
+# a sentence adverb that only links the clause to the one before ("; however, ...")
+CONNECTIVE_BEFORE = re.compile(
+    r"[,;]\s*(?:however|therefore|thus|instead|still|meanwhile|ultimately|eventually|finally|"
+    r"in the end|as a result|consequently)\s*,?\s*$",
     re.IGNORECASE,
 )
 
@@ -275,8 +343,14 @@ def _delete(caption: str, start: int, end: int) -> Edit:
     lead = LEAD_IN.search(caption[:start])
     if lead and lead.group(1):
         start = lead.start(1)
+    connective = CONNECTIVE_BEFORE.search(caption[:start])
+    if connective:  # "; however, it misses the puck" goes with its "however"
+        start = connective.start() + 1
     semi = re.search(r";\s*$", caption[:start])
     sentence_start = not caption[:start].strip() or bool(re.search(r"[.!?;]\s*$", caption[:start]))
+    adjunct = re.match(r"\s+(?:as|while|when|because|since|once)\b[^.!?;,]*", caption[end:])
+    if sentence_start and adjunct and re.match(r"\s*(?:[.!?;]|$)", caption[end + adjunct.end() :]):
+        end += adjunct.end()  # "; the button is released as the arm moves away." goes whole
     sentence_end = bool(re.match(r"\s*(?:[.!?]|$)", caption[end:]))
     if semi and sentence_end:  # "...; the task remains incomplete." -> "..."
         return Edit(semi.start(), end, "")
@@ -286,6 +360,16 @@ def _delete(caption: str, start: int, end: int) -> Edit:
     after, joint_after = _joint_after(caption, end)
     before, joint_before = _joint_before(caption, start)
     if joint_before and not sentence_start:
+        listed = re.search(r",\s+([a-z]+)\b[^,;.!?]*$", caption[:before])
+        if (
+            _jw(joint_before) in ("and", "and then")
+            and re.match(r"\s*(?:[.,;!?]|$)", caption[end:])
+            and listed
+            and _third_person(listed.group(1))
+        ):
+            # the last of "A, B and then C" goes: "A and B"
+            a = listed.start()
+            return Edit(a, end, " and " + caption[listed.start(1) : before])
         return Edit(before, end, "")
     if joint_after:
         return Edit(start, after, "")
@@ -304,6 +388,29 @@ def _form_word(c: Claim, lemma: str) -> str:
     return inflect(lemma, form)
 
 
+def _third_person(word: str) -> bool:
+    """Whether a word is a verb's third-person singular ('brings', 'lifts'), by lemminflect."""
+    from lemminflect import getInflection
+
+    lemma = verb_lemma(word)
+    return lemma is not None and word.lower() in getInflection(lemma, "VBZ")
+
+
+def _participial(text: str) -> bool:
+    """Whether text opens with a participle ('successfully completing the task', 'having
+    lifted it'), past any adverbs: a clause that hangs on the one before it by a comma."""
+    from lemminflect import getAllLemmas, getInflection
+
+    for m in _WORD.finditer(text):
+        w = m.group(0).lower()
+        lemmas = getAllLemmas(w)
+        if set(lemmas) == {"ADV"}:
+            continue
+        lemma = verb_lemma(w)
+        return w == "having" or (lemma is not None and w in getInflection(lemma, "VBG"))
+    return False
+
+
 MANNER = re.compile(r"\s*\b(?:successfully|firmly|completely|fully|smoothly|easily)\b", re.I)
 
 
@@ -312,7 +419,15 @@ def _negate(caption: str, c: Claim) -> str:
     manner words a denied step cannot have: 'successfully', 'firmly')."""
     text = caption[c.start : c.end]
     if c.passive:
-        return MANNER.sub("", re.sub(r"\b(is|are|gets|get|was|were)\b", r"\1 not", text, count=1))
+        # "gets pressed" -> "does not get pressed"; "is pushed" -> "is not pushed"
+        got = re.search(r"\b(gets|get)\b", text)
+        aux = re.search(r"\b(is|are|was|were)\b", text)
+        if got and (aux is None or got.start() < aux.start()):
+            do = "does not get" if got.group(1) == "gets" else "do not get"
+            text = text[: got.start()] + do + text[got.end() :]
+        elif aux:
+            text = text[: aux.end()] + " not" + text[aux.end() :]
+        return MANNER.sub("", text)
     rest = MANNER.sub("", _rest(caption, c)).strip()
     if c.participle and c.form == "ed":  # "Having slid it across" -> "Without sliding it across"
         lead = (
@@ -329,11 +444,16 @@ def _affirm(caption: str, c: Claim) -> str:
     rest = _rest(caption, c)
     if c.passive:
         return re.sub(r"\s+(?:not|never)\b", "", caption[c.start : c.end], count=1)
-    if caption[c.start : c.verb_start].strip().lower() in ("without", "instead of"):
+    lead = " ".join(w for w in caption[c.start : c.verb_start].lower().split() if w != "ever")
+    if lead in ("without", "instead of"):  # "without ever lifting it" too
         return f"after {caption[c.verb_start : c.verb_end]} {rest}".strip()
+    if lead == "before":  # "stops before reaching the target" -> "stops after reaching it"
+        return f"after {inflect(c.lemma, 'ing')} {rest}".strip()
     if c.event == "contact":  # "does not make contact with it" -> "makes contact with it"
         first, *more = caption[c.verb_start : c.verb_end].split()
         return " ".join([inflect(verb_lemma(first) or first, "3sg"), *more, rest]).strip()
+    if c.form == "ing" and c.hedge is None and lead in ("never", "not"):
+        return f"{caption[c.verb_start : c.verb_end]} {rest}".strip()  # ", never lifting it"
     return f"{inflect(c.lemma, '3sg')} {rest}".strip()
 
 
@@ -521,6 +641,11 @@ class OfflineDrafter:
             s0 = m.start() if m else s.start
             after = re.match(r"\s*,", caption[s.end :])
             if m and after:  # ", intending to test it," in mid-sentence
+                sentence = re.split(r"[.!?;]\s", caption[:s0])[-1]
+                if has_finite_verb(sentence) and _participial(caption[s.end + after.end() :]):
+                    # "pushes it down, seemingly with some effort, completing the task": the
+                    # participle after it still needs its comma
+                    return Edit(s0, s.end + after.end(), ", ")
                 return Edit(s0, s.end + after.end(), " ")
             return Edit(s0, s.end, "")
         if s.hedge is not None:  # "seems to be trying to lift" -> "lifts"
@@ -669,8 +794,9 @@ class OfflineDrafter:
             edit: Edit | None,
             *alternatives: Edit,
         ) -> None:
+            start = c0.start if c0.subject_start is None else c0.subject_start
             plan.findings.append(
-                Finding(c0.start, c1.end, kind, why, ev, edit, alternatives=list(alternatives))
+                Finding(start, c1.end, kind, why, ev, edit, alternatives=list(alternatives))
             )
             done.update(i for i, c in enumerate(claims) if c0.start <= c.start and c.end <= c1.end)
 
@@ -689,6 +815,19 @@ class OfflineDrafter:
                 *(edits or [None]),
             )
 
+        def regrasp_denied(c: Claim) -> bool:
+            """A grasp denied after the caption has the object let go ('the gripper opens
+            ... the arm lowers toward the puck again without picking it up'): a second grasp,
+            which the telemetry confirms did not happen when the gripper never closes again."""
+            let_go = any(
+                x.end <= c.start and x.event in ("release", "gripper_open") and not x.negated
+                for x in claims
+            ) or any(s.end <= c.start and s.cause == "drop" for s in statements)
+            closes_again = f.release_t is not None and any(
+                k == "close" and t > f.release_t for t, k in tel.gripper_changes()
+            )
+            return let_go and f.release_t is not None and not closes_again
+
         antecedent: dict[int, str] = {}
         for i, c in enumerate(claims):
             if i in done:
@@ -697,6 +836,10 @@ class OfflineDrafter:
             if c.event == "grasp" and f.has_gripper and f.has_object:
                 # free object: it moves with the closed gripper; else: it closes at the object
                 held = f.grasp_t is not None if free else f.closes_on_t is not None
+                if free and c.lemma in ("close", "shut") and f.closes_on_t is not None:
+                    # "closes its gripper on the puck" says the gripper closes at the object,
+                    # which it does, not that the object moves with it (a grasp, guideline 5)
+                    held = True
                 if not c.negated and not held:
                     add(
                         c,
@@ -715,7 +858,7 @@ class OfflineDrafter:
                         end,
                         Edit(c.start, c.end, f"grasps {c.obj or 'it'} but does not lift it"),
                     )
-                elif c.negated and free and f.grasp_t is not None:
+                elif c.negated and free and f.grasp_t is not None and not regrasp_denied(c):
                     b, joint = _joint_before(caption, c.start)
                     new = _affirm(caption, c)
                     edit = (
@@ -736,7 +879,18 @@ class OfflineDrafter:
                     and f.rise_m >= GRASP_RISE_M
                     and not HIGH_LIFT.search(caption[c.verb_end : c.end])
                 )
-                if not c.negated and f.lift_t is None and not slight:
+                if not c.negated and not free and f.heading() in ("sideways", "down"):
+                    # "lifts the window pane upward": it moves, but not up
+                    heading = f.heading()
+                    add(
+                        c,
+                        c,
+                        "direction_or_spatial",
+                        f"the object moves {self._heading_words(f)}, it does not rise",
+                        [round(f.move_t or 0, 2)],
+                        Edit(c.start, c.end, self._redirect(caption, c, f, heading)),
+                    )
+                elif not c.negated and f.lift_t is None and not slight:
                     b, joint = _joint_before(caption, c.start)
                     new = _negate(caption, c)
                     edit = (
@@ -748,6 +902,21 @@ class OfflineDrafter:
                     if f.kind in FREE_OBJECT_TASKS and not c.participle:
                         options.insert(0, _delete(caption, c.start, c.end))  # a push: it goes
                     add(c, c, "action", "the object never rises", end, *options)
+                elif c.negated and f.lift_t is None and slight and f.grasp_t is not None:
+                    # a pushed puck the closed gripper raises a centimetre or more: "never
+                    # lifting it" is not so (a slight lift is no false lift, either way)
+                    lifted = _affirm(caption, c) + " slightly"
+                    flat = re.search(r"\bflat\s+([^,;.]*,\s*)$", caption[: c.start], re.I)
+                    c0 = replace(c, start=flat.start()) if flat else c  # "flat ..., never lifting"
+                    add(
+                        c0,
+                        c,
+                        "action",
+                        f"the object rises {f.rise_m * 100:.0f} cm in the closed gripper from "
+                        f"t={f.grasp_t:.1f}s",
+                        [round(f.grasp_t, 2)],
+                        Edit(c0.start, c.end, (flat.group(1) if flat else "") + lifted),
+                    )
                 elif c.negated and f.lift_t is not None:
                     b, joint = _joint_before(caption, c.start)
                     new = _affirm(caption, c)
@@ -767,6 +936,13 @@ class OfflineDrafter:
             # a release, or the gripper opening, that the gripper never makes
             elif c.event in ("release", "gripper_open") and f.has_gripper and not c.negated:
                 if not f.opens:
+                    options = [_delete(caption, c.start, c.end)]
+                    at = TARGET_PHRASE.search(caption, c.verb_end, c.end)
+                    if at and f.success and f.kind == "pick_place" and f.grasp_t is not None:
+                        # "opens its gripper to drop it onto the blue target": the object does
+                        # end there, held -> "holds it at the blue target"
+                        held = f"{_form_word(c, 'hold')} it at {at.group('np')}"
+                        options.insert(0, Edit(c.start, c.end, held))
                     add(
                         c,
                         c,
@@ -775,7 +951,7 @@ class OfflineDrafter:
                         + (" once it closes" if f.gripper_closes else "")
                         + ": it lets go of nothing",
                         end,
-                        _delete(caption, c.start, c.end),
+                        *options,
                     )
             elif c.event == "gripper_close" and f.has_gripper and not c.negated:
                 if not f.gripper_closes:
@@ -797,7 +973,9 @@ class OfflineDrafter:
                     text = c.hedge.plain + caption[c.hedge.head_end : c.end]
                 swap = Edit(c.start, c.end, _swap_state(text))
                 cut = _delete(caption, c.start, c.end)
-                options = [swap, cut] if only or c.participle else [cut, swap]
+                # a state word alone ("leaving the window shut") is swapped, never cut
+                bare = re.fullmatch(r"(?:shut|closed|open|opened)", text.strip(), re.I) is not None
+                options = [swap, cut] if only or c.participle or bare else [cut, swap]
                 if f.success is not True:  # the swap would claim the goal the episode misses
                     options = [self._toward(caption, c, c), cut]
                 add(c, c, "action", "the object moves only toward the task's goal", end, *options)
@@ -827,12 +1005,15 @@ class OfflineDrafter:
                 )
             # a push of an object the telemetry shows carried: it rises in the gripper
             elif (
-                c.event == "push"
+                (c.event == "push" or (c.event == "arrive" and f.success is not False))
                 and not c.negated
+                and not c.passive
                 and f.kind == "pick_place"
                 and f.lift_t is not None
                 and c.lemma in ("push", "slide", "shove", "drag", "nudge", "roll", "sweep")
             ):
+                # "slides it along the table to the target" -> "carries it to the target"
+                rest = SURFACE.sub("", caption[c.verb_end : c.end])
                 add(
                     c,
                     c,
@@ -840,6 +1021,7 @@ class OfflineDrafter:
                     f"the object is carried, not pushed: it rises in the gripper from "
                     f"t={f.lift_t:.1f}s",
                     [round(f.lift_t, 2)],
+                    Edit(c.start, c.end, _form_word(c, "carry") + rest),
                     Edit(c.start, c.verb_end, _form_word(c, "carry")),
                 )
 
@@ -884,7 +1066,18 @@ class OfflineDrafter:
                     options.insert(0, self._toward(caption, c0, c1))
                 add(c0, c1, "outcome", "the episode fails (telemetry success flag)", end, *options)
                 if first_outcome_end is None:
-                    first_outcome_end = c1.end
+                    # a passive's agent stays with its verb: "... is not pushed to the target
+                    # by the arm, and the task fails"
+                    first_outcome_end = _past_agent(caption, c1.end) if c1.passive else c1.end
+                    # nor is a relative clause parted from the noun it follows
+                    rel = RELATIVE_AFTER.match(caption, first_outcome_end)
+                    if rel:
+                        first_outcome_end = rel.end()
+                    # nor does it come between two steps: "does not slide it open, then holds
+                    # still, and the task fails"
+                    if LATER_STEP.match(caption, first_outcome_end):
+                        stop = re.compile(r"[.!?;]").search(caption, first_outcome_end)
+                        first_outcome_end = stop.start() if stop else len(caption.rstrip())
                 claimed = claimed or not c0.hedged
             for i, c in enumerate(claims):
                 if i in done or c.event != "contact" or c.negated or f.reached is not False:
@@ -909,6 +1102,11 @@ class OfflineDrafter:
                 whole = self._whole_sentence(caption, s)
                 cut = _delete(caption, s.start, s.end)
                 options = [Edit(s.start, s.end, "The task fails"), cut] if whole else [cut]
+                lead = ROBOT_SUBJECT_ONLY.search(caption[: s.start])
+                if lead and re.match(r"\s*(?:[.!?]|$)", caption[s.end :]):
+                    # "The robot completes its objective." -> "The task fails."
+                    whole = True
+                    options = [Edit(lead.start(1), s.end, "The task fails")]
                 fail_said = fail_said or whole
                 claimed = True
                 plan.findings.append(
@@ -941,14 +1139,23 @@ class OfflineDrafter:
                     continue
                 b, joint = _joint_before(caption, c.start)
                 new = _affirm(caption, c)
+                without = caption[c.start : c.verb_start].strip().lower() == "without"
+                if without:  # "pushes the drawer without closing it" -> "... and closes it"
+                    new = f"{inflect(c.lemma, '3sg')} {_rest(caption, c)}".strip()
                 edit = (
                     Edit(b, c.end, " and " + new)
-                    if _jw(joint) in ("but", "")
-                    and caption[c.start : c.verb_start].strip().lower() == "without"
+                    if _jw(joint) in ("but", "") and without
                     else Edit(b, c.end, " and " + new)
                     if _jw(joint) == "but"
                     else Edit(c.start, c.end, new)
                 )
+                contrast = HOWEVER_BEFORE.search(caption[: c.start])
+                if contrast and edit.start == c.start:
+                    # "; however, it fails to bring it" -> "; it brings it": no contrast left
+                    subject = contrast.group(2) or ""
+                    if re.search(r"(?:^|[.!?]\s*)$", caption[: contrast.start(1)]):
+                        subject = subject[:1].upper() + subject[1:]
+                    edit = Edit(contrast.start(1), c.end, subject + new)
                 add(c, c, "outcome", "the episode succeeds (telemetry success flag)", end, edit)
             for s in statements:
                 if s.kind != "fail" or self._covered(plan, s):
@@ -963,10 +1170,14 @@ class OfflineDrafter:
                         if dropped
                         else "the episode succeeds (telemetry success flag)",
                         end,
-                        *self._unfail(caption, s)[:1],
-                        alternatives=self._unfail(caption, s)[1:],
+                        *self._unfail(caption, s, f.kind)[:1],
+                        alternatives=self._unfail(caption, s, f.kind)[1:],
                     )
                 )
+        self._check_gripper_states(caption, tel, f, claims, plan, skip, free)
+        self._check_retreats(caption, tel, plan, skip)
+        if not free:
+            self._check_directions(caption, f, plan, skip)
         # a lift the caption leaves out
         if (
             f.lift_t is not None
@@ -981,7 +1192,10 @@ class OfflineDrafter:
                     evidence_times=[round(f.lift_t, 2)],
                 )
             )
-            g = next((c for c in claims if c.event == "grasp" and not c.negated), None)
+            g = next(
+                (c for c in claims if c.event == "grasp" and not c.negated and c.lemma != "hold"),
+                None,
+            )
             if (
                 g is not None
                 and not g.participle
@@ -991,12 +1205,197 @@ class OfflineDrafter:
                 plan.inserts.append(Edit(g.end, g.end, ", lifts it"))
         plan.notes.append(self._telemetry_note(f))
 
+    def _check_gripper_states(
+        self,
+        caption: str,
+        tel: Telemetry,
+        f: Facts,
+        claims: list[Claim],
+        plan: Plan,
+        skip: list[tuple[int, int]],
+        free: bool,
+    ) -> None:
+        """'with its gripper open' where the telemetry has it closed, or the other way round.
+        The state is checked at the time of the step it is said with (the claim whose clause
+        holds it: 'pushes the puck ... with its fingers spread open'); said with no timed step,
+        at the clip's end when its clause says where the arm ends ('remains above it with the
+        gripper open'), else only when the gripper keeps one state for (nearly) the whole clip:
+        a gripper that closes at 1.2 s of 5 s was open on the way there."""
+        if not tel.gripper:
+            return
+        for g in gripper_states(caption, skip):
+            if any(x.start < g.end and g.start < x.end for x in plan.findings):
+                continue
+            owner = next((c for c in claims if c.clause_start <= g.start < c.end), None)
+            at = self._step_time(owner, f, free) if owner is not None else None
+            if at is not None and owner is not None and owner.event in DURATIVE:
+                at = (at + tel.t[-1]) / 2  # a push lasts: the gripper's state while it goes on
+            sentence = re.split(r"[.!?;]\s", caption[: g.start])[-1]
+            clause = re.split(r"[,]|\b(?:and then|then|and)\b", sentence)[-1]
+            if at is None and re.search(r"\b(?:remains?|stays?|ends?|rests?)\b", clause, re.I):
+                at = tel.t[-1]
+            state = self._gripper_state(tel, at)
+            if state is None or state == g.state:
+                continue
+            when = "for the whole clip" if at is None else f"at t={at:.1f}s"
+            plan.findings.append(
+                Finding(
+                    g.start,
+                    g.end,
+                    "gripper_or_grasp",
+                    f"the gripper is {state} {when}",
+                    [round(at if at is not None else tel.t[-1], 2)],
+                    Edit(g.word_start, g.word_end, state),
+                )
+            )
+
+    def _check_retreats(
+        self, caption: str, tel: Telemetry, plan: Plan, skip: list[tuple[int, int]]
+    ) -> None:
+        """'before retracting to its starting position', 'then moves away': the end effector
+        must come back from where it is farthest from its start by RETREAT_M, and, to be back
+        where it started, end within half that farthest distance of its start."""
+        if not tel.ee_pos or len(tel.ee_pos) < 2:
+            return
+        e0 = tel.ee_pos[0]
+        dists = [math.dist(p, e0) for p in tel.ee_pos]
+        far = max(range(len(dists)), key=dists.__getitem__)
+        back = dists[far] - dists[-1]
+        for r in retreats(caption, skip):
+            if any(
+                (x.start < r.end and r.start < x.end)
+                # "the button is released as the arm moves away": one finding's adjunct
+                or (
+                    x.end <= r.start
+                    and re.fullmatch(
+                        r"\s*(?:as|while|when)\s+(?:the\s+|its\s+)?(?:[\w-]+\s+){0,2}",
+                        caption[x.end : r.start],
+                        re.IGNORECASE,
+                    )
+                )
+                for x in plan.findings
+            ):
+                continue
+            home = dists[-1] <= 0.5 * dists[far]
+            if back >= RETREAT_M and (home or not r.home):
+                continue
+            why = (
+                f"the end effector ends {dists[-1] * 100:.0f} cm from where it starts"
+                if back >= RETREAT_M
+                else f"the end effector comes back only {back * 100:.0f} cm from "
+                f"t={tel.t[far]:.1f}s to the end"
+            )
+            plan.findings.append(
+                Finding(
+                    r.start,
+                    r.end,
+                    "action",
+                    why,
+                    [round(tel.t[-1], 2)],
+                    _delete(caption, r.start, r.end),
+                )
+            )
+
+    @staticmethod
+    def _heading_words(f: Facts) -> str:
+        """The way the object moves, in the words of its task: a window slides sideways, a
+        drawer out or in, a button goes down."""
+        heading = f.heading()
+        if heading == "sideways":
+            return {"drawer_open": "out", "drawer_close": "in"}.get(f.kind or "", "sideways")
+        return heading or "nowhere"
+
+    def _redirect(self, caption: str, c: Claim, f: Facts, heading: str | None) -> str:
+        """A lift of an object that moves sideways or down, said the way it moves: 'lifts the
+        window pane upward' -> 'slides the window pane sideways'."""
+        verb = _form_word(c, "slide" if heading == "sideways" else "press")
+        rest = caption[c.verb_end : c.end]
+        way = self._heading_words(f)
+        if re.search(r"\b(?:upwards?|up)\b", rest, re.I):
+            rest = re.sub(r"\b(?:upwards?|up)\b", way, rest, count=1, flags=re.I)
+        elif heading == "down":
+            rest += " down"
+        return verb + rest
+
+    def _check_directions(
+        self, caption: str, f: Facts, plan: Plan, skip: list[tuple[int, int]]
+    ) -> None:
+        """A step said to move a drawer, window or button up or down against the way the
+        telemetry moves it (the object's displacement): 'pushes the window pane upward' (it
+        slides sideways), 'pulls the button upward' (it goes down). Only where the object
+        moves along one line; a carried or pushed puck's path says nothing of this kind."""
+        heading = f.heading()
+        if heading is None:
+            return
+        way = self._heading_words(f)
+        for d in directions(caption, skip):
+            if d.direction in ("in", "out"):
+                # a drawer moves out or in, by its task; "in"/"out" says nothing of a window
+                wrong = way in ("in", "out") and d.direction != way
+            else:
+                wrong = d.direction != heading
+            if not wrong or any(
+                x.start < d.dir_end and d.verb_start < x.end for x in plan.findings
+            ):
+                continue
+            word = caption[d.dir_start : d.dir_end]
+            new_word = way if heading == "sideways" else heading
+            if d.direction in ("in", "out"):
+                new_word = way + ("ward" if word.lower().endswith("ward") else "")
+            if word.lower().endswith("ward") and new_word in ("up", "down"):
+                new_word += "ward"
+            verb = caption[d.verb_start : d.verb_end]
+            # the verb says the wrong way by itself ("lifts", "pulls" a button): it changes too
+            turn = d.lemma in RAISING or (d.lemma == "pull" and heading == "down")
+            if turn:
+                form = next(
+                    (x for x in ("3sg", "ing", "ed") if inflect(d.lemma, x) == verb.lower()),
+                    "base",
+                )
+                new_verb = inflect("slide" if heading == "sideways" else "push", form)
+                edit = Edit(
+                    d.verb_start,
+                    d.dir_end,
+                    new_verb + caption[d.verb_end : d.dir_start] + new_word,
+                )
+                start = d.verb_start
+            else:
+                edit = Edit(d.dir_start, d.dir_end, new_word)
+                start = d.dir_start
+            plan.findings.append(
+                Finding(
+                    start,
+                    d.dir_end,
+                    "direction_or_spatial",
+                    f"the object moves {way}",
+                    [round(f.move_t or 0, 2)],
+                    edit,
+                )
+            )
+
+    @staticmethod
+    def _gripper_state(tel: Telemetry, at: float | None) -> str | None:
+        """'open' or 'closed' at a time; with no time, the state the gripper keeps from the
+        first tenth of the clip to its end (None if it changes after that)."""
+        assert tel.gripper is not None
+        closed = [g < GRIPPER_CLOSED_BELOW for g in tel.gripper]
+        if at is not None:
+            i = min(range(len(tel.t)), key=lambda k: abs(tel.t[k] - at))
+            return "closed" if closed[i] else "open"
+        settled = [c for t, c in zip(tel.t, closed, strict=True) if t >= 0.1 * tel.t[-1]]
+        if settled and all(settled):
+            return "closed"
+        if settled and not any(settled):
+            return "open"
+        return None
+
     # ------------------------------------------------------------ helpers
 
     @staticmethod
     def _step_time(c: Claim, f: Facts, free: bool) -> float | None:
-        """When the telemetry shows the step a claim names (None: not timed)."""
-        if c.negated or c.hedged:
+        """When the telemetry shows the step a claim names (None: not timed). Holding is a
+        state that lasts from the grasp to the release, not a step with a time of its own."""
+        if c.negated or c.hedged or c.lemma == "hold":
             return None
         return {
             "grasp": f.grasp_t if free else f.closes_on_t,
@@ -1055,7 +1454,23 @@ class OfflineDrafter:
                     a = ci.start - len(sentence) + sentence.index("Before")
                     edits.append(Edit(a, a + len("Before"), "After"))
                     span_start = a
-                elif j == i + 1 and re.fullmatch(SIMPLE_JOINT, between, re.IGNORECASE):
+                elif joint_before := re.fullmatch(r"\s*(before)\s*", between, re.IGNORECASE):
+                    # "lifts the puck before grasping it" -> "lifts the puck after grasping it"
+                    a = ci.end + joint_before.start(1)
+                    edits.append(Edit(a, a + len("before"), "after"))
+                elif opener := re.fullmatch(r"\s*(After|Once)\s+", sentence):
+                    # "After lifting the puck, the arm grasps it" -> "Before lifting ..."
+                    a = ci.start - len(sentence) + opener.start(1)
+                    edits.append(Edit(a, a + len(opener.group(1)), "Before"))
+                    span_start = a
+                elif ci.participle and re.match(r"having\b", caption[ci.start :], re.IGNORECASE):
+                    # "Having lifted the puck, the arm grasps it" -> "Before lifting the puck, ..."
+                    lead = "Before" if caption[ci.start].isupper() else "before"
+                    edits.append(Edit(ci.start, ci.verb_end, f"{lead} {inflect(ci.lemma, 'ing')}"))
+                elif j == i + 1 and (
+                    re.fullmatch(SIMPLE_JOINT, between, re.IGNORECASE)
+                    or re.fullmatch(LONGER_JOINT, between, re.IGNORECASE)
+                ):
                     edits = self._swap(caption, ci, cj)
                 t_a, t_b = (tj, ti) if said_j_first else (ti, tj)
                 out.append((later, first, t_b, t_a, span_start, edits))
@@ -1130,16 +1545,32 @@ class OfflineDrafter:
         )
 
     @staticmethod
-    def _unfail(caption: str, s: Statement) -> list[Edit]:
+    def _unfail(caption: str, s: Statement, kind: str | None = None) -> list[Edit]:
         """A stated failure on a successful episode: 'the task is not completed' loses its
-        'not'; any other failure statement goes."""
+        'not'; an object said to be put back where it started is taken to the target instead
+        ('lowers the puck back onto its starting position' -> 'carries the puck to the
+        target'), and what the statement adds after that goes; any other failure statement
+        goes."""
         text = caption[s.start : s.end]
         cut = _delete(caption, s.start, s.end)
-        m = re.search(r"\btask (?:is|was) (not|never)\s+", text, re.IGNORECASE)
+        lead = ROBOT_SUBJECT_ONLY.search(caption[: s.start])
+        if lead and re.match(r"\s*(?:[.!?]|$)", caption[s.end :]):
+            # "The robot does not succeed." goes whole, never "The robot."
+            cut = _delete(caption, lead.start(1), s.end)
+        back = RETURNED.search(caption, s.start, s.end) if s.cause == "return" else None
+        if back is not None and back.group("verb"):
+            word = back.group("verb").lower()
+            form = "ing" if word.endswith("ing") else "3sg"
+            verb = inflect("push" if kind == "push" else "carry", form)
+            goal = _goal_word(caption)
+            return [Edit(back.start(), s.end, f"{verb} {back.group('obj')} to the {goal}"), cut]
+        m = re.search(
+            r"\b(?:task|push|press|attempt|it) (?:is|was) (not|never)\s+", text, re.IGNORECASE
+        )
         if s.cause == "negated_task" and m:
             a = s.start + m.start(1)
             return [Edit(a, s.start + m.end(), ""), cut]
-        m = re.search(r"\b(?:in(?=complete)|un(?=finished))", text, re.IGNORECASE)
+        m = re.search(r"\b(?:in(?=complete)|un(?=finished|successful))", text, re.IGNORECASE)
         if s.cause == "negated_task" and m:  # "the task remains incomplete" -> "... complete"
             return [Edit(s.start + m.start(), s.start + m.end(), ""), cut]
         return [cut]
@@ -1203,9 +1634,13 @@ class OfflineDrafter:
         goal = _goal_word(caption)
         b, joint = _joint_before(caption, c0.start)
         start = b if _jw(joint) == "and" else c0.start
-        lead = " but " if start == b else ""
+        # "..., and the window slides open": the claim has its own subject, so no "but" before it
+        lead = " but " if joint and start == b else ""
         if f.kind == "pick_place" and f.grasp_t is not None:
             verb = "drops it before" if f.release_t is not None else "does not place it at"
+            if c1.passive:  # "the puck is picked up and placed ...": the object is the subject
+                verb = "falls before" if f.release_t is not None else "does not reach"
+                return Edit(start, _past_agent(caption, c1.end), f"{lead}{verb} the {goal}")
             if c1.form == "ing" and c1.hedge is None:
                 verb = verb.replace("drops", "dropping").replace(
                     "does not place", "without placing"
@@ -1250,7 +1685,28 @@ class OfflineDrafter:
 
 
 NEVER_NEAR = "the arm never comes near the object"
+RETREAT_M = 0.03  # an arm said to move back or away comes back at least this far by the end
+VERTICAL_SHARE = 0.5  # an object whose rise or fall is under half its displacement moves sideways
+# where a step ends at the target: "onto the blue target", "at the goal"
+TARGET_PHRASE = re.compile(
+    r"\b(?:to|onto|on|at|into|in|over|on top of)\s+(?P<np>(?:the|its)\s+(?:[\w-]+\s+)?"
+    r"(?:target|goal)(?:\s+(?:marker|zone|area|location|spot|region))?)\b",
+    re.IGNORECASE,
+)
+# steps that last from when the object starts to move to the end of the clip
+DURATIVE = {"push", "open", "close", "press", "arrive"}
+# the surface a pushed object slides along: what a carried one never touches on its way
+SURFACE = re.compile(
+    r"\s+(?:flat\s+)?(?:along|across|over)\s+(?:the\s+)?(?:table(?:top)?|surface|table surface|"
+    r"floor)\b(?:\s+surface)?",
+    re.IGNORECASE,
+)
 ORDER_SLACK_S = 0.2  # steps closer in time than this are not told apart
+# joints that say one step follows the other in more words: the steps swap, the words stay
+LONGER_JOINT = (
+    r"\s*(?:,\s*|;\s*)?(?:and\s+)?(?:only then|afterwards?|subsequently|later|after that|"
+    r"after which|it then|then it|following that)(?:\s+it)?\s*,?\s*"
+)
 SIMPLE_JOINT = r"\s*,?\s*(?:and then|and|then|before|, then)?\s*(?:first\s+|then\s+|finally\s+)?"
 SETTLED_M = 0.01  # an object this close to where it ends has arrived
 # a lift said as more than the 1-3 cm a pushed puck rises in the closed gripper
@@ -1299,4 +1755,4 @@ __all__ = ["OfflineDrafter", "Statement", "outcome_stated", "rewrite_problems"]
 
 # Distinct in its first 12 characters (run names use hash[:12]) from "offline-rules-1", so a
 # store with runs of the old rules starts a new run instead of refusing a version mismatch.
-RULES_VERSION = "offline-r3"
+RULES_VERSION = "offline-r4"

@@ -189,6 +189,10 @@ def _kind_of_unit(text: str) -> str:
     return "other"
 
 
+# a clause that is only subordinate: it needs a main clause after its comma
+SUBORDINATE_ONLY = re.compile(
+    r"\s*(?:as|while|because|although|though|whereas|since|until|unless|if|when)\b", re.I
+)
 SUBJECT_START = re.compile(r"\s*(?:the|a|an|it|its|this|that|they)\b", re.IGNORECASE)
 
 
@@ -218,6 +222,10 @@ def fragments(text: str) -> list[str]:
         if not has_finite_verb(body):
             out.append(body)
             continue
+        for part in re.split(r";\s*", body):
+            if SUBORDINATE_ONLY.match(part) and "," not in part:
+                out.append(part.strip())  # "; as the arm moves away": no main clause
+
         first_finite = next((u for _, u in units if _kind_of_unit(u) == "finite"), "")
         if _starts_with_finite_verb(first_finite):
             out.append(first_finite)
@@ -227,6 +235,8 @@ def fragments(text: str) -> list[str]:
             alone = kinds[n] == "other" and SUBJECT_START.match(u) and j not in COORDINATORS
             if alone and nxt not in (",", "and", "or", ":"):
                 out.append(u)  # a subject whose verb a cut took away
+            elif kinds[n] == "other" and SUBJECT_START.match(u) and nxt in ("but", "yet"):
+                out.append(u)  # "..., and the window but does not slide open"
         prev_kind = ""
         for j, u in units:
             k = _kind_of_unit(u)
@@ -240,8 +250,12 @@ def fragments(text: str) -> list[str]:
     return out
 
 
-# nouns a caption's "it" never stands for: the recording itself
-NOT_ANTECEDENTS = {"video", "clip", "footage", "scene", "image", "frame", "camera", "view"}
+# nouns a caption's "it" never stands for: the recording itself, and determiners lemminflect
+# also lists as nouns ("In this video")
+NOT_ANTECEDENTS = {
+    *("video", "clip", "footage", "scene", "image", "frame", "camera", "view"),
+    *("this", "that", "these", "those", "which", "what"),
+}
 
 
 @lru_cache(maxsize=8192)
@@ -268,14 +282,19 @@ def dangling_pronoun(text: str) -> bool:
 BROKEN = re.compile(
     r"\b(?:to|the|a|an|its|not|does|of|with)\s+(?:but|and|or|so|then)\b|"
     r"\b(?:it|them)\s+(?:target|goal|puck|button|drawer|window|handle|object)\b|"
-    r"[,;:]\s*(?:[.!?]|$)|\b(\w+)\s+\1\b",
+    r"[,;:]\s*(?:[.!?]|$)|\b(\w+)\s+\1\b|"
+    r"\b(?:however|and|but|so|then|yet|thereby|therefore|thus|while|whereas|after|before|which|"
+    r"when|until|because|the|a|an|of|with)\s*[.!?;]|"
+    r"(?:^|[.!?;]\s+)(?:the|a|an)\s+(?:[\w-]+\s+){0,2}(?:robot|arm|gripper)\s*,\s*(?:and|but|so)\b",
     re.IGNORECASE,
 )
 
 
 def broken_phrases(text: str) -> list[str]:
     """Joins a cut leaves: a function word before a conjunction ('goes on to but'), 'it'
-    before a noun ('reach it target'), a comma before the full stop, a doubled word."""
+    before a noun ('reach it target'), a comma before the full stop, a doubled word, a
+    connective, subordinator or article left at the end of a sentence ('...; however.',
+    '..., after.'), a sentence's robot subject left with no verb ('The robot, and ...')."""
     return [m.group(0) for m in BROKEN.finditer(text)]
 
 
@@ -319,7 +338,13 @@ def rewrite_problems(caption: str, rewrite: str, task: str | None) -> list[str]:
     if broken:
         problems.append("leaves a broken phrase (" + ", ".join(map(repr, broken)) + ")")
     had_frag = {_norm(x) for x in fragments(caption)}
-    frags = [x for x in fragments(rewrite) if _norm(x) not in had_frag]
+    # a fragment the caption already had, now shorter or longer by a cut at its end
+    # ('carrying it toward the target in an effort to place it there' -> '... the target')
+    frags = [
+        x
+        for x in fragments(rewrite)
+        if not any(o.startswith(_norm(x)) or _norm(x).startswith(o) for o in had_frag)
+    ]
     if frags:
         problems.append(
             "leaves a fragment without a verb (" + ", ".join(repr(x) for x in frags) + ")"

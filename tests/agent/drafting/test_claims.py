@@ -6,10 +6,13 @@ import pytest
 
 from agent.drafting._claims import (
     contradiction,
+    directions,
     find_claims,
+    gripper_states,
     hedges,
     inflect,
     outcome_stated,
+    speculation_spans,
     verb_lemma,
 )
 
@@ -291,3 +294,261 @@ def test_contradiction_is_an_outcome_and_its_opposite() -> None:
 )
 def test_inflect(lemma: str, form: str, out: str) -> None:
     assert inflect(lemma, form) == out
+
+
+# ------------------------------------------------------------------ round 2: wording of set D
+
+
+def spec(text: str) -> list[tuple[str, bool]]:
+    from agent.guidelines import lint
+
+    return [(text[s.start : s.end], s.clause) for s in speculation_spans(text, lint(text))]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a purpose adjunct is speculation to the end of its clause, wherever it stands
+        (
+            "The arm aligns itself with the drawer in order to close it, then pushes it.",
+            [("in order to close it", True)],
+        ),
+        (
+            "The arm carries it toward the target in an effort to place it there.",
+            [("in an effort to place it there", True)],
+        ),
+        (
+            "The arm picks up the puck with the intention of placing it at the target, smoothly "
+            "carrying it over.",
+            [("with the intention of placing it at the target", True)],
+        ),
+        # manner adverbs of intent or care, beyond the guideline's phrase list; the manner a
+        # video shows ("smoothly", "firmly") is no speculation
+        ("The robot arm cautiously approaches the button.", [("cautiously", False)]),
+        ("The arm precisely lowers itself beside the handle.", [("precisely", False)]),
+        ("The arm smoothly and firmly pushes the drawer shut.", []),
+    ],
+)
+def test_speculation_beyond_the_linter(text: str, expected: list) -> None:
+    assert spec(text) == expected
+
+
+def test_a_purpose_adjunct_inside_a_clause_ends_its_claim_there() -> None:
+    text = "The arm carries it toward the target in an effort to place it there."
+    assert claims(text, "pick-place-v3") == []  # "place it there" is the intent, not a step
+    text = "The arm slides the puck to the target in order to finish the task."
+    assert claims(text, "push-v3") == [("arrive", "slides the puck to the target", False)]
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        # an adverb between a passive's auxiliary and its verb: still a passive, still one clause
+        (
+            "The arm presses it down; the button is then released as the arm moves away.",
+            "button-press-topdown-v3",
+            [
+                ("press", "presses it down", False),
+                ("release", "the button is then released", False),
+            ],
+        ),
+        # a passive in a relative clause claims about the noun the clause hangs on
+        (
+            "The arm stops well short of the red button, which is never pressed.",
+            "button-press-topdown-v3",
+            [("press", "is never pressed", True)],
+        ),
+        # "grasps nothing" denies the grasp
+        (
+            "The arm closes its gripper but grasps nothing.",
+            "pick-place-v3",
+            [("gripper_close", "closes its gripper", False), ("grasp", "grasps nothing", True)],
+        ),
+        # lowering over an object is no contact; lowering onto or to it is
+        ("The robotic arm lowers itself over the red puck.", "push-v3", []),
+        (
+            "The robot arm lowers itself to the drawer handle.",
+            "drawer-open-v3",
+            [("contact", "lowers itself to the drawer handle", False)],
+        ),
+        # keeping a button pressed is contact, not a grasp; on a carried object it is a grasp
+        # (a state: the order check gives it no time of its own)
+        (
+            "The arm presses the button down, holding it there until the end.",
+            "button-press-topdown-v3",
+            [("press", "presses the button down", False)],
+        ),
+        (
+            "The arm carries the puck to the target, where it holds it in place.",
+            "pick-place-v3",
+            [
+                ("arrive", "carries the puck to the target", False),
+                ("grasp", "holds it in place", False),
+            ],
+        ),
+    ],
+)
+def test_claims_in_set_d_wordings(text: str, task: str, expected: list) -> None:
+    assert claims(text, task) == expected
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        (
+            "The arm lowers the puck back onto its starting position, failing the task.",
+            "pick-place-v3",
+            [("fail", "lowers the puck back onto its starting position, failing the task")],
+        ),
+        (
+            "The arm pulls on the handle, but the drawer appears to be stuck and only moves a "
+            "little before the arm gives up.",
+            "drawer-open-v3",
+            [
+                (
+                    "fail",
+                    "the drawer appears to be stuck and only moves a little before the arm "
+                    "gives up",
+                )
+            ],
+        ),
+        (
+            "The arm pushes the window, but the window only opens a crack.",
+            "window-open-v3",
+            [("fail", "the window only opens a crack")],
+        ),
+        (
+            "The gripper presses the button, but the button does not seem to respond.",
+            "button-press-topdown-v3",
+            [("fail", "the button does not seem to respond")],
+        ),
+        (
+            "The arm pushes the puck, so the push is unsuccessful.",
+            "push-v3",
+            [("fail", "the push is unsuccessful")],
+        ),
+        (
+            "The arm moves toward the window but stops partway through the motion.",
+            "window-close-v3",
+            [("fail", "stops partway through the motion")],
+        ),
+        (
+            "The arm hovers above the puck; however, it appears to miss the puck entirely, and the "
+            "puck remains stationary.",
+            "push-v3",
+            [("fail", "it appears to miss the puck entirely, and the puck remains stationary")],
+        ),
+        (
+            "The arm pulls the drawer out, which results in the drawer being fully open.",
+            "drawer-open-v3",
+            [("success", "results in the drawer being fully open")],
+        ),
+    ],
+)
+def test_outcome_statements_in_set_d_wordings(text: str, task: str, expected: list) -> None:
+    assert statements(text, task) == expected
+
+
+def test_gripper_states_and_directions_are_found_with_their_words() -> None:
+    text = "The arm, keeping its gripper wide open, pushes it; its closed gripper rests there."
+    states = [
+        (text[g.start : g.end], g.state, text[g.word_start : g.word_end])
+        for g in gripper_states(text)
+    ]
+    assert states == [
+        ("keeping its gripper wide open", "open", "wide open"),
+        ("its closed gripper", "closed", "closed"),
+    ]
+    text = "The arm lifts the window pane upward, picks it up and pushes the drawer in."
+    assert [(d.lemma, d.direction) for d in directions(text)] == [("lift", "up"), ("push", "in")]
+
+
+@pytest.mark.parametrize(
+    "text,task,expected",
+    [
+        ("The robot does not succeed.", "push-v3", [("fail", "does not succeed")]),
+        ("The task ends in failure.", "push-v3", [("fail", "The task ends in failure")]),
+        ("Overall, the attempt is a failure.", "push-v3", [("fail", "the attempt is a failure")]),
+        ("The attempt is not a failure.", "push-v3", []),
+        (
+            "The robot fails to achieve its goal.",
+            "drawer-open-v3",
+            [("fail", "fails to achieve its goal")],
+        ),
+        (
+            "The robot does not manage to complete the task.",
+            "drawer-open-v3",
+            [("fail", "does not manage to complete the task")],
+        ),
+        (
+            "The arm is not able to finish the task.",
+            "window-open-v3",
+            [("fail", "not able to finish the task")],
+        ),
+        (
+            "The arm nudges the puck, but the puck does not make it to the target.",
+            "push-v3",
+            [("fail", "the puck does not make it to the target")],
+        ),
+        (
+            "The arm touches the button, but the button does not go down.",
+            "button-press-topdown-v3",
+            [("fail", "the button does not go down")],
+        ),
+        ("The goal is achieved.", "push-v3", [("success", "The goal is achieved")]),
+        ("The robot succeeds in the task.", "push-v3", [("success", "succeeds in the task")]),
+        ("The task ends in success.", "push-v3", [("success", "The task ends in success")]),
+        # a free object put back where it started; a drawer pushed back is the task itself
+        (
+            "The arm returns the puck back to its original position.",
+            "push-v3",
+            [("fail", "returns the puck back to its original position")],
+        ),
+        ("The arm pushes the drawer back to its starting position.", "drawer-close-v3", []),
+        # the object away from the target; the goal state denied or left short
+        (
+            "The arm carries the puck, but the puck is not on the target.",
+            "pick-place-v3",
+            [("fail", "the puck is not on the target")],
+        ),
+        (
+            "The arm pushes the puck, but it remains some distance from the target.",
+            "push-v3",
+            [("fail", "it remains some distance from the target")],
+        ),
+        (
+            "The arm pushes the drawer, but it remains slightly ajar.",
+            "drawer-close-v3",
+            [("fail", "it remains slightly ajar")],
+        ),
+        (
+            "The arm pushes the window, but it does not fully close.",
+            "window-close-v3",
+            [("fail", "it does not fully close")],
+        ),
+        # a state that is not the task's goal, or the gripper's, says nothing of the outcome
+        ("The arm pulls the handle, but the drawer does not close.", "drawer-open-v3", []),
+        ("The arm does not open its gripper.", "drawer-open-v3", []),
+        (
+            "The arm misplaces the puck next to the target.",
+            "pick-place-v3",
+            [("fail", "misplaces the puck next to the target")],
+        ),
+        (
+            "The arm pulls the handle, with the drawer ending up open.",
+            "drawer-open-v3",
+            [("success", "with the drawer ending up open")],
+        ),
+        ("The robot completes its objective.", "push-v3", [("success", "completes its objective")]),
+    ],
+)
+def test_outcome_statements_in_general_words(text: str, task: str, expected: list) -> None:
+    assert statements(text, task) == expected
+
+
+def test_a_passive_second_verb_is_passive() -> None:
+    """'the puck is picked up and placed on the target': 'placed' has the puck as subject."""
+    found, _ = find_claims(
+        "The puck is picked up and placed onto the target by the arm.", "pick-place-v3"
+    )
+    assert [(c.lemma, c.passive) for c in found] == [("pick", True), ("place", True)]

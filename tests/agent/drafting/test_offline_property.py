@@ -74,6 +74,7 @@ HEDGES = [
     "is seen trying to ",
     "carefully ",
     "manages to ",
+    "appears to successfully ",
 ]
 JOINTS = [", ", " and ", " and then ", ", then ", "; it "]
 OUTCOMES = [
@@ -88,6 +89,14 @@ OUTCOMES = [
     ". The task is completed successfully",
     ". The task remains incomplete",
     ", apparently in order to finish quickly",
+    ", before retracting to its starting position",
+    ", then holds still",
+    "; however, the robot does not succeed",
+    ", after which it lowers the puck back onto its starting position",
+    ". Overall, the attempt is a failure",
+    ", and the goal is achieved",
+    ", but it does not fully close",
+    ", in what appears to be an attempt to finish",
 ]
 
 

@@ -100,6 +100,27 @@ PICK, PUSH, PRESS, DRAWER = "pick-place-v3", "push-v3", "button-press-topdown-v3
             PICK,
             "guideline linter (speculation: 'carefully')",
         ),
+        # a subordinate clause left standing alone once its main clause is cut
+        (
+            "The arm presses it down; the button is then released as the arm moves away.",
+            "The arm presses it down; as the arm moves away.",
+            PRESS,
+            "fragment without a verb ('as the arm moves away')",
+        ),
+        # a connective left before the full stop
+        (
+            "The arm moves above the puck; however, it appears to miss it.",
+            "The arm moves above the puck; however.",
+            PUSH,
+            "broken phrase ('however.')",
+        ),
+        # a subject whose verb phrase the rewrite replaced with a "but" clause
+        (
+            "The arm pushes the handle, and the window slides fully open.",
+            "The arm moves toward the handle, and the window but does not slide open.",
+            "window-open-v3",
+            "fragment without a verb ('the window')",
+        ),
     ],
 )
 def test_each_breakage_is_named(caption: str, rewrite: str, task: str, problem: str) -> None:
@@ -137,6 +158,17 @@ def test_sound_rewrites_pass(caption: str, rewrite: str, task: str) -> None:
     assert rewrite_problems(caption, rewrite, task) == []
 
 
+def test_a_fragment_the_caption_had_may_lose_its_tail() -> None:
+    """Cutting a purpose adjunct off a participle the caption already coordinated with a finite
+    verb leaves the same fragment, shorter: not a new one."""
+    caption = (
+        "A robotic arm can be seen picking up the puck and carrying it toward the target in an "
+        "effort to place it there."
+    )
+    rewrite = "A robotic arm can be seen picking up the puck and carrying it toward the target."
+    assert rewrite_problems(caption, rewrite, PICK) == []
+
+
 def test_what_the_caption_already_had_does_not_count() -> None:
     """Never worse than the caption: its own unknown word, contradiction or fragment may stay."""
     caption = "The arm grabz the puck and places it at the target. The task fails. Then the end."
@@ -154,3 +186,18 @@ def test_finite_verbs() -> None:
     assert not has_finite_verb("having pushed the handle across")
     assert not has_finite_verb("successfully completing the task")
     assert fragments("The arm pushes it, sliding it open and completing the task.") == []
+
+
+def test_this_video_is_no_antecedent_of_it() -> None:
+    """lemminflect lists 'this' as a noun: 'In this video, ... does not lift it' still dangles."""
+    caption = "In this video, the robotic arm grabs the puck and lifts it."
+    problems = rewrite_problems(
+        caption, "In this video, the robotic arm does not lift it.", "push-v3"
+    )
+    assert any("'it'" in p or "pronoun" in p for p in problems), problems
+
+
+def test_a_robot_subject_left_without_its_verb_fails_the_check() -> None:
+    caption = "The arm pushes the puck. The robot completes its objective."
+    rewrite = "The arm pushes the puck. The robot, and the task fails."
+    assert any("broken phrase" in p for p in rewrite_problems(caption, rewrite, "push-v3"))
