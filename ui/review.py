@@ -10,9 +10,6 @@ RECAP_REVIEW_RUN).
 
 from __future__ import annotations
 
-import html
-import json
-import re
 import time
 import uuid
 from pathlib import Path
@@ -29,8 +26,10 @@ from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Store
 from agent.telemetry import NOTE_META_KEY
+from agent.untrusted import visible
 from ui import timeline
 from ui.auth import gate
+from ui.markup import attr, html_text, md, script_json
 
 COLOURS = {
     "object": "#ff9aa2",
@@ -57,7 +56,7 @@ KEYS = {
 }
 
 st.set_page_config(page_title="recap review", layout="wide")
-esc = html.escape
+esc = html_text  # every data value in the page's HTML goes through here (ui/markup.py)
 
 
 @st.cache_resource
@@ -90,12 +89,6 @@ def browser_id() -> str:
     return st.query_params["b"]
 
 
-def md_literal(text: str) -> str:
-    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (no
-    links, emphasis, directives or HTML from a clip id)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-
-
 def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
     spans = []
     for h in hallucinations:
@@ -108,7 +101,7 @@ def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
         if start < pos:
             continue
         out.append(esc(caption[pos:start]))
-        title = esc(f"{h.type.value}: {h.explanation}", quote=True)
+        title = attr(f"{h.type.value}: {h.explanation}")
         out.append(
             f'<mark style="background:{COLOURS.get(h.type.value, "#ddd")}" title="{title}">'
             f"{esc(caption[start:end])}</mark>"
@@ -135,7 +128,7 @@ KEEP_TYPING_JS = """
 // Mirror every keystroke of the rewrite box into the browser's localStorage, and put it back
 // after a reload: Streamlit only sends a text area's value on blur or Ctrl+Enter.
 const doc = window.parent.document, store = window.parent.localStorage;
-const clip = CLIP, forget = FORGET;
+const {clip, forget} = DATA;
 if (forget) store.removeItem("recap-edit:" + forget);
 function hook() {
   const box = doc.querySelector('textarea[aria-label^="Rewrite"]');
@@ -158,7 +151,9 @@ hook();
 
 
 def keep_typing(clip_id: str, forget: str | None) -> None:
-    js = KEEP_TYPING_JS.replace("CLIP", json.dumps(clip_id)).replace("FORGET", json.dumps(forget))
+    """The script gets its data in one JSON literal, escaped for a script (ui/markup.py): no
+    clip id can close the script, end the string, or name a placeholder."""
+    js = KEEP_TYPING_JS.replace("DATA", script_json({"clip": clip_id, "forget": forget}), 1)
     st.iframe(js, height=1)
 
 
@@ -368,7 +363,7 @@ def media(item: QueueItem) -> None:
         if t is not None:
             st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")
     except RecapError as e:
-        st.error(str(e))
+        st.error(md(e))
 
 
 def show_evidence(t: float) -> None:
@@ -390,7 +385,7 @@ def review(session: ReviewSession, item: QueueItem) -> None:
     with actions:
         buttons()
         if st.session_state.get("error"):
-            st.error(st.session_state.pop("error"))
+            st.error(md(st.session_state.pop("error")))
 
 
 def clip_text(session: ReviewSession, item: QueueItem) -> None:
@@ -418,7 +413,7 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
     if not item.control and draft.observations:
         # What the drafter saw (and, for offline drafts, what it could not check), above the
         # findings it led to. st.text parses neither Markdown nor HTML: a draft's words are data.
-        st.text("What the drafter saw: " + draft.observations)
+        st.text("What the drafter saw: " + visible(draft.observations))
     rows = [
         ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
         for i, h in enumerate(hallucinations)
@@ -431,8 +426,8 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
     for kind, i, label, kind_of, what, times in rows:
         c1, c2 = findings.columns([7, 3])
         tag = "hallucination" if kind == "hallucinations" else "omission"
-        c1.checkbox(
-            f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
+        c1.checkbox(  # a label is Markdown: the finding's words go in as text (ui/markup.py)
+            f"{tag} · {md(label)} — {kind_of}" + (f": {md(what)}" if what else ""),
             value=True,
             key=f"agree-{item.clip_id}-{kind}-{i}",
             help="Untick if you disagree with this finding.",
@@ -470,7 +465,7 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
         )
     warnings = st.container()
     for w in lint(text):
-        warnings.warning(f"{w.kind}: {w.message}", icon="⚠️")
+        warnings.warning(f"{w.kind}: {md(w.message)}", icon="⚠️")
 
 
 def buttons() -> None:
@@ -521,10 +516,10 @@ def main() -> None:
     )
     item = act(session, status, current(session, status))
     if st.session_state.get("flash"):
-        st.toast(st.session_state.pop("flash"))
+        st.toast(md(st.session_state.pop("flash")))
     progress(session)
     if item is None:
-        st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
+        st.success(f"No {status} clips left in {md(run)}. Press Z to undo your last decision.")
         st.button(
             "Undo last decision",
             shortcut=KEYS["undo"],
@@ -536,10 +531,10 @@ def main() -> None:
     on_screen_since(item)
     # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
     # renderer, so the clip's name is the first thing on screen.
-    st.markdown(f"### {md_literal(item.clip_id)} · {md_literal(item.status)}")
+    st.markdown(f"### {md(item.clip_id)} · {md(item.status)}")
     note = (item.clip.meta or {}).get(NOTE_META_KEY)
     if isinstance(note, str) and note:  # e.g. "No telemetry for this dataset: ..."
-        st.caption(md_literal(note))
+        st.caption(md(note))
     # --- team review (issue 12): a lead sent this clip back; their comment comes first -------
     if item.feedback:
         st.markdown(

@@ -3,12 +3,11 @@ at a reviewer's recent decisions (or the rejected, slow, or gold-missing ones), 
 clip, then approve it or send it back with a comment.
 
 Thin: the rules are in agent/review/_lead.py; every approval, send-back and settlement is an
-append-only row. Captions, comments and names are escaped before they reach any HTML.
+append-only row. Captions, comments, names and ids are shown as text, never as Markdown or
+HTML (ui/markup.py).
 """
 
 from __future__ import annotations
-
-import html
 
 import streamlit as st
 
@@ -19,9 +18,9 @@ from agent.review import FILTERS, ROLES, disputes, judge, sample, settle
 from agent.settings import Settings
 from agent.store import Review, Store
 from ui.auth import gate
+from ui.markup import html_text, md
 
 st.set_page_config(page_title="recap lead review", layout="wide")
-esc = html.escape
 FILTER_LABELS = {
     "recent": "recent decisions",
     "rejected": "rejected drafts",
@@ -37,7 +36,8 @@ def get_store(url: str | None) -> Store:
 
 def quote(label: str, text: str | None) -> None:
     st.markdown(
-        f"<small>{esc(label)}</small><div style='font-size:1.05em'>{esc(text or '–')}</div>",
+        f"<small>{html_text(label)}</small>"
+        f"<div style='font-size:1.05em'>{html_text(text or '–')}</div>",
         unsafe_allow_html=True,
     )
 
@@ -49,7 +49,7 @@ def watch(store: Store, clip_id: str) -> None:
     try:
         st.video(str(playable(str(inside_root(clip.video, clip.root)))), loop=True, muted=True)
     except RecapError as e:
-        st.error(str(e))
+        st.error(md(e))
 
 
 def decision_line(r: Review) -> str:
@@ -64,7 +64,7 @@ def settle_section(store: Store, lead: str, run: str) -> None:
         st.caption("No clip is waiting for a settlement.")
         return
     for d in found:
-        with st.expander(f"{d.clip_id}", expanded=len(found) == 1):
+        with st.expander(md(d.clip_id), expanded=len(found) == 1):
             record = store.runs.draft(run, d.clip_id)
             left, right = st.columns([5, 6])
             with left:
@@ -82,7 +82,7 @@ def settle_section(store: Store, lead: str, run: str) -> None:
                     try:
                         settle(store, lead, run, d.clip_id, text)
                     except RecapError as e:
-                        st.error(str(e))
+                        st.error(md(e))
                     else:
                         st.session_state.flash = f"settled {d.clip_id}"
                         st.rerun()
@@ -111,7 +111,7 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
             with left:
                 watch(store, r.clip_id)
             with right:
-                st.markdown(f"**{esc(r.clip_id)}** · {esc(decision_line(r))}")
+                st.markdown(f"**{md(r.clip_id)}** · {md(decision_line(r))}")
                 quote("original caption", store.clips.caption(r.clip_id))
                 quote("draft", record.draft.rewrite if record else None)
                 quote("their final caption", r.final_caption)
@@ -126,7 +126,7 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
                     try:
                         judge(store, lead, r.id, verdict, comment)
                     except RecapError as e:
-                        st.error(str(e))
+                        st.error(md(e))
                     else:
                         st.session_state.flash = f"{verdict.replace('_', ' ')}: {r.clip_id}"
                         st.rerun()
@@ -139,7 +139,7 @@ def main() -> None:
     lead = person.reviewer or st.query_params.get("reviewer", "") or "lead"
     st.title("Lead review")
     if st.session_state.get("flash"):
-        st.toast(st.session_state.pop("flash"))
+        st.toast(md(st.session_state.pop("flash")))
     runs = [r.name for r in store.runs.all()]
     if not runs:
         st.info("No runs yet.")
