@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         out,
         report,
         settings_from,
+        term,
     )
     from agent.cli._commands import register
 
@@ -32,6 +33,7 @@ _WHERE = {
     "out": "agent.cli._app",
     "report": "agent.cli._app",
     "settings_from": "agent.cli._app",
+    "term": "agent.cli._app",
     "register": "agent.cli._commands",
 }
 __all__ = [
@@ -45,5 +47,6 @@ __all__ = [
     "register",
     "report",
     "settings_from",
+    "term",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from agent.cli import _guidelines
-from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from
+from agent.cli._app import DbOpt, err, model_flags, new_app, out, settings_from, term
 from agent.errors import RecapError, VideoError
 
 
@@ -222,18 +222,18 @@ def ingest_cmd(
             )
         except IngestInterrupted as e:
             report = e.report
-    for problem in report.problems:
+    for problem in report.problems:  # ids and reasons quote the data: shown as text
         if problem.field is None:
-            err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+            err.print(f"[yellow]skipped[/] {term(problem)}", highlight=False)
         else:
-            err.print(f"[yellow]kept without {problem.field}[/] {problem}", highlight=False)
+            err.print(f"[yellow]kept without {problem.field}[/] {term(problem)}", highlight=False)
     for note in report.notes:
-        err.print(f"[cyan]note[/] {note}", highlight=False)
+        err.print(f"[cyan]note[/] {term(note)}", highlight=False)
     dropped = f", {len(report.dropped)} field(s) dropped" if report.dropped else ""
     out.print(
-        f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
+        f"{term(report.source)}: [green]{report.added} added[/], {report.updated} updated, "
         f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/]{dropped} "
-        f"({report.total} rows) -> {store.display_url}",
+        f"({report.total} rows) -> {term(store.display_url)}",
         highlight=False,
     )
     if report.interrupted:
@@ -308,7 +308,10 @@ def draft_cmd(
         limit=limit,
         use_cache=not no_cache,
     )
-    out.print(f"run [bold]{run_name}[/] · {drafter.where} · {store.display_url}", highlight=False)
+    out.print(
+        f"run [bold]{term(run_name)}[/] · {term(drafter.where)} · {term(store.display_url)}",
+        highlight=False,
+    )
     able = drafter.capabilities
     if (batch and not able.batch) or (engine == "ray" and not able.ray):
         raise RecapError("--batch and --engine ray need the LLM drafter.")
@@ -362,7 +365,7 @@ def draft_cmd(
     else:
         out.print(summary_table(stats, drafter.limiter if engine == "local" else None))
     if stats.fatal:
-        err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
+        err.print(f"[bold red]Stopped:[/] {term(stats.fatal)}", highlight=False)
         raise typer.Exit(1)
     if interrupted:
         err.print("Interrupted. Run the same command again to resume.", style="yellow")
@@ -388,14 +391,14 @@ def runs_cmd(
 
     store = Store(db)
     if errors:
-        table = Table(title=f"Failed clips in {errors}")
+        table = Table(title=f"Failed clips in {term(errors)}")
         for col in ("clip", "kind", "reason"):
             table.add_column(col)
-        for e in store.runs.errors(errors):
-            table.add_row(e.clip_id, e.kind, e.message)
+        for e in store.runs.errors(errors):  # a server's error text is data too
+            table.add_row(term(e.clip_id), term(e.kind), term(e.message))
         out.print(table)
         return
-    table = Table(title=f"Runs in {store.display_url}")
+    table = Table(title=f"Runs in {term(store.display_url)}")
     for col in (
         "run",
         "drafter",
@@ -413,10 +416,10 @@ def runs_cmd(
         t = store.runs.totals(r.name)
         cost = f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-"
         table.add_row(
-            r.name,
-            r.drafter,
-            r.model or "-",
-            prompt_version(r.prompt_name, r.prompt_hash) or "-",
+            term(r.name),
+            term(r.drafter),
+            term(r.model or "-"),
+            term(prompt_version(r.prompt_name, r.prompt_hash) or "-"),
             f"{t.drafted}/{total}",
             str(t.failed),
             f"{t.prompt_tokens}/{t.completion_tokens}",
@@ -489,18 +492,18 @@ def export_cmd(
     if fmt and out_file.suffix.lower().lstrip(".") != kind:
         out_file = out_file.with_suffix("." + kind)
     n = export(store, run, out_file)
-    out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
+    out.print(f"wrote {n} captions of run {term(run)} to {term(out_file)}", highlight=False)
 
 
 def settings_cmd() -> None:
     """Print the settings in force (the API key is never printed)."""
-    from agent.redact import redact
+    from agent.redact import redact_url
     from agent.store import database_url
 
     s = settings_from()
     data = s.public()
     data["api_key"] = "set" if s.api_key else "not set"
-    data["db"] = redact(database_url(s.db))
+    data["db"] = redact_url(database_url(s.db))
     data["cache_dir"] = str(s.cache_dir)
     data["review_run"] = s.review_run
     data["reviewer"] = s.reviewer
@@ -525,7 +528,7 @@ def users_add(
     from agent.store import Store
 
     user, what = add_user(Store(db), email, role, by=getpass.getuser())
-    out.print(f"{what}: {user.email} ({user.role})", highlight=False)
+    out.print(f"{what}: {term(user.email)} ({user.role})", highlight=False)
 
 
 @users_app.command("list")
@@ -541,11 +544,11 @@ def users_list(
     for col in ("e-mail", "role", "added", "by", "removed"):
         table.add_column(col)
     for u in list_users(Store(db), revoked=removed):
-        table.add_row(
-            u.email,
+        table.add_row(  # an address is shown as stored: `[a]@x.org` stays `[a]@x.org`
+            term(u.email),
             u.role,
             f"{u.created_at:%Y-%m-%d}",
-            u.added_by or "-",
+            term(u.added_by or "-"),
             f"{u.revoked_at:%Y-%m-%d %H:%M}" if u.revoked_at else "",
         )
     out.print(table)
@@ -561,4 +564,4 @@ def users_remove(
     from agent.store import Store
 
     user = remove_user(Store(db), email)
-    out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)
+    out.print(f"removed: {term(user.email)} (refused from the next request on)", highlight=False)
