@@ -1,6 +1,6 @@
-"""Hostile data through the real page (issue 21): clip ids, captions, drafts, telemetry and a
-lead's comment written to load, run or draw something, shown in headless Chromium while a
-listener on 127.0.0.1 records every request made to it.
+"""Hostile data through the real pages (issue 21): clip ids, captions, drafts, telemetry and a
+lead's comment written to load, run or draw something, shown on the review, lead and team
+pages in headless Chromium while a listener on 127.0.0.1 records every request made to it.
 
 Passes when the listener saw no request (neither the page nor the browser asked for anything
 the data named), no element the data could have created is in the DOM, every string shows as
@@ -179,8 +179,42 @@ def test_hostile_data_is_shown_as_text_and_loads_nothing(tmp_path: Path, listene
             page.locator("h3", has_text=as_text(clip)).wait_for(state="detached")
             assert len(Store(db).reviews.all()) == before + 1
         page.get_by_text("clips left in r1").wait_for()
+
+        # the lead page: ann's decisions, with the captions, drafts and final captions
+        page.goto(f"{url}/lead")
+        page.locator("input[aria-label=Reviewer]").fill(
+            "ann"
+        )  # no accounts: the lead types the name
+        page.locator("input[aria-label=Reviewer]").press("Enter")
+        page.get_by_text("their final caption").first.wait_for()
+        text = page_text(page)
+        for s in strings:
+            assert as_text(s) in text, s
+        assert created_elements(page) == []
+        # a lead's comment, typed as a reviewer would see it
+        comment = " ".join(" ".join(s.split()) for s in strings)
+        page.get_by_label("Comment (needed to send back)").first.fill(comment)
+        page.get_by_role("button", name="Send back").first.click()
+        page.get_by_text("sent back:").wait_for()  # the page's note that it was recorded
+        sent = [r for r in Store(db).reviews.all() if r.comment]
+        assert [r.comment for r in sent] == [comment]
+
+        # ann sees the comment above the clip it is about
+        page.goto(f"{url}/?reviewer=ann")
+        page.get_by_text("Sent back by your lead").wait_for()
+        page.get_by_role("button", name="Accept").first.wait_for()
+        assert as_text(comment) in page_text(page)
+        assert created_elements(page) == []
+
+        # the team page: names and figures
+        page.goto(f"{url}/team")
+        page.get_by_role("heading", name="Team", exact=True).wait_for()
+        page.locator("[data-testid=stDataFrame]").first.wait_for()
+        assert created_elements(page) == []
         browser.close()
     assert sorted(shown_ids) == sorted(ids)
-    # the two clicks, and nothing a script did in the reviewer's name
-    assert sorted(r.clip_id for r in Store(db).reviews.all()) == sorted(ids)
+    # the two clicks and the send-back, and nothing a script did in anyone's name
+    made = sorted((r.decision.value, r.reviewer) for r in Store(db).reviews.all())
+    assert [d for d, _ in made] == ["accepted", "accepted", "sent_back"]
+    assert [who for _, who in made[:2]] == ["ann", "ann"]
     assert asked == [] and listener.seen == []
