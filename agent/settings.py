@@ -16,6 +16,8 @@ put. This module loads no video library: the frame sampler takes a `FrameSpec`.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -24,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.cost import Price, price_for
 from agent.errors import ConfigError
-from agent.redact import register_secret
+from agent.redact import redact_url, register_secret
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_FRAMES = 8
@@ -107,12 +109,12 @@ class EndpointSettings(BaseModel):
             )
         if self.base_url is not None and not self.model:
             raise ConfigError(
-                f"OPENAI_BASE_URL is set ({self.base_url}) but no model is named.",
+                f"OPENAI_BASE_URL is set ({redact_url(self.base_url)}) but no model is named.",
                 hint="Set RECAP_MODEL (or pass --model) to a model that server serves.",
             )
         if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(
-                f"OPENAI_BASE_URL {self.base_url!r} is not an http(s) URL.",
+                f"OPENAI_BASE_URL {redact_url(self.base_url)!r} is not an http(s) URL.",
                 hint="Use a URL such as http://localhost:8000/v1",
             )
 
@@ -275,13 +277,28 @@ class SignInSettings(BaseModel):
     )
     auth_cookie_secret: SecretStr | None = Field(
         default=None,
-        description="Long random string that signs the sign-in cookie (RECAP_AUTH_COOKIE_SECRET); "
-        "never printed or stored in the database.",
+        description="At least 32 random bytes that sign the sign-in cookie "
+        "(RECAP_AUTH_COOKIE_SECRET), e.g. the output of "
+        '`python -c "import secrets; print(secrets.token_urlsafe(32))"`; a shorter or '
+        "repetitive one is refused. Never printed or stored in the database.",
     )
     auth_redirect_uri: str | None = Field(
         default=None,
         description="The page's public URL + /oauth2callback, as registered at the provider "
         "(RECAP_AUTH_REDIRECT_URI). Default on this machine: http://HOST:PORT/oauth2callback.",
+    )
+    auth_session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="How long a sign-in lasts, in hours from when the identity provider issued "
+        "it (RECAP_AUTH_SESSION_HOURS); after that the page and its media refuse the session "
+        "until the person signs in again, whatever the cookie's own lifetime.",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Host names the page answers to besides its bound address and the redirect "
+        "URI's host, comma-separated (RECAP_ALLOWED_HOSTS; `recap review --allowed-host`). "
+        "Requests naming any other host are refused (DNS rebinding).",
     )
 
     def auth_section(self, default_redirect: str | None = None) -> dict[str, str] | None:
@@ -311,6 +328,7 @@ class SignInSettings(BaseModel):
         for key in ("server_metadata_url", "redirect_uri"):
             if not given[key].startswith(("http://", "https://")):
                 raise ConfigError(f"RECAP_AUTH_{key.upper()} {given[key]!r} is not an http(s) URL.")
+        check_cookie_secret(given["cookie_secret"], "RECAP_AUTH_COOKIE_SECRET")
         if not given["redirect_uri"].endswith("/oauth2callback"):
             raise ConfigError(
                 f"RECAP_AUTH_REDIRECT_URI {given['redirect_uri']!r} must end in /oauth2callback.",
@@ -318,6 +336,39 @@ class SignInSettings(BaseModel):
                 "at the provider.",
             )
         return given
+
+
+MIN_COOKIE_SECRET_BYTES = 32
+MAKE_COOKIE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def check_cookie_secret(secret: str, where: str) -> None:
+    """Refuse a cookie secret that could be guessed: whoever knows it can sign a cookie as any
+    account. It must be at least 32 bytes long and score at least 160 bits as length times
+    the entropy of its characters' frequencies: 32 random bytes written by
+    `secrets.token_urlsafe(32)` score 180-240 (about 208 on average; hex or base64, more),
+    while "x" * 40, a word repeated, an English phrase of 40 letters (about 140) or 24 random
+    bytes in base64 (about 145) fall short. A frequency count is a floor, not a proof of
+    randomness: use a generator."""
+    size = len(secret.encode())
+    bits = len(secret) * _char_entropy(secret)
+    if size >= MIN_COOKIE_SECRET_BYTES and bits >= 160:
+        return
+    why = (
+        f"is {size} bytes long" if size < MIN_COOKIE_SECRET_BYTES else "is too regular to be random"
+    )
+    raise ConfigError(
+        f"{where} {why}: a cookie secret must be at least {MIN_COOKIE_SECRET_BYTES} random "
+        "bytes, since anyone who can guess it can sign in as any account.",
+        hint=f"Make one with:  {MAKE_COOKIE_SECRET}",
+    )
+
+
+def _char_entropy(text: str) -> float:
+    """Shannon entropy, in bits per character, of the characters' frequencies in `text`."""
+    n = len(text)
+    counts = Counter(text).values()
+    return -sum(c / n * math.log2(c / n) for c in counts) if n else 0.0
 
 
 # What each part is for, written once (a test checks every field is in exactly one part).
@@ -386,8 +437,12 @@ class Settings(  # parts listed last to first: pydantic orders fields from the l
 
     def public(self) -> dict[str, object]:
         """Settings as recorded with a run: the parts that make one, without secrets (not where
-        things are kept either: a database URL can hold a password)."""
-        return self.model_dump(mode="json", include=_fields(MAKES_RUN) - _SECRETS)
+        things are kept either: a database URL can hold a password; an endpoint's credentials,
+        in its URL or query string, are masked)."""
+        data = self.model_dump(mode="json", include=_fields(MAKES_RUN) - _SECRETS)
+        if data.get("base_url"):
+            data["base_url"] = redact_url(data["base_url"])
+        return data
 
 
 def _fields(parts: tuple[type[BaseModel], ...]) -> set[str]:

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli import DbOpt, err, new_app, out, pick_run, settings_from
+from agent.cli import DbOpt, err, new_app, out, pick_run, settings_from, term
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
 def report_skipped(gold: GoldSet) -> None:
     """Say which gold rows are not scored, and why, so a low coverage is never a mystery."""
     for p in gold.skipped:
-        err.print(f"[yellow]gold row not scored[/] {gold.source} {p}", highlight=False)
+        err.print(f"[yellow]gold row not scored[/] {term(gold.source)} {term(p)}", highlight=False)
     if gold.skipped:
         err.print(
             f"{len(gold.cases)} gold row(s) scored, {len(gold.skipped)} not scored (above).",
@@ -199,9 +199,9 @@ def run_cmd(
     gold_set = load_gold(gold)
     for p in report.problems:
         if p.field is None:
-            err.print(f"[yellow]row skipped[/] {p}", highlight=False)
+            err.print(f"[yellow]row skipped[/] {term(p)}", highlight=False)
         elif p.field != "gold":  # bad gold labels are listed below, as rows not scored
-            err.print(f"[yellow]kept without {p.field}[/] {p}", highlight=False)
+            err.print(f"[yellow]kept without {p.field}[/] {term(p)}", highlight=False)
     if report.clip_set is None or report.added + report.updated + report.unchanged == 0:
         raise RecapError(f"No gold row of {gold} could be ingested (see above): nothing to draft.")
     selection = Selection.of_sets([report.clip_set])
@@ -316,13 +316,13 @@ def compare_cmd(
     out.print("* the interval excludes 0", style="dim")
     for case in c.worse_cases[:show]:
         out.print(
-            f"\n[bold]{case['clip_id']}[/] TER {case['ter_a']:.1f} → {case['ter_b']:.1f}",
+            f"\n[bold]{term(case['clip_id'])}[/] TER {case['ter_a']:.1f} → {case['ter_b']:.1f}",
             highlight=False,
         )
         w = Table(show_header=True, expand=True)
-        for col in ("gold", f"A: {c.run_a}", f"B: {c.run_b}"):
+        for col in ("gold", f"A: {term(c.run_a)}", f"B: {term(c.run_b)}"):
             w.add_column(col, ratio=1)
-        w.add_row(case["gold"], case["rewrite_a"], case["rewrite_b"])
+        w.add_row(term(case["gold"]), term(case["rewrite_a"]), term(case["rewrite_b"]))
         out.print(w)
     if c.failures:
         for f in c.failures:

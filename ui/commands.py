@@ -12,23 +12,27 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from agent.cli import DbOpt, err, out, pick_run, settings_from
+from agent.cli import DbOpt, err, out, pick_run, settings_from, term
 from agent.errors import ConfigError, RecapError
+from agent.settings import check_cookie_secret
 
 if TYPE_CHECKING:
     from agent.settings import Settings
 
 APP = Path(__file__).resolve().parent / "review.py"
+SERVER = Path(__file__).resolve().parent / "serve.py"  # st.App over APP, with recap's guard
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 HOW_TO_SIGN_IN = (
     "Configure sign-in with your identity provider (OpenID Connect: Google, Microsoft, Okta, "
@@ -75,6 +79,14 @@ def review_cmd(
         bool,
         typer.Option("--no-auth", help="Serve beyond this machine without sign-in (not advised)."),
     ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="A host name the page may be reached by, besides the bound address and the "
+            "sign-in redirect URI's host (repeatable); requests naming any other are refused.",
+        ),
+    ] = None,
     control_share: Annotated[
         float | None,
         typer.Option(
@@ -114,6 +126,7 @@ def review_cmd(
         host=host,
         reviewer=reviewer,
         no_auth=no_auth,
+        allowed_hosts=allowed_host,
         control_share=control_share,
         gold_rate=gold_rate,
         overlap=overlap,
@@ -122,14 +135,15 @@ def review_cmd(
 
 def streamlit_command(host: str, port: int) -> list[str]:
     """The Streamlit server for the page, configured for reviewers: no developer chrome (the
-    Deploy button, the rerun and cache menu), no usage statistics, no browser opened. Started
-    through ui.serve, which loads the page's modules before the server answers."""
+    Deploy button, the rerun and cache menu), no usage statistics, no browser opened, no error
+    details in the browser, no agent API. Served through ui/serve.py (`st.App`), which guards
+    every request and loads the page's modules before the server answers."""
     return [
         sys.executable,
         "-m",
-        "ui.serve",
+        "streamlit",
         "run",
-        str(APP),
+        str(SERVER),
         "--server.address",
         host,
         "--server.port",
@@ -140,6 +154,10 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "false",
         "--client.toolbarMode",
         "viewer",
+        "--client.showErrorDetails",
+        "none",
+        "--server.enableAgentApi",
+        "false",
     ]
 
 
@@ -153,6 +171,18 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may well resolve beyond this machine
+
+
+def check_host_name(name: str) -> str:
+    """A host name for --allowed-host: a name or address, without scheme, port or path."""
+    value = name.strip().lower().rstrip(".")
+    if not value or not all(c.isalnum() or c in "-._:[]" for c in value) or "://" in name:
+        raise RecapError(
+            f"--allowed-host {name!r} is not a host name.",
+            hint="Give the name people type, without scheme or path: --allowed-host "
+            "review.example.com",
+        )
+    return value
 
 
 def secrets_auth(paths: list[Path]) -> dict[str, str] | None:
@@ -171,6 +201,7 @@ def secrets_auth(paths: list[Path]) -> dict[str, str] | None:
                     f"The [auth] section of {path} lacks " + ", ".join(missing) + ".",
                     hint=HOW_TO_SIGN_IN,
                 )
+            check_cookie_secret(str(section["cookie_secret"]), f"cookie_secret in {path}")
             return {k: str(v) for k, v in section.items() if not isinstance(v, dict)}
     return None
 
@@ -221,11 +252,12 @@ def serve(
     host: str,
     reviewer: str | None = None,
     no_auth: bool = False,
+    allowed_hosts: list[str] | None = None,
     control_share: float | None = None,
     gold_rate: float | None = None,
     overlap: float | None = None,
 ) -> None:
-    """Run the page in a Streamlit server until Ctrl-C."""
+    """Run the page in a Streamlit server until Ctrl-C (or SIGTERM, or SIGHUP)."""
     from agent.review import default_reviewer
     from agent.store import Store
 
@@ -249,6 +281,8 @@ def serve(
         env["RECAP_GOLD_RATE"] = str(gold_rate)
     if overlap is not None:
         env["RECAP_OVERLAP"] = str(overlap)
+    if allowed_hosts:
+        env["RECAP_ALLOWED_HOSTS"] = ",".join(check_host_name(h) for h in allowed_hosts)
     if mode in ("settings", "secrets"):
         if not any(u.active for u in store.users.all()):
             err.print(
@@ -261,7 +295,7 @@ def serve(
     elif mode == "open":
         env["RECAP_REVIEW_NO_AUTH"] = "1"
         err.print(
-            f"Warning: serving on {host} WITHOUT sign-in (--no-auth): anyone who can reach "
+            f"Warning: serving on {term(host)} WITHOUT sign-in (--no-auth): anyone who can reach "
             "the port sees every clip and can record decisions under any name.",
             style="bold yellow",
             highlight=False,
@@ -271,22 +305,75 @@ def serve(
         name = default_reviewer(reviewer or settings.reviewer, host)
         if name:
             env["RECAP_REVIEWER"] = name
-        who = f"single user, decisions as {name}" if name else "single user"
+        who = f"single user, decisions as {term(name)}" if name else "single user"
     out.print(
-        f"review page on http://{host}:{port}  (Ctrl-C to stop) · {who} · {store.display_url}",
+        f"review page on http://{term(host)}:{port}  (Ctrl-C to stop) · {who} · "
+        f"{term(store.display_url)}",
         highlight=False,
     )
     cmd = streamlit_command(host, port)
     secrets = write_secrets(section) if section is not None else None
     if secrets is not None:
         cmd += ["--secrets.files", str(secrets)]
-    try:
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
-    finally:
+
+    def forget_secrets() -> None:
         if secrets is not None:
             shutil.rmtree(secrets.parent, ignore_errors=True)
+
+    try:
+        raise typer.Exit(run_page_server(cmd, env, cleanup=forget_secrets))
+    finally:
+        forget_secrets()
+
+
+class Stopped(Exception):
+    """recap review was told to stop (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def run_page_server(
+    cmd: list[str], env: dict[str, str], *, cleanup: Callable[[], None] = lambda: None
+) -> int:
+    """Run the page's server until it exits, or until recap review is stopped, by Ctrl-C, by
+    SIGTERM (`kill`, systemd, a container stopping) or by SIGHUP (the terminal closing): the
+    same way each time: the server asked to stop, then killed if it has not within 10 s, then
+    `cleanup` (the secrets file), with further signals held off until both are done, so no
+    server outlives recap and nothing is left behind. Returns the exit status: the server's
+    own, 0 after Ctrl-C, 128 + the signal's number otherwise."""
+    proc = subprocess.Popen(cmd, env=env)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    handled = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    before = {s: signal.signal(s, stop) for s in handled}
+    before[signal.SIGINT] = signal.getsignal(signal.SIGINT)
+    status: int | None = None
+    try:
+        status = proc.wait()
+    except KeyboardInterrupt:
+        status = 0
+    except Stopped as e:
+        status = 128 + e.signum
+    finally:
+        for s in before:  # a second signal while stopping must not cut the cleanup short
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            cleanup()
+        finally:
+            for s, handler in before.items():
+                signal.signal(s, handler)
+    return status if status is not None else 1
 
 
 def _fmt(value: object, kind: str = "") -> str:
@@ -356,8 +443,8 @@ def team_cmd(
     for col in cols:
         table.add_column(col, justify="left" if col in ("reviewer", "day") else "right")
     for d in days:
-        table.add_row(
-            d.reviewer,
+        table.add_row(  # names are typed by people: text, never Rich markup
+            term(d.reviewer),
             str(d.day),
             str(d.clips),
             _fmt(d.clips_per_hour),
@@ -398,7 +485,7 @@ def team_cmd(
             table.add_column(col, justify="left" if col == "reviewers" else "right")
         for p in pairs:
             table.add_row(
-                f"{p.first} / {p.second}",
+                f"{term(p.first)} / {term(p.second)}",
                 str(p.clips),
                 _fmt(p.same_decision, "%"),
                 _fmt(p.kappa),
@@ -409,5 +496,5 @@ def team_cmd(
     for name, meaning in DEFINITIONS.items():
         out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
     if csv_out is not None:
-        csv_out.write_text(to_csv(days))
-        out.print(f"wrote {csv_out}", highlight=False)
+        csv_out.write_text(to_csv(days))  # cells a spreadsheet would run as formulas are quoted
+        out.print(f"wrote {term(csv_out)}", highlight=False)

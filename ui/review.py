@@ -11,8 +11,6 @@ RECAP_REVIEW_RUN).
 
 from __future__ import annotations
 
-import html
-import json
 import os
 import re
 import socket
@@ -32,8 +30,10 @@ from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Lease, Store
 from agent.telemetry import NOTE_META_KEY
+from agent.untrusted import visible
 from ui import timeline
 from ui.auth import gate
+from ui.markup import attr, html_text, md, script_json
 
 COLOURS = {
     "object": "#ff9aa2",
@@ -60,7 +60,7 @@ KEYS = {
 }
 
 st.set_page_config(page_title="recap review", layout="wide")
-esc = html.escape
+esc = html_text  # every data value in the page's HTML goes through here (ui/markup.py)
 
 
 @st.cache_resource
@@ -119,12 +119,6 @@ def tab_open(session: ReviewSession, lease: Lease, heartbeat_s: float) -> bool:
     return session.since_renewed(lease) < 2 * heartbeat_s
 
 
-def md_literal(text: str) -> str:
-    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (no
-    links, emphasis, directives or HTML from a clip id)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-
-
 def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
     spans = []
     for h in hallucinations:
@@ -137,7 +131,7 @@ def highlighted(caption: str, hallucinations: list[Hallucination]) -> str:
         if start < pos:
             continue
         out.append(esc(caption[pos:start]))
-        title = esc(f"{h.type.value}: {h.explanation}", quote=True)
+        title = attr(f"{h.type.value}: {h.explanation}")
         out.append(
             f'<mark style="background:{COLOURS.get(h.type.value, "#ddd")}" title="{title}">'
             f"{esc(caption[start:end])}</mark>"
@@ -166,7 +160,7 @@ KEEP_TYPING_JS = """
 // Mirror every keystroke of the rewrite box into the browser's localStorage, and put it back
 // after a reload: Streamlit only sends a text area's value on blur or Ctrl+Enter.
 const doc = window.parent.document, store = window.parent.localStorage;
-const clip = CLIP, forget = FORGET;
+const {clip, forget} = DATA;
 if (forget) store.removeItem("recap-edit:" + forget);
 function hook() {
   const box = doc.querySelector('textarea[aria-label^="Rewrite"]');
@@ -189,7 +183,9 @@ hook();
 
 
 def keep_typing(clip_id: str, forget: str | None) -> None:
-    js = KEEP_TYPING_JS.replace("CLIP", json.dumps(clip_id)).replace("FORGET", json.dumps(forget))
+    """The script gets its data in one JSON literal, escaped for a script (ui/markup.py): no
+    clip id can close the script, end the string, or name a placeholder."""
+    js = KEEP_TYPING_JS.replace("DATA", script_json({"clip": clip_id, "forget": forget}), 1)
     st.iframe(js, height=1)
 
 
@@ -364,11 +360,11 @@ def this_tab_holds(session: ReviewSession, heartbeat_s: float) -> bool:
     pending = st.session_state.pop("action", None)
     if pending is not None and pending[0] not in ("next", "prev"):
         st.error(
-            f"Not recorded: {pending[1] or 'your last decision'} — the clip is open in another "
+            f"Not recorded: {md(pending[1] or 'your last decision')} — the clip is open in another "
             "tab of this browser."
         )
     st.warning(
-        f"{held.clip_id} is open in another tab of this browser: review it there, or take it "
+        f"{md(held.clip_id)} is open in another tab of this browser: review it there, or take it "
         "over here (the other tab then stops)."
     )
     st.button("Review here instead", key="take-over", type="primary", on_click=take_over)
@@ -515,7 +511,7 @@ def media(item: QueueItem) -> None:
         if t is not None:
             st.image(frame_at(video, t), caption=f"frame at {t:.2f} s")
     except RecapError as e:
-        st.error(str(e))
+        st.error(md(e))
 
 
 def show_evidence(t: float) -> None:
@@ -537,7 +533,7 @@ def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
     with actions:
         buttons(item, undo_target)
         if st.session_state.get("error"):
-            st.error(st.session_state.pop("error"))
+            st.error(md(st.session_state.pop("error")))
 
 
 def clip_text(session: ReviewSession, item: QueueItem) -> None:
@@ -565,7 +561,7 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
     if not item.control and draft.observations:
         # What the drafter saw (and, for offline drafts, what it could not check), above the
         # findings it led to. st.text parses neither Markdown nor HTML: a draft's words are data.
-        st.text("What the drafter saw: " + draft.observations)
+        st.text("What the drafter saw: " + visible(draft.observations))
     rows = [
         ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
         for i, h in enumerate(hallucinations)
@@ -578,8 +574,8 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
     for kind, i, label, kind_of, what, times in rows:
         c1, c2 = findings.columns([7, 3])
         tag = "hallucination" if kind == "hallucinations" else "omission"
-        c1.checkbox(
-            f"{tag} · {label} — {kind_of}" + (f": {what}" if what else ""),
+        c1.checkbox(  # a label is Markdown: the finding's words go in as text (ui/markup.py)
+            f"{tag} · {md(label)} — {kind_of}" + (f": {md(what)}" if what else ""),
             value=True,
             key=f"agree-{item.clip_id}-{kind}-{i}",
             help="Untick if you disagree with this finding.",
@@ -618,7 +614,7 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
         )
     warnings = st.container()
     for w in lint(text):
-        warnings.warning(f"{w.kind}: {w.message}", icon="⚠️")
+        warnings.warning(f"{w.kind}: {md(w.message)}", icon="⚠️")
 
 
 def buttons(item: QueueItem, undo_target: int) -> None:
@@ -688,25 +684,25 @@ def main() -> None:
     item = act(session, status, current(session, status))
     lost = st.session_state.pop("lost", None)
     if lost is not None and (item is None or item.clip_id != lost[0]):
-        st.info(f"{lost[0]} is no longer on your screen: {lost[1]}.")
+        st.info(f"{md(lost[0])} is no longer on your screen: {md(lost[1])}.")
     if st.session_state.get("flash"):
-        st.toast(st.session_state.pop("flash"))
+        st.toast(md(st.session_state.pop("flash")))
     progress(session)
     undoable = session.undoable()
     undo_target = undoable.id if undoable is not None else 0
     if item is None:
         if st.session_state.get("error"):
-            st.error(st.session_state.pop("error"))
-        st.success(f"No {status} clips left in {run}. Press Z to undo your last decision.")
+            st.error(md(st.session_state.pop("error")))
+        st.success(f"No {status} clips left in {md(run)}. Press Z to undo your last decision.")
         undo_button(st, undo_target, "Undo last decision")
         return
     on_screen_since(item)
     # Plain Markdown, not HTML: the browser draws it without first loading Streamlit's raw-HTML
     # renderer, so the clip's name is the first thing on screen.
-    st.markdown(f"### {md_literal(item.clip_id)} · {md_literal(item.status)}")
+    st.markdown(f"### {md(item.clip_id)} · {md(item.status)}")
     note = (item.clip.meta or {}).get(NOTE_META_KEY)
     if isinstance(note, str) and note:  # e.g. "No telemetry for this dataset: ..."
-        st.caption(md_literal(note))
+        st.caption(md(note))
     # --- team review (issue 12): a lead sent this clip back; their comment comes first -------
     if item.feedback:
         st.markdown(

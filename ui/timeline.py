@@ -18,6 +18,7 @@ import altair as alt
 import pandas as pd
 
 from agent.telemetry import Telemetry
+from ui.markup import md
 
 SELECTION = "seek"
 OPENING_LABEL = "opening (0 closed .. 1 open)"
@@ -158,6 +159,6 @@ def render(
         if picked is not None:
             st.iframe(seek_script(picked), height=1)
     facts = tel.facts()
-    if facts:
-        st.markdown("**Telemetry facts**\n" + "\n".join(f"- {f}" for f in facts))
+    if facts:  # task and event names come from the data: text, never Markdown (ui/markup.py)
+        st.markdown("**Telemetry facts**\n" + "\n".join(f"- {md(f)}" for f in facts))
     return picked

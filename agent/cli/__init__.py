@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         report,
         selection_from,
         settings_from,
+        term,
     )
     from agent.cli._commands import register
     from agent.cli._progress import outcome
@@ -41,6 +42,7 @@ _WHERE = {
     "out": "agent.cli._app",
     "report": "agent.cli._app",
     "settings_from": "agent.cli._app",
+    "term": "agent.cli._app",
     "register": "agent.cli._commands",
     "outcome": "agent.cli._progress",
 }
@@ -60,5 +62,6 @@ __all__ = [
     "report",
     "selection_from",
     "settings_from",
+    "term",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

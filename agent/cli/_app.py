@@ -1,5 +1,6 @@
-"""What every recap command shares: the consoles, the settings flags declared once, and the one
-place where a `RecapError` becomes a message and an exit code.
+"""What every recap command shares: the consoles (and `term`, how data is put on them), the
+settings flags declared once, and the one place where a `RecapError` becomes a message and an
+exit code.
 
 Each package registers its own commands on an app made here (`agent.cli._commands`,
 `evals.commands`, `ui.commands`); `recap.main` assembles them, the way simonw/llm's plugins
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from agent.errors import RecapError
+from agent.untrusted import visible
 
 if TYPE_CHECKING:
     from agent.sets import Selection
@@ -31,11 +34,19 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def term(value: object) -> str:
+    """Data (a name, an id, a caption, a reason) for a Rich string or table cell: its markup
+    escaped (`[bold]`, `[link=...]` in a reviewer's name stay text) and its control and bidi
+    characters shown as `[U+XXXX]` (no escape sequence or carriage return reaches the
+    terminal; newlines and tabs lay text out and stay)."""
+    return escape(visible(str(value)))
+
+
 def report(e: RecapError) -> None:
     """Print a user-facing error and what to do next."""
-    err.print(f"[bold red]Error:[/] {e.message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {term(e.message)}", highlight=False)
     if e.hint:
-        err.print(e.hint, highlight=False, style="yellow")
+        err.print(term(e.hint), highlight=False, style="yellow")
 
 
 def _flags_take_no_value(command: Any, ctx: Any) -> None:

@@ -27,6 +27,7 @@ from agent.cli._app import (
     pick_run,
     selection_from,
     settings_from,
+    term,
 )
 from agent.errors import RecapError, VideoError
 
@@ -296,19 +297,19 @@ def ingest_cmd(
             )
         except IngestInterrupted as e:
             report = e.report
-    for problem in report.problems:
+    for problem in report.problems:  # ids and reasons quote the data: shown as text
         if problem.field is None:
-            err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+            err.print(f"[yellow]skipped[/] {term(problem)}", highlight=False)
         else:
-            err.print(f"[yellow]kept without {problem.field}[/] {problem}", highlight=False)
+            err.print(f"[yellow]kept without {problem.field}[/] {term(problem)}", highlight=False)
     for note in report.notes:
-        err.print(f"[cyan]note[/] {note}", highlight=False)
+        err.print(f"[cyan]note[/] {term(note)}", highlight=False)
     dropped = f", {len(report.dropped)} field(s) dropped" if report.dropped else ""
     into = f" into {report.set_kind} set {report.clip_set}" if report.clip_set else ""
     out.print(
-        f"{report.source}: [green]{report.added} added[/], {report.updated} updated, "
+        f"{term(report.source)}: [green]{report.added} added[/], {report.updated} updated, "
         f"{report.unchanged} unchanged, [yellow]{len(report.skipped)} skipped[/]{dropped} "
-        f"({report.total} rows){into} -> {store.display_url}",
+        f"({report.total} rows){into} -> {term(store.display_url)}",
         highlight=False,
     )
     if report.interrupted:
@@ -404,8 +405,8 @@ def draft_cmd(
         selection=selection,
     )
     out.print(
-        f"run [bold]{run_name}[/] · {size} clips ({covers.describe()}) · {drafter.where} · "
-        f"{store.display_url}",
+        f"run [bold]{term(run_name)}[/] · {size} clips ({covers.describe()}) · "
+        f"{term(drafter.where)} · {term(store.display_url)}",
         highlight=False,
     )
     chosen: Engine
@@ -456,7 +457,7 @@ def draft_cmd(
     else:
         out.print(summary_table(stats, drafter.limiter if engine == "local" else None))
     if stats.fatal:
-        err.print(f"[bold red]Stopped:[/] {stats.fatal}", highlight=False)
+        err.print(f"[bold red]Stopped:[/] {term(stats.fatal)}", highlight=False)
         raise typer.Exit(1)
     if interrupted:
         err.print("Interrupted. Run the same command again to resume.", style="yellow")
@@ -496,15 +497,15 @@ def runs_cmd(
     store = Store(db, create=False)
     if errors:
         store.runs.require(errors)
-        table = Table(title=f"Failed clips in {errors}")
+        table = Table(title=f"Failed clips in {term(errors)}")
         for col in ("clip", "kind", "reason"):
             table.add_column(col)
-        for e in store.runs.errors(errors):
-            table.add_row(e.clip_id, e.kind, e.message)
+        for e in store.runs.errors(errors):  # a server's error text is data too
+            table.add_row(term(e.clip_id), term(e.kind), term(e.message))
         out.print(table)
         return
     wide = out.width >= 120  # model, prompt and tokens too; at 80 columns the run stays whole
-    table = Table(title=f"Runs in {store.display_url}")
+    table = Table(title=f"Runs in {term(store.display_url)}")
     table.add_column("run", no_wrap=True)  # never cut: it is what other commands are given
     table.add_column("sets", overflow="fold")
     for col in ("drafted", "failed", "cost"):
@@ -515,8 +516,8 @@ def runs_cmd(
     for r in store.runs.all():
         t = store.runs.totals(r.name)
         cells = [
-            r.name,
-            r.selection.short(),
+            term(r.name),
+            term(r.selection.short()),
             f"{t.drafted}/{store.runs.size(r.name)}",
             str(t.failed),
             f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-",
@@ -524,8 +525,8 @@ def runs_cmd(
         if wide:
             who = " ".join(x for x in (r.model, prompt_version(r.prompt_name, r.prompt_hash)) if x)
             cells += [
-                r.drafter,
-                who or "-",
+                term(r.drafter),
+                term(who or "-"),
                 f"{t.prompt_tokens}/{t.completion_tokens}",
                 "yes" if r.finished_at else "no",
             ]
@@ -576,7 +577,7 @@ def sets_cmd(
             )  # fmt: skip
         out.print(table)
         return
-    table = Table(title=f"Clip sets in {store.display_url}")
+    table = Table(title=f"Clip sets in {term(store.display_url)}")
     table.add_column("set", no_wrap=True)
     for col in ("kind", "clips", "from", "created"):
         table.add_column(col, justify="right" if col == "clips" else "left")
@@ -660,17 +661,17 @@ def export_cmd(
     if fmt and out_file.suffix.lower().lstrip(".") != kind:
         out_file = out_file.with_suffix("." + kind)
     n = export(store, run, out_file)
-    out.print(f"wrote {n} captions of run {run} to {out_file}", highlight=False)
+    out.print(f"wrote {n} captions of run {term(run)} to {term(out_file)}", highlight=False)
 
 
 def settings_cmd() -> None:
     """Print every setting in force (secrets only as set / not set, never their value)."""
-    from agent.redact import redact
+    from agent.redact import redact_url
     from agent.store import database_url
 
     s = settings_from()
     data = s.shown()
-    data["db"] = redact(database_url(s.db))
+    data["db"] = redact_url(database_url(s.db))
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
@@ -692,7 +693,7 @@ def users_add(
     from agent.store import Store
 
     user, what = add_user(Store(db), email, role, by=getpass.getuser())
-    out.print(f"{what}: {user.email} ({user.role})", highlight=False)
+    out.print(f"{what}: {term(user.email)} ({user.role})", highlight=False)
 
 
 @users_app.command("list")
@@ -709,10 +710,10 @@ def users_list(
         table.add_column(col)
     for u in list_users(Store(db, create=False), revoked=removed):
         table.add_row(
-            u.email,
+            term(u.email),
             u.role,
             f"{u.created_at:%Y-%m-%d}",
-            u.added_by or "-",
+            term(u.added_by or "-"),
             f"{u.revoked_at:%Y-%m-%d %H:%M}" if u.revoked_at else "",
         )
     out.print(table)
@@ -728,4 +729,4 @@ def users_remove(
     from agent.store import Store
 
     user = remove_user(Store(db, create=False), email)
-    out.print(f"removed: {user.email} (refused from the next request on)", highlight=False)
+    out.print(f"removed: {term(user.email)} (refused from the next request on)", highlight=False)

@@ -7,8 +7,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.cli._app import term
 from agent.review._textdiff import spaced_diff
 from agent.schema import DraftResult, HallucinationType
+from agent.untrusted import pictured
 
 TYPE_STYLES: dict[HallucinationType, str] = {
     HallucinationType.OBJECT: "bold white on red",
@@ -49,10 +51,17 @@ def _times(ts: list[float]) -> str:
     return ", ".join(f"{t:.1f}s" for t in ts) or "-"
 
 
+def _shown(text: Text) -> Text:
+    """A styled text of the data's, with control and bidi characters pictured, not acting."""
+    text.plain = pictured(text.plain)
+    return text
+
+
 def render(result: DraftResult, console: Console) -> None:
     d = result.draft
     verdict = "[green]accurate[/]" if not d.needs_edit else "[yellow]needs edit[/]"
-    console.print(Panel(highlighted_caption(result), title=f"original caption · {verdict}"))
+    caption = _shown(highlighted_caption(result))
+    console.print(Panel(caption, title=f"original caption · {verdict}"))
     if d.hallucinations:
         table = Table(title="Hallucinations", show_lines=False, expand=True)
         table.add_column("span", style="bold")
@@ -60,11 +69,11 @@ def render(result: DraftResult, console: Console) -> None:
         table.add_column("at")
         table.add_column("what the clip shows", ratio=2)
         for h in d.hallucinations:
-            table.add_row(
-                h.span,
+            table.add_row(  # the model's words: text, never Rich markup
+                term(h.span),
                 Text(h.type.value, style=TYPE_STYLES[h.type]),
                 _times(h.evidence_times),
-                h.explanation,
+                term(h.explanation),
             )
         console.print(table)
     if d.omissions:
@@ -73,11 +82,11 @@ def render(result: DraftResult, console: Console) -> None:
         table.add_column("at")
         table.add_column("missing", ratio=2)
         for o in d.omissions:
-            table.add_row(o.type.value, _times(o.evidence_times), o.description)
+            table.add_row(o.type.value, _times(o.evidence_times), term(o.description))
         console.print(table)
-    console.print(Panel(Text(d.rewrite, style="bold"), title="proposed rewrite"))
+    console.print(Panel(_shown(Text(d.rewrite, style="bold")), title="proposed rewrite"))
     if d.needs_edit:
-        console.print(Panel(diff_text(result.caption, d.rewrite), title="word diff"))
+        console.print(Panel(_shown(diff_text(result.caption, d.rewrite)), title="word diff"))
     u = result.usage
     cost = result.cost_usd
     parts = [

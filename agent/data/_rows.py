@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,12 @@ MAX_ID_CHARS = 255  # the clips.id column's width (PostgreSQL enforces it)
 # A caption is a sentence or a few: this many characters is over 300 words. Longer text is
 # usually a captioning model repeating itself, and every decision's diff would carry it.
 MAX_CAPTION_CHARS = 2000
+# A clip id is shown on every page and in every table, and names the clip in URLs, keys and
+# scripts: only characters that mean nothing to HTML, Markdown, JavaScript, a shell or a
+# terminal (no quotes, brackets, angle brackets, spaces, backslashes or control characters).
+CLIP_ID_CHARS = "ASCII letters, digits and . _ : / @ + -"
+_CLIP_ID = re.compile(r"[A-Za-z0-9._:/@+\-]+")
+_NOT_ID = re.compile(r"[^A-Za-z0-9._:/@+\-]")
 _VIDEO_CACHE = 4096  # recently resolved video paths kept (rows often share a video)
 
 
@@ -116,6 +123,20 @@ def _required_text(row: dict[str, Any], name: str, missing: str) -> str:
     if problem:
         raise RowError(f"{name} {problem}")
     return value
+
+
+def id_problem(clip_id: str) -> str:
+    """Why an id is refused: the characters outside the safe set, each named by code point."""
+    bad = sorted(set(_NOT_ID.findall(clip_id)))
+    named = ", ".join(f"U+{ord(c):04X}" + (f" {c!r}" if c.isprintable() else "") for c in bad[:8])
+    more = f" and {len(bad) - 8} more" if len(bad) > 8 else ""
+    return f"id may hold only {CLIP_ID_CHARS}; it has {named}{more}"
+
+
+def safe_id_part(text: str) -> str:
+    """`text` (a folder name, say) usable inside a clip id: each character outside the safe
+    set becomes `_`."""
+    return _NOT_ID.sub("_", text)
 
 
 def shown_id(row: dict[str, Any] | RowError) -> str | None:
@@ -217,6 +238,8 @@ class RowChecker:
         clip_id = _required_text(row, "id", "missing id")
         if len(clip_id) > MAX_ID_CHARS:
             raise RowError(f"id is {len(clip_id)} characters long; at most {MAX_ID_CHARS}")
+        if not _CLIP_ID.fullmatch(clip_id):
+            raise RowError(id_problem(clip_id))
         caption = _required_text(row, "caption", "empty caption")
         if len(caption) > MAX_CAPTION_CHARS:
             raise RowError(

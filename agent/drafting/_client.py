@@ -55,7 +55,7 @@ from agent.drafting._modes import AUTO, ORDER, ModeIgnored, ModeMemory, ModeTria
 from agent.drafting._ratelimit import LimitedTransport, RateLimiter
 from agent.drafting._sdkhttp import httpx
 from agent.errors import ConfigError, DraftError, EndpointError, RecapError
-from agent.redact import redact
+from agent.redact import redact, redact_url
 from agent.schema import Usage
 from agent.settings import Settings
 
@@ -331,7 +331,8 @@ class ModelClient:
 
     @property
     def endpoint(self) -> str:
-        return str(self._openai.base_url).rstrip("/")
+        """Where the model is, as it may be printed (credentials in the URL masked)."""
+        return redact_url(str(self._openai.base_url).rstrip("/"))
 
     async def _response_hook(self, response: Any) -> None:
         if self._on_response is not None:

@@ -29,6 +29,7 @@ from agent.errors import RecapError
 from agent.review._session import active_hours
 from agent.schema import GoldLabels
 from agent.store import DraftRecord, Review, Store, as_utc
+from agent.untrusted import spreadsheet_cell
 
 # What each figure means, for the dashboard's help and `recap team --help`.
 DEFINITIONS = {
@@ -318,10 +319,15 @@ def totals(days: list[ReviewerDay], target: int | None = None) -> list[dict[str,
 
 
 def to_csv(days: list[ReviewerDay]) -> str:
-    """The per-reviewer, per-day table as CSV (figures unrounded)."""
+    """The per-reviewer, per-day table as CSV (figures unrounded). A name is typed by a person:
+    one that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`, a tab or
+    carriage return first) is written with a leading apostrophe (`recap team --csv` and the
+    team page's download alike)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(ReviewerDay)])
     writer.writeheader()
     for d in days:
-        writer.writerow({k: ("" if v is None else v) for k, v in asdict(d).items()})
+        writer.writerow(
+            {k: ("" if v is None else spreadsheet_cell(v)) for k, v in asdict(d).items()}
+        )
     return buf.getvalue()

@@ -1,15 +1,23 @@
 """Who may use the review page, and as what: accounts and roles, kept in recap's database.
 
-An account is an e-mail address, compared case-insensitively, and one role. Nothing a person
-signs in with is stored: the identity provider (OpenID Connect) proves who someone is; recap
-only decides what that person may do. Removing an account revokes it: the row stays, so past
+An account is an e-mail address and one role. Addresses are compared in one normal form,
+Unicode NFKC with case folding (so "Ann@Example.com", "ａｎｎ@example.com" and "ann@example.com"
+are one account), the form `recap users add` stores; an account written by an older release
+(trimmed and lower-cased only) is still found under it. Nothing a person signs in with is
+stored: the identity provider (OpenID Connect) proves who someone is, and only a sign-in whose
+address the provider says it verified, made within the session lifetime, counts; recap only
+decides what that person may do. Removing an account revokes it: the row stays, so past
 decisions keep naming a known account, and adding the address again restores it.
 """
 
 from __future__ import annotations
 
 import re
+import time
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from agent.errors import RecapError
 from agent.store import Store, User, now
@@ -24,9 +32,15 @@ class AccessDenied(RecapError):
     """A person who may not do what they asked: unknown, revoked, or without the role."""
 
 
+def fold(email: str) -> str:
+    """An address in its one comparable form: trimmed, NFKC-normalised and case-folded (NFKC
+    again after folding, which can undo it: Unicode's NFKC_Casefold, as near as Python has)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
+
+
 def normalize_email(email: str) -> str:
-    """The form an address is kept and looked up in: trimmed and lower-case."""
-    value = email.strip().lower()
+    """The form an address is kept and looked up in (`fold`), checked to be an address."""
+    value = fold(email)
     if len(value) > 320 or not _EMAIL.match(value):
         raise RecapError(
             f"{email!r} is not an e-mail address.",
@@ -53,7 +67,7 @@ def add_user(store: Store, email: str, role: str, *, by: str | None = None) -> t
     Returns the account and what happened: 'added', 'updated', 'restored' or 'unchanged'.
     """
     address, role = normalize_email(email), check_role(role)
-    user = store.users.get(address)
+    user = find_user(store, address)
     if user is None:
         return store.users.save(User(email=address, role=role, added_by=by)), "added"
     if user.active and user.role == role:
@@ -66,7 +80,7 @@ def add_user(store: Store, email: str, role: str, *, by: str | None = None) -> t
 def remove_user(store: Store, email: str) -> User:
     """Revoke an account: from the next request on, its holder is refused."""
     address = normalize_email(email)
-    user = store.users.get(address)
+    user = find_user(store, address)
     if user is None or not user.active:
         raise RecapError(
             f"{address} is not an active recap user.",
@@ -74,6 +88,16 @@ def remove_user(store: Store, email: str) -> User:
         )
     user.revoked_at = user.updated_at = now()
     return store.users.save(user)
+
+
+def find_user(store: Store, address: str) -> User | None:
+    """The account for a normalised address: one key lookup; only when that misses, the
+    accounts an older release kept in another form (lower-cased, not folded: "straße@..." for
+    what is now "strasse@...") are folded and compared. Accounts are a team's, a few rows."""
+    user = store.users.get(address)
+    if user is not None:
+        return user
+    return next((u for u in store.users.all() if fold(u.email) == address), None)
 
 
 def list_users(store: Store, *, revoked: bool = False) -> list[User]:
@@ -105,7 +129,7 @@ def authorize(store: Store, email: str | None, need: str = "reviewer") -> Person
         address = normalize_email(email)
     except RecapError:
         raise AccessDenied(f"{email!r} is not an e-mail address recap knows.") from None
-    user = store.users.get(address)
+    user = find_user(store, address)
     if user is None or not user.active:
         raise AccessDenied(
             f"{address} is not a recap user.",
@@ -116,4 +140,40 @@ def authorize(store: Store, email: str | None, need: str = "reviewer") -> Person
             f"This page is for {need}s" + (" and admins." if need != "admin" else "."),
             hint=f"{address} is a {user.role}.",
         )
-    return Person(reviewer=address, role=user.role, signed_in=True)
+    return Person(reviewer=user.email, role=user.role, signed_in=True)
+
+
+UNVERIFIED = "The identity provider has not verified this e-mail address."
+EXPIRED = "Your sign-in has expired."
+
+
+def authorize_sign_in(
+    store: Store,
+    claims: Mapping[str, Any],
+    need: str = "reviewer",
+    *,
+    lifetime_s: float,
+    now: float | None = None,
+) -> Person:
+    """The person a sign-in's identity claims (OpenID Connect: `email`, `email_verified`, `iat`)
+    stand for, if they may do what `need` may. Checked on every request, by the page and by the
+    media route alike.
+
+    The address counts only when the provider says it verified it (`email_verified` exactly
+    true: absent, "false", 0 or "true" are all refused), and the sign-in only for `lifetime_s`
+    seconds from when the provider issued the token (`iat`), whatever the cookie's own age.
+    """
+    email = claims.get("email")
+    if not email:
+        return authorize(store, None, need)  # refused: says which claim is missing
+    if claims.get("email_verified") is not True:
+        raise AccessDenied(UNVERIFIED)
+    issued = claims.get("iat")
+    age = (time.time() if now is None else now) - issued if _is_time(issued) else None
+    if age is None or age > lifetime_s or age < -300:  # 5 minutes of clock skew
+        raise AccessDenied(EXPIRED, hint="Sign out, then sign in again.")
+    return authorize(store, str(email), need)
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.errors import RecapError
-from agent.redact import redact
+from agent.redact import redact_url, register_secret, url_password
 from agent.settings import Settings
 
 
@@ -38,12 +38,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def open_engine(url: str) -> tuple[Engine, sessionmaker[Session]]:
-    """The engine for `url` (SQLite in WAL mode, or any SQLAlchemy URL) and its sessions."""
+    """The engine for `url` (SQLite in WAL mode, or any SQLAlchemy URL) and its sessions. The
+    URL's password is registered as a secret first, so no error message can carry it."""
+    register_secret(url_password(url))
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except Exception as e:
         raise RecapError(
-            f"Cannot open database {redact(url)}: {e}",
+            f"Cannot open database {redact_url(url)}: {e}",
             hint="Pass --db PATH for SQLite or a SQLAlchemy URL such as "
             "postgresql+psycopg://user@host/db",
         ) from None

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from agent.errors import RecapError
-from agent.redact import redact
+from agent.redact import redact_url
 from agent.store import _migrations
 from agent.store._accounts import Users
 from agent.store._batches import Batches
@@ -61,8 +61,8 @@ class Store:
 
     @property
     def display_url(self) -> str:
-        """The URL as it may be printed: any password masked."""
-        return redact(self.url)
+        """The URL as it may be printed: its password and query-string secrets masked."""
+        return redact_url(self.url)
 
     @property
     def dialect(self) -> str:
@@ -80,7 +80,7 @@ class Store:
             return _migrations.migrate(self.engine, upto)
         except OperationalError as e:
             raise RecapError(
-                f"Cannot open database {redact(self.url)}: {e.orig}",
+                f"Cannot open database {redact_url(self.url)}: {e.orig}",
                 hint="Check the path or URL, and that the server is running.",
             ) from None
 

@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from agent.errors import ConfigError
 from agent.settings import (
     MAKES_RUN,
     PARTS,
@@ -113,3 +114,35 @@ def test_loading_settings_loads_no_video_library() -> None:
     code = "import agent.settings, sys; print([m for m in ('av', 'PIL') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the sign-in cookie's secret (issue 21 item 7) ---------------------------------------------
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "x",
+        "x" * 40,
+        "cookie-secret-value-456",
+        "correct horse battery staple correct horse",  # a phrase: long, not random
+        "ab" * 20,
+        "Zm9vYmFyYmF6cXV1eGNvcmdlZ3JhdWx0",  # 24 random-looking bytes in base64: too few
+    ],
+)
+def test_a_short_or_regular_cookie_secret_is_refused_with_how_to_make_one(secret: str) -> None:
+    from agent.settings import MAKE_COOKIE_SECRET, check_cookie_secret
+
+    with pytest.raises(ConfigError) as refused:
+        check_cookie_secret(secret, "RECAP_AUTH_COOKIE_SECRET")
+    assert refused.value.message.startswith("RECAP_AUTH_COOKIE_SECRET ")
+    assert secret not in refused.value.message or secret == "x"
+    assert MAKE_COOKIE_SECRET in (refused.value.hint or "")
+
+
+def test_generated_cookie_secrets_are_accepted() -> None:
+    import secrets
+
+    from agent.settings import check_cookie_secret
+
+    for _ in range(200):  # token_urlsafe(32) scores about 208 bits, far above the floor
+        check_cookie_secret(secrets.token_urlsafe(32), "RECAP_AUTH_COOKIE_SECRET")
+        check_cookie_secret(secrets.token_hex(32), "RECAP_AUTH_COOKIE_SECRET")

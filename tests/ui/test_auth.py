@@ -4,7 +4,9 @@ test_signin_e2e.py."""
 
 from __future__ import annotations
 
+import html
 import stat
+import time
 import tomllib
 from pathlib import Path
 
@@ -21,9 +23,10 @@ from tests.ui.conftest import button
 from ui.commands import is_loopback, plan_auth, write_secrets
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
+COOKIE_SECRET = "Qm3rV8kZ1xT5yW7pL0sD2fG4hJ6nB9cE-aU_oIqHtRe"  # 32 random bytes, base64url
 AUTH = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-    "cookie_secret": "c" * 32,
+    "cookie_secret": COOKIE_SECRET,
     "client_id": "recap",
     "client_secret": "s" * 16,
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
@@ -32,8 +35,19 @@ SECRET_ENV = {
     "RECAP_AUTH_SERVER_METADATA_URL": AUTH["server_metadata_url"],
     "RECAP_AUTH_CLIENT_ID": "recap",
     "RECAP_AUTH_CLIENT_SECRET": "client-secret-value-123",
-    "RECAP_AUTH_COOKIE_SECRET": "cookie-secret-value-456",
+    "RECAP_AUTH_COOKIE_SECRET": "cookie-secret-value-456-" + COOKIE_SECRET,
 }
+
+
+def signed_in(email: str, **claims: object) -> dict[str, object]:
+    """What Streamlit's st.user holds after a sign-in: the ID token's claims (the address the
+    provider verified, issued now) and is_logged_in."""
+    return {
+        "is_logged_in": True,
+        "email": email,
+        "email_verified": True,
+        "iat": time.time(),
+    } | claims
 
 
 @pytest.fixture
@@ -56,9 +70,10 @@ def page(team_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTe
 
 
 def shown(at: AppTest) -> str:
-    """Everything the page wrote, as one string."""
+    """Everything the page wrote, as one string, as a reader sees it (Markdown's character
+    references turned back into characters: the page writes data as text, ui/markup.py)."""
     parts = [e.value for kind in (at.markdown, at.title, at.info, at.error, at.text) for e in kind]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(html.unescape(str(p)) for p in parts)
 
 
 def test_signed_out_sees_a_sign_in_button_and_no_clip(page: AppTest) -> None:
@@ -70,7 +85,7 @@ def test_signed_out_sees_a_sign_in_button_and_no_clip(page: AppTest) -> None:
 
 
 def test_a_signed_in_stranger_is_refused(page: AppTest) -> None:
-    page.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    page.user = signed_in("stranger@example.com")
     page.run()
     assert "stranger@example.com is not a recap user." in shown(page)
     assert "c1" not in shown(page) and not page.text_area
@@ -78,7 +93,7 @@ def test_a_signed_in_stranger_is_refused(page: AppTest) -> None:
 
 
 def test_an_unverified_address_is_refused(page: AppTest) -> None:
-    page.user = {"is_logged_in": True, "email": "ann@example.com", "email_verified": False}
+    page.user = signed_in("ann@example.com", email_verified=False)
     page.run()
     assert "has not verified" in shown(page) and not page.text_area
 
@@ -86,7 +101,7 @@ def test_an_unverified_address_is_refused(page: AppTest) -> None:
 def test_a_reviewer_reviews_under_their_account_and_cannot_open_the_team_page(
     page: AppTest, team_db: str
 ) -> None:
-    page.user = {"is_logged_in": True, "email": "Ann@Example.com"}
+    page.user = signed_in("Ann@Example.com")
     page.query_params["reviewer"] = "someone-else"  # a typed name does not count
     page.run()
     assert "c1" in page.markdown[0].value
@@ -100,10 +115,10 @@ def test_a_reviewer_reviews_under_their_account_and_cannot_open_the_team_page(
 
 
 def test_a_lead_sees_the_team_page(page: AppTest, team_db: str) -> None:
-    page.user = {"is_logged_in": True, "email": "ann@example.com"}
+    page.user = signed_in("ann@example.com")
     page.run()
     button(page, "accept").click().run()
-    page.user = {"is_logged_in": True, "email": "lee@example.com"}
+    page.user = signed_in("lee@example.com")
     page.switch_page("pages/team.py").run()
     assert not page.exception
     rows = page.dataframe[0].value
@@ -111,7 +126,7 @@ def test_a_lead_sees_the_team_page(page: AppTest, team_db: str) -> None:
 
 
 def test_a_removed_reviewer_is_refused_on_the_next_request(page: AppTest, team_db: str) -> None:
-    page.user = {"is_logged_in": True, "email": "ann@example.com"}
+    page.user = signed_in("ann@example.com")
     page.run()
     assert "c1" in page.markdown[0].value
     remove_user(Store(team_db), "ann@example.com")
@@ -125,7 +140,7 @@ def test_a_decision_pressed_after_removal_is_refused_not_recorded(
 ) -> None:
     """Buttons only note what was pressed; the page acts on it after the sign-in gate, so the
     press that follows a removal records nothing."""
-    page.user = {"is_logged_in": True, "email": "ann@example.com"}
+    page.user = signed_in("ann@example.com")
     page.run()
     remove_user(Store(team_db), "ann@example.com")
     button(page, "accept").click().run()
@@ -238,3 +253,20 @@ def test_secrets_reach_only_a_private_file_never_the_printed_or_recorded_setting
     for secret in ("client-secret-value-123", "cookie-secret-value-456"):
         assert secret not in recorded and secret not in printed
         assert secret not in repr(settings)
+
+
+def test_review_refuses_a_weak_cookie_secret_before_serving(
+    review_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import commands
+
+    launched: list[list[str]] = []
+    monkeypatch.setattr(commands, "run_page_server", lambda cmd, env, **_: launched.append(cmd))
+    for k, v in SECRET_ENV.items():
+        monkeypatch.setenv(k, v)
+    add_user(Store(review_db), "ann@example.com", "reviewer")
+    monkeypatch.setenv("RECAP_AUTH_COOKIE_SECRET", "x")
+    r = CliRunner().invoke(cli, ["review", "--db", review_db])
+    assert r.exit_code != 0 and "RECAP_AUTH_COOKIE_SECRET is 1 bytes long" in r.output
+    assert "secrets.token_urlsafe(32)" in r.output and "Traceback" not in r.output
+    assert launched == []

@@ -264,3 +264,25 @@ def test_two_page_servers_on_one_postgres_share_the_queue(
         counts = store.reviews.tallies("bench")
         assert counts.clips(Status.ACCEPTED) == 100
         store.close()
+
+
+@pytest.mark.slow
+def test_a_database_outage_shows_a_short_message_not_a_traceback(tmp_path) -> None:
+    """The database down (nothing listens on 127.0.0.1:1): the reviewer reads what happened
+    and what to do, not a traceback with install paths and the database's address."""
+    from playwright.sync_api import sync_playwright
+
+    _require()
+    down = "postgresql+psycopg://ann:pw-s3cret@127.0.0.1:1/recap"
+    with page_server(down, tmp_path / "cache") as url, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_text("recap cannot reach its database right now").wait_for()
+        text = page.locator("body").inner_text()
+        browser.close()
+    for leak in ("Traceback", ".py", "pw-s3cret", "127.0.0.1:1", "site-packages", "psycopg"):
+        assert leak not in text, leak

@@ -4,6 +4,7 @@ comment, and the reviewer sees that comment (escaped) above the clip, first in t
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from agent.review import add_user
 from agent.store import Store
 from tests.ui.conftest import button
-from tests.ui.test_auth import APP, AUTH
+from tests.ui.test_auth import APP, AUTH, signed_in
 
 COMMENT = "Name the colour <script>alert('x')</script> & the plate."
 
@@ -43,7 +44,7 @@ def page(team_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTe
 
 
 def as_(at: AppTest, email: str) -> AppTest:
-    at.user = {"is_logged_in": True, "email": email}
+    at.user = signed_in(email)
     return at
 
 
@@ -96,7 +97,7 @@ def test_dispute_settlement_and_send_back_with_a_comment(page: AppTest, team_db:
     assert "c2" in ann.markdown[0].value
     alert = ann.markdown[1].value
     assert "Sent back by your lead" in alert
-    assert "&lt;script&gt;" in alert and "<script>" not in alert
+    assert "<script>" not in alert and COMMENT in html.unescape(alert)
 
     # the team page: ann decided c1 (bob disagreed) and c2 (sent back)
     lee = as_(AppTest.from_file(APP, default_timeout=60), "lee@x.org")

@@ -9,6 +9,7 @@ under RECAP_REQUIRE_BROWSER=1 (CI), where that is a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,9 +18,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -86,11 +89,30 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+# People the mock provider knows, with the claims it puts in their ID token: an address it
+# verified (as real providers say, `email_verified: true`), and one it did not.
+VERIFIED = ("ann@example.com", "lee@example.com", "stranger@example.com")
+UNVERIFIED = "unverified@example.com"
+COOKIE_SECRET = "tC4n0Xb7Qe2Wm9Lk5Rz1Vy8Hd3Jf6Gs0Pq-Ua_Nw7Ei"  # 32 random bytes, base64url
+
+
+def provider_users() -> list[str]:
+    args = []
+    for email in VERIFIED:
+        args += [
+            "--user-claims",
+            json.dumps({"sub": email, "email": email, "email_verified": True}),
+        ]
+    args += ["--user-claims", json.dumps({"sub": UNVERIFIED, "email": UNVERIFIED})]
+    return args
+
+
 @pytest.fixture
 def provider() -> Iterator[str]:
     _require()
     port = free_port()
-    proc = start([sys.executable, "-m", "oidc_provider_mock", "-p", str(port)], dict(os.environ))
+    cmd = [sys.executable, "-m", "oidc_provider_mock", "-p", str(port), *provider_users()]
+    proc = start(cmd, dict(os.environ))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(f"{url}/.well-known/openid-configuration", proc, "oidc-provider-mock")
@@ -113,7 +135,7 @@ def signed_in_page(review_db: str, provider: str, tmp_path: Path) -> Iterator[st
         RECAP_AUTH_SERVER_METADATA_URL=f"{provider}/.well-known/openid-configuration",
         RECAP_AUTH_CLIENT_ID="recap-test",
         RECAP_AUTH_CLIENT_SECRET="test-client-secret",
-        RECAP_AUTH_COOKIE_SECRET="a-long-random-cookie-secret-for-tests",
+        RECAP_AUTH_COOKIE_SECRET=COOKIE_SECRET,
         # the checkout under test, not whatever `agent` the environment has installed
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
@@ -191,11 +213,52 @@ def test_sign_in_roles_and_removal_in_a_real_browser(signed_in_page: str, review
         lee.get_by_text("What the figures mean").wait_for()
         lee.screenshot(path=str(SHOTS / "recap-team-page.png"), full_page=True)
 
+        # the clip's video: served to ann's session, not to a browser without one (issue 21)
+        src = urljoin(url + "/", ann.locator("video").first.get_attribute("src") or "")
+        assert "/media/" in src, src
+        assert ann.context.request.get(src).status == 200
+        assert out.context.request.get(src).status == 403
+        assert stranger.context.request.get(src).status == 403
+
+        # an address the provider did not verify is refused
+        unverified = person()
+        sign_in(unverified, url, UNVERIFIED)
+        unverified.get_by_text("The identity provider has not verified").wait_for()
+        assert unverified.locator("textarea").count() == 0
+
         # ann is removed: refused on her next request
         ann.locator("h3").first.wait_for()
         remove_user(Store(review_db), "ann@example.com")
         ann.get_by_role("button", name="Next").click()
         ann.get_by_text("ann@example.com is not a recap user.").wait_for()
         assert ann.locator("textarea").count() == 0
+        ann_media_after_removal = ann.context.request.get(src).status
         browser.close()
     assert (SHOTS / "recap-signed-in.png").stat().st_size > 10_000
+    assert ann_media_after_removal == 403
+
+
+def answer(url: str, **headers: str) -> tuple[int, dict[str, str]]:
+    """The status and headers (names lower-cased) of a plain request, with `headers` sent."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}
+
+
+@pytest.mark.slow
+def test_the_signed_in_server_answers_only_its_host_and_forbids_framing(
+    signed_in_page: str,
+) -> None:
+    url = signed_in_page
+    status, headers = answer(url + "/")
+    assert status == 200
+    assert headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert headers["x-frame-options"] == "DENY"
+    port = url.rsplit(":", 1)[1]
+    assert answer(url + "/", Host=f"localhost:{port}")[0] == 200
+    assert answer(url + "/", Host=f"rebind.attacker.test:{port}")[0] == 421
+    assert answer(url + "/_stcore/health", Host="rebind.attacker.test")[0] == 421
+    assert answer(url + "/_stcore/metrics")[0] == 404
+    assert answer(url + "/media/0123456789abcdef.mp4")[0] == 403

@@ -3,6 +3,7 @@ review page shows it for a clip with telemetry."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,6 @@ def test_review_page_shows_the_timeline_and_facts(
     assert not at.exception
     charts = at.get("vega_lite_chart")
     assert charts, "no timeline chart on the page"
-    facts = next(m.value for m in at.markdown if "Telemetry facts" in m.value)
+    facts = html.unescape(next(m.value for m in at.markdown if "Telemetry facts" in m.value))
     for fact in tel().facts():
         assert fact in facts

@@ -7,12 +7,10 @@ Thin: the rules are in agent/review/_lead.py; every approval, send-back, settlem
 reopening is an append-only row. A lead is never offered their own decisions to judge, nor a
 clip they took part in to settle or reopen. Each button names the clip (or decision) and the
 state it was drawn for; what it asks is carried out after the sign-in gate, on that state only.
-Captions, comments and names are escaped before they reach any HTML.
+Captions, comments, names and ids are shown as text, never as Markdown or HTML (ui/markup.py).
 """
 
 from __future__ import annotations
-
-import html
 
 import streamlit as st
 
@@ -23,9 +21,9 @@ from agent.review import FILTERS, ROLES, disputes, judge, reopen, sample, settle
 from agent.settings import Settings
 from agent.store import Review, Store
 from ui.auth import gate
+from ui.markup import html_text, md
 
 st.set_page_config(page_title="recap lead review", layout="wide")
-esc = html.escape
 FILTER_LABELS = {
     "recent": "recent decisions",
     "rejected": "rejected drafts",
@@ -41,7 +39,8 @@ def get_store(url: str | None) -> Store:
 
 def quote(label: str, text: str | None) -> None:
     st.markdown(
-        f"<small>{esc(label)}</small><div style='font-size:1.05em'>{esc(text or '–')}</div>",
+        f"<small>{html_text(label)}</small>"
+        f"<div style='font-size:1.05em'>{html_text(text or '–')}</div>",
         unsafe_allow_html=True,
     )
 
@@ -61,7 +60,7 @@ def watch(store: Store, clip_id: str) -> None:
             muted=True,
         )
     except RecapError as e:
-        st.error(str(e))
+        st.error(md(e))
 
 
 def decision_line(r: Review) -> str:
@@ -108,7 +107,7 @@ def settle_section(store: Store, lead: str, run: str) -> None:
         st.caption("No clip is waiting for a settlement.")
         return
     for d in found:
-        with st.expander(f"{d.clip_id}", expanded=len(found) == 1):
+        with st.expander(md(d.clip_id), expanded=len(found) == 1):
             record = store.runs.draft(run, d.clip_id)
             left, right = st.columns([5, 6])
             with left:
@@ -162,7 +161,7 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
             with left:
                 watch(store, r.clip_id)
             with right:
-                st.markdown(f"**{esc(r.clip_id)}** · {esc(decision_line(r))}")
+                st.markdown(f"**{md(r.clip_id)}** · {md(decision_line(r))}")
                 quote("original caption", store.clips.caption(r.clip_id))
                 quote("draft", record.draft.rewrite if record else None)
                 quote("their final caption", r.final_caption)
@@ -197,7 +196,9 @@ def final_section(store: Store, lead: str, run: str) -> None:
     status = store.reviews.status(run, clip_id)
     record = store.runs.draft(run, clip_id)
     if record is None or (status not in FINAL_STATUSES and status != Status.DISPUTED):
-        st.caption(f"{clip_id} is {status} in {run}: nothing final to reopen or resettle.")
+        st.caption(
+            f"{md(clip_id)} is {md(status)} in {md(run)}: nothing final to reopen or resettle."
+        )
         return
     rows = store.reviews.of_clip(run, clip_id)
     version = max((r.id for r in rows), default=0)
@@ -206,7 +207,7 @@ def final_section(store: Store, lead: str, run: str) -> None:
     with left:
         watch(store, clip_id)
     with right:
-        st.markdown(f"**{esc(clip_id)}** · {esc(status)}")
+        st.markdown(f"**{md(clip_id)}** · {md(status)}")
         quote("original caption", store.clips.caption(clip_id))
         quote("draft", record.draft.rewrite)
         for r in rows:
@@ -242,9 +243,9 @@ def main() -> None:
     carry_out(store, lead)
     st.title("Lead review")
     if st.session_state.get("lead_error"):
-        st.error(st.session_state.pop("lead_error"))
+        st.error(md(st.session_state.pop("lead_error")))
     if st.session_state.get("flash"):
-        st.toast(st.session_state.pop("flash"))
+        st.toast(md(st.session_state.pop("flash")))
     runs = [r.name for r in store.runs.all()]
     if not runs:
         st.info("No runs yet.")

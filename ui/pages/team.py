@@ -25,6 +25,7 @@ from agent.review import (
 from agent.settings import Settings
 from agent.store import Store
 from ui.auth import gate
+from ui.markup import md
 
 st.set_page_config(page_title="recap team", layout="wide")
 FORMATS = {
@@ -83,7 +84,7 @@ def main() -> None:
     try:
         pairs = agreement(rows, ev)
     except RecapError as e:
-        st.warning(str(e))
+        st.warning(md(e))
         pairs = []
     if pairs:
         table = [

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.data._rows import safe_id_part
 from agent.data.lerobot._captions import CaptionRow, read_captions
 from agent.data.lerobot._layout import Episode, Layout
 from agent.data.lerobot._state import (
@@ -365,7 +366,7 @@ class LeRobotReader:
         ts = fr.timestamp
         duration = round(float(ts[-1] - ts[0]) + 1.0 / fps, 4)  # float32 clocks: 39.900002
         t0 = float(ts[0])
-        base = f"{self.layout.name}/episode_{ep.index:06d}"
+        base = f"{safe_id_part(self.layout.name)}/episode_{ep.index:06d}"  # ids' safe set
         if ep.video_to is not None and ep.video_to - ep.video_from < duration - 1.5 / fps:
             yield (
                 n,

@@ -593,3 +593,41 @@ def test_lerobot_v3_episodes_are_windows_of_shared_files(tmp_path: Path) -> None
     assert c.telemetry.t[0] == 2.0  # on the video file's clock, like the sampled frames
     with pytest.raises(RecapError, match="No camera 'wrist'"):
         ingest(store, root, camera="wrist")
+
+
+def test_clip_ids_outside_the_safe_set_cost_the_row_named_by_line(db_url: str, data: Path) -> None:
+    """An id is shown on every page and put into the page's scripts: only ASCII letters,
+    digits and . _ : / @ + - go in (issue 21: a `</script>` in an id ran as the reviewer)."""
+    base = {"video": "videos/ep0.mp4", "caption": "The robot waves."}
+    good = ["ep-1", "so100_pick/episode_000017@0.00-5.00", "one:ab12", "a+b.c", "ep:7"]
+    bad = {
+        "x</script><script>alert(1)</script>": "U+0028 '(', U+0029 ')', U+003C '<', U+003E '>'",
+        'say "hi"': "U+0020 ' ', U+0022 '\"'",
+        "it's": 'U+0027 "\'"',
+        "line\u2028sep": "U+2028",
+        "tab\there": "U+0009",
+        "[a](http://x)": "U+0028 '(', U+0029 ')', U+005B '[', U+005D ']'",
+        "caf\u00e9": "U+00E9 'é'",
+        "back\\slash": "U+005C '\\\\'",
+    }
+    rows = [{**base, "id": i} for i in good] + [{**base, "id": i} for i in bad]
+    report = ingest(Store(db_url), write_jsonl(data / "m.jsonl", rows))
+    assert report.added == len(good)
+    assert [p.line for p in report.skipped] == list(range(len(good) + 1, len(rows) + 1))
+    for problem, named in zip(report.skipped, bad.values(), strict=True):
+        assert problem.reason == (
+            f"id may hold only ASCII letters, digits and . _ : / @ + -; it has {named}"
+        )
+    assert sorted(c.id for c, _ in Store(db_url).clips.with_captions()) == sorted(good)
+
+
+def test_a_lerobot_folder_name_outside_the_safe_set_still_makes_good_ids(tmp_path: Path) -> None:
+    """A dataset's folder name is part of its clips' ids: characters outside the safe set
+    become `_`, so a folder called "so100 pick (v2)" still ingests."""
+    from tests.agent.data.test_lerobot import so100
+
+    root = so100(tmp_path / "so100 pick (v2)", "v2.1")
+    store = Store(tmp_path / "r.db")
+    report = ingest(store, root)
+    assert (report.added, report.skipped) == (2, [])
+    assert store.clips.get("so100_pick__v2_/episode_000000") is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -128,3 +129,36 @@ def test_recap_team_prints_the_tables_and_writes_csv(team_db: str, tmp_path: Pat
     assert float(rows[0]["clips_per_hour"]) == pytest.approx(4 / (14 / 60))
     r = CliRunner().invoke(app, ["team", "--db", team_db, "--run", "nope"])
     assert r.exit_code == 1 and "No run named 'nope'" in r.output
+
+
+HOSTILE_NAMES = ['=HYPERLINK("http://x.test","ok")', "+1+2", "-3", "@SUM(A1)", "[bold red]x[/]"]
+
+
+def test_names_reach_a_terminal_as_text_and_a_spreadsheet_never_as_a_formula(
+    tmp_path: Path,
+) -> None:
+    """Reviewer names are typed by people (loopback mode takes any): `recap team` prints Rich
+    markup in them as text, and its CSV (the team page's download too) quotes a formula."""
+    from agent.review import to_csv
+
+    url = f"sqlite:///{tmp_path / 'names.db'}"
+    store = Store(url)
+    store.runs.ensure("r1", drafter="offline", model=None, prompt_name=None, prompt_hash=None,
+                      settings={})  # fmt: skip
+    store.clips.upsert(Clip(id="c1", video="v.mp4", content_hash="1"), "caption")
+    for i, name in enumerate(HOSTILE_NAMES):
+        store.reviews.add(
+            Review(clip_id="c1", run="r1", reviewer=name, decision="accepted", final_caption="a",
+                   edit_rate=0.0, seconds=10, created_at=at(5, 9, i))
+        )  # fmt: skip
+    store.close()
+    out = tmp_path / "team.csv"
+    r = CliRunner().invoke(
+        app, ["team", "--db", url, "--run", "r1", "--csv", str(out)], env={"COLUMNS": "250"}
+    )
+    assert r.exit_code == 0, r.output
+    assert "[bold red]x[/]" in r.output
+    names = sorted(row["reviewer"] for row in csv.DictReader(out.open()))
+    assert names == sorted(["'" + n if n[0] in "=+-@" else n for n in HOSTILE_NAMES])
+    page = to_csv(by_reviewer_and_day(decisions(Store(url), "r1")))  # the team page's download
+    assert sorted(row["reviewer"] for row in csv.DictReader(io.StringIO(page))) == names

@@ -277,11 +277,11 @@ def test_recap_team_and_recap_review_take_the_team_settings(
     """`recap team` prints and exports the gold and agreement columns; `recap review` hands
     --gold-rate and --overlap to the page; an out-of-range rate is refused by name."""
     import csv
-    import subprocess
 
     from typer.testing import CliRunner
 
     from recap.main import app
+    from ui import commands
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = make_store(url, ["c1", "g2"])
@@ -301,7 +301,9 @@ def test_recap_team_and_recap_review_take_the_team_settings(
         0.5,
     )
     launched: list[dict[str, str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env: launched.append(env) or 0)
+    monkeypatch.setattr(
+        commands, "run_page_server", lambda cmd, env, **_: launched.append(env) or 0
+    )
     r = CliRunner().invoke(
         app, ["review", "--db", url, "--reviewer", "ann", "--gold-rate", "0.05", "--overlap", "0.1"]
     )
