@@ -88,7 +88,7 @@ def test_a_second_demo_is_served_from_the_cache_in_the_words_of_recap_draft(
     db = str(workdir / "recap.db")
     draft = runner.invoke(
         app,
-        ["draft", "--drafter", "offline", "--run", "by-hand", "--db", db],
+        ["draft", "--drafter", "offline", "--set", "sample", "--run", "by-hand", "--db", db],
         env={"COLUMNS": "150"},
     )
     assert draft.exit_code == 0, draft.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from agent.store import Store
 from recap.main import app
 from tests.agent.runs.test_jobs import make_dataset
 from tests.conftest import TEST_KEY, recap_env
@@ -61,5 +62,7 @@ def test_unknown_engine_and_missing_run(tmp_path: Path) -> None:
         e = env(fake, db)
         r = runner.invoke(app, ["draft", "--engine", "spark"], env=e)
         assert r.exit_code == 1 and "Unknown engine 'spark'" in r.stderr
+        assert not db.exists()  # refused before the database is opened
+        Store(str(db)).close()  # an empty database: export says there is no run
         r = runner.invoke(app, ["export", "--out", str(tmp_path / "x.jsonl")], env=e)
         assert r.exit_code == 1 and "no runs to export" in r.stderr
