@@ -6,6 +6,7 @@ removed user's typing is not kept, and a lead is not offered their own decisions
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from agent.store import Clip, Store
 from tests.clips import make_clip
 from tests.ui.conftest import CAPTIONS, button
 from tests.ui.test_auth import AUTH
+from tests.ui.test_auth import signed_in as user_of
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 REWRITE = "The robot grasps the red cube and lifts it."
@@ -195,7 +197,7 @@ def test_a_press_on_a_button_no_longer_on_screen_records_nothing(
     at.run()
     assert [(r.clip_id, r.decision) for r in Store(review_db).reviews.all()] == [("c1", "accepted")]
     assert heading(at) == "c2"
-    assert any("Not recorded: c1" in e.value for e in at.error)
+    assert any("Not recorded: c1" in html.unescape(e.value) for e in at.error)
 
 
 def test_a_decision_on_a_clip_that_changed_since_it_was_shown_is_refused(
@@ -222,7 +224,7 @@ def test_a_decision_on_a_clip_that_changed_since_it_was_shown_is_refused(
     bob.decide(theirs, "accepted")
     at.text_area(key="edit-c1").input("The robot waves.")
     button(at, "reject").click().run()
-    assert any("Not recorded: c1" in e.value for e in at.error)
+    assert any("Not recorded: c1" in html.unescape(e.value) for e in at.error)
     assert [(r.clip_id, r.reviewer) for r in store.reviews.all()] == [("c1", "bob")]
 
 
@@ -261,7 +263,7 @@ def test_the_player_plays_only_the_clips_window(
         add_user(store, email, role)
     at = page_for(review_db, "ann", monkeypatch, tmp_path)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "ann@x.org"}
+    at.user = user_of("ann@x.org")
     at.run()
     assert heading(at) == "c1"
     (video,) = videos(at)
@@ -270,7 +272,7 @@ def test_the_player_plays_only_the_clips_window(
     (other,) = videos(at)  # c2 is a whole file
     assert (other.start_time, other.end_time) == (0, 0)
     # the lead looks at ann's decision on c1: the same window
-    at.user = {"is_logged_in": True, "email": "lee@x.org"}
+    at.user = user_of("lee@x.org")
     at.switch_page("pages/lead.py").run()
     at.selectbox(key="lead-reviewer").select("ann@x.org").run()
     assert not at.exception
@@ -288,14 +290,14 @@ def test_a_removed_users_typing_is_not_saved(
     add_user(store, "ann@x.org", "reviewer")
     at = page_for(review_db, "ann", monkeypatch, tmp_path)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "ann@x.org"}
+    at.user = user_of("ann@x.org")
     at.run()
     at.text_area(key="edit-c1").input("The robot grasps the red cube.").run()
     owner = "ann@x.org:ann"
     assert store.reviews.buffer(owner, "c1") == "The robot grasps the red cube."  # kept
     remove_user(store, "ann@x.org")
     at.text_area(key="edit-c1").input("Typed after removal.").run()
-    assert any("not a recap user" in e.value for e in at.error)
+    assert any("not a recap user" in html.unescape(e.value) for e in at.error)
     assert store.reviews.buffer(owner, "c1") == "The robot grasps the red cube."
 
 
@@ -312,7 +314,7 @@ def test_a_lead_is_not_offered_their_own_decisions_nor_a_dispute_they_took_part_
     def signed_in(email: str) -> AppTest:
         at = page_for(review_db, email.split("@")[0], monkeypatch, tmp_path, RECAP_OVERLAP="1")
         at.secrets["auth"] = AUTH
-        at.user = {"is_logged_in": True, "email": email}
+        at.user = user_of(email)
         return at.run()
 
     button(signed_in("ann@x.org"), "accept").click().run()  # c1: ann accepts
@@ -325,9 +327,9 @@ def test_a_lead_is_not_offered_their_own_decisions_nor_a_dispute_they_took_part_
     assert not lee.exception
     assert lee.selectbox(key="lead-reviewer").options == ["ann@x.org", "mo@x.org"]
     assert not [b for b in lee.button if b.label == "Settle"]
-    assert any("You took part in this disagreement" in c.value for c in lee.caption)
+    assert any("You took part in this disagreement" in html.unescape(c.value) for c in lee.caption)
     mo = lee
-    mo.user = {"is_logged_in": True, "email": "mo@x.org"}
+    mo.user = user_of("mo@x.org")
     mo.run()
     mo.button(key="settle-r1-c1-go").click().run()
     assert store.reviews.status("r1", "c1") == Status.EDITED
@@ -345,16 +347,16 @@ def test_a_lead_who_took_no_part_reopens_or_resettles_a_final_clip_with_a_reason
         add_user(store, email, role)
     at = page_for(review_db, "ann", monkeypatch, tmp_path)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "ann@x.org"}
+    at.user = user_of("ann@x.org")
     at.run()
     button(at, "accept").click().run()
     assert store.reviews.status("r1", "c1") == Status.ACCEPTED
-    at.user = {"is_logged_in": True, "email": "lee@x.org"}
+    at.user = user_of("lee@x.org")
     at.switch_page("pages/lead.py").run()
     at.text_input(key="final-clip").input("c1").run()
     at.text_area(key="resettle-r1-c1").input("The robot lifts the red cube.").run()
     at.button(key="resettle-r1-c1-go").click().run()
-    assert any("say why it is resettled" in e.value for e in at.error)
+    assert any("say why it is resettled" in html.unescape(e.value) for e in at.error)
     assert store.reviews.status("r1", "c1") == Status.ACCEPTED
     at.text_input(key="reason-r1-c1").input("it lifts, it does not place").run()
     at.button(key="resettle-r1-c1-go").click().run()
@@ -373,9 +375,9 @@ def test_a_lead_who_took_no_part_reopens_or_resettles_a_final_clip_with_a_reason
     at.switch_page("pages/lead.py").run()
     at.text_input(key="final-clip").input("c1").run()
     assert not [b for b in at.button if b.label in ("Reopen", "Resettle")]
-    assert any("You took part in deciding it" in c.value for c in at.caption)
+    assert any("You took part in deciding it" in html.unescape(c.value) for c in at.caption)
     add_user(store, "mo@x.org", "lead")
-    at.user = {"is_logged_in": True, "email": "mo@x.org"}
+    at.user = user_of("mo@x.org")
     at.run()
     at.text_input(key="reason-r1-c1").input("the cube is orange").run()
     at.button(key="reopen-r1-c1").click().run()
