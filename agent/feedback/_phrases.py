@@ -2,12 +2,14 @@
 the words reviewers (or the gold caption) put in their place most often.
 
 A span is normalised to its words, case folded (`\\w+`, so punctuation and spacing differ
-nothing). Its n-grams (one to four words) are counted once per span; a phrase is reported when
-at least two spans share it and it is not only function words, and a phrase is dropped when a
-longer one containing it has the same count (it says nothing more). The replacement of a span
+nothing). Its n-grams (one to six words) are counted once per span; a phrase is reported when
+at least two spans share it and it is not only function words; of the phrases found in exactly
+the same spans only the longest is kept (the others say nothing more). The replacement of a span
 is what the correction has where the span was: the caption and its correction are aligned word
 by word (difflib over the word lists; captions are at most 2,000 characters) and the correction's
-words aligned to the span's are taken ("" when the span was simply removed).
+words aligned to the span's are taken ("" when the span was simply removed). Words added
+right after a changed span in the same stretch are taken with it (the alignment cannot tell
+them apart). A tie between replacements goes to the one of the first clip, in id order.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ _FUNCTION = frozenset(
         "up",
     ]
 )
-MAX_N = 4
+MAX_N = 6
 EXAMPLES = 5
 
 
@@ -136,11 +138,6 @@ def _grams(words: list[str]) -> set[tuple[str, ...]]:
     return out
 
 
-def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
-    n = len(small)
-    return any(big[i : i + n] == small for i in range(len(big) - n + 1))
-
-
 def phrases(clips: Sequence[ClipErrors], *, min_count: int = 2) -> list[Phrase]:
     """Recurring flagged phrases per hallucination type, most frequent first."""
     spans: dict[str, list[tuple[ClipErrors, str, tuple[float, ...]]]] = {}
@@ -152,12 +149,14 @@ def phrases(clips: Sequence[ClipErrors], *, min_count: int = 2) -> list[Phrase]:
     for type_, found in spans.items():
         grams = [_grams(norm_words(span)) for _, span, _ in found]
         counts = Counter(g for gs in grams for g in gs)
-        kept = [g for g, n in counts.items() if n >= min_count]
-        kept = [
-            g
-            for g in kept
-            if not any(len(h) > len(g) and counts[h] == counts[g] and _contains(h, g) for h in kept)
-        ]
+        # one phrase per group of spans: of the phrases the very same spans share, the longest
+        # (then the first in the spans) says the most
+        by_spans: dict[frozenset[int], tuple[str, ...]] = {}
+        for g in sorted(counts, key=lambda g: -len(g)):
+            if counts[g] >= min_count:
+                members = frozenset(i for i, gs in enumerate(grams) if g in gs)
+                by_spans.setdefault(members, g)
+        kept = list(by_spans.values())
         for g in kept:
             members = [found[i] for i, gs in enumerate(grams) if g in gs]
             written = Counter(

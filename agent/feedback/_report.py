@@ -114,8 +114,10 @@ def _sentence(r: Rate, cells: Sequence[Cell], found: Sequence[Phrase]) -> str:
     said = next((p for p in found if p.kind == kind and p.type == type_), None)
     if said is not None:
         text += f'; most often "{said.phrase}" ({said.count}×)'
-        if said.replacement is not None:
-            text += f', corrected to "{said.replacement or "(removed)"}"'
+        if said.replacement == "":
+            text += f", removed ({said.replacement_count}×)"
+        elif said.replacement is not None:
+            text += f', corrected to "{said.replacement}"'
     return text + "."
 
 
@@ -240,6 +242,18 @@ def to_json(fb: Feedback) -> dict[str, Any]:
     }
 
 
+def shown_phrases(found: Sequence[Phrase], per_type: int = 8) -> list[Phrase]:
+    """The phrases the Markdown and HTML list: the most frequent few of each type (all of
+    them are in feedback.json)."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in found:
+        seen[p.type] = seen.get(p.type, 0) + 1
+        if seen[p.type] <= per_type:
+            out.append(p)
+    return out
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -283,7 +297,7 @@ def to_markdown(fb: Feedback) -> str:
     if fb.phrases:
         lines += ["| type | phrase | spans | written instead | example clips |"]
         lines.append("|---|---|---:|---|---|")
-        for p in fb.phrases:
+        for p in shown_phrases(fb.phrases):
             instead = (
                 "–"
                 if p.replacement is None
@@ -398,7 +412,7 @@ def to_html(fb: Feedback) -> str:
             "<table><tr><th>type</th><th>phrase</th><th>spans</th>"
             "<th>written instead</th><th>example clips</th></tr>"
         )
-        for p in fb.phrases:
+        for p in shown_phrases(fb.phrases):
             instead = (
                 "–"
                 if p.replacement is None
