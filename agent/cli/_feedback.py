@@ -69,7 +69,7 @@ def feedback_cmd(
     paths = write(report, out_dir)
     out.print(f"feedback on {escape(report.source)}: {report.clips} caption(s)", highlight=False)
     for line in report.summary:
-        out.print(f"  - {escape(line)}", highlight=False)
+        out.print(f"  - {escape(line)}", highlight=False, soft_wrap=True)
     out.print("wrote " + ", ".join(str(p) for p in paths), highlight=False)
 
 

@@ -34,11 +34,13 @@ from agent.decisions import (
     since_reopened,
 )
 from agent.errors import RecapError
+from agent.feedback._telemetry import disagreements
 from agent.routing._correctness import FindingMarks
 from agent.schema import Draft, GoldLabels, HallucinationType, OmissionType, span_occurrences
 from agent.store import Clip, Review, Store
 
 UNLABELLED = "edited_unlabelled"  # the name of the "edited, unlabelled" figure
+TELEMETRY = "telemetry:"  # figures of claims telemetry contradicts: telemetry:outcome
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class ClipErrors:
     outcome: str | None = None  # "success" or "failure", from telemetry
     sets: tuple[str, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
+    # the claims telemetry contradicts (outcome, gripper_or_grasp); None: no telemetry
+    against_telemetry: tuple[str, ...] | None = None
 
     @property
     def edited_unlabelled(self) -> bool:
@@ -80,9 +84,12 @@ class ClipErrors:
         return bool(self.flags) or self.edited_unlabelled
 
     def count(self, name: str) -> int:
-        """Errors of one figure: a type (`hallucination:outcome`), `edited_unlabelled`."""
+        """Errors of one figure: a type (`hallucination:outcome`), `edited_unlabelled`, or a
+        claim telemetry contradicts (`telemetry:outcome`)."""
         if name == UNLABELLED:
             return int(self.edited_unlabelled)
+        if name.startswith(TELEMETRY):
+            return int(name.removeprefix(TELEMETRY) in (self.against_telemetry or ()))
         kind, _, type_ = name.partition(":")
         return sum(1 for f in self.flags if f.kind == kind and f.type == type_)
 
@@ -109,8 +116,9 @@ def _meta_text(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _facets(clip: Clip, sets: Sequence[str]) -> dict[str, object]:
-    """Task, robot type, outcome, sets and meta of a clip, as the report names them."""
+def _facets(clip: Clip, sets: Sequence[str], caption: str) -> dict[str, object]:
+    """Task, robot type, outcome, sets and meta of a clip, as the report names them, and the
+    claims of its caption its telemetry contradicts."""
     meta = clip.meta or {}
     telemetry = clip.telemetry
     task = meta.get("task")
@@ -129,6 +137,7 @@ def _facets(clip: Clip, sets: Sequence[str]) -> dict[str, object]:
         "outcome": outcome,
         "sets": tuple(sets),
         "meta": {str(k): _meta_text(v) for k, v in meta.items()},
+        "against_telemetry": disagreements(caption, telemetry),
     }
 
 
@@ -169,7 +178,7 @@ def from_gold(store: Store, ids: Sequence[str], source: str) -> Collected:
                 caption,
                 labels.caption,
                 _gold_flags(labels),
-                **_facets(clip, sets[clip.id]),
+                **_facets(clip, sets[clip.id], caption),
             )
         )
     return Collected(f"gold {source}", out, left)
@@ -270,7 +279,7 @@ def from_run(store: Store, run: str) -> Collected:
                 record.caption,
                 final,
                 _draft_flags(record.draft, marks),
-                **_facets(clip, sets[clip.id]),
+                **_facets(clip, sets[clip.id], record.caption),
             )
         )
     return Collected(f"run {run}", out, left)

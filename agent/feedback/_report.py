@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import RecapError
-from agent.feedback._findings import UNLABELLED, ClipErrors, Collected, figure_names
+from agent.feedback._findings import (
+    TELEMETRY,
+    UNLABELLED,
+    ClipErrors,
+    Collected,
+    figure_names,
+)
 from agent.feedback._phrases import Phrase, phrases
 from agent.feedback._rates import (
     ANY,
@@ -32,6 +38,10 @@ from agent.feedback._rates import (
 )
 
 FACETS = ("task", "robot type", "set", "episode")
+TELEMETRY_NOTE = (
+    "On the captions whose clip has telemetry: the outcome and grasp claims the offline "
+    "drafter's telemetry rules contradict (no model; what the rules do not know goes uncounted)."
+)
 TOP = 5
 
 
@@ -41,6 +51,8 @@ def label(name: str) -> str:
         return "any error"
     if name == UNLABELLED:
         return "edited, unlabelled"
+    if name.startswith(TELEMETRY):
+        return f"{name.removeprefix(TELEMETRY).replace('_', ' ')} claim telemetry contradicts"
     kind, _, type_ = name.partition(":")
     return f"{type_.replace('_', ' ')} {kind}"
 
@@ -75,6 +87,21 @@ class Feedback:
     facets: list[str]
     comparison: Comparison | None = None
     examples: dict[str, list[str]] = field(default_factory=dict)  # figure -> clip ids
+    telemetry: list[tuple[str, Rate]] = field(default_factory=list)  # (task or "all", figure)
+
+
+def against_telemetry(clips: Sequence[ClipErrors]) -> list[tuple[str, Rate]]:
+    """Per task (and over all), the share of captions with telemetry whose outcome or grasp
+    claims it contradicts."""
+    checked = [c for c in clips if c.against_telemetry is not None]
+    if not checked:
+        return []
+    names = [f"{TELEMETRY}outcome", f"{TELEMETRY}gripper_or_grasp"]
+    rows = [("all", rate(checked, n)) for n in names]
+    for task in sorted({c.task for c in checked if c.task}):
+        group = [c for c in checked if c.task == task]
+        rows += [(task, rate(group, n)) for n in names]
+    return rows
 
 
 def meta_keys(clips: Sequence[ClipErrors]) -> list[str]:
@@ -175,6 +202,7 @@ def build(
         facets,
         comparison,
         examples,
+        against_telemetry(clips),
     )
 
 
@@ -231,6 +259,7 @@ def to_json(fb: Feedback) -> dict[str, Any]:
             }
             for p in fb.phrases
         ],
+        "against_telemetry": [{"task": task, **_rate_json(r)} for task, r in fb.telemetry],
         "comparison": None
         if fb.comparison is None
         else {
@@ -313,6 +342,15 @@ def to_markdown(fb: Feedback) -> str:
             )
     else:
         lines.append("No flagged phrase recurs (in two spans or more).")
+    if fb.telemetry:
+        lines += ["", "## Against telemetry", "", TELEMETRY_NOTE, ""]
+        lines += ["| task | claim telemetry contradicts | captions | share (95% CI) |"]
+        lines.append("|---|---|---:|---:|")
+        for task, r in fb.telemetry:
+            lines.append(
+                f"| {_md_escape(task)} | {r.name.removeprefix(TELEMETRY).replace('_', ' ')} | "
+                f"{r.captions} of {r.n} | {pct(r.share)} ({ci(r.share_ci)}) |"
+            )
     if fb.comparison is not None:
         cmp = fb.comparison
         lines += ["", f"## {cmp.a} against {cmp.b}", ""]
@@ -429,6 +467,16 @@ def to_html(fb: Feedback) -> str:
         body.append("</table>")
     else:
         body.append("<p>No flagged phrase recurs (in two spans or more).</p>")
+    if fb.telemetry:
+        body.append(f"<h2>Against telemetry</h2><p>{e(TELEMETRY_NOTE)}</p><table><tr>")
+        body.append("<th>task</th><th>claim telemetry contradicts</th><th>captions</th>")
+        body.append("<th>share (95% CI)</th></tr>")
+        for task, r in fb.telemetry:
+            body.append(
+                f"<tr><td>{e(task)}</td><td>{e(r.name.removeprefix(TELEMETRY))}</td>"
+                f"<td>{r.captions} of {r.n}</td><td>{pct(r.share)} ({ci(r.share_ci)})</td></tr>"
+            )
+        body.append("</table>")
     if fb.comparison is not None:
         cmp = fb.comparison
         body.append(

@@ -261,3 +261,26 @@ def test_the_replacement_of_a_span(
     caption: str, span: str, corrected: str | None, expected: str | None
 ) -> None:
     assert replacement(caption, span, corrected) == expected
+
+
+def test_against_telemetry_the_sample_outcome_claims_are_the_gold_ones(tmp_path: Path) -> None:
+    """On the sample, the telemetry rules find exactly the outcome and grasp claims its gold
+    labels mark (each injected outcome error is a success claimed on a failed episode)."""
+    rows = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
+    store = Store(f"sqlite:///{tmp_path / 'gold.db'}")
+    ingest(store, SAMPLE)
+    report = build(from_gold(store, [r["id"] for r in rows], str(SAMPLE)))
+    collected = from_gold(store, [r["id"] for r in rows], str(SAMPLE))
+    store.close()
+    for kind in ("outcome", "gripper_or_grasp"):
+        gold = {
+            r["id"]
+            for r in rows
+            if any(h["type"] == kind for h in r.get("gold_hallucinations", []))
+        }
+        said = {c.clip_id for c in collected.clips if kind in (c.against_telemetry or ())}
+        assert said == gold, kind
+        overall = next(r for task, r in report.telemetry if task == "all" and kind in r.name)
+        assert (overall.captions, overall.n) == (len(gold), 30)
+    push = [r for task, r in report.telemetry if task == "push"]
+    assert [r.n for r in push] == [5, 5]
