@@ -3,8 +3,9 @@ from gold labels or from a run's reviews (error profile with intervals, breakdow
 phrases and their corrections, two sets compared, the five largest error sources).
 
 Modules: `findings` (which errors each clip counts), `rates` (shares, rates, intervals,
-breakdowns), `phrases` (recurring flagged phrases and their replacements), `report` (the report
-and its JSON, Markdown and HTML).
+breakdowns), `phrases` (recurring flagged phrases and their replacements), `contradictions`
+(the outcome and grasp claims telemetry contradicts), `report` (the report and its JSON,
+Markdown and HTML).
 """
 
 from __future__ import annotations

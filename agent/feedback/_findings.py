@@ -34,7 +34,7 @@ from agent.decisions import (
     since_reopened,
 )
 from agent.errors import RecapError
-from agent.feedback._telemetry import disagreements
+from agent.feedback._contradictions import disagreements
 from agent.routing._correctness import FindingMarks
 from agent.schema import Draft, GoldLabels, HallucinationType, OmissionType, span_occurrences
 from agent.store import Clip, Review, Store

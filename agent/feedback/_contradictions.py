@@ -11,22 +11,35 @@ uncounted (never the reverse, on the phrasings its tests pin down).
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 from agent.schema import HallucinationType
 from agent.telemetry import Telemetry
 
+if TYPE_CHECKING:
+    from agent.drafting._offline import OfflineDrafter
+
 CHECKED = (HallucinationType.OUTCOME, HallucinationType.GRIPPER_OR_GRASP)
+
+
+@cache
+def _rules() -> OfflineDrafter:
+    """One offline drafter for every caption of a report (its rules keep no state)."""
+    from agent.drafting._offline import OfflineDrafter
+
+    return OfflineDrafter()
 
 
 def disagreements(caption: str, telemetry: Telemetry | None) -> tuple[str, ...] | None:
     """The kinds of claim (outcome, gripper_or_grasp) in `caption` that telemetry contradicts;
     None without telemetry (or when the caption cannot be checked)."""
-    from agent.drafting._offline import OfflineDrafter
     from agent.errors import RecapError
 
     if telemetry is None or not telemetry.t:
         return None
     try:
-        draft = OfflineDrafter().review(caption, telemetry)
+        draft = _rules().review(caption, telemetry)
     except RecapError:
         return None
     found = {h.type for h in draft.hallucinations}
