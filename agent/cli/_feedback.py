@@ -31,12 +31,14 @@ def feedback_cmd(
     by: Annotated[
         list[str] | None,
         typer.Option(
-            "--by", help="Also break figures down by this meta key (meta.KEY; repeatable)."
+            "--by",
+            metavar="meta.KEY",
+            help="Also break figures down by this meta key (repeatable).",
         ),
     ] = None,
     compare_set: Annotated[
         tuple[str, str] | None,
-        typer.Option("--compare-set", help="Compare two sets' captions (SET_A SET_B)."),
+        typer.Option("--compare-set", metavar="SET_A SET_B", help="Compare two sets' captions."),
     ] = None,
     db: DbOpt = None,
 ) -> None:
