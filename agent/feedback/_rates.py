@@ -174,6 +174,8 @@ def breakdown(
         for value in distinct:
             inside = [c for c in known if value in values[c.clip_id]]
             outside = [c for c in known if value not in values[c.clip_id]]
+            if not outside:
+                continue  # every clip is in it (a clip can be in several sets)
             for name in names:
                 a, b = rate(inside, name), rate(outside, name)
                 if a.captions == 0 and b.captions == 0:
