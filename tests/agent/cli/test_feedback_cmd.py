@@ -135,3 +135,31 @@ def test_a_missing_database_is_refused_and_not_created(tmp_path: Path) -> None:
     r = feedback("--gold", str(SAMPLE), "--db", str(db), "--out", str(tmp_path / "fb"))
     assert r.exit_code == 1 and not db.exists()
     no_traceback(r)
+
+
+def test_two_sets_compared(sample_db: str, tmp_path: Path) -> None:
+    """The sample split into two sets by clip number: every figure's difference with its
+    interval, clips in both sets left out and counted."""
+    from agent.sets import SetKind
+
+    store = Store(sample_db)
+    ids = sorted(c.id for c, _ in store.clips.with_captions())
+    for name in ("v1", "v2"):
+        store.sets.ensure(name, SetKind.PRODUCTION)
+    store.sets.add("v1", ids[:16])
+    store.sets.add("v2", ids[15:])  # ids[15] is in both
+    store.close()
+    out = tmp_path / "fb"
+    r = feedback(
+        "--gold", str(SAMPLE), "--db", sample_db, "--out", str(out), "--compare-set", "v1", "v2"
+    )
+    assert r.exit_code == 0, r.stderr
+    cmp = json.loads((out / "feedback.json").read_text())["comparison"]
+    assert (cmp["a"], cmp["b"], cmp["in_both_left_out"]) == ("v1", "v2", 1)
+    first = cmp["figures"][0]
+    assert first["figure"] == "any" and (first["a"]["n"], first["b"]["n"]) == (15, 14)
+    for f in cmp["figures"]:
+        low, high = f["ci95"]
+        assert low <= f["delta"] <= high
+        assert f["beyond_chance"] == (low > 0 or high < 0)
+    assert "## v1 against v2" in (out / "feedback.md").read_text()
