@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agent.cli import _guidelines
+from agent.cli import _feedback, _guidelines
 from agent.cli._app import (
     DbOpt,
     IdsOpt,
@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
         app.command(name)(func)
     app.add_typer(users_app, name="users")
     _guidelines.register(app)
+    _feedback.register(app)
 
 
 @model_flags

@@ -1,5 +1,7 @@
 """The team dashboard, for leads and admins: each reviewer's day (throughput, gold accuracy,
-automation bias, agreement, sent-back rate), team totals, agreement between reviewers.
+automation bias, agreement, sent-back rate), team totals, agreement between reviewers, and for
+one run the five largest error sources of its original captions (what `recap feedback`
+reports first).
 
 A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
 opens it sees only a refusal. The figures come from agent/review/_team.py, which `recap team`
@@ -13,6 +15,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from agent.errors import RecapError
+from agent.feedback import build, from_run
 from agent.review import (
     DEFINITIONS,
     agreement,
@@ -99,8 +102,24 @@ def main() -> None:
         st.dataframe(table, hide_index=True, column_config=FORMATS)
     else:
         st.caption("No clip has decisions from two reviewers yet.")
+    error_sources(store, chosen)
     with st.expander("What the figures mean"):
         st.markdown("\n".join(f"- **{k}**: {v}" for k, v in DEFINITIONS.items()))
+
+
+def error_sources(store: Store, run: str | None) -> None:
+    """The run's five largest error sources, as plain text (no Markdown: captions' words)."""
+    st.subheader("What the captions get wrong")
+    if run is None:
+        st.text("Pick a run to see its captions' largest error sources.")
+        return
+    try:
+        report = build(from_run(store, run))
+    except RecapError as e:
+        st.text(e.message)
+        return
+    st.text("\n".join(f"{i}. {line}" for i, line in enumerate(report.summary, 1)))
+    st.text(f"recap feedback --run {run} --out DIR writes the whole report.")
 
 
 main()
