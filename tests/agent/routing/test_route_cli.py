@@ -90,6 +90,12 @@ def decide(store: Store, clip_id: str, decision: Decision, caption: str, who: st
     )
 
 
+def _final(store: Store) -> list[dict[str, Any]]:
+    from agent.data import final_rows
+
+    return list(final_rows(store, "r1"))
+
+
 def pending(store: Store) -> set[str]:
     return set(store.reviews.candidates("r1", Status.PENDING, lease_run="r1", owner="x", limit=500))
 
@@ -168,6 +174,23 @@ def test_calibrate_apply_audit_and_suspend(db_url: str, tmp_path: Path) -> None:
     assert rows[plain]["decided_by"] == "recap-policy" and rows[plain]["reviewer"] is None
     assert (rows[plain]["policy"], rows[plain]["confidence"]) == (policy.id, 1.0)
     assert rows["c41"]["source"] == "draft" and rows["c41"]["decision"] is None
+
+    # a person who decides a clip that was not audited outranks the policy too; their undo
+    # gives it back to the policy (out of the queue again)
+    decide(store, plain, Decision.REJECTED, "The robot waves.", who="cy")
+    assert {r["clip_id"]: r for r in _final(store)}[plain]["decided_by"] == "person"
+    store.reviews.add(
+        Review(
+            clip_id=plain,
+            run="r1",
+            reviewer="cy",
+            decision=Decision.UNDO,
+            undoes=store.reviews.last_undoable("r1", "cy").id,
+        )
+    )
+    again = {r["clip_id"]: r for r in _final(store)}[plain]
+    assert (again["source"], again["decided_by"]) == ("auto", "recap-policy")
+    assert plain not in pending(store)
     r = cli(db_url, "export", "--run", "r1", "--format", "pairs", "--out", str(tmp_path / "p"))
     assert r.exit_code == 0, r.output
     critiques = [json.loads(x) for x in (tmp_path / "p" / "critiques.jsonl").open()]
