@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli import DbOpt, err, new_app, out, pick_run, settings_from
+from agent.cli import DbOpt, err, new_app, out, pick_run, print_routing, settings_from
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def report_cmd(
     ):
         c_table.add_row(what, value)
     out.print(c_table)
+    print_routing(store, run)
 
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.cli._app import DbOpt, new_app, out
+
+if TYPE_CHECKING:
+    from agent.store import Store
 
 route_app = new_app(
     help="Accept confident drafts without a person, with a bounded error rate: calibrate a "
@@ -155,3 +158,31 @@ def status_cmd(
         highlight=False,
     )
     out.print(status.reason, highlight=False)
+
+
+def print_routing(store: Store, run: str) -> None:
+    """The figures of the policy that routed `run` (for `recap team` and `recap report`):
+    auto-acceptances, the audit and its live bound, and a suspension with its reason."""
+    from rich.table import Table
+
+    from agent.routing import routing_figures
+
+    found = routing_figures(store, run)
+    if found is None:
+        return
+    row, status = found
+    t = Table(title=f"Accepted by recap's policy {row.id} in {run}", show_header=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    for what, value in (
+        ("threshold (confidence)", _fmt(row.threshold, 4)),
+        ("alpha / delta", f"{row.alpha:g} / {row.delta:g}"),
+        ("calibrated on", f"{row.n} {row.labels} clips, bound {_fmt(row.bound)}"),
+        ("accepted without a person", str(status.auto_accepted)),
+        ("audited by a person / wrong", f"{status.audited} / {status.audit_errors}"),
+        ("live audit bound", _fmt(status.audit_bound)),
+        ("state", "suspended" if status.suspended else "in force"),
+    ):
+        t.add_row(what, value)
+    out.print(t)
+    out.print(status.reason, style="red" if status.suspended else None, highlight=False)

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         calibrate_run,
         judge_policy,
         route_status,
+        routing_figures,
         score_drafts,
     )
     from agent.routing._route import Route, route
@@ -96,6 +97,7 @@ _WHERE = {
     "calibrate_run": "agent.routing._loop",
     "judge_policy": "agent.routing._loop",
     "route_status": "agent.routing._loop",
+    "routing_figures": "agent.routing._loop",
     "score_drafts": "agent.routing._loop",
     "RiskCoverage": "agent.routing._curve",
     "risk_coverage": "agent.routing._curve",
@@ -149,6 +151,7 @@ __all__ = [
     "risk_coverage",
     "route",
     "route_status",
+    "routing_figures",
     "score_drafts",
     "signature",
     "span_iou",

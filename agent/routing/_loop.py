@@ -370,3 +370,10 @@ def route_status(
             return row, judge_policy(store, row)
     row = policy_for(store, run, policy_id)
     return row, judge_policy(store, row)
+
+
+def routing_figures(store: Store, run: str) -> tuple[RoutingPolicy, AuditStatus] | None:
+    """The policy that accepted clips of `run` and its audit (for `recap team` and `recap
+    report`), or None when no policy routed the run."""
+    row = store.routing.applied_to(run)
+    return (row, judge_policy(store, row)) if row is not None else None

@@ -219,6 +219,15 @@ def test_calibrate_apply_audit_and_suspend(db_url: str, tmp_path: Path) -> None:
     r = cli(db_url, "route", "status", "--run", "r1")
     assert "suspended" in words(r.stdout) and "exceeds alpha=0.2" in words(r.stdout)
     assert store.routing.policy(policy.id).suspended_reason is not None
+    for command in ("team", "report"):  # the figures, the live bound and the reason
+        r = cli(db_url, command, "--run", "r1")
+        assert r.exit_code == 0, r.output
+        said = words(r.stdout)
+        assert f"Accepted by recap's policy {policy.id} in r1" in said
+        assert f"accepted without a person │ {len(sure)}" in said
+        assert f"audited by a person / wrong │ {n} / {n}" in said
+        assert "live audit bound │ 1.000" in said and "state │ suspended" in said
+        assert "exceeds alpha=0.2" in said
 
     # suspended: no new auto-acceptances (a redrafted clip is routed anew, and is refused)
     before = dict(store.routing.acceptances("r1"))
