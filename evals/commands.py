@@ -117,6 +117,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
     t.add_column("value", justify="right")
     for name in [*HEADLINE, "latency_p50", "latency_p95", "coverage"]:
         t.add_row(name, fmt(summary["metrics"].get(name), name))
+    rc = summary.get("risk_coverage") or {}
+    for alpha, covered in (rc.get("coverage_at") or {}).items():
+        t.add_row(f"auto-accepted at alpha={alpha} (delta={rc['delta']:g})", f"{covered:.1%}")
     return t
 
 
