@@ -19,8 +19,9 @@ writes nothing).
   recalibrate on a gold set or on a run reviewed without a policy.
 - **Identity.** A policy holds for the run identity (drafter, model, prompt, settings) and the
   confidence formula it was calibrated on; another is refused.
-- **Audit.** The policy's audited clips a person decided count, wrong by the policy's error
-  rule, over every run it was applied to; once the audit bound exceeds α the policy is
+- **Audit.** The policy's audited clips a person decided (with the draft shown: a control-arm
+  decision is no label of it) count, wrong by the policy's error rule, over every run it was
+  applied to; once the audit bound exceeds α the policy is
   suspended (recorded with its reason) and accepts nothing more until a new calibration.
 """
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.decisions import Arm
 from agent.errors import ConfigError, RecapError, RowError
 from agent.routing._audit import AuditStatus, audit_status
 from agent.routing._bound import check_levels
@@ -268,8 +270,8 @@ def judge_policy(store: Store, row: RoutingPolicy) -> AuditStatus:
     accepted, _ = store.routing.counts(row.id)
     decided = errors = 0
     for a in store.routing.audited(row.id):
-        if a.review is None:
-            continue
+        if a.review is None or a.review.arm == Arm.CONTROL:
+            continue  # undecided, or decided without the draft shown: no label of it
         decided += 1
         marks = FindingMarks.from_review(a.review.agreed)
         errors += judge_review(
@@ -313,6 +315,8 @@ def apply_policy(
     the policy was not calibrated on: auto-accept those at or above the threshold (an
     `audit` share of them, by hash, also goes to people), leave the rest in the queue.
     Refused (nothing written) for a policy of another identity or a suspended one."""
+    from sqlalchemy.exc import IntegrityError
+
     _check_audit_share(audit)
     row = policy_for(store, run, policy_id)
     status = judge_policy(store, row)
@@ -348,7 +352,14 @@ def apply_policy(
                 audit=where is Route.AUDIT,
             )
         )
-    store.routing.accept(accepted)
+    try:
+        store.routing.accept(accepted)
+    except IntegrityError:  # another apply on this run recorded some of them a moment ago
+        raise RecapError(
+            f"Another `recap route apply` on run {run!r} accepted some of these clips at the "
+            "same time; nothing of this one was recorded.",
+            hint=f"Run it again when the other is done: recap route apply --run {run}",
+        ) from None
     return Applied(
         policy=row,
         auto_accepted=len(accepted),

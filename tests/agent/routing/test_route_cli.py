@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent.decisions import Decision, Purpose, Status
+from agent.decisions import Arm, Decision, Purpose, Status
 from agent.routing import in_audit, upper_bound
 from agent.schema import Draft, DraftResult, PromptRef
 from agent.store import Clip, Review, Store
@@ -253,6 +253,18 @@ def test_audit_errors_below_the_needed_count_do_not_suspend(db_url: str, tmp_pat
     for clip_id in audits[:3]:  # accepted as shown: no error
         decide(store, clip_id, Decision.ACCEPTED, SURE)
     decide(store, audits[3], Decision.REJECTED, "The robot stays still.")
+    # a control-arm decision (the draft was not shown) is no audit of the draft
+    store.reviews.add(
+        Review(
+            clip_id=audits[4],
+            run="r1",
+            reviewer="ann",
+            decision=Decision.REJECTED,
+            final_caption="The robot waves.",
+            purpose=Purpose.QUEUE,
+            arm=Arm.CONTROL,
+        )
+    )
     r = cli(db_url, "route", "status", "--run", "r1", "--json")
     status = json.loads(r.stdout)
     assert (status["audited"], status["audit_errors"], status["suspended"]) == (4, 1, False)
