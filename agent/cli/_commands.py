@@ -537,6 +537,14 @@ def runs_cmd(
         "sets" + ("" if wide else "; at 120 columns or more: model, prompt and tokens") + ".[/]",
         highlight=False,
     )
+    for r in store.runs.all():
+        routed, audited = store.routing.run_counts(r.name)
+        if routed:
+            out.print(
+                f"{r.name}: {routed} drafts accepted by recap's policy ({audited} also "
+                f"audited by a person); `recap route status --run {r.name}` says how it holds",
+                highlight=False,
+            )
 
 
 def sets_cmd(

@@ -122,7 +122,7 @@ def apply_cmd(
     from agent.routing import apply_policy
     from agent.store import Store
 
-    done = apply_policy(Store(db), run, audit=audit, policy_id=policy)
+    done = apply_policy(Store(db, create=False), run, audit=audit, policy_id=policy)
     if as_json:
         typer.echo(json.dumps(done.to_json()))
         return
@@ -145,7 +145,7 @@ def status_cmd(
     from agent.routing import route_status
     from agent.store import Store
 
-    row, status = route_status(Store(db), run, policy)
+    row, status = route_status(Store(db, create=False), run, policy)
     if as_json:
         typer.echo(json.dumps(status.to_json()))
         return

@@ -241,6 +241,17 @@ class Routing(Repository):
                 for a in s.scalars(select(AutoAcceptance).where(AutoAcceptance.run == run))
             }
 
+    def run_counts(self, run: str) -> tuple[int, int]:
+        """(clips of `run` a policy accepted, of them audited)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(AutoAcceptance.audit, func.count())
+                .where(AutoAcceptance.run == run)
+                .group_by(AutoAcceptance.audit)
+            ).all()
+        by = {bool(a): int(n) for a, n in rows}
+        return by.get(False, 0) + by.get(True, 0), by.get(True, 0)
+
     def counts(self, policy_id: int) -> tuple[int, int]:
         """(clips the policy accepted, of them audited), over every run it was applied to."""
         with self.session() as s:

@@ -145,6 +145,11 @@ def test_calibrate_apply_audit_and_suspend(db_url: str, tmp_path: Path) -> None:
     unsure_rest = {c for c in rest if caption(c) == UNSURE}
     assert pending(store) == audits | unsure_rest | set(GOLD)
 
+    r = cli(db_url, "runs")
+    assert f"r1: {len(sure)} drafts accepted by recap's policy ({len(audits)} also" in words(
+        r.stdout
+    )
+
     # applying again adds nothing: every clip is decided, accepted or left to people as before
     r = cli(db_url, "route", "apply", "--run", "r1", "--json")
     assert json.loads(r.stdout) == {"auto_accepted": 0, "to_review": len(unsure_rest), "audit": 0}
