@@ -1,7 +1,7 @@
 """The team dashboard, for leads and admins: each reviewer's day (throughput, gold accuracy,
 automation bias, agreement, sent-back rate), team totals, agreement between reviewers, and for
-one run the five largest error sources of its original captions (what `recap feedback`
-reports first).
+one run what recap's routing policy accepted (its audit, live bound, suspension) and the five
+largest error sources of its original captions (what `recap feedback` reports first).
 
 A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
 opens it sees only a refusal. The figures come from agent/review/_team.py, which `recap team`
@@ -55,6 +55,28 @@ def get_store(url: str | None) -> Store:
     return Store(url)
 
 
+def routing_section(store: Store, run: str) -> None:
+    """What recap's policy accepted in `run` without a person, its audit and live bound, and a
+    suspension with its reason (`agent.routing.routing_figures`, as `recap team` prints)."""
+    from agent.routing import routing_figures
+
+    found = routing_figures(store, run)
+    if found is None:
+        return
+    row, status = found
+    st.subheader(f"Accepted by recap's policy {row.id}")
+    if status.suspended:
+        st.error(f"Suspended: {status.reason}. It accepts nothing more until calibrated again.")
+    else:
+        st.caption(status.reason)
+    bound = "-" if status.audit_bound is None else f"{status.audit_bound:.3f}"
+    c = st.columns(4)
+    c[0].metric("accepted without a person", status.auto_accepted)
+    c[1].metric("audited by a person", status.audited)
+    c[2].metric("audits wrong", status.audit_errors)
+    c[3].metric(f"live audit bound (alpha {row.alpha:g})", bound)
+
+
 def main() -> None:
     settings = Settings()
     store = get_store(settings.db)
@@ -68,6 +90,8 @@ def main() -> None:
     rows = decisions(store, chosen)
     ev = evidence(store, rows, chosen)
     days = by_reviewer_and_day(rows, ev)
+    if chosen is not None:
+        routing_section(store, chosen)
     if not days:
         st.info("No decisions yet.")
         return
