@@ -3,7 +3,6 @@ production run, said in the command's first line, never a newer evaluation run."
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from agent.schema import Draft, DraftResult, PromptRef
 from agent.sets import Selection, SetKind
 from agent.store import Clip, Store
 from recap.main import app as cli
+from ui import commands
 
 APP = str(Path(__file__).resolve().parents[2] / "ui" / "review.py")
 
@@ -48,7 +48,9 @@ def test_recap_review_opens_the_latest_production_run_and_says_so(
     with_eval_run: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     launched: list[dict[str, str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env: launched.append(env) or 0)
+    monkeypatch.setattr(
+        commands, "run_page_server", lambda cmd, env, **_: launched.append(env) or 0
+    )
     result = CliRunner().invoke(cli, ["review", "--db", with_eval_run, "--reviewer", "ann"])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (
