@@ -31,6 +31,10 @@ class Decision(StrEnum):
     APPROVED = "approved"  # a lead's verdict on a reviewer's decision (purpose `lead`)
     SENT_BACK = "sent_back"  # ... or the clip back to that reviewer, with a comment
     REOPENED = "reopened"  # a lead put a final clip back in the queue, with a reason (`lead`)
+    # recap's routing policy accepted the draft without a person (agent.routing): kept in its
+    # own table with the policy and the confidence, never as a review row, so it is no one's
+    # decision and any person's decision on the clip outranks it (`person_wins`)
+    AUTO_ACCEPTED = "auto_accepted"
 
 
 # The decisions that give a clip its final caption.
@@ -226,6 +230,15 @@ def decision_in_force(rows: Sequence[R]) -> R | None:
     if resolution is None or resolution.status in (Status.DISPUTED, Status.SENT_BACK):
         return None
     return resolution.review
+
+
+def person_wins(person: R | None, auto_accepted: bool) -> Decision | None:
+    """What stands for a clip that recap's policy may have accepted: the person's decision in
+    force when there is one (`decision_in_force`), whatever the policy did and whenever; else
+    the auto-acceptance; else nothing (the draft, undecided)."""
+    if person is not None:
+        return Decision(person.decision)
+    return Decision.AUTO_ACCEPTED if auto_accepted else None
 
 
 def latest_per_reviewer(rows: Iterable[R]) -> list[R]:

@@ -1,5 +1,7 @@
 """The README's screenshots, made from the bundled sample: the review page, the lead page and the
-team page, as the real page draws them in headless Chromium. Re-run it when a page changes.
+team page, as the real page draws them in headless Chromium, and the feedback report of the
+sample's gold labels (`recap feedback --gold`) as the browser opens the file. Re-run it when a
+page or the report changes.
 
 The sample (evals/datasets/sample: 30 Meta-World clips with their telemetry) is ingested into a
 fresh SQLite database, with the gold labels of every fifth clip kept (a team's gold pool is a
@@ -216,6 +218,19 @@ def still(page: Any, ready: Ready) -> None:
     page.wait_for_function(DRAWN_JS, arg=ready)
 
 
+def feedback_report(folder: Path) -> Path:
+    """feedback.html of the sample's gold labels, in its own database (every clip's gold)."""
+    from agent.feedback import build, from_gold, write
+
+    store = Store(f"sqlite:///{folder / 'gold.db'}")
+    ingest(store, SAMPLE)
+    ids = [row["id"] for row in sample_rows()]
+    report = build(from_gold(store, ids, "evals/datasets/sample/manifest.jsonl"))
+    store.close()
+    write(report, folder / "feedback")
+    return folder / "feedback" / "feedback.html"
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -244,6 +259,11 @@ def main() -> None:
             for where, wait_text, ready, filled, name in PAGES:
                 text = wait_text or clip  # the review page: the clip handed over to it
                 photograph(page, base + where, text, (ready, filled), args.out / name)
+            page.set_viewport_size({"width": 1100, "height": 1200})
+            page.goto(feedback_report(Path(tmp)).as_uri())
+            page.wait_for_selector("svg.chart")
+            page.screenshot(path=str(args.out / "feedback_report.png"), full_page=True)
+            print(f"wrote {args.out / 'feedback_report.png'}")
             browser.close()
 
 

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agent.cli import DbOpt, err, new_app, out, pick_run, settings_from, term
+from agent.cli import DbOpt, err, new_app, out, pick_run, print_routing, settings_from, term
 from agent.errors import RecapError
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def report_cmd(
     ):
         c_table.add_row(what, value)
     out.print(c_table)
+    print_routing(store, run)
 
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run folders are written.")]
@@ -116,6 +117,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
     t.add_column("value", justify="right")
     for name in [*HEADLINE, "latency_p50", "latency_p95", "coverage"]:
         t.add_row(name, fmt(summary["metrics"].get(name), name))
+    rc = summary.get("risk_coverage") or {}
+    for alpha, covered in (rc.get("coverage_at") or {}).items():
+        t.add_row(f"auto-accepted at alpha={alpha} (delta={rc['delta']:g})", f"{covered:.1%}")
     return t
 
 

@@ -213,6 +213,37 @@ def clip_seconds(clip: Clip | None) -> float:
     return max(0.0, duration - (clip.start_s or 0.0))
 
 
+RC_ALPHAS = (0.05, 0.1)
+RC_DELTA = 0.1
+
+
+def risk_coverage_of(
+    store: Store, gold: list[GoldCase], records: dict[str, DraftRecord]
+) -> dict[str, Any]:
+    """The risk–coverage curve of the run's drafted gold clips (`agent.routing`): each draft's
+    confidence (as stored, else scored from the draft as `recap route` scores it) against
+    whether it is wrong by the routing error rule on its gold labels; and the coverage the
+    guarantee reaches at α = 0.05 and 0.1 with δ = 0.1 (0, with the reason, where the clips
+    are too few or no threshold holds). Undrafted gold clips cannot be accepted: left out."""
+    from agent.routing import Labelled, judge_gold, risk_coverage, score_drafts
+    from agent.schema import GoldLabels
+
+    drafted = [(g, records[g.clip_id]) for g in gold if g.clip_id in records]
+    fresh = score_drafts(store, [r for _, r in drafted])
+    items = []
+    for g, r in drafted:
+        labels = GoldLabels(
+            caption=g.gold_caption, hallucinations=g.hallucinations, omissions=g.omissions
+        )
+        score = fresh[r.id].score if r.id in fresh else r.confidence_score
+        wrong = judge_gold(r.caption, r.draft, labels).error
+        items.append(Labelled(confidence=float(score or 0.0), error=wrong, clip_id=g.clip_id))
+    curve = risk_coverage(items, alphas=RC_ALPHAS, delta=RC_DELTA)
+    return curve.to_json() | {
+        "coverage_at": {f"{a:g}": curve.coverage_at(a) for a in RC_ALPHAS},
+    }
+
+
 def score_run(
     store: Store, run: str, gold: list[GoldCase], judge: Judge
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -254,6 +285,9 @@ def score_run(
         "edits_saved": metrics.get("edits_saved"),
         "metrics": metrics,
         "per_type": per_type(cases),
+        "risk_coverage": risk_coverage_of(
+            store, [g for g in gold if g.clip_id not in left_out], records
+        ),
         "definitions": definitions(),
     }
     return cases, summary

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from agent.cli import DbOpt, err, out, pick_run, settings_from, term
+from agent.cli import DbOpt, err, out, pick_run, print_routing, settings_from, term
 from agent.errors import ConfigError, RecapError
 from agent.settings import check_cookie_secret
 
@@ -423,6 +423,8 @@ def team_cmd(
     days = by_reviewer_and_day(rows, ev)
     if not days:
         out.print("No decisions yet.")
+        if run is not None:
+            print_routing(store, run)
         return
     table = Table(title="Per reviewer and day (UTC)")
     cols = (
@@ -493,6 +495,8 @@ def team_cmd(
                 ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
+    if run is not None:  # what recap's policy accepted, its audit and live bound
+        print_routing(store, run)
     for name, meaning in DEFINITIONS.items():
         out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
     if csv_out is not None:

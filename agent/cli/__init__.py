@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from agent.cli._commands import register
     from agent.cli._progress import outcome
+    from agent.cli._route import print_routing
 
 _WHERE = {
     "DbOpt": "agent.cli._app",
@@ -45,6 +46,7 @@ _WHERE = {
     "term": "agent.cli._app",
     "register": "agent.cli._commands",
     "outcome": "agent.cli._progress",
+    "print_routing": "agent.cli._route",
 }
 __all__ = [
     "MODEL_FLAGS",
@@ -58,6 +60,7 @@ __all__ = [
     "out",
     "outcome",
     "pick_run",
+    "print_routing",
     "register",
     "report",
     "selection_from",

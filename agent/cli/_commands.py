@@ -1,5 +1,5 @@
 """The library's commands: draft-one, frames, prompts, ingest, sets, draft, runs, export,
-settings, users.
+settings, users (and route, in `_route`).
 
 Thin: each parses, calls agent/, and presents. Errors are reported by `RecapGroup`. Each
 command imports what it needs (the store, the drafters, PyAV) when it runs, so `recap --help`
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agent.cli import _guidelines
+from agent.cli import _feedback, _guidelines, _route
 from agent.cli._app import (
     DbOpt,
     IdsOpt,
@@ -48,6 +48,8 @@ def register(app: typer.Typer) -> None:
         app.command(name)(func)
     app.add_typer(users_app, name="users")
     _guidelines.register(app)
+    _feedback.register(app)
+    _route.register(app)
 
 
 @model_flags
@@ -537,6 +539,14 @@ def runs_cmd(
         "sets" + ("" if wide else "; at 120 columns or more: model, prompt and tokens") + ".[/]",
         highlight=False,
     )
+    for r in store.runs.all():
+        routed, audited = store.routing.run_counts(r.name)
+        if routed:
+            out.print(
+                f"{r.name}: {routed} drafts accepted by recap's policy ({audited} also "
+                f"audited by a person); `recap route status --run {r.name}` says how it holds",
+                highlight=False,
+            )
 
 
 def sets_cmd(
@@ -627,9 +637,17 @@ def export_cmd(
         Path | None,
         typer.Option(help="lerobot: the source dataset, when the run spans several."),
     ] = None,
+    with_auto: Annotated[
+        bool,
+        typer.Option(
+            "--with-auto",
+            help="pairs: include the drafts recap's policy accepted (left out by default).",
+        ),
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """Write final captions (reviewed where reviewed, else drafted) with their provenance."""
+    """Write final captions (reviewed where reviewed, else drafted) with their provenance:
+    who decided each (a person, or recap's policy with its id and the confidence)."""
     from agent.data._export import export, export_lerobot, export_pairs
     from agent.store import Store
 
@@ -646,7 +664,7 @@ def export_cmd(
         )
         return
     if kind == "pairs":
-        pairs, critiques = export_pairs(store, run, out_file)
+        pairs, critiques = export_pairs(store, run, out_file, with_auto=with_auto)
         out.print(
             f"wrote {pairs} preference pairs and {critiques} critique triples of run {run} "
             f"to {out_file}/pairs.{{jsonl,parquet}} and critiques.{{jsonl,parquet}}",

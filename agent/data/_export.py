@@ -1,4 +1,5 @@
-"""Final captions out: the reviewer's where a review exists, else the draft, with provenance."""
+"""Final captions out: the reviewer's where a review exists, else the draft, with provenance
+(whether a person decided it, recap's routing policy accepted it, or nobody has yet)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,48 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agent.decisions import FINAL
+from agent.decisions import FINAL, Decision, person_wins
 from agent.errors import RecapError
 from agent.store import Store
 
+# Who decided a clip's final caption (`decided_by`): a person, or recap's routing policy.
+PERSON = "person"
+POLICY = "recap-policy"
+
 
 def final_rows(store: Store, run: str) -> Iterator[dict[str, Any]]:
-    """One row per drafted clip of `run`, final caption first, then where it came from."""
+    """One row per drafted clip of `run`, final caption first, then where it came from.
+
+    `source` is `review` (a person's decision), `auto` (accepted by recap's policy) or `draft`
+    (undecided). A person's decision always wins over an auto-acceptance. The rows of a run a
+    policy routed also say who decided (`decided_by`: `person` or `recap-policy`, never a
+    person's name for the policy), the policy's id and the draft's confidence; other runs'
+    rows keep the columns they always had."""
     store.runs.require(run)
     reviews = store.reviews.in_force_by_clip()
+    routed = store.routing.acceptances(run)
     for d in store.runs.drafts(run):
         review = reviews.get(d.clip_id)
         reviewed = review is not None and review.decision in FINAL and bool(review.final_caption)
-        yield {
+        auto = routed.get(d.clip_id)
+        decided = person_wins(review, auto is not None)  # any person's row in force wins
+        by_policy = decided is Decision.AUTO_ACCEPTED
+        row: dict[str, Any] = {
             "clip_id": d.clip_id,
             "caption": review.final_caption if reviewed and review else d.rewrite,
             "original_caption": d.caption,
-            "source": "review" if reviewed else "draft",
-            "decision": review.decision if review else None,
+            "source": "review" if reviewed else "auto" if by_policy else "draft",
+            "decision": decided.value if decided else None,
             "reviewer": review.reviewer if review else None,
             "reviewed_at": review.created_at.isoformat() if review else None,
+        }
+        if routed:
+            row |= {
+                "decided_by": PERSON if reviewed else POLICY if by_policy else None,
+                "policy": auto.policy_id if by_policy and auto else None,
+                "confidence": auto.confidence if by_policy and auto else d.confidence_score,
+            }
+        yield row | {
             "draft_rewrite": d.rewrite,
             "verdict": d.verdict,
             "hallucinations": len(d.draft.hallucinations),
@@ -137,8 +160,12 @@ def _agreed_findings(store: Store, run: str, clip_id: str, agreed: dict[str, Any
     return out
 
 
-def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Preference pairs and critique triples from the run's reviewed clips.
+def pair_rows(
+    store: Store, run: str, *, with_auto: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Preference pairs and critique triples from the run's reviewed clips (and, only with
+    `with_auto`, the clips recap's policy accepted, marked `decided_by: recap-policy`: a model's
+    own rewrite is no person's judgement, so training data leaves it out by default).
 
     A pair's `chosen` is the reviewed caption; `rejected` is the original caption, and, in a
     second pair, the draft's rewrite when the reviewer changed it. A critique triple is the
@@ -146,11 +173,12 @@ def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[s
     reviews = store.reviews.in_force_by_clip()
     pairs: list[dict[str, Any]] = []
     critiques: list[dict[str, Any]] = []
+    wanted = ("review", "auto") if with_auto else ("review",)
     for row in final_rows(store, run):
-        if row["source"] != "review":
+        if row["source"] not in wanted:
             continue
         clip = store.clips.get(row["clip_id"])
-        review = reviews[row["clip_id"]]
+        review = reviews.get(row["clip_id"]) if row["source"] == "review" else None
         base = {
             "clip_id": row["clip_id"],
             "video": clip.video if clip else None,
@@ -160,6 +188,8 @@ def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[s
             "reviewer": row["reviewer"],
             "run": run,
         }
+        if "decided_by" in row:  # a run a policy routed: say who decided
+            base |= {"decided_by": row["decided_by"], "policy": row["policy"]}
         final = row["caption"]
         if row["original_caption"] != final:
             pairs.append(
@@ -177,7 +207,9 @@ def pair_rows(store: Store, run: str) -> tuple[list[dict[str, Any]], list[dict[s
             {
                 **base,
                 "caption": row["original_caption"],
-                "critique": _agreed_findings(store, run, row["clip_id"], review.agreed),
+                "critique": _agreed_findings(
+                    store, run, row["clip_id"], review.agreed if review else None
+                ),
                 "final": final,
             }
         )
@@ -200,15 +232,18 @@ def _write_rows(rows: list[dict[str, Any]], stem: Path) -> None:
     pq.write_table(table, stem.with_suffix(".parquet"))
 
 
-def export_pairs(store: Store, run: str, out: str | Path) -> tuple[int, int]:
+def export_pairs(
+    store: Store, run: str, out: str | Path, *, with_auto: bool = False
+) -> tuple[int, int]:
     """Write pairs.{jsonl,parquet} and critiques.{jsonl,parquet} into the folder `out`
-    (loadable by `datasets.load_dataset("json"|"parquet", data_files=...)`)."""
+    (loadable by `datasets.load_dataset("json"|"parquet", data_files=...)`); auto-accepted
+    clips only `with_auto`."""
     store.runs.require(run)
     folder = Path(out)
     if folder.suffix:
         raise RecapError(f"Cannot write pairs to {folder}: --format pairs writes a folder.")
     folder.mkdir(parents=True, exist_ok=True)
-    pairs, critiques = pair_rows(store, run)
+    pairs, critiques = pair_rows(store, run, with_auto=with_auto)
     _write_rows(pairs, folder / "pairs")
     _write_rows(critiques, folder / "critiques")
     return len(pairs), len(critiques)

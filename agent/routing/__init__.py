@@ -4,8 +4,9 @@ A confidence per draft (`confidence`, from the agreement of K samples, the telem
 the claims nothing can check, and the model's own signals), the rule that says when a draft was
 wrong (`judge_review`, `judge_gold`), the exact bound (`upper_bound`), the threshold chosen by
 fixed-sequence testing (`calibrate` → `Policy`), the route of each clip (`route`), the audit that
-suspends a policy (`audit_status`) and the risk–coverage curve (`risk_coverage`). Pure functions
-over typed values: storing them is the store's business.
+suspends a policy (`audit_status`) and the risk–coverage curve (`risk_coverage`): pure
+functions over typed values. Over a stored run (`_loop`, what `recap route` does):
+`calibrate_run`, `apply_policy`, `route_status`, `score_drafts`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ if TYPE_CHECKING:
         words_changed,
     )
     from agent.routing._curve import RiskCoverage, risk_coverage
+    from agent.routing._loop import (
+        Applied,
+        Calibrated,
+        apply_policy,
+        calibrate_run,
+        judge_policy,
+        route_status,
+        routing_figures,
+        score_drafts,
+    )
     from agent.routing._route import Route, route
     from agent.routing._spans import overlaps, pair_spans, span_iou
     from agent.routing._uncheckable import ClaimKind, UncheckedClaim, uncheckable_claims
@@ -80,6 +91,14 @@ _WHERE = {
     "judge_gold": "agent.routing._correctness",
     "judge_review": "agent.routing._correctness",
     "words_changed": "agent.routing._correctness",
+    "Applied": "agent.routing._loop",
+    "Calibrated": "agent.routing._loop",
+    "apply_policy": "agent.routing._loop",
+    "calibrate_run": "agent.routing._loop",
+    "judge_policy": "agent.routing._loop",
+    "route_status": "agent.routing._loop",
+    "routing_figures": "agent.routing._loop",
+    "score_drafts": "agent.routing._loop",
     "RiskCoverage": "agent.routing._curve",
     "risk_coverage": "agent.routing._curve",
     "Route": "agent.routing._route",
@@ -94,7 +113,9 @@ _WHERE = {
 __all__ = [
     "CONFIDENCE_VERSION",
     "MIN_N",
+    "Applied",
     "AuditStatus",
+    "Calibrated",
     "Calibration",
     "ClaimKind",
     "Combiner",
@@ -111,8 +132,10 @@ __all__ = [
     "RiskCoverage",
     "Route",
     "UncheckedClaim",
+    "apply_policy",
     "audit_status",
     "calibrate",
+    "calibrate_run",
     "check_levels",
     "combine",
     "confidence",
@@ -120,12 +143,16 @@ __all__ = [
     "fit_combiner",
     "in_audit",
     "judge_gold",
+    "judge_policy",
     "judge_review",
     "labels_needed",
     "overlaps",
     "pair_spans",
     "risk_coverage",
     "route",
+    "route_status",
+    "routing_figures",
+    "score_drafts",
     "signature",
     "span_iou",
     "telemetry_check",

@@ -6,7 +6,8 @@ repositories over it, one per concept, each returning typed rows: `store.clips` 
 `store.sets` (clip sets, what a run's selection covers, a run's figures per set: `_sets`),
 `store.runs` (runs, drafts, errors, the response cache: `_runs`), `store.leases` (`_leases`),
 `store.reviews` (the review queue in SQL: `_queue`), `store.users` (`_accounts`),
-`store.batches` (`_batches`) and `store.endpoints` (`_endpoints`). Beside them: `_tables`
+`store.batches` (`_batches`), `store.endpoints` (`_endpoints`) and `store.routing`
+(confidences, policies, auto-acceptances: `_routing`). Beside them: `_tables`
 (the ORM classes), `_migrations` (frozen, named schema steps) and `_engine` (the engine and the
 repositories' base).
 """
@@ -15,10 +16,12 @@ from agent.store._engine import database_url
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
 from agent.store._queue import Guard, OnScreen
+from agent.store._routing import Audited, as_policy, rule_of, run_identity
 from agent.store._runs import LATEST, RunTotals
 from agent.store._sets import SetFigures, SetSize
 from agent.store._store import Store
 from agent.store._tables import (
+    AutoAcceptance,
     Base,
     BatchJob,
     CacheEntry,
@@ -37,6 +40,8 @@ from agent.store._tables import (
     Review,
     ReviewState,
     ReviewTally,
+    RoutingLabel,
+    RoutingPolicy,
     Run,
     RunClip,
     User,
@@ -47,6 +52,8 @@ from agent.store._tables import (
 __all__ = [
     "LATEST",
     "MIGRATIONS",
+    "Audited",
+    "AutoAcceptance",
     "Base",
     "BatchJob",
     "CacheEntry",
@@ -67,6 +74,8 @@ __all__ = [
     "Review",
     "ReviewState",
     "ReviewTally",
+    "RoutingLabel",
+    "RoutingPolicy",
     "Run",
     "RunClip",
     "RunTotals",
@@ -74,9 +83,12 @@ __all__ = [
     "SetSize",
     "Store",
     "User",
+    "as_policy",
     "as_utc",
     "database_url",
     "now",
     "owner_alive",
+    "rule_of",
+    "run_identity",
     "worker_id",
 ]

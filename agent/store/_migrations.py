@@ -591,6 +591,86 @@ def m0010_clip_sets(conn: Connection) -> None:
             )
 
 
+def m0011_routing(conn: Connection) -> None:
+    """Routing (auto-acceptance with a guarantee): each draft's confidence (the score, and the
+    parts it is made of as JSON, empty for older drafts until they are scored), the calibrated
+    policies (threshold, alpha, delta, the figures behind them, the run identity and prompt
+    version they hold for, and why one was suspended), the labelled clips each policy was
+    calibrated on, and the clips a policy accepted without a person (with the confidence, and
+    whether the clip is also audited by a person)."""
+    json_type = JSON().compile(dialect=conn.dialect)
+    conn.execute(text("ALTER TABLE drafts ADD COLUMN confidence FLOAT"))
+    conn.execute(text(f"ALTER TABLE drafts ADD COLUMN confidence_parts {json_type}"))
+    md = MetaData()
+    Table("clips", md, Column("id", String(255), primary_key=True))  # referred to, not created
+    Table("runs", md, Column("name", String(255), primary_key=True))
+    Table("drafts", md, Column("id", Integer, primary_key=True))
+    policies = Table(
+        "routing_policies",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run", String(255), nullable=False, index=True),
+        Column("identity", String(64), nullable=False, index=True),
+        Column("prompt_version", Text),
+        Column("scorer", String(64), nullable=False),
+        Column("labels", String(16), nullable=False),
+        Column("threshold", Float),
+        Column("alpha", Float, nullable=False),
+        Column("delta", Float, nullable=False),
+        Column("n", Integer, nullable=False),
+        Column("accepted", Integer, nullable=False),
+        Column("errors", Integer, nullable=False),
+        Column("error", Float),
+        Column("bound", Float),
+        Column("coverage", Float, nullable=False),
+        Column("min_n", Integer, nullable=False),
+        Column("rule", JSON),
+        Column("reason", Text),
+        _ts("created_at"),
+        _ts("suspended_at", nullable=True),
+        Column("suspended_reason", Text),
+    )
+    labels = Table(
+        "routing_labels",
+        md,
+        Column(
+            "policy_id",
+            Integer,
+            ForeignKey("routing_policies.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("clip_id", String(255), primary_key=True),
+        Column("confidence", Float, nullable=False),
+        Column("error", Boolean, nullable=False),
+    )
+    accepted = Table(
+        "auto_acceptances",
+        md,
+        Column("run", String(255), ForeignKey("runs.name", ondelete="CASCADE"), primary_key=True),
+        Column(
+            "clip_id", String(255), ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+        ),
+        Column(
+            "draft_id",
+            Integer,
+            ForeignKey("drafts.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column(
+            "policy_id",
+            Integer,
+            ForeignKey("routing_policies.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("confidence", Float, nullable=False),
+        Column("audit", Boolean, nullable=False),
+        _ts("created_at"),
+    )
+    md.create_all(conn, tables=[policies, labels, accepted])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -602,6 +682,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0008_review_integrity", m0008_review_integrity),
     ("0009_endpoint_modes", m0009_endpoint_modes),
     ("0010_clip_sets", m0010_clip_sets),
+    ("0011_routing", m0011_routing),
 ]
 
 

@@ -38,6 +38,7 @@ from agent.store._clips import ORIGINAL
 from agent.store._engine import Repository
 from agent.store._leases import release
 from agent.store._tables import (
+    AutoAcceptance,
     Caption,
     Clip,
     DraftRecord,
@@ -288,9 +289,10 @@ class Reviews(Repository):
         just after `after` (or the start) up to and including `upto`.
 
         Pending, for `reviewer`, also takes in clips awaiting a second reviewer that someone
-        else decided (double review). Gold clips are ordinary work like any other, except for
-        a reviewer who has had them as a gold check (each gold clip is shown to a reviewer
-        once)."""
+        else decided (double review), and leaves out clips recap's policy accepted (all but
+        the audited ones, which are in the queue like any other). Gold clips are ordinary work
+        like any other, except for a reviewer who has had them as a gold check (each gold clip
+        is shown to a reviewer once)."""
         leased = exists().where(
             Lease.run == lease_run,
             Lease.expires_at > now(),
@@ -306,7 +308,13 @@ class Reviews(Repository):
                         ReviewState.reviewer == reviewer,
                     )
                 )
-            q = select(col).where(DraftRecord.run == run, ~taken)
+            # a clip recap's policy accepted is no one's work, unless it is audited
+            routed = exists().where(
+                AutoAcceptance.run == run,
+                AutoAcceptance.clip_id == col,
+                AutoAcceptance.audit.is_(False),
+            )
+            q = select(col).where(DraftRecord.run == run, ~taken, ~routed)
         else:
             col = ReviewState.clip_id
             q = select(col).where(ReviewState.run == run, ReviewState.status == wanted)

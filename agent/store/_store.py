@@ -6,8 +6,9 @@ Each repository is one concept and each of its methods is its query, returning t
 `store.runs` (runs, drafts, errors, the response cache),
 `store.leases` (who works on which clip), `store.reviews` (decisions, clip states, tallies,
 the gold pool, edit buffers), `store.users` (the review page's accounts), `store.batches`
-(OpenAI Batch API jobs) and `store.endpoints` (the structured-output mode that works per
-endpoint and model). Opening a store applies any pending migration.
+(OpenAI Batch API jobs), `store.endpoints` (the structured-output mode that works per
+endpoint and model) and `store.routing` (draft confidences, auto-acceptance policies and the
+clips they accepted). Opening a store applies any pending migration.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from agent.store._endpoints import Endpoints
 from agent.store._engine import database_url, open_engine
 from agent.store._leases import Leases
 from agent.store._queue import Reviews
+from agent.store._routing import Routing
 from agent.store._runs import Runs
 from agent.store._sets import ClipSets
 
@@ -56,6 +58,7 @@ class Store:
         self.users = Users(self.session)
         self.batches = Batches(self.session)
         self.endpoints = Endpoints(self.session)
+        self.routing = Routing(self.session)
         if migrate:
             self.migrate()
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agent.decisions import Arm, Decision, Purpose, Status
+from agent.routing._confidence import Confidence
 from agent.schema import Draft, GoldLabels
 from agent.sets import Selection, SetKind
 from agent.telemetry import Telemetry
@@ -294,11 +295,85 @@ class DraftRecord(Base):
     # migration 0010: the structured-output mode the answer came in (None: older drafts and
     # offline ones)
     mode: Mapped[str | None] = mapped_column(String(16))
+    # migration 0011: the draft's confidence (`agent.routing`), its score and all of it as
+    # JSON (parts and formula version); None until the draft is scored
+    confidence_score: Mapped[float | None] = mapped_column("confidence", Float)
+    confidence_json: Mapped[dict[str, Any] | None] = mapped_column("confidence_parts", JSON)
 
     @cached_property
     def draft(self) -> Draft:
         """The model's answer, validated (without the caption context: it was checked then)."""
         return Draft.model_validate(self.draft_json)
+
+    @property
+    def confidence(self) -> Confidence | None:
+        """The draft's confidence with its parts, or None (not scored yet, or a stored value
+        that no longer validates)."""
+        return _typed(self, "confidence_json", Confidence, "confidence")
+
+
+class RoutingPolicy(Base):
+    """A calibrated auto-acceptance policy (`agent.routing.Policy`) as stored: the threshold
+    and the figures behind it, the run it was calibrated on, the run identity (a hash of the
+    drafter, model, prompt and settings that shape a draft) and prompt version it holds for,
+    which labels it came from (`gold` or `reviewed`), the error rule, and, once its audit
+    fails, when and why it was suspended."""
+
+    __tablename__ = "routing_policies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run: Mapped[str] = mapped_column(String(255), index=True)
+    identity: Mapped[str] = mapped_column(String(64), index=True)
+    prompt_version: Mapped[str | None] = mapped_column(Text)
+    scorer: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[str] = mapped_column(String(16))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    alpha: Mapped[float] = mapped_column(Float)
+    delta: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    error: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    coverage: Mapped[float] = mapped_column(Float)
+    min_n: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RoutingLabel(Base):
+    """One labelled clip a policy was calibrated on: its draft's confidence and whether the
+    draft was wrong. Those clips are never routed by the policy."""
+
+    __tablename__ = "routing_labels"
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_policies.id", ondelete="CASCADE"), primary_key=True
+    )
+    clip_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    error: Mapped[bool] = mapped_column(Boolean)
+
+
+class AutoAcceptance(Base):
+    """A draft accepted by recap's policy, without a person (`Decision.AUTO_ACCEPTED`): never a
+    review row, so it is no one's decision, and any person's decision on the clip outranks it.
+    `audit`: the clip also stays in the human queue, looking like any other clip. Dropped with
+    its draft (a redrafted clip is routed again)."""
+
+    __tablename__ = "auto_acceptances"
+    run: Mapped[str] = mapped_column(ForeignKey("runs.name", ondelete="CASCADE"), primary_key=True)
+    clip_id: Mapped[str] = mapped_column(
+        ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True
+    )
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_policies.id", ondelete="CASCADE"), index=True
+    )
+    confidence: Mapped[float] = mapped_column(Float)
+    audit: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class DraftResponse(Base):

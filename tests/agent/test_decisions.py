@@ -78,6 +78,7 @@ def test_values_are_the_strings_the_database_keeps() -> None:
         "approved",
         "sent_back",
         "reopened",
+        "auto_accepted",  # kept by the routing tables (migration 0011), never in reviews
     ]
     assert [p.value for p in Purpose] == ["queue", "gold", "double", "settle", "lead"]
     assert {s.value for s in Status} == {
@@ -309,3 +310,13 @@ def test_tallies_read_back_by_name() -> None:
     assert t.mean_edit_rate == pytest.approx(0.25)
     assert t.agreement_by_type() == {"attribute": 0.75}
     assert Tallies().mean_edit_rate is None and Tallies().agreement_by_type() == {}
+
+
+def test_a_persons_decision_always_wins_over_an_auto_acceptance() -> None:
+    from agent.decisions import person_wins
+
+    person = Row(1, "ann", Decision.EDITED)
+    assert person_wins(person, auto_accepted=True) is Decision.EDITED
+    assert person_wins(Row(2, "ann", Decision.FLAGGED), auto_accepted=True) is Decision.FLAGGED
+    assert person_wins(None, auto_accepted=True) is Decision.AUTO_ACCEPTED
+    assert person_wins(None, auto_accepted=False) is None

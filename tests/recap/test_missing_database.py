@@ -25,6 +25,9 @@ READ_ONLY = [
     ["eval", "score", "r", "--gold", str(SAMPLE_MANIFEST)],
     ["eval", "promote", "--out", "gold.jsonl"],
     ["review", "--run", "r"],
+    ["route", "calibrate", "--run", "r", "--reviewed", "--alpha", "0.1"],
+    ["route", "apply", "--run", "r"],
+    ["route", "status", "--run", "r"],
 ]
 
 

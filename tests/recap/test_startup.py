@@ -55,6 +55,7 @@ def heavy_after(argv: list[str] | None, imports: str = "") -> list[str]:
         ["review", "--help"],
         ["demo", "--help"],
         ["check", "--help"],
+        ["feedback", "--help"],
     ],
 )
 def test_help_loads_no_heavy_library(argv: list[str]) -> None:

@@ -1,5 +1,7 @@
 """The team dashboard, for leads and admins: each reviewer's day (throughput, gold accuracy,
-automation bias, agreement, sent-back rate), team totals, agreement between reviewers.
+automation bias, agreement, sent-back rate), team totals, agreement between reviewers, and for
+one run what recap's routing policy accepted (its audit, live bound, suspension) and the five
+largest error sources of its original captions (what `recap feedback` reports first).
 
 A page of its own (Streamlit multipage), gated by role before anything is read: a reviewer who
 opens it sees only a refusal. The figures come from agent/review/_team.py, which `recap team`
@@ -13,6 +15,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from agent.errors import RecapError
+from agent.feedback import build, from_run
 from agent.review import (
     DEFINITIONS,
     agreement,
@@ -52,6 +55,28 @@ def get_store(url: str | None) -> Store:
     return Store(url)
 
 
+def routing_section(store: Store, run: str) -> None:
+    """What recap's policy accepted in `run` without a person, its audit and live bound, and a
+    suspension with its reason (`agent.routing.routing_figures`, as `recap team` prints)."""
+    from agent.routing import routing_figures
+
+    found = routing_figures(store, run)
+    if found is None:
+        return
+    row, status = found
+    st.subheader(f"Accepted by recap's policy {row.id}")
+    if status.suspended:
+        st.error(f"Suspended: {status.reason}. It accepts nothing more until calibrated again.")
+    else:
+        st.caption(status.reason)
+    bound = "-" if status.audit_bound is None else f"{status.audit_bound:.3f}"
+    c = st.columns(4)
+    c[0].metric("accepted without a person", status.auto_accepted)
+    c[1].metric("audited by a person", status.audited)
+    c[2].metric("audits wrong", status.audit_errors)
+    c[3].metric(f"live audit bound (alpha {row.alpha:g})", bound)
+
+
 def main() -> None:
     settings = Settings()
     store = get_store(settings.db)
@@ -65,6 +90,8 @@ def main() -> None:
     rows = decisions(store, chosen)
     ev = evidence(store, rows, chosen)
     days = by_reviewer_and_day(rows, ev)
+    if chosen is not None:
+        routing_section(store, chosen)
     if not days:
         st.info("No decisions yet.")
         return
@@ -99,8 +126,24 @@ def main() -> None:
         st.dataframe(table, hide_index=True, column_config=FORMATS)
     else:
         st.caption("No clip has decisions from two reviewers yet.")
+    error_sources(store, chosen)
     with st.expander("What the figures mean"):
         st.markdown("\n".join(f"- **{k}**: {v}" for k, v in DEFINITIONS.items()))
+
+
+def error_sources(store: Store, run: str | None) -> None:
+    """The run's five largest error sources, as plain text (no Markdown: captions' words)."""
+    st.subheader("What the captions get wrong")
+    if run is None:
+        st.text("Pick a run to see its captions' largest error sources.")
+        return
+    try:
+        report = build(from_run(store, run))
+    except RecapError as e:
+        st.text(e.message)
+        return
+    st.text("\n".join(f"{i}. {line}" for i, line in enumerate(report.summary, 1)))
+    st.text(f"recap feedback --run {run} --out DIR writes the whole report.")
 
 
 main()
