@@ -13,7 +13,7 @@ from agent.decisions import Decision
 from agent.review import add_user
 from agent.routing import apply_policy, calibrate_run, route_status
 from tests.agent.routing.test_route_cli import GOLD, build, decide, gold_file
-from tests.ui.test_auth import AUTH
+from tests.ui.test_auth import AUTH, signed_in
 
 TEAM = str(Path(__file__).resolve().parents[2] / "ui" / "pages" / "team.py")
 
@@ -36,7 +36,7 @@ def test_the_team_page_shows_the_policy_and_its_suspension(
     monkeypatch.setenv("RECAP_DB", url)
     at = AppTest.from_file(TEAM, default_timeout=60)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "lee@x.org"}
+    at.user = signed_in("lee@x.org")
     at.run()
     assert not at.exception
     assert not [s for s in at.subheader if "recap's policy" in s.value]  # all runs: none
