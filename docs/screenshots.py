@@ -127,8 +127,10 @@ def draft(url: str, folder: Path) -> None:
 
 def play_team(url: str, decisions: int = 6) -> None:
     """Two reviewers take the first clips in turn (gold checks and double review on): ann
-    accepts the drafts, bob writes the gold caption where the draft is not it; the lead sends
-    one of ann's decisions back. Decisions made here fill the team and lead pages."""
+    accepts the drafts, bob writes the gold caption where the draft is not it and, on the
+    first clip both review, keeps the original caption (a disagreement for the lead to
+    settle); the lead sends one of ann's decisions back. Decisions made here fill the team and
+    lead pages."""
     store = Store(url)
     gold = gold_captions()
     for email in REVIEWERS:
@@ -139,6 +141,7 @@ def play_team(url: str, decisions: int = 6) -> None:
         for who in REVIEWERS
     }
     after: dict[str, str | None] = dict.fromkeys(REVIEWERS)
+    disputed = False
     for k in range(decisions):
         for who, session in sessions.items():
             item = session.next_item(after=after[who])
@@ -147,6 +150,10 @@ def play_team(url: str, decisions: int = 6) -> None:
             better = gold.get(item.clip_id)
             if who == REVIEWERS[1] and better and better != item.shown:
                 session.decide(item, Decision.EDITED, better, seconds=40 + 4 * k)
+            elif who == REVIEWERS[1] and item.purpose == Purpose.DOUBLE and not disputed:
+                # bob keeps the original caption where ann took the draft: a disagreement
+                session.decide(item, Decision.EDITED, item.caption, seconds=31 + 2 * k)
+                disputed = True
             else:
                 session.decide(item, Decision.ACCEPTED, seconds=22 + 3 * k)
             after[who] = item.clip_id

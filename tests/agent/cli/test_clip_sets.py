@@ -10,6 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from agent.drafting._offline import RULES_VERSION
 from agent.store import Store
 from recap.main import app
 from tests.agent.runs.test_selection import manifest
@@ -172,6 +173,9 @@ def test_a_plain_draft_of_a_database_with_only_gold_sends_nothing(tmp_path: Path
         assert "--run latest" in words(r.stderr)
 
 
+RULES = RULES_VERSION  # the offline drafter's default run name is its rules' version
+
+
 def test_default_run_names_are_short_and_whole_at_80_columns(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     env = {"RECAP_DB": str(db), "COLUMNS": "80"}
@@ -180,23 +184,23 @@ def test_default_run_names_are_short_and_whole_at_80_columns(tmp_path: Path) -> 
                   env=env)  # fmt: skip
     r = runner.invoke(app, ["draft", "--drafter", "offline"], env=env)
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("run offline-r3 · 2 clips (the production sets)")
+    assert r.stdout.startswith(f"run {RULES} · 2 clips (the production sets)")
     r = runner.invoke(app, ["draft", "--drafter", "offline", "--set", "gold"], env=env)
-    assert r.exit_code == 0 and r.stdout.startswith("run gold-offline-r3 ·"), r.output
+    assert r.exit_code == 0 and r.stdout.startswith(f"run gold-{RULES} ·"), r.output
     r = runner.invoke(app, ["runs"], env=env)
     lines = r.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert any(line.startswith("│ offline-r3 ") for line in lines), r.stdout
-    assert any(line.startswith("│ gold-offline-r3 ") for line in lines), r.stdout
+    assert any(line.startswith(f"│ {RULES} ") for line in lines), r.stdout
+    assert any(line.startswith(f"│ gold-{RULES} ") for line in lines), r.stdout
     r = runner.invoke(app, ["team"], env=env)
     assert r.stderr.splitlines()[0].startswith("decisions of every run")
     r = runner.invoke(app, ["report"], env=env)
     assert r.stderr.splitlines()[0] == (
-        "run offline-r3 (the latest production run; pick another with --run NAME)"
+        f"run {RULES} (the latest production run; pick another with --run NAME)"
     )
     r = runner.invoke(app, ["lint", "--run", "latest", "--json"], env=env)
     assert r.stderr.splitlines()[0] == (
-        "run gold-offline-r3 (the latest run; pick another with --run NAME)"
+        f"run gold-{RULES} (the latest run; pick another with --run NAME)"
     )
     assert json.loads(r.stdout)["captions"] == len(GOLD)
 
