@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -19,12 +20,22 @@ from tests.fake_openai import FakeOpenAI
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'recap-agent[ray]'")
 
+NICENESS = "RAY_worker_niceness"  # Ray's setting, spelled as Ray reads it
+
 
 @pytest.fixture(scope="module")
 def local_ray():
+    # Ray starts its workers at nice 15: on a machine busy at normal priority they get almost no
+    # CPU and these tests crawl (seen: 15 minutes under two busy loops). Run them at nice 0.
+    before = os.environ.get(NICENESS)
+    os.environ[NICENESS] = "0"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
+    if before is None:
+        os.environ.pop(NICENESS, None)
+    else:
+        os.environ[NICENESS] = before
 
 
 def run_ray_job(
