@@ -113,24 +113,15 @@ def render(report: Any) -> None:
     table = Table(show_header=True)
     for col in ("probe", "result", "latency", "tokens in/out", "requests", "what the server did"):
         table.add_column(col)
-    text = report.text
-    table.add_row(
-        "text",
-        "ok" if text.ok else "failed",
-        _latency(text.latency_s),
-        _tokens(text.prompt_tokens, text.completion_tokens),
-        "",
-        text.detail,
-    )
-    if report.images is not None:
-        im = report.images
+    probes = [("text", report.text)] + ([("images", report.images)] if report.images else [])
+    for name, probe in probes:
         table.add_row(
-            "images",
-            "ok" if im.ok else "failed",
-            _latency(im.latency_s),
-            _tokens(im.prompt_tokens, im.completion_tokens),
+            name,
+            "ok" if probe.ok else "failed",
+            _latency(probe.latency_s),
+            _tokens(probe.prompt_tokens, probe.completion_tokens),
             "",
-            im.detail,
+            probe.detail,
         )
     for m in report.modes:
         table.add_row(

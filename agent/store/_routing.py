@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from agent.decisions import FINAL, Arm
 from agent.routing._calibration import Labelled, Policy
@@ -243,21 +243,17 @@ class Routing(Repository):
 
     def run_counts(self, run: str) -> tuple[int, int]:
         """(clips of `run` a policy accepted, of them audited)."""
-        with self.session() as s:
-            rows = s.execute(
-                select(AutoAcceptance.audit, func.count())
-                .where(AutoAcceptance.run == run)
-                .group_by(AutoAcceptance.audit)
-            ).all()
-        by = {bool(a): int(n) for a, n in rows}
-        return by.get(False, 0) + by.get(True, 0), by.get(True, 0)
+        return self._accepted_and_audited(AutoAcceptance.run == run)
 
     def counts(self, policy_id: int) -> tuple[int, int]:
         """(clips the policy accepted, of them audited), over every run it was applied to."""
+        return self._accepted_and_audited(AutoAcceptance.policy_id == policy_id)
+
+    def _accepted_and_audited(self, where: ColumnElement[bool]) -> tuple[int, int]:
         with self.session() as s:
             rows = s.execute(
                 select(AutoAcceptance.audit, func.count())
-                .where(AutoAcceptance.policy_id == policy_id)
+                .where(where)
                 .group_by(AutoAcceptance.audit)
             ).all()
         by = {bool(a): int(n) for a, n in rows}
