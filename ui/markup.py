@@ -7,7 +7,10 @@ where the page asks for it. One rule covers every such place: the characters tha
 Markdown or HTML (links, images, emphasis, code, directives, maths, autolinks, entities, tags)
 are written as numeric character references. CommonMark never reads a character reference as
 syntax, and both Markdown and HTML turn it back into the character, so the reader sees the text
-exactly as stored, in a Markdown paragraph, inside an HTML block, or in a label. Control and
+exactly as stored, in a Markdown paragraph, inside an HTML block, or in a label. GFM's autolinks
+of bare e-mail addresses, `www.` hosts and `scheme://` URLs are the exception: they are found
+in the decoded text, so an invisible word joiner (U+2060) follows each `@`, `www` and `:` of
+`://`. Control and
 bidi characters are shown as `[U+XXXX]` (agent.untrusted.visible); line breaks never reach the
 Markdown source (a blank line would end an HTML block, and indentation after one would start a
 code block).
@@ -48,7 +51,10 @@ def _inert(text: str) -> str:
     character reference; line breaks are left for the caller."""
     text = visible(text, keep="\n\r\t")
     out = "".join(_ref(c) if c in _INLINE else c for c in text)
-    out = _WWW.sub(r"\1&#46;", out)
+    # GFM links bare addresses, www hosts and URLs found in the text *after* references are
+    # decoded, so those are broken with an invisible word joiner (U+2060) instead.
+    out = _WWW.sub(r"\1&#8288;&#46;", out)
+    out = out.replace("&#64;", "&#64;&#8288;").replace("&#58;//", "&#58;&#8288;//")
     number = _LIST_NUMBER.match(out)
     if number:  # "1. ..." or "2) ..." first would be a list
         out = number[1] + _ref(number[2]) + out[number.end() :]
