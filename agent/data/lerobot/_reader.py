@@ -468,6 +468,7 @@ class LeRobotReader:
                     "episode_index": ep.index,
                     "tasks": ep.tasks,
                     "lerobot": self.layout.version,
+                    **({"robot_type": self.layout.robot_type} if self.layout.robot_type else {}),
                     "length": ep.length,
                     "window": [round(start, 4), round(end, 4)],
                     "frames": [int(fr.frame_index[a]), int(fr.frame_index[b - 1]) + 1],

@@ -66,6 +66,7 @@ def test_so100_named_state_gives_gripper_facts(tmp_path: Path, version: str) -> 
     assert "outcome: the task SUCCEEDED" in facts1
     assert store.clips.caption(clip1.id) == "Pick up the cube."
     assert clip1.meta["frames"] == [0, 50] and clip1.meta["caption_source"] == "task"
+    assert clip1.meta["robot_type"] == "so100"  # the captioner feedback report's robot facet
     assert "gripper=main_gripper:open_high" in report.source
     assert ingest(store, root).unchanged == 2
 
