@@ -573,8 +573,25 @@ def sets_cmd(
             "Give a set and its new kind together.", hint="recap sets NAME --kind evaluation"
         )
     if name is not None and kind is not None:
+        before = store.sets.covered_by_production_runs(name)
         changed = store.sets.set_kind(name, _set_kind(kind))
         out.print(f"set {changed.name} is now {changed.kind}", highlight=False)
+        after = store.sets.covered_by_production_runs(name)
+        for r in sorted(set(before) - set(after)):
+            f = before[r]
+            out.print(
+                f"run {r} (over the production sets) now leaves out its {f.clips} clips: "
+                f"{f.drafted} drafted, {f.decided} decided, kept in the database; "
+                f"`recap sets {name} --kind production` brings them back",
+                highlight=False,
+            )
+        for r in sorted(set(after) - set(before)):
+            f = after[r]
+            out.print(
+                f"run {r} (over the production sets) now covers its {f.clips} clips: "
+                f"{f.clips - f.drafted} to draft with `recap draft --run {r}`",
+                highlight=False,
+            )
     if run is not None:
         store.runs.require(run)
         table = Table(title=f"Run {run}'s clips by set")

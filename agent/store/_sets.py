@@ -195,6 +195,22 @@ class ClipSets(Repository):
             found.kind = kind
             return found
 
+    def covered_by_production_runs(self, name: str) -> dict[str, SetFigures]:
+        """Per run over the production sets, its figures for set `name`'s clips (absent: the
+        run covers none of them). Such a run selects by kind, so changing a set's kind moves
+        its clips into or out of every one of them; `recap sets --kind` says which."""
+        out: dict[str, SetFigures] = {}
+        for run in self._production_runs():
+            found = next((f for f in self.breakdown(run) if f.name == name), None)
+            if found is not None:
+                out[run] = found
+        return out
+
+    def _production_runs(self) -> list[str]:
+        with self.session() as s:
+            rows = s.scalars(select(Run).order_by(Run.started_at))
+            return [r.name for r in rows if r.selection.kind == SelectionKind.PRODUCTION]
+
     def _names(self, s: Session) -> list[str]:
         return list(s.scalars(select(ClipSet.name)))
 

@@ -217,3 +217,35 @@ def test_an_eval_run_where_every_gold_clip_failed_exits_1(tmp_path: Path) -> Non
         r.stderr
     )
     assert not (tmp_path / "e").exists()  # nothing scored
+
+
+def test_changing_a_sets_kind_says_which_production_runs_gain_or_lose_its_clips(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    env = {"RECAP_DB": str(db), "RECAP_CACHE_DIR": str(tmp_path / "cache")}
+    for name, n in (("a", 3), ("b", 2)):
+        r = runner.invoke(app, ["ingest", str(manifest(tmp_path / name, name, n))], env=env)
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["draft", "--drafter", "offline", "--run", "prod"], env=env)
+    assert r.exit_code == 0, r.output
+    assert {f.name: f.drafted for f in Store(db).sets.breakdown("prod")} == {"a": 3, "b": 2}
+
+    r = runner.invoke(app, ["sets", "b", "--kind", "evaluation"], env=env)
+    assert r.exit_code == 0, r.output
+    said = words(r.stdout)
+    assert "set b is now evaluation" in said
+    assert (
+        "run prod (over the production sets) now leaves out its 2 clips: 2 drafted, 0 decided"
+        in said
+    )
+    assert [f.name for f in Store(db).sets.breakdown("prod")] == ["a"]
+    assert Store(db).runs.draft("prod", "b0") is not None  # its drafts are kept
+
+    r = runner.invoke(app, ["sets", "b", "--kind", "production"], env=env)
+    assert r.exit_code == 0, r.output
+    assert "run prod (over the production sets) now covers its 2 clips: 0 to draft" in words(
+        r.stdout
+    )
+    r = runner.invoke(app, ["sets", "a", "--kind", "production"], env=env)  # no change: no note
+    assert r.exit_code == 0 and "run prod" not in r.stdout, r.output
