@@ -21,18 +21,17 @@ from pathlib import Path
 import streamlit as st
 
 from agent.decisions import OPEN_STATUSES, Decision, Status
-from agent.drafting import BUILTIN_DIR
 from agent.errors import RecapError, Refused
-from agent.guidelines import lint
 from agent.media import frame_at, inside_root, play_window, playable, sample_frames
 from agent.review import QueueItem, ReviewSession, default_reviewer, spaced_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Lease, Store
-from agent.telemetry import NOTE_META_KEY
+from agent.telemetry import NOTE_META_KEY, arm_count
 from agent.untrusted import visible
 from ui import timeline
 from ui.auth import gate
+from ui.guideline_panel import PageGuideline, page_guideline, panel, show_warnings
 from ui.markup import attr, html_text, md, script_json
 
 COLOURS = {
@@ -79,11 +78,6 @@ def strip(video: str, start: float | None, end: float | None) -> tuple[list[byte
 def playable_path(video: str) -> str:
     """The file the browser plays (the clip, or its cached transcode): probed once per clip."""
     return str(playable(video))
-
-
-@st.cache_data(show_spinner=False)
-def guidelines() -> str:
-    return (BUILTIN_DIR / "guidelines.md").read_text()
 
 
 def browser_id() -> str:
@@ -218,7 +212,7 @@ def player(video: str, start: float | None = None, end: float | None = None) -> 
     st.iframe(SPEEDS_HTML, height=34)
 
 
-def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
+def sidebar(store: Store, settings: Settings, guideline: PageGuideline) -> tuple[str, str, Status]:
     st.sidebar.title("recap review")
     fallback = default_reviewer(settings.reviewer, st.get_option("server.address"))
     reviewer = st.sidebar.text_input(
@@ -235,8 +229,7 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
     # only what a reviewer may act on: decided, agreed and settled clips are final
     status = st.sidebar.selectbox("Show", OPEN_STATUSES, key="status")
-    with st.sidebar.expander("Caption guidelines"):
-        st.markdown(guidelines())
+    panel(guideline)  # the guideline in force (ui/guideline_panel.py)
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
     return reviewer, run, Status(status)
 
@@ -519,7 +512,9 @@ def show_evidence(t: float) -> None:
     st.session_state.evidence_t = t
 
 
-def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
+def review(
+    session: ReviewSession, item: QueueItem, undo_target: int, guideline: PageGuideline
+) -> None:
     """The right column: caption with flagged spans, findings, the rewrite box, the buttons.
 
     The control arm shows the original caption alone: no spans, findings or draft, and nothing
@@ -529,14 +524,14 @@ def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
     # browser replaces them in place instead of showing the old clip's beside the new ones.
     body, actions = st.container(), st.container()
     with body:
-        clip_text(session, item)
+        clip_text(session, item, guideline)
     with actions:
         buttons(item, undo_target)
         if st.session_state.get("error"):
             st.error(md(st.session_state.pop("error")))
 
 
-def clip_text(session: ReviewSession, item: QueueItem) -> None:
+def clip_text(session: ReviewSession, item: QueueItem, guideline: PageGuideline) -> None:
     """Caption, what the drafter saw, findings, rewrite box, diffs and guideline warnings."""
     draft = item.draft
     hallucinations = [] if item.control else draft.hallucinations
@@ -612,9 +607,8 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
             + diff_html(shown, text),
             unsafe_allow_html=True,
         )
-    warnings = st.container()
-    for w in lint(text):
-        warnings.warning(f"{w.kind}: {md(w.message)}", icon="⚠️")
+    arms = arm_count(item.clip.telemetry, item.clip.meta)  # the arm-name rule needs it
+    show_warnings(st.container(), guideline.guidelines.lint(text, arms=arms))
 
 
 def buttons(item: QueueItem, undo_target: int) -> None:
@@ -660,7 +654,8 @@ def main() -> None:
     store = get_store(settings.db)
     # --- sign-in (ui/auth.py): refuses, or says who this is; must stay first ---------------------
     person = gate(store, settings)
-    reviewer, run, status = sidebar(store, settings)
+    guideline = page_guideline(settings)  # never raises: a bad file falls back, visibly
+    reviewer, run, status = sidebar(store, settings, guideline)
     if person.signed_in:  # decisions go under the signed-in account, never a typed name
         reviewer = person.reviewer
     # ------------------------------------------------------------------------------------------
@@ -716,7 +711,7 @@ def main() -> None:
     with left:
         media(item)
     with right:
-        review(session, item, undo_target)
+        review(session, item, undo_target, guideline)
     heartbeat(session, item.clip_id, settings.review_heartbeat_s)
 
 
