@@ -29,7 +29,7 @@ from agent.settings import Settings
 from agent.store import Lease, Store
 from agent.telemetry import NOTE_META_KEY, arm_count
 from agent.untrusted import visible
-from ui import timeline
+from ui import rubric, timeline
 from ui.auth import gate
 from ui.guideline_panel import PageGuideline, page_guideline, panel, show_warnings
 from ui.markup import attr, html_text, md, script_json
@@ -231,6 +231,9 @@ def sidebar(store: Store, settings: Settings, guideline: PageGuideline) -> tuple
     status = st.sidebar.selectbox("Show", OPEN_STATUSES, key="status")
     panel(guideline)  # the guideline in force (ui/guideline_panel.py)
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
+    rubric_keys = rubric.key_help(guideline.guidelines.rubric)  # ui/rubric.py
+    if rubric_keys:
+        st.sidebar.caption(rubric_keys)
     return reviewer, run, Status(status)
 
 
@@ -386,10 +389,15 @@ def undo(session: ReviewSession, expect: int) -> QueueItem | None:
 
 
 def decide(
-    session: ReviewSession, item: QueueItem, decision: Decision, status: Status
+    session: ReviewSession,
+    item: QueueItem,
+    decision: Decision,
+    status: Status,
+    guideline: PageGuideline,
 ) -> QueueItem | None:
-    """Record a decision on the clip on screen from the page's widgets; the next clip, or this
-    one again with the reason when it was refused."""
+    """Record a decision on the clip on screen from the page's widgets (with its rubric scores,
+    checked against the guideline in force); the next clip, or this one again with the reason
+    when it was refused."""
     text = st.session_state.get(f"edit-{item.clip_id}", item.shown)
     agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
     if not item.control:  # the control arm shows no findings to agree with
@@ -403,7 +411,15 @@ def decide(
     shown = st.session_state.get("shown")
     seconds = time.monotonic() - shown[1] if shown and shown[0] == item.clip_id else None
     try:  # refused (empty text, nothing edited, a rejection without own text): say why
-        session.decide(item, decision, text, agreed=agreed, seconds=seconds)
+        session.decide(
+            item,
+            decision,
+            text,
+            agreed=agreed,
+            seconds=seconds,
+            scores=rubric.scores_for(item.clip_id),
+            guidelines=guideline.guidelines,
+        )
     except Refused as e:  # the clip is no longer as shown, or no longer this tab's
         st.session_state.error = str(e)
         try:
@@ -416,6 +432,7 @@ def decide(
     st.session_state.setdefault("history", []).append(item.clip_id)
     st.session_state.flash = f"{decision}: {item.clip_id}"
     st.session_state.decided = item.clip_id  # its typed text is done with
+    rubric.forget(item.clip_id)  # and its scores: the decision has them
     return move(session.next_item(status, after=item.clip_id))  # on from here, not the top
 
 
@@ -428,7 +445,9 @@ DECIDE = {
 }
 
 
-def act(session: ReviewSession, status: Status, item: QueueItem | None) -> QueueItem | None:
+def act(
+    session: ReviewSession, status: Status, item: QueueItem | None, guideline: PageGuideline
+) -> QueueItem | None:
     """Carry out the button pressed in the last run, if any, on the clip and the state it was
     pressed on; the clip to show now. A press on a clip no longer on screen, or in a state no
     longer shown, is refused with a message (a stale Next or Previous does nothing)."""
@@ -462,7 +481,7 @@ def act(session: ReviewSession, status: Status, item: QueueItem | None) -> Queue
     if action == "next":
         st.session_state.setdefault("history", []).append(item.clip_id)
         return move(session.next_item(status, after=item.clip_id))
-    return decide(session, item, DECIDE[action], status)
+    return decide(session, item, DECIDE[action], status, guideline)
 
 
 def heartbeat(session: ReviewSession, clip_id: str, every_s: float) -> None:
@@ -522,9 +541,12 @@ def review(
     # Every part whose length varies from clip to clip sits in its own container, so the box
     # and the buttons keep their place in the page: while a run draws the next clip, the
     # browser replaces them in place instead of showing the old clip's beside the new ones.
-    body, actions = st.container(), st.container()
+    body, scores, actions = st.container(), st.container(), st.container()
     with body:
         clip_text(session, item, guideline)
+    with scores:  # the rubric, when the guideline has one (ui/rubric.py)
+        g = guideline.guidelines
+        rubric.scoring(item.clip_id, g.rubric, g.version)
     with actions:
         buttons(item, undo_target)
         if st.session_state.get("error"):
@@ -676,7 +698,7 @@ def main() -> None:
     save_typing(session)  # after the gate: a removed account's typing is not kept
     if not this_tab_holds(session, settings.review_heartbeat_s):
         return
-    item = act(session, status, current(session, status))
+    item = act(session, status, current(session, status), guideline)
     lost = st.session_state.pop("lost", None)
     if lost is not None and (item is None or item.clip_id != lost[0]):
         st.info(f"{md(lost[0])} is no longer on your screen: {md(lost[1])}.")
