@@ -420,13 +420,16 @@ def team_cmd(
 ) -> None:
     """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate, gold accuracy,
     automation bias, agreement, sent-back rate; team totals against a daily target; agreement
-    where two reviewers decided the same clip."""
+    where two reviewers decided the same clip; mean rubric scores per reviewer and dimension,
+    where the guideline's rubric was scored."""
     from agent.review import (
         DEFINITIONS,
         agreement,
         by_reviewer_and_day,
         decisions,
         evidence,
+        rubric_label,
+        rubric_means,
         to_csv,
         totals,
     )
@@ -514,10 +517,22 @@ def team_cmd(
                 ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
+    means = rubric_means(store, rows)
+    if means:  # only where a guideline's rubric was scored
+        table = Table(title="Rubric scores per reviewer (decisions in force)")
+        for col in ("reviewer", "dimension", "scale", "n", "mean"):
+            table.add_column(col, justify="left" if col in ("reviewer", "dimension") else "right")
+        for m in means:
+            table.add_row(
+                term(m.reviewer), term(rubric_label(m, means)), m.scale, str(m.n), _fmt(m.mean)
+            )
+        out.print(table)
     if run is not None:  # what recap's policy accepted, its audit and live bound
         print_routing(store, run)
     for name, meaning in DEFINITIONS.items():
         out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
     if csv_out is not None:
-        csv_out.write_text(to_csv(days))  # cells a spreadsheet would run as formulas are quoted
+        daily = rubric_means(store, rows, per_day=True) if means else None
+        # cells a spreadsheet would run as formulas are quoted
+        csv_out.write_text(to_csv(days, daily))
         out.print(f"wrote {term(csv_out)}", highlight=False)
