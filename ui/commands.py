@@ -432,6 +432,7 @@ def team_cmd(
         rubric_means,
         to_csv,
         totals,
+        verdicts,
     )
     from agent.store import Store
 
@@ -517,7 +518,8 @@ def team_cmd(
                 ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
-    means = rubric_means(store, rows)
+    scored = [*rows, *verdicts(store, run)]  # leads' approvals and send-backs too
+    means = rubric_means(store, scored)
     if means:  # only where a guideline's rubric was scored
         table = Table(title="Rubric scores per reviewer (decisions in force)")
         for col in ("reviewer", "dimension", "scale", "n", "mean"):
@@ -532,7 +534,7 @@ def team_cmd(
     for name, meaning in DEFINITIONS.items():
         out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
     if csv_out is not None:
-        daily = rubric_means(store, rows, per_day=True) if means else None
+        daily = rubric_means(store, scored, per_day=True) if means else None
         # cells a spreadsheet would run as formulas are quoted
         csv_out.write_text(to_csv(days, daily))
         out.print(f"wrote {term(csv_out)}", highlight=False)

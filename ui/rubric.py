@@ -150,3 +150,35 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
         on_click=_clear,
         args=(clip_id, dimensions),
     )
+
+
+# --- the lead page: one clip's rubric among several on screen ------------------------------------
+def choose(prefix: str, rubric: Rubric | None, version: str) -> None:
+    """A lead's rubric for one clip or decision on the lead page, where several are on screen
+    at once (so no digit keys): a row of radio buttons per dimension, none chosen at first; Tab
+    reaches each row and the arrow keys pick a score. `chosen(prefix)` reads them back."""
+    if rubric is None:
+        return
+    st.caption(f"Rubric ({rubric.low}–{rubric.high}, {md(version)}): optional")
+    names = []
+    for d in rubric.dimensions:
+        key = f"{prefix}/{len(names)}"
+        names.append((key, d.name))
+        st.radio(
+            md(d.name),
+            list(rubric.scale),
+            index=None,
+            horizontal=True,
+            key=key,
+            help=md(d.description),
+            format_func=lambda s, d=d: f"{s} ({d.levels[s]})" if s in d.levels else str(s),
+        )
+    st.session_state[f"{prefix}/dimensions"] = names
+
+
+def chosen(prefix: str) -> dict[str, int]:
+    """The scores picked with `choose(prefix, ...)` when it was last drawn (dimension -> score)."""
+    names = st.session_state.get(f"{prefix}/dimensions", [])
+    return {
+        name: st.session_state[key] for key, name in names if st.session_state.get(key) is not None
+    }

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         rubric_means,
         to_csv,
         totals,
+        verdicts,
     )
     from agent.review._textdiff import (
         Comparison,
@@ -81,6 +82,7 @@ _WHERE = {
     "evidence": "agent.review._team",
     "to_csv": "agent.review._team",
     "totals": "agent.review._team",
+    "verdicts": "agent.review._team",
     "AccessDenied": "agent.review._users",
     "Person": "agent.review._users",
     "ROLES": "agent.review._users",
@@ -137,6 +139,7 @@ __all__ = [
     "spaced_diff",
     "to_csv",
     "totals",
+    "verdicts",
     "word_diff",
     "word_edit_distance",
     "words",

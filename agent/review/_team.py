@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from agent.decisions import (
+    VERDICTS,
     Decision,
     Purpose,
     final_in_force,
@@ -199,6 +200,13 @@ def decisions(store: Store, run: str | None = None) -> list[Review]:
     return sorted(latest.values(), key=lambda r: r.id)
 
 
+def verdicts(store: Store, run: str | None = None) -> list[Review]:
+    """Leads' approvals and send-backs (each a row of its own, never undone), oldest first: a
+    lead's rubric scores on a decision they judged come with these."""
+    rows = [r for r in store.reviews.all() if run is None or r.run == run]
+    return [r for r in in_force(rows) if purpose_of(r) == Purpose.LEAD and r.decision in VERDICTS]
+
+
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -319,8 +327,9 @@ class RubricMean:
 
 def rubric_means(store: Store, rows: list[Review], *, per_day: bool = False) -> list[RubricMean]:
     """Mean rubric score and count per reviewer and dimension (and day, with `per_day`) over
-    `rows` (`decisions`: each reviewer's final decisions in force, so an undone or replaced
-    decision's scores do not count). Empty when no decision has scores."""
+    `rows`: `decisions` (each reviewer's final decisions in force, a lead's settlements among
+    them, so an undone or replaced decision's scores do not count) and `verdicts` (a lead's
+    approvals and send-backs). Empty when none has scores."""
     found = store.reviews.scores(r.id for r in rows)
     groups: dict[tuple[str, date | None, str, str], list[int]] = defaultdict(list)
     for r in rows:

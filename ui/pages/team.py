@@ -27,6 +27,7 @@ from agent.review import (
     rubric_means,
     to_csv,
     totals,
+    verdicts,
 )
 from agent.settings import Settings
 from agent.store import Store
@@ -107,8 +108,9 @@ def main() -> None:
     if gold:
         st.caption("Automation bias: wrong gold drafts accepted unchanged (lower is better)")
         st.bar_chart(gold, horizontal=True, x_label="share")
-    means = rubric_means(store, rows)
-    daily = rubric_means(store, rows, per_day=True) if means else None
+    scored = [*rows, *verdicts(store, chosen)]  # leads' approvals and send-backs too
+    means = rubric_means(store, scored)
+    daily = rubric_means(store, scored, per_day=True) if means else None
     st.download_button(
         "Download CSV", to_csv(days, daily), file_name="recap-team.csv", mime="text/csv"
     )
