@@ -518,7 +518,8 @@ def team_cmd(
                 ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
-    scored = [*rows, *verdicts(store, run)]  # leads' approvals and send-backs too
+    # with the leads' approvals and send-backs, which can carry scores too
+    scored = [*rows, *verdicts(store, run)] if store.reviews.has_scores() else []
     means = rubric_means(store, scored)
     if means:  # only where a guideline's rubric was scored
         table = Table(title="Rubric scores per reviewer (decisions in force)")

@@ -67,7 +67,7 @@ def panel(active: PageGuideline) -> None:
             f"captions with the built-in guideline ({md(g.version)}) instead.\n\n"
             + "  \n".join(md(line) for line in (active.problem or "").splitlines())
         )
-    with st.sidebar.expander(f"Caption guidelines · {g.version}"):
+    with st.sidebar.expander(f"Caption guidelines · {md(g.version)}"):
         where = "built-in" if active.fallback else str(active.source)
         st.caption(f"Guideline **{md(g.version)}** · {md(where)}")
         st.markdown(g.prose)

@@ -266,6 +266,11 @@ class Reviews(Repository):
                     raise
         return review
 
+    def has_scores(self) -> bool:
+        """Whether any decision has rubric scores (the team figures show them only then)."""
+        with self.session() as s:
+            return s.scalar(select(RubricScore.review_id).limit(1)) is not None
+
     def scores(self, review_ids: Iterable[int]) -> dict[int, list[RubricScore]]:
         """The rubric scores kept with each of these decisions (those with none are left out)."""
         ids = sorted(set(review_ids))

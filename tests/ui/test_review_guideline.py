@@ -45,7 +45,8 @@ def warnings(at: AppTest) -> list[str]:
 
 
 def panel_label(at: AppTest) -> str:
-    (found,) = [e.label for e in at.sidebar.expander if e.label.startswith("Caption guidelines")]
+    labels = [html.unescape(e.label) for e in at.sidebar.expander]
+    (found,) = [label for label in labels if label.startswith("Caption guidelines")]
     return found
 
 

@@ -108,7 +108,8 @@ def main() -> None:
     if gold:
         st.caption("Automation bias: wrong gold drafts accepted unchanged (lower is better)")
         st.bar_chart(gold, horizontal=True, x_label="share")
-    scored = [*rows, *verdicts(store, chosen)]  # leads' approvals and send-backs too
+    # with the leads' approvals and send-backs, which can carry scores too
+    scored = [*rows, *verdicts(store, chosen)] if store.reviews.has_scores() else []
     means = rubric_means(store, scored)
     daily = rubric_means(store, scored, per_day=True) if means else None
     st.download_button(

@@ -189,3 +189,19 @@ def test_older_databases_open_with_no_scores(tmp_path: Path) -> None:
         assert s.reviews.scores(r.id for r in reviews) == {}
         assert rubric_means(s, decisions(s)) == []
         s.close()
+
+
+def test_a_refused_decision_keeps_none_of_its_scores(store: Store, scored: Guidelines) -> None:
+    """The clip changed since it was shown (another tab decided it): the decision is refused in
+    its transaction, and its scores go with it."""
+    from agent.errors import Refused
+
+    assert not store.reviews.has_scores()
+    one = ReviewSession(store, "ann", "r", browser="one")
+    item = one.next_item()
+    one.decide(item, Decision.ACCEPTED)  # decided as shown ...
+    with pytest.raises(Refused):  # ... so the same view cannot decide it again
+        one.decide(item, Decision.REJECTED, "Mine.", scores={"accuracy": 1}, guidelines=scored)
+    assert rows(store) == [] and not store.reviews.has_scores()
+    one.decide(one.next_item(), Decision.ACCEPTED, scores={"accuracy": 2}, guidelines=scored)
+    assert store.reviews.has_scores()
