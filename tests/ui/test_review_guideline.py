@@ -184,3 +184,26 @@ def test_recap_review_passes_its_guideline_to_the_page_and_refuses_a_bad_one(
     bad = CliRunner().invoke(cli, [*args, "bad.toml"])
     assert bad.exit_code != 0 and len(launched) == 1
     assert "bad.toml:2 [limits.max_words]" in " ".join(bad.output.split())
+
+
+def test_the_server_warms_the_guideline_in_force_and_starts_with_a_broken_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """ui/serve.py's warm start loads (and caches) the file in force, so the first reviewer's
+    page finds it built; a file that cannot be used does not stop the server."""
+    from agent.guidelines import _guideline
+    from ui.serve import warm
+
+    ours = tmp_path / "ourlab.toml"
+    ours.write_text(OURS)
+    monkeypatch.setenv("RECAP_GUIDELINES", str(ours))
+    _guideline._load_cached.cache_clear()
+    warm()
+    before = _guideline._load_cached.cache_info()
+    assert before.currsize == 1
+    load_guidelines(ours)
+    assert _guideline._load_cached.cache_info().hits == before.hits + 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[limits\n")
+    monkeypatch.setenv("RECAP_GUIDELINES", str(bad))
+    warm()  # no exception: the page names the file, the built-in is warmed instead
