@@ -121,8 +121,8 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
         unsafe_allow_html=True,
     )
     focused = rubric.dimensions[at]
-    cols = st.columns(len(rubric.scale) + 2)
-    for col, s in zip(cols, rubric.scale, strict=False):
+    cols = st.columns(len(rubric.scale))
+    for col, s in zip(cols, rubric.scale, strict=True):
         col.button(
             str(s),
             shortcut=key_for(s),
@@ -132,8 +132,9 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
             on_click=_score,
             args=(clip_id, dimensions, s),
         )
-    cols[-2].button(
-        "Next",
+    moves = st.columns(2)
+    moves[0].button(
+        "Next dimension",
         shortcut=NEXT,
         key=f"rubric-next@{clip_id}",
         help="Mark the next rubric dimension.",
@@ -141,8 +142,8 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
         on_click=_next,
         args=(clip_id, len(dimensions)),
     )
-    cols[-1].button(
-        "Clear",
+    moves[1].button(
+        "Clear score",
         shortcut=CLEAR,
         key=f"rubric-clear@{clip_id}",
         help="Clear the marked dimension's score.",

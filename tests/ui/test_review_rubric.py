@@ -92,7 +92,7 @@ def test_scores_by_key_go_with_the_decision(app: AppTest, guideline: Path, revie
         for c in app.sidebar.caption
     )
     assert [b.label for b in app.button if (b.key or "").startswith("rubric-")] == [
-        "1", "2", "3", "4", "5", "Next", "Clear",
+        "1", "2", "3", "4", "5", "Next dimension", "Clear score",
     ]  # fmt: skip
     assert app.button(key="rubric-1@c1").help == "a claim is false"  # the marked one's anchors
     score(app, "4")

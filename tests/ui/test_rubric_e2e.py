@@ -50,7 +50,7 @@ def test_scores_by_keyboard_in_a_real_browser(review_db: str, tmp_path: Path) ->
             return rubric.first.inner_text()
 
         wait_for(lambda: "accuracy: –" in panel())
-        page.get_by_role("button", name="Next").first.wait_for()  # the keys' buttons are there
+        page.get_by_role("button", name="Next dimension").wait_for()  # the keys' buttons are there
         assert version in panel()
 
         box = page.locator("textarea").first
