@@ -77,7 +77,8 @@ def key_help(rubric: Rubric | None) -> str | None:
     """The rubric's keys for the page's key help (None: no rubric, no keys)."""
     if rubric is None:
         return None
-    keys = f"{key_for(rubric.low)}–{key_for(rubric.high)}"
+    keys = f"{rubric.low}–{min(rubric.high, 9)}"
+    keys += "".join(f", {key_for(s)} for {s}" for s in rubric.scale if s > 9)  # 0 for 10, ...
     return (
         f"**{keys}** score the marked rubric dimension · **{NEXT}** next dimension · "
         f"**{CLEAR}** clear its score"
@@ -113,8 +114,8 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
     stale = {k: v for k, v in held.items() if rubric.dimension(k) is None}
     if stale:  # scored under an earlier version of the rubric
         lines.append(
-            "Not in this rubric, so the decision is refused until cleared (Clear): "
-            + ", ".join(f"{md(k)} {md(v)}" for k, v in stale.items())
+            "Not in this rubric, so the decision is refused until they are cleared (Clear "
+            "score): " + ", ".join(f"{md(k)} {md(v)}" for k, v in stale.items())
         )
     st.markdown(
         f"**Rubric** ({rubric.low}–{rubric.high}, {md(version)})  \n" + "  \n".join(lines),
@@ -127,7 +128,7 @@ def scoring(clip_id: str, rubric: Rubric | None, version: str) -> None:
             str(s),
             shortcut=key_for(s),
             key=f"rubric-{s}@{clip_id}",
-            help=focused.levels.get(s) or f"{focused.name}: {s}",
+            help=md(focused.levels.get(s) or f"{focused.name}: {s}"),
             width="stretch",
             on_click=_score,
             args=(clip_id, dimensions, s),

@@ -165,3 +165,13 @@ def test_a_broken_guideline_leaves_scores_that_can_be_cleared(
     button(app, "accept").click().run()
     assert [r.decision for r in Store(review_db).reviews.all()] == ["accepted"]
     assert kept(review_db) == []
+
+
+def test_a_ten_point_scale_gets_one_digit_key_per_score() -> None:
+    from agent.guidelines import Rubric
+    from ui.rubric import key_for, key_help
+
+    assert [key_for(s) for s in range(1, 11)] == [*"123456789", "0"]
+    assert key_help(Rubric(1, 10, ())).startswith("**1–9, 0 for 10** score the marked")
+    assert key_help(Rubric(0, 9, ())).startswith("**0–9** score")
+    assert key_help(None) is None
