@@ -31,6 +31,9 @@ LIFT_RISE_M = 0.04  # ... and this much more is a lift
 # The key of a clip's `meta` that repeats its telemetry's `note` (what the telemetry lacks or
 # assumes) for the review page and exports, which read the clip, not its telemetry.
 NOTE_META_KEY = "telemetry_note"
+# The key of a clip's `meta` that says how many arms the robot has, where its telemetry does not
+# (the guideline's arm-name rule applies only to multi-arm robots).
+ARMS_META_KEY = "arms"
 REACH_M = 0.06  # the end effector comes this close to an object it touches (sample: <= 5.2 cm)
 MOVED_M = 0.02  # an object that moves less than this was not pushed, pulled or pressed
 # Task families whose object the robot carries (grasp and lift facts apply); the others are
@@ -142,6 +145,14 @@ class Telemetry(BaseModel):
             raise TelemetryError(p, f"{where}: {first['msg']}") from None
         except (ValueError, RecursionError) as e:  # huge integers, absurd nesting
             raise TelemetryError(p, f"not usable JSON ({str(e)[:120]})") from None
+
+    @property
+    def arms(self) -> int | None:
+        """How many arms the telemetry shows: its named grippers (a multi-arm robot), else one
+        for a single gripper signal; None when it has no gripper signal to tell."""
+        if self.grippers:
+            return len(self.grippers)
+        return 1 if self.gripper is not None else None
 
     def gripper_changes(self, series: list[float] | None = None) -> list[tuple[float, str]]:
         """Times the gripper (or the given gripper series) closes or opens, as
@@ -374,3 +385,13 @@ class Telemetry(BaseModel):
         if self.note:
             facts.append(f"note: {self.note}")
         return facts
+
+
+def arm_count(telemetry: Telemetry | None, meta: dict[str, Any] | None) -> int | None:
+    """The robot's number of arms where a clip tells it: its meta's `arms` (a whole number of
+    at least one), else its telemetry's grippers; None when neither does (the linter then
+    treats the robot as possibly multi-arm). A bad `arms` value is ignored, not an error."""
+    arms = (meta or {}).get(ARMS_META_KEY)
+    if isinstance(arms, int) and not isinstance(arms, bool) and arms >= 1:
+        return arms
+    return telemetry.arms if telemetry is not None else None

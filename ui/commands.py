@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from agent.cli import DbOpt, err, out, pick_run, print_routing, settings_from, term
+from agent.cli import (
+    DbOpt,
+    GuidelinesOpt,
+    err,
+    out,
+    pick_run,
+    print_routing,
+    settings_from,
+    term,
+)
 from agent.errors import ConfigError, RecapError
 from agent.settings import check_cookie_secret
 
@@ -117,6 +126,7 @@ def review_cmd(
             "disagreements go to a lead (RECAP_OVERLAP).",
         ),
     ] = None,
+    guidelines: GuidelinesOpt = None,
 ) -> None:
     """Open the review page: accept, edit or reject each draft by keyboard."""
     serve(
@@ -130,6 +140,7 @@ def review_cmd(
         control_share=control_share,
         gold_rate=gold_rate,
         overlap=overlap,
+        guidelines=guidelines,
     )
 
 
@@ -256,14 +267,20 @@ def serve(
     control_share: float | None = None,
     gold_rate: float | None = None,
     overlap: float | None = None,
+    guidelines: Path | None = None,
 ) -> None:
-    """Run the page in a Streamlit server until Ctrl-C (or SIGTERM, or SIGHUP)."""
+    """Run the page in a Streamlit server until Ctrl-C (or SIGTERM, or SIGHUP). The guideline
+    in force is loaded first: a file that cannot be used stops here, with its lines named."""
+    from agent.guidelines import active_guidelines
     from agent.review import default_reviewer
     from agent.store import Store
 
     if reviewer is not None and not reviewer.strip():
         raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
     settings = settings_from()
+    guideline = active_guidelines(
+        guidelines, prompts_dir=settings.prompts_dir, prompt=settings.prompt
+    ).version
     streamlit_secrets = [Path.home() / ".streamlit/secrets.toml", Path(".streamlit/secrets.toml")]
     section, mode = plan_auth(
         settings, host=host, port=port, no_auth=no_auth, secrets_files=streamlit_secrets[::-1]
@@ -281,6 +298,8 @@ def serve(
         env["RECAP_GOLD_RATE"] = str(gold_rate)
     if overlap is not None:
         env["RECAP_OVERLAP"] = str(overlap)
+    if guidelines is not None:  # the page reads it as every command does (RECAP_GUIDELINES)
+        env["RECAP_GUIDELINES"] = str(guidelines.resolve())
     if allowed_hosts:
         env["RECAP_ALLOWED_HOSTS"] = ",".join(check_host_name(h) for h in allowed_hosts)
     if mode in ("settings", "secrets"):
@@ -308,7 +327,7 @@ def serve(
         who = f"single user, decisions as {term(name)}" if name else "single user"
     out.print(
         f"review page on http://{term(host)}:{port}  (Ctrl-C to stop) · {who} · "
-        f"{term(store.display_url)}",
+        f"{term(store.display_url)} · guideline {term(guideline)}",
         highlight=False,
     )
     cmd = streamlit_command(host, port)
@@ -401,15 +420,19 @@ def team_cmd(
 ) -> None:
     """Per reviewer and day: clips, clips/hour, accept-as-is rate, edit rate, gold accuracy,
     automation bias, agreement, sent-back rate; team totals against a daily target; agreement
-    where two reviewers decided the same clip."""
+    where two reviewers decided the same clip; mean rubric scores per reviewer and dimension,
+    where the guideline's rubric was scored."""
     from agent.review import (
         DEFINITIONS,
         agreement,
         by_reviewer_and_day,
         decisions,
         evidence,
+        rubric_label,
+        rubric_means,
         to_csv,
         totals,
+        verdicts,
     )
     from agent.store import Store
 
@@ -495,10 +518,24 @@ def team_cmd(
                 ", ".join(f"{t} {v:.0%}" for t, v in (p.findings_by_type or {}).items()) or "-",
             )
         out.print(table)
+    # with the leads' approvals and send-backs, which can carry scores too
+    scored = [*rows, *verdicts(store, run)] if store.reviews.has_scores() else []
+    means = rubric_means(store, scored)
+    if means:  # only where a guideline's rubric was scored
+        table = Table(title="Rubric scores per reviewer (decisions in force)")
+        for col in ("reviewer", "dimension", "scale", "n", "mean"):
+            table.add_column(col, justify="left" if col in ("reviewer", "dimension") else "right")
+        for m in means:
+            table.add_row(
+                term(m.reviewer), term(rubric_label(m, means)), m.scale, str(m.n), _fmt(m.mean)
+            )
+        out.print(table)
     if run is not None:  # what recap's policy accepted, its audit and live bound
         print_routing(store, run)
     for name, meaning in DEFINITIONS.items():
         out.print(f"[dim]{name}: {meaning}[/]", highlight=False)
     if csv_out is not None:
-        csv_out.write_text(to_csv(days))  # cells a spreadsheet would run as formulas are quoted
+        daily = rubric_means(store, scored, per_day=True) if means else None
+        # cells a spreadsheet would run as formulas are quoted
+        csv_out.write_text(to_csv(days, daily))
         out.print(f"wrote {term(csv_out)}", highlight=False)

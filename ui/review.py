@@ -21,18 +21,17 @@ from pathlib import Path
 import streamlit as st
 
 from agent.decisions import OPEN_STATUSES, Decision, Status
-from agent.drafting import BUILTIN_DIR
 from agent.errors import RecapError, Refused
-from agent.guidelines import lint
 from agent.media import frame_at, inside_root, play_window, playable, sample_frames
 from agent.review import QueueItem, ReviewSession, default_reviewer, spaced_diff
 from agent.schema import Hallucination
 from agent.settings import Settings
 from agent.store import Lease, Store
-from agent.telemetry import NOTE_META_KEY
+from agent.telemetry import NOTE_META_KEY, arm_count
 from agent.untrusted import visible
-from ui import timeline
+from ui import rubric, timeline
 from ui.auth import gate
+from ui.guideline_panel import PageGuideline, page_guideline, panel, show_warnings
 from ui.markup import attr, html_text, md, script_json
 
 COLOURS = {
@@ -79,11 +78,6 @@ def strip(video: str, start: float | None, end: float | None) -> tuple[list[byte
 def playable_path(video: str) -> str:
     """The file the browser plays (the clip, or its cached transcode): probed once per clip."""
     return str(playable(video))
-
-
-@st.cache_data(show_spinner=False)
-def guidelines() -> str:
-    return (BUILTIN_DIR / "guidelines.md").read_text()
 
 
 def browser_id() -> str:
@@ -218,7 +212,7 @@ def player(video: str, start: float | None = None, end: float | None = None) -> 
     st.iframe(SPEEDS_HTML, height=34)
 
 
-def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
+def sidebar(store: Store, settings: Settings, guideline: PageGuideline) -> tuple[str, str, Status]:
     st.sidebar.title("recap review")
     fallback = default_reviewer(settings.reviewer, st.get_option("server.address"))
     reviewer = st.sidebar.text_input(
@@ -235,9 +229,11 @@ def sidebar(store: Store, settings: Settings) -> tuple[str, str, Status]:
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
     # only what a reviewer may act on: decided, agreed and settled clips are final
     status = st.sidebar.selectbox("Show", OPEN_STATUSES, key="status")
-    with st.sidebar.expander("Caption guidelines"):
-        st.markdown(guidelines())
+    panel(guideline)  # the guideline in force (ui/guideline_panel.py)
     st.sidebar.caption(" · ".join(f"**{v}** {k}" for k, v in KEYS.items()))
+    rubric_keys = rubric.key_help(guideline.guidelines.rubric)  # ui/rubric.py
+    if rubric_keys:
+        st.sidebar.caption(rubric_keys)
     return reviewer, run, Status(status)
 
 
@@ -393,10 +389,15 @@ def undo(session: ReviewSession, expect: int) -> QueueItem | None:
 
 
 def decide(
-    session: ReviewSession, item: QueueItem, decision: Decision, status: Status
+    session: ReviewSession,
+    item: QueueItem,
+    decision: Decision,
+    status: Status,
+    guideline: PageGuideline,
 ) -> QueueItem | None:
-    """Record a decision on the clip on screen from the page's widgets; the next clip, or this
-    one again with the reason when it was refused."""
+    """Record a decision on the clip on screen from the page's widgets (with its rubric scores,
+    checked against the guideline in force); the next clip, or this one again with the reason
+    when it was refused."""
     text = st.session_state.get(f"edit-{item.clip_id}", item.shown)
     agreed: dict[str, dict[str, bool]] = {"hallucinations": {}, "omissions": {}}
     if not item.control:  # the control arm shows no findings to agree with
@@ -410,7 +411,15 @@ def decide(
     shown = st.session_state.get("shown")
     seconds = time.monotonic() - shown[1] if shown and shown[0] == item.clip_id else None
     try:  # refused (empty text, nothing edited, a rejection without own text): say why
-        session.decide(item, decision, text, agreed=agreed, seconds=seconds)
+        session.decide(
+            item,
+            decision,
+            text,
+            agreed=agreed,
+            seconds=seconds,
+            scores=rubric.scores_for(item.clip_id),
+            guidelines=guideline.guidelines,
+        )
     except Refused as e:  # the clip is no longer as shown, or no longer this tab's
         st.session_state.error = str(e)
         try:
@@ -423,6 +432,7 @@ def decide(
     st.session_state.setdefault("history", []).append(item.clip_id)
     st.session_state.flash = f"{decision}: {item.clip_id}"
     st.session_state.decided = item.clip_id  # its typed text is done with
+    rubric.forget(item.clip_id)  # and its scores: the decision has them
     return move(session.next_item(status, after=item.clip_id))  # on from here, not the top
 
 
@@ -435,7 +445,9 @@ DECIDE = {
 }
 
 
-def act(session: ReviewSession, status: Status, item: QueueItem | None) -> QueueItem | None:
+def act(
+    session: ReviewSession, status: Status, item: QueueItem | None, guideline: PageGuideline
+) -> QueueItem | None:
     """Carry out the button pressed in the last run, if any, on the clip and the state it was
     pressed on; the clip to show now. A press on a clip no longer on screen, or in a state no
     longer shown, is refused with a message (a stale Next or Previous does nothing)."""
@@ -469,7 +481,7 @@ def act(session: ReviewSession, status: Status, item: QueueItem | None) -> Queue
     if action == "next":
         st.session_state.setdefault("history", []).append(item.clip_id)
         return move(session.next_item(status, after=item.clip_id))
-    return decide(session, item, DECIDE[action], status)
+    return decide(session, item, DECIDE[action], status, guideline)
 
 
 def heartbeat(session: ReviewSession, clip_id: str, every_s: float) -> None:
@@ -519,7 +531,9 @@ def show_evidence(t: float) -> None:
     st.session_state.evidence_t = t
 
 
-def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
+def review(
+    session: ReviewSession, item: QueueItem, undo_target: int, guideline: PageGuideline
+) -> None:
     """The right column: caption with flagged spans, findings, the rewrite box, the buttons.
 
     The control arm shows the original caption alone: no spans, findings or draft, and nothing
@@ -527,16 +541,19 @@ def review(session: ReviewSession, item: QueueItem, undo_target: int) -> None:
     # Every part whose length varies from clip to clip sits in its own container, so the box
     # and the buttons keep their place in the page: while a run draws the next clip, the
     # browser replaces them in place instead of showing the old clip's beside the new ones.
-    body, actions = st.container(), st.container()
+    body, scores, actions = st.container(), st.container(), st.container()
     with body:
-        clip_text(session, item)
+        clip_text(session, item, guideline)
+    with scores:  # the rubric, when the guideline has one (ui/rubric.py)
+        g = guideline.guidelines
+        rubric.scoring(item.clip_id, g.rubric, g.version)
     with actions:
         buttons(item, undo_target)
         if st.session_state.get("error"):
             st.error(md(st.session_state.pop("error")))
 
 
-def clip_text(session: ReviewSession, item: QueueItem) -> None:
+def clip_text(session: ReviewSession, item: QueueItem, guideline: PageGuideline) -> None:
     """Caption, what the drafter saw, findings, rewrite box, diffs and guideline warnings."""
     draft = item.draft
     hallucinations = [] if item.control else draft.hallucinations
@@ -612,9 +629,8 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
             + diff_html(shown, text),
             unsafe_allow_html=True,
         )
-    warnings = st.container()
-    for w in lint(text):
-        warnings.warning(f"{w.kind}: {md(w.message)}", icon="⚠️")
+    arms = arm_count(item.clip.telemetry, item.clip.meta)  # the arm-name rule needs it
+    show_warnings(st.container(), guideline.guidelines.lint(text, arms=arms))
 
 
 def buttons(item: QueueItem, undo_target: int) -> None:
@@ -660,7 +676,8 @@ def main() -> None:
     store = get_store(settings.db)
     # --- sign-in (ui/auth.py): refuses, or says who this is; must stay first ---------------------
     person = gate(store, settings)
-    reviewer, run, status = sidebar(store, settings)
+    guideline = page_guideline(settings)  # never raises: a bad file falls back, visibly
+    reviewer, run, status = sidebar(store, settings, guideline)
     if person.signed_in:  # decisions go under the signed-in account, never a typed name
         reviewer = person.reviewer
     # ------------------------------------------------------------------------------------------
@@ -681,7 +698,7 @@ def main() -> None:
     save_typing(session)  # after the gate: a removed account's typing is not kept
     if not this_tab_holds(session, settings.review_heartbeat_s):
         return
-    item = act(session, status, current(session, status))
+    item = act(session, status, current(session, status), guideline)
     lost = st.session_state.pop("lost", None)
     if lost is not None and (item is None or item.clip_id != lost[0]):
         st.info(f"{md(lost[0])} is no longer on your screen: {md(lost[1])}.")
@@ -716,7 +733,7 @@ def main() -> None:
     with left:
         media(item)
     with right:
-        review(session, item, undo_target)
+        review(session, item, undo_target, guideline)
     heartbeat(session, item.clip_id, settings.review_heartbeat_s)
 
 

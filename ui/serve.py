@@ -19,8 +19,9 @@ finds `app` below and serves it with uvicorn). What it adds to Streamlit:
 - **No metrics**: `/_stcore/metrics` answers 404.
 - **Friendly errors**: an exception in a page (the database down, say) shows a short message;
   the traceback goes only to the server's log (`client.showErrorDetails` is also `none`).
-- **Warm start**: the page's modules are imported before the server answers, so the first
-  reviewer does not wait for them (about 1 s on a 2-core machine).
+- **Warm start**: the page's modules are imported and the guideline in force is loaded before
+  the server answers, so the first reviewer does not wait for them (about 1 s on a 2-core
+  machine).
 - A cookie secret too weak to keep cookies unforgeable stops the server at start.
 """
 
@@ -64,12 +65,14 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def warm() -> None:
-    """Import what the page imports, and build the linter's word list once."""
-    for name in (*PAGE_MODULES, "ui.auth"):
+    """Import what the page imports, and load the guideline in force and build its linter
+    once (a file that cannot be used loads the built-in, as the page then does)."""
+    for name in (*PAGE_MODULES, "ui.auth", "ui.guideline_panel"):
         importlib.import_module(name)
-    from agent.guidelines import lint
+    from agent.settings import Settings
+    from ui.guideline_panel import page_guideline
 
-    lint("The robot grasps the cube.")
+    page_guideline(Settings()).guidelines.lint("The robot grasps the cube.")
 
 
 def host_name(header: str | None) -> str | None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         term,
     )
     from agent.cli._commands import register
+    from agent.cli._guidelines import GuidelinesOpt
     from agent.cli._progress import outcome
     from agent.cli._route import print_routing
 
@@ -45,12 +46,14 @@ _WHERE = {
     "settings_from": "agent.cli._app",
     "term": "agent.cli._app",
     "register": "agent.cli._commands",
+    "GuidelinesOpt": "agent.cli._guidelines",
     "outcome": "agent.cli._progress",
     "print_routing": "agent.cli._route",
 }
 __all__ = [
     "MODEL_FLAGS",
     "DbOpt",
+    "GuidelinesOpt",
     "IdsOpt",
     "RecapGroup",
     "SetsOpt",

@@ -15,7 +15,9 @@ reopens a clip they took part in deciding (`agent.decisions.participants`).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.decisions import (
     FINAL,
@@ -32,8 +34,12 @@ from agent.decisions import (
     two_reviews,
 )
 from agent.errors import RecapError, Refused
+from agent.review._session import score_sheet
 from agent.review._textdiff import compare
 from agent.store import Guard, Review, Store
+
+if TYPE_CHECKING:
+    from agent.guidelines import Guidelines
 
 FILTERS = ("recent", "rejected", "slow", "gold_misses")
 
@@ -48,13 +54,23 @@ def _decision(store: Store, review_id: int) -> Review:
     return found[0]
 
 
-def judge(store: Store, lead: str, review_id: int, verdict: Decision, comment: str = "") -> Review:
+def judge(
+    store: Store,
+    lead: str,
+    review_id: int,
+    verdict: Decision,
+    comment: str = "",
+    *,
+    scores: Mapping[str, int] | None = None,
+    guidelines: Guidelines | None = None,
+) -> Review:
     """Approve a reviewer's decision, or send it back to them with a comment: the clip returns
     to the front of their queue with the comment above it.
 
     A lead judges other people's decisions only, each once, while the decision still counts
     (not withdrawn, not spent by a reopening) and the clip is not settled (a settlement is
-    final: reopen the clip instead)."""
+    final: reopen the clip instead). `scores` rate the clip's caption on the rubric of
+    `guidelines`, kept with the verdict; scores that do not fit refuse it (`score_sheet`)."""
     if verdict not in VERDICTS:
         raise RecapError(f"Unknown verdict {verdict!r}.", hint="One of: " + ", ".join(VERDICTS))
     verdict = Decision(verdict)
@@ -62,6 +78,7 @@ def judge(store: Store, lead: str, review_id: int, verdict: Decision, comment: s
     comment = comment.strip()
     if verdict == Decision.SENT_BACK and not comment:
         raise RecapError("Say what to change: a clip is sent back with a comment.")
+    sheet = score_sheet(target.clip_id, scores, guidelines)
     if purpose_of(target) == Purpose.GOLD:
         raise RecapError("Gold checks are measured against gold, not sent back.")
     run = target.run or ""
@@ -87,6 +104,7 @@ def judge(store: Store, lead: str, review_id: int, verdict: Decision, comment: s
             comment=comment or None,
         ),
         Guard(max(r.id for r in rows)),
+        sheet,
     )
 
 
@@ -115,12 +133,16 @@ def settle(
     *,
     reason: str = "",
     version: int | None = None,
+    scores: Mapping[str, int] | None = None,
+    guidelines: Guidelines | None = None,
 ) -> Review:
     """Settle a clip: `caption` becomes its final caption (accepted when it is the draft's
     rewrite, else edited). A disputed clip (two reviewers disagreed) is settled as it is; a
     final one (decided, agreed or settled) is resettled only with a `reason`, kept with the
     row. Only a lead who took no part in the decision may, and only on the state they saw
-    (`version`: the clip's newest review row when it was shown)."""
+    (`version`: the clip's newest review row when it was shown). `scores` rate the clip's
+    caption on the rubric of `guidelines`, kept with the settlement; scores that do not fit
+    refuse it (`score_sheet`)."""
     status = store.reviews.status(run, clip_id)
     reason = reason.strip()
     if status == Status.DISPUTED:
@@ -139,6 +161,7 @@ def settle(
     text = caption.strip()
     if not text:
         raise RecapError("Write the settled caption first: it is empty.")
+    sheet = score_sheet(clip_id, scores, guidelines)
     rows = _entitled(store, lead, run, clip_id)
     seen = _version(rows, version, clip_id)
     rewrite = record.draft.rewrite
@@ -157,6 +180,7 @@ def settle(
             comment=reason or None,
         ),
         Guard(seen),
+        sheet,
     )
 
 

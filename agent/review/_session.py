@@ -14,9 +14,10 @@ import getpass
 import hashlib
 import itertools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.decisions import (
     FINAL,
@@ -35,7 +36,10 @@ from agent.decisions import (
 from agent.errors import RecapError, Refused
 from agent.review._textdiff import compare
 from agent.schema import Draft
-from agent.store import Clip, DraftRecord, Guard, Lease, Review, Store, as_utc, now
+from agent.store import Clip, DraftRecord, Guard, Lease, Review, ScoreSheet, Store, as_utc, now
+
+if TYPE_CHECKING:
+    from agent.guidelines import Guidelines
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -390,6 +394,8 @@ class ReviewSession:
         *,
         agreed: dict[str, dict[str, bool]] | None = None,
         seconds: float | None = None,
+        scores: Mapping[str, int] | None = None,
+        guidelines: Guidelines | None = None,
     ) -> Review:
         """Record a decision on `item` as it was shown. accepted keeps the text shown (the
         draft's rewrite, or in the control arm the caption); edited and rejected need text,
@@ -398,7 +404,12 @@ class ReviewSession:
 
         `Refused` (nothing recorded) when this reviewer may not decide the clip (final,
         disputed, someone else's), when it changed since it was shown, or when this browser's
-        tab no longer holds its lease: checked in the decision's own transaction."""
+        tab no longer holds its lease: checked in the decision's own transaction.
+
+        `scores` (dimension -> score) rate the caption under review on the rubric of
+        `guidelines` (the guideline in force) and are kept with the decision, in its
+        transaction; scores that do not fit that rubric refuse the whole decision with the
+        reason (`score_sheet`), nothing recorded."""
         if decision not in REVIEWER_DECISIONS:
             raise RecapError(f"Unknown decision {decision!r}.")
         decision = Decision(decision)
@@ -416,6 +427,7 @@ class ReviewSession:
             )
         if decision == Decision.REJECTED and final_caption == rewrite:
             raise RecapError("To reject, write your own caption in the box first.")
+        sheet = score_sheet(item.clip_id, scores, guidelines)
         why = self.why_not(item)
         if why is not None:
             raise Refused(item.clip_id, why)
@@ -445,6 +457,7 @@ class ReviewSession:
                 purpose=item.purpose,
             ),
             Guard(item.version, self.lease_run, self.owner, self.tab),
+            sheet,
         )
 
     def undoable(self) -> Review | None:
@@ -524,6 +537,35 @@ class ReviewSession:
             "agreement_by_type": tallies.agreement_by_type(),
             "mean_seconds": (sum(sec or 0 for _, sec in mine) / len(mine)) if mine else None,
         }
+
+
+def score_sheet(
+    clip_id: str, scores: Mapping[str, int] | None, guidelines: Guidelines | None
+) -> ScoreSheet | None:
+    """The rubric scores to keep with a decision on `clip_id`, checked against the rubric of
+    the guideline in force; None when there are none. `RecapError` naming every score that
+    does not fit (an unknown dimension, off the scale, not a whole number), or saying the
+    guideline has no rubric: the caller records nothing."""
+    if not scores:
+        return None
+    rubric = guidelines.rubric if guidelines is not None else None
+    version = guidelines.version if guidelines is not None else "none"
+    if guidelines is None or rubric is None:
+        raise RecapError(
+            f"Not recorded: {clip_id} — the guideline in force ({version}) has no rubric, so "
+            "its scores cannot be kept.",
+            hint="Clear the scores, or use a guideline with a [rubric] section.",
+        )
+    problems = rubric.problems(scores)
+    if problems:
+        raise RecapError(
+            f"Not recorded: {clip_id} — the scores do not fit the rubric of {version}: "
+            + "; ".join(problems)
+            + ".",
+            hint=f"Scores are whole numbers {rubric.low}-{rubric.high} on the rubric's "
+            "dimensions; correct them and decide again.",
+        )
+    return ScoreSheet(guidelines.version, rubric.low, rubric.high, dict(scores))
 
 
 def active_hours(times: list[datetime]) -> float:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from agent.decisions import (
+    VERDICTS,
     Decision,
     Purpose,
     final_in_force,
@@ -57,6 +58,9 @@ DEFINITIONS = {
     "the same decision with the same final caption",
     "sent_back_rate": "share of the reviewer's clips on which a lead sent a decision of theirs "
     "back (the clip counts once, whatever they decided after)",
+    "rubric": "per reviewer and rubric dimension: the mean of the scores the reviewer gave the "
+    "caption under review with their decisions in force, and how many (n); scores given on "
+    "different scales are kept apart",
 }
 
 
@@ -196,6 +200,13 @@ def decisions(store: Store, run: str | None = None) -> list[Review]:
     return sorted(latest.values(), key=lambda r: r.id)
 
 
+def verdicts(store: Store, run: str | None = None) -> list[Review]:
+    """Leads' approvals and send-backs (each a row of its own, never undone), oldest first: a
+    lead's rubric scores on a decision they judged come with these."""
+    rows = [r for r in store.reviews.all() if run is None or r.run == run]
+    return [r for r in in_force(rows) if purpose_of(r) == Purpose.LEAD and r.decision in VERDICTS]
+
+
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -301,6 +312,44 @@ def _findings_by_type(both: list[tuple[Review, Review]], ev: Evidence) -> dict[s
     return {t: sum(v) / len(v) for t, v in sorted(same.items())}
 
 
+@dataclass(frozen=True)
+class RubricMean:
+    """A reviewer's mean score on one rubric dimension (over their decisions in force), on one
+    scale; `day` set when the means are per day."""
+
+    reviewer: str
+    dimension: str
+    scale: str  # "low-high"
+    n: int
+    mean: float
+    day: date | None = None
+
+
+def rubric_means(store: Store, rows: list[Review], *, per_day: bool = False) -> list[RubricMean]:
+    """Mean rubric score and count per reviewer and dimension (and day, with `per_day`) over
+    `rows`: `decisions` (each reviewer's final decisions in force, a lead's settlements among
+    them, so an undone or replaced decision's scores do not count) and `verdicts` (a lead's
+    approvals and send-backs). Empty when none has scores."""
+    found = store.reviews.scores(r.id for r in rows)
+    groups: dict[tuple[str, date | None, str, str], list[int]] = defaultdict(list)
+    for r in rows:
+        day = as_utc(r.created_at).date() if per_day else None
+        for x in found.get(r.id, []):
+            groups[(r.reviewer, day, x.dimension, f"{x.low}-{x.high}")].append(x.score)
+    return [
+        RubricMean(reviewer, dimension, scale, len(v), sum(v) / len(v), day)
+        for (reviewer, day, dimension, scale), v in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or date.min, *kv[0][2:])
+        )
+    ]
+
+
+def rubric_label(mean: RubricMean, means: list[RubricMean]) -> str:
+    """The dimension's name, with its scale when the same dimension was scored on two."""
+    scales = {m.scale for m in means if m.dimension == mean.dimension}
+    return mean.dimension if len(scales) == 1 else f"{mean.dimension} ({mean.scale})"
+
+
 def totals(days: list[ReviewerDay], target: int | None = None) -> list[dict[str, object]]:
     """The team's clips per day, with the share of the daily target met."""
     per_day: dict[date, int] = defaultdict(int)
@@ -318,16 +367,30 @@ def totals(days: list[ReviewerDay], target: int | None = None) -> list[dict[str,
     ]
 
 
-def to_csv(days: list[ReviewerDay]) -> str:
+def to_csv(days: list[ReviewerDay], rubric: list[RubricMean] | None = None) -> str:
     """The per-reviewer, per-day table as CSV (figures unrounded). A name is typed by a person:
     one that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`, a tab or
     carriage return first) is written with a leading apostrophe (`recap team --csv` and the
-    team page's download alike)."""
+    team page's download alike).
+
+    With `rubric` (`rubric_means(..., per_day=True)`), two more columns per dimension, only
+    when scores exist: `<dimension> mean` and `<dimension> n` (empty where the reviewer gave
+    none that day)."""
+    rubric = rubric or []
+    labels = list(dict.fromkeys(rubric_label(m, rubric) for m in rubric))
+    cells = {(m.reviewer, m.day, rubric_label(m, rubric)): m for m in rubric}
+    # a dimension's name is the guideline author's text: a header cell like any other
+    extra = [str(spreadsheet_cell(f"{label} {part}")) for label in labels for part in ("mean", "n")]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(ReviewerDay)])
+    writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(ReviewerDay)] + extra)
     writer.writeheader()
     for d in days:
-        writer.writerow(
-            {k: ("" if v is None else spreadsheet_cell(v)) for k, v in asdict(d).items()}
-        )
+        row: dict[str, object] = {
+            k: ("" if v is None else spreadsheet_cell(v)) for k, v in asdict(d).items()
+        }
+        for label in labels:
+            m = cells.get((d.reviewer, d.day, label))
+            row[str(spreadsheet_cell(f"{label} mean"))] = "" if m is None else m.mean
+            row[str(spreadsheet_cell(f"{label} n"))] = "" if m is None else m.n
+        writer.writerow(row)
     return buf.getvalue()

@@ -15,7 +15,7 @@ repositories' base).
 from agent.store._engine import database_url
 from agent.store._leases import owner_alive, worker_id
 from agent.store._migrations import MIGRATIONS
-from agent.store._queue import Guard, OnScreen
+from agent.store._queue import Guard, OnScreen, ScoreSheet
 from agent.store._routing import Audited, as_policy, rule_of, run_identity
 from agent.store._runs import LATEST, RunTotals
 from agent.store._sets import SetFigures, SetSize
@@ -42,6 +42,7 @@ from agent.store._tables import (
     ReviewTally,
     RoutingLabel,
     RoutingPolicy,
+    RubricScore,
     Run,
     RunClip,
     User,
@@ -76,9 +77,11 @@ __all__ = [
     "ReviewTally",
     "RoutingLabel",
     "RoutingPolicy",
+    "RubricScore",
     "Run",
     "RunClip",
     "RunTotals",
+    "ScoreSheet",
     "SetFigures",
     "SetSize",
     "Store",

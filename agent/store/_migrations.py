@@ -671,6 +671,31 @@ def m0011_routing(conn: Connection) -> None:
     md.create_all(conn, tables=[policies, labels, accepted])
 
 
+def m0013_rubric_scores(conn: Connection) -> None:
+    """Rubric scores: a reviewer's or lead's score of the caption on each dimension of the
+    guideline's rubric, kept with the decision they came with (one row per dimension), with
+    the scale they were given on and the guideline version in force. Dropped with the
+    decision's undo; older databases have none."""
+    md = MetaData()
+    Table("reviews", md, Column("id", Integer, primary_key=True))  # referred to, not created
+    scores = Table(
+        "rubric_scores",
+        md,
+        Column(
+            "review_id",
+            Integer,
+            ForeignKey("reviews.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("dimension", String(255), primary_key=True),
+        Column("score", Integer, nullable=False),
+        Column("low", Integer, nullable=False),
+        Column("high", Integer, nullable=False),
+        Column("guideline", Text, nullable=False),
+    )
+    md.create_all(conn, tables=[scores])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -683,6 +708,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0009_endpoint_modes", m0009_endpoint_modes),
     ("0010_clip_sets", m0010_clip_sets),
     ("0011_routing", m0011_routing),
+    ("0013_rubric_scores", m0013_rubric_scores),
 ]
 
 

@@ -12,7 +12,7 @@ which are in force, the tallies' names) is `agent.decisions`; this module only k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,7 @@ from agent.store._tables import (
     Review,
     ReviewState,
     ReviewTally,
+    RubricScore,
     as_utc,
     now,
 )
@@ -106,6 +107,17 @@ class Guard:
     tab: str | None = None
 
 
+@dataclass(frozen=True)
+class ScoreSheet:
+    """Rubric scores to keep with a decision: dimension -> score, given on the scale low..high
+    of the rubric of guideline version `guideline` (checked against it by the caller)."""
+
+    guideline: str
+    low: int
+    high: int
+    scores: Mapping[str, int]
+
+
 def _newest(s: Session, run: str | None, clip_id: str) -> int:
     q = select(func.max(Review.id)).where(Review.clip_id == clip_id)
     q = q.where(Review.run.is_(None) if run is None else Review.run == run)
@@ -135,8 +147,11 @@ def _check(s: Session, review: Review, guard: Guard) -> None:
         )
 
 
-def _record(s: Session, review: Review, guard: Guard | None = None) -> None:
-    """Append `review` and bring the clip's state and the run's tallies up to date."""
+def _record(
+    s: Session, review: Review, guard: Guard | None = None, sheet: ScoreSheet | None = None
+) -> None:
+    """Append `review` (with its rubric scores) and bring the clip's state and the run's
+    tallies up to date; an undo drops the undone decision's scores."""
     run = review.run
     if run is not None:
         _bump(s, run, EVENTS, 1, 0.0)  # first write: from here on this run is ours alone
@@ -151,6 +166,20 @@ def _record(s: Session, review: Review, guard: Guard | None = None) -> None:
             )
     s.add(review)
     s.flush()
+    if sheet is not None:
+        s.add_all(
+            RubricScore(
+                review_id=review.id,
+                dimension=name,
+                score=score,
+                low=sheet.low,
+                high=sheet.high,
+                guideline=sheet.guideline,
+            )
+            for name, score in sheet.scores.items()
+        )
+    if review.decision == Decision.UNDO and review.undoes is not None:
+        s.execute(delete(RubricScore).where(RubricScore.review_id == review.undoes))
     if run is None or review.purpose == Purpose.GOLD:
         return  # a gold check is the reviewer's own: the clip's state does not move
     record = _draft_of(s, review)
@@ -219,19 +248,43 @@ class Reviews(Repository):
     """Decisions, clip states, tallies, the gold pool and edit buffers."""
 
     # --- writing ------------------------------------------------------------------------------
-    def add(self, review: Review, guard: Guard | None = None) -> Review:
+    def add(
+        self, review: Review, guard: Guard | None = None, sheet: ScoreSheet | None = None
+    ) -> Review:
         """Append a decision (or an undo), moving its clip's state and the run's tallies in the
         same transaction, so no reader ever sees one without the other. With a `guard`, the
-        row is written only if the clip is still as it was shown (`Refused` otherwise)."""
+        row is written only if the clip is still as it was shown (`Refused` otherwise); with a
+        `sheet`, its rubric scores are written in that transaction too (an undo deletes the
+        undone decision's)."""
         for attempt in range(5):
             try:
                 with self.session.begin() as s:
-                    _record(s, review, guard)
+                    _record(s, review, guard, sheet)
                 return review
             except IntegrityError:  # another server created the run's first tally row
                 if attempt == 4:
                     raise
         return review
+
+    def has_scores(self) -> bool:
+        """Whether any decision has rubric scores (the team figures show them only then)."""
+        with self.session() as s:
+            return s.scalar(select(RubricScore.review_id).limit(1)) is not None
+
+    def scores(self, review_ids: Iterable[int]) -> dict[int, list[RubricScore]]:
+        """The rubric scores kept with each of these decisions (those with none are left out)."""
+        ids = sorted(set(review_ids))
+        out: dict[int, list[RubricScore]] = {}
+        with self.session() as s:
+            for start in range(0, len(ids), 500):
+                rows = s.scalars(
+                    select(RubricScore)
+                    .where(RubricScore.review_id.in_(ids[start : start + 500]))
+                    .order_by(RubricScore.review_id, RubricScore.dimension)
+                )
+                for row in rows:
+                    out.setdefault(row.review_id, []).append(row)
+        return out
 
     # --- the queue ----------------------------------------------------------------------------
     def on_screen(self, run: str, clip_id: str) -> OnScreen | None:

@@ -431,6 +431,22 @@ class Review(Base):
     about: Mapped[int | None] = mapped_column(Integer)
 
 
+class RubricScore(Base):
+    """One rubric score given with a decision (migration 0013): the dimension, the score, the
+    scale it was given on and the guideline version in force. Written in the decision's own
+    transaction, deleted in its undo's."""
+
+    __tablename__ = "rubric_scores"
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(255), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    low: Mapped[int] = mapped_column(Integer)
+    high: Mapped[int] = mapped_column(Integer)
+    guideline: Mapped[str] = mapped_column(Text)
+
+
 class ReviewState(Base):
     """The decision in force on one drafted clip of a run, kept in the same transaction as each
     review row: the queue and the progress figures read this, never the whole reviews table.

@@ -8,6 +8,8 @@ reopening is an append-only row. A lead is never offered their own decisions to 
 clip they took part in to settle or reopen. Each button names the clip (or decision) and the
 state it was drawn for; what it asks is carried out after the sign-in gate, on that state only.
 Captions, comments, names and ids are shown as text, never as Markdown or HTML (ui/markup.py).
+With a guideline rubric in force (ui/guideline_panel.py), a settlement and a verdict can carry
+the lead's rubric scores (ui/rubric.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from agent.media import inside_root, play_window, playable
 from agent.review import FILTERS, ROLES, disputes, judge, reopen, sample, settle
 from agent.settings import Settings
 from agent.store import Review, Store
+from ui import rubric
 from ui.auth import gate
+from ui.guideline_panel import PageGuideline, page_guideline
 from ui.markup import html_text, md
 
 st.set_page_config(page_title="recap lead review", layout="wide")
@@ -74,16 +78,25 @@ def ask(*what: object) -> None:
     st.session_state.lead_action = what
 
 
-def carry_out(store: Store, lead: str) -> None:
-    """What the last press asked, on the state it was drawn for; a refusal says why."""
+def scores_key(kind: str, run: str, target: object) -> str:
+    """Where a settlement's or a verdict's rubric scores are kept in the page's state."""
+    return f"lead-rubric/{kind}/{run}/{target}"
+
+
+def carry_out(store: Store, lead: str, guideline: PageGuideline) -> None:
+    """What the last press asked, on the state it was drawn for; a refusal says why. A
+    settlement and a verdict carry the lead's rubric scores, if any, checked against the
+    guideline in force."""
     what = st.session_state.pop("lead_action", None)
     if what is None:
         return
     kind, run, target, version, *keys = what
     text = [str(st.session_state.get(k, "")) for k in keys]
+    g = guideline.guidelines
     try:
         if kind == "settle":
-            settle(store, lead, run, target, text[0], version=version)
+            scores = rubric.chosen(scores_key("settle", run, target))
+            settle(store, lead, run, target, text[0], version=version, scores=scores, guidelines=g)
             done = f"settled {target}"
         elif kind == "resettle":
             settle(store, lead, run, target, text[0], reason=text[1], version=version)
@@ -92,7 +105,10 @@ def carry_out(store: Store, lead: str) -> None:
             reopen(store, lead, run, target, text[0], version=version)
             done = f"reopened {target}"
         else:  # a verdict on a decision (target: its id)
-            review = judge(store, lead, int(target), Decision(kind), text[0])
+            scores = rubric.chosen(scores_key("verdict", run, target))
+            review = judge(
+                store, lead, int(target), Decision(kind), text[0], scores=scores, guidelines=g
+            )
             done = f"{kind.replace('_', ' ')}: {review.clip_id}"
     except RecapError as e:
         st.session_state.lead_error = str(e)
@@ -100,7 +116,7 @@ def carry_out(store: Store, lead: str) -> None:
         st.session_state.flash = done
 
 
-def settle_section(store: Store, lead: str, run: str) -> None:
+def settle_section(store: Store, lead: str, run: str, guideline: PageGuideline) -> None:
     st.subheader("Disagreements to settle")
     found = disputes(store, run)
     if not found:
@@ -124,6 +140,8 @@ def settle_section(store: Store, lead: str, run: str) -> None:
                 st.text_area(
                     "Settled caption", value=d.second.final_caption or "", key=key, height=90
                 )
+                g = guideline.guidelines
+                rubric.choose(scores_key("settle", run, d.clip_id), g.rubric, g.version)
                 st.button(
                     "Settle",
                     key=f"{key}-go",
@@ -133,7 +151,7 @@ def settle_section(store: Store, lead: str, run: str) -> None:
                 )
 
 
-def feedback_section(store: Store, lead: str, run: str) -> None:
+def feedback_section(store: Store, lead: str, run: str, guideline: PageGuideline) -> None:
     st.subheader("A reviewer's decisions")
     people = [
         u.email for u in store.users.all() if u.active and u.role in ROLES and u.email != lead
@@ -167,6 +185,8 @@ def feedback_section(store: Store, lead: str, run: str) -> None:
                 quote("their final caption", r.final_caption)
                 comment = f"comment-{r.id}"
                 st.text_input("Comment (needed to send back)", key=comment)
+                g = guideline.guidelines
+                rubric.choose(scores_key("verdict", run, r.id), g.rubric, g.version)
                 b1, b2 = st.columns(2)
                 b1.button(
                     "Approve",
@@ -240,7 +260,8 @@ def main() -> None:
     store = get_store(settings.db)
     person = gate(store, settings, need="lead")  # reviewers are refused before anything is read
     lead = person.reviewer or st.query_params.get("reviewer", "") or "lead"
-    carry_out(store, lead)
+    guideline = page_guideline(settings)  # a file that cannot be used: the built-in, said so
+    carry_out(store, lead, guideline)
     st.title("Lead review")
     if st.session_state.get("lead_error"):
         st.error(md(st.session_state.pop("lead_error")))
@@ -257,8 +278,10 @@ def main() -> None:
         except RecapError:
             default = runs[-1]
     run = st.selectbox("Run", runs, index=runs.index(default), key="lead-run")
-    settle_section(store, lead, run)
-    feedback_section(store, lead, run)
+    if guideline.fallback:
+        st.warning(md(guideline.problem or ""))
+    settle_section(store, lead, run, guideline)
+    feedback_section(store, lead, run, guideline)
     final_section(store, lead, run)
 
 

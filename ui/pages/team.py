@@ -1,5 +1,6 @@
 """The team dashboard, for leads and admins: each reviewer's day (throughput, gold accuracy,
-automation bias, agreement, sent-back rate), team totals, agreement between reviewers, and for
+automation bias, agreement, sent-back rate), team totals, agreement between reviewers, mean
+rubric scores per reviewer and dimension (where a guideline's rubric was scored), and for
 one run what recap's routing policy accepted (its audit, live bound, suspension) and the five
 largest error sources of its original captions (what `recap feedback` reports first).
 
@@ -22,8 +23,11 @@ from agent.review import (
     by_reviewer_and_day,
     decisions,
     evidence,
+    rubric_label,
+    rubric_means,
     to_csv,
     totals,
+    verdicts,
 )
 from agent.settings import Settings
 from agent.store import Store
@@ -104,7 +108,13 @@ def main() -> None:
     if gold:
         st.caption("Automation bias: wrong gold drafts accepted unchanged (lower is better)")
         st.bar_chart(gold, horizontal=True, x_label="share")
-    st.download_button("Download CSV", to_csv(days), file_name="recap-team.csv", mime="text/csv")
+    # with the leads' approvals and send-backs, which can carry scores too
+    scored = [*rows, *verdicts(store, chosen)] if store.reviews.has_scores() else []
+    means = rubric_means(store, scored)
+    daily = rubric_means(store, scored, per_day=True) if means else None
+    st.download_button(
+        "Download CSV", to_csv(days, daily), file_name="recap-team.csv", mime="text/csv"
+    )
     st.subheader("Team per day")
     st.dataframe(totals(days, int(target) or None), hide_index=True, column_config=FORMATS)
     st.subheader("Agreement where two reviewers decided the same clip")
@@ -126,6 +136,22 @@ def main() -> None:
         st.dataframe(table, hide_index=True, column_config=FORMATS)
     else:
         st.caption("No clip has decisions from two reviewers yet.")
+    if means:  # only where a guideline's rubric was scored
+        st.subheader("Rubric scores per reviewer")
+        st.dataframe(
+            [
+                {
+                    "reviewer": m.reviewer,
+                    "dimension": rubric_label(m, means),
+                    "scale": m.scale,
+                    "n": m.n,
+                    "mean": m.mean,
+                }
+                for m in means
+            ],
+            hide_index=True,
+            column_config={"mean": st.column_config.NumberColumn("mean", format="%.2f")},
+        )
     error_sources(store, chosen)
     with st.expander("What the figures mean"):
         st.markdown("\n".join(f"- **{k}**: {v}" for k, v in DEFINITIONS.items()))
