@@ -61,14 +61,18 @@ def page_guideline(settings: Settings) -> PageGuideline:
 def panel(active: PageGuideline) -> None:
     """The sidebar's guideline panel: which version is in force, from where, and its prose."""
     g = active.guidelines
+    # The file's name, not its path on the server: every signed-in reviewer reads this panel
+    # (`recap guidelines show` on the server names the path).
+    name = active.source.path.name if active.source.path else "built-in"
     if active.fallback:
+        problem = (active.problem or "").replace(str(active.source.path), name)
         st.sidebar.error(
-            f"**The guideline file {md(active.source.path)} cannot be used**, so this page checks "
+            f"**The guideline file {md(name)} cannot be used**, so this page checks "
             f"captions with the built-in guideline ({md(g.version)}) instead.\n\n"
-            + "  \n".join(md(line) for line in (active.problem or "").splitlines())
+            + "  \n".join(md(line) for line in problem.splitlines())
         )
     with st.sidebar.expander(f"Caption guidelines · {md(g.version)}"):
-        where = "built-in" if active.fallback else str(active.source)
+        where = "built-in" if active.fallback else f"{name} ({active.source.chosen_by})"
         st.caption(f"Guideline **{md(g.version)}** · {md(where)}")
         st.markdown(g.prose)
 

@@ -38,7 +38,10 @@ _INLINE = frozenset("&<>\\`*_~[]{}:$|@#^\"'")
 # What can start a block when it comes first: headings, quotes, lists, breaks, fences, tables.
 _BLOCK_START = frozenset("#>-+*=|~`")
 _LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])")
-_WWW = re.compile(r"(?i)(www)\.")  # GFM turns a bare www.host into a link
+# What GFM's autolink literals start from (mdast-util-gfm-autolink-literal): `www.`, a scheme's
+# `://`, an address's `@` before a dotted domain; group 1 is the character a joiner follows.
+_LINKABLE = re.compile(r"(?i)ww(w)(?=\.)|(:)(?=//)|(?<=[-.\w+])(@)(?=[-\w]+\.[-\w])")
+_WORD_JOINER = "&#8288;"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -50,11 +53,14 @@ def _inert(text: str) -> str:
     """`text` with every character that could be Markdown or HTML syntax written as a numeric
     character reference; line breaks are left for the caller."""
     text = visible(text, keep="\n\r\t")
-    out = "".join(_ref(c) if c in _INLINE else c for c in text)
     # GFM links bare addresses, www hosts and URLs found in the text *after* references are
-    # decoded, so those are broken with an invisible word joiner (U+2060) instead.
-    out = _WWW.sub(r"\1&#8288;&#46;", out)
-    out = out.replace("&#64;", "&#64;&#8288;").replace("&#58;//", "&#58;&#8288;//")
+    # decoded, so each is broken with an invisible word joiner (U+2060) after its `@`, `www`
+    # or `:` instead.
+    joins = {m.start(m.lastindex or 0) for m in _LINKABLE.finditer(text)}
+    out = "".join(
+        (_ref(c) if c in _INLINE else c) + (_WORD_JOINER if i in joins else "")
+        for i, c in enumerate(text)
+    )
     number = _LIST_NUMBER.match(out)
     if number:  # "1. ..." or "2) ..." first would be a list
         out = number[1] + _ref(number[2]) + out[number.end() :]

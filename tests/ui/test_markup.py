@@ -35,3 +35,8 @@ def test_addresses_read_back_as_text_and_cannot_be_autolinked(text: str) -> None
 def test_plain_text_gets_no_word_joiner() -> None:
     text = "The robot picks up the red cube: then it stops."
     assert WORD_JOINER not in html.unescape(md(text))
+
+
+def test_a_version_or_a_handle_with_an_at_sign_is_left_alone() -> None:
+    for text in ("recap@6f6750aeb054", "ping @lee", "3 @ 5 mm"):
+        assert html.unescape(md(text)) == text
