@@ -18,9 +18,12 @@ next to it), each omission inserts a clause at a sensible place, and every other
 (an opening such as "In this video," is the linter's to point out, not a finding). Every edit
 is checked before it is kept (`agent.drafting._rewrite_check.rewrite_problems`: no word that
 is not English, no outcome with its opposite, no step denied beside its assertion, no fragment
-or broken phrase, no new guideline warning); an edit that fails is not made, the caption's own
-text stays for that part, and the finding says why and that the wording is the reviewer's
-(`Draft.left_to_reviewer`).
+or broken phrase, no new warning of the guideline in force); an edit that fails is not made,
+the caption's own text stays for that part, and the finding says why and that the wording is
+the reviewer's (`Draft.left_to_reviewer`). The rewrite then follows the guideline in force
+where a rule has one right fix (`OfflineDrafter._follow_guideline`: preferred terms; for
+error-severity rules, banned phrases, tense and the word limit), and the drafter's own words
+are in its tense; with the built-in guideline, whose rules are warnings, that changes nothing.
 Colours, object identity, counts and most directions are left to the reviewer, and the draft
 says so; the direction a drawer, window or button is said to move is checked against the
 object's displacement, and a gripper said to be open or closed against its opening.

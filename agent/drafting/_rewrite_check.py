@@ -3,7 +3,8 @@
 A rule-made rewrite can break a sentence in ways a reviewer notices at once and trusts the
 drafter less for: a verb mangled into a non-word, both outcomes in one caption, a step denied
 and then asserted, a clause cut down to a fragment, a guideline the caption kept and the
-rewrite breaks. `rewrite_problems` names each of these, counting only what the rewrite adds
+rewrite breaks (the guideline in force, passed by the drafter; the built-in one by default).
+`rewrite_problems` names each of these, counting only what the rewrite adds
 (a caption that already has a problem does not fail its rewrite for keeping it). The offline
 drafter runs it on every edit it makes and keeps the caption's own text where an edit fails.
 
