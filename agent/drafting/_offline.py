@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 from agent.drafting._claims import (
     _WORD,
     FREE_OBJECT_TASKS,
+    LEXICON,
     RAISING,
     RETURNED,
     Claim,
@@ -735,9 +736,11 @@ class OfflineDrafter:
                     refused.add(key)
         tense = g.tense_rule()
         if tense is not None and tense.severity == "error":
-            candidate = past_tense(rewrite, tense.forms) if tense.use == "past" else rewrite
-            if tense.use == "present":
-                candidate = _replace_forms(rewrite, tense.forms)
+            candidate = (
+                past_tense(rewrite, tense.forms)
+                if tense.use == "past"
+                else _replace_forms(rewrite, tense.forms)
+            )
             if ok(candidate):
                 rewrite = candidate
         limits = g.limits()
@@ -780,8 +783,9 @@ class OfflineDrafter:
         n = _word_count(rewrite)
         if n > max_words:
             plan.notes.append(
-                f"The rewrite has {n} words, over the guideline's {max_words}: shortening it "
-                "further would drop a step or the outcome, so that is the reviewer's to do."
+                f"The rewrite has {n} words, over the guideline's {max_words}: what is left "
+                "states the outcome or could not be dropped cleanly, so shortening it is the "
+                "reviewer's to do."
             )
         return rewrite
 
@@ -1884,7 +1888,6 @@ def _replace_forms(text: str, forms: dict[str, str]) -> str:
 def past_tense(text: str, forms: dict[str, str]) -> str:
     """Present-tense verbs put in the past: those the guideline's table lists (picks ->
     picked, is -> was), and the claim verbs in their third-person form (lemminflect)."""
-    from agent.drafting._claims import LEXICON
 
     def word(m: re.Match[str]) -> str:
         w = m.group(0)
