@@ -270,6 +270,11 @@ class Draft(BaseModel):
                         "correct it in the rewrite, or make the span more specific if the same "
                         "words are correct elsewhere"
                     )
+        # the guideline's error-severity rules, when the caller checks them (the model drafter
+        # passes `rewrite_rules`: the rewrite's text in, a message per broken rule out)
+        rewrite_rules = (info.context or {}).get("rewrite_rules")
+        if rewrite_rules is not None and caption is not None and not offline:
+            problems += list(rewrite_rules(self.rewrite))
         has_findings = bool(self.hallucinations or self.omissions)
         if self.verdict is Verdict.ACCURATE and has_findings:
             problems.append(

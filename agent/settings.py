@@ -140,6 +140,11 @@ class PromptSettings(BaseModel):
     prompts_dir: Path | None = Field(
         default=None, description="Folder of prompt templates; defaults to the built-in prompts/."
     )
+    guidelines: Path | None = Field(
+        default=None,
+        description="Caption guideline file (TOML) the prompt, the offline drafter and the "
+        "checks follow; default: a guidelines.toml beside the prompts, else the built-in.",
+    )
 
 
 class FrameSpec(BaseModel):

@@ -95,6 +95,14 @@ DEFAULT_RUNS = Path("recap-evals")
 JudgeOpt = Annotated[
     str, typer.Option("--judge", help="lexical (offline, weaker) or llm (the configured model).")
 ]
+GuidelinesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--guidelines",
+        help="Guideline file the drafts follow and are scored under (RECAP_GUIDELINES; "
+        "default: a guidelines.toml beside the prompts, else the built-in).",
+    ),
+]
 
 
 def make_judge(kind: str, store: Store) -> Judge:
@@ -134,15 +142,26 @@ def report_skipped(gold: GoldSet) -> None:
         )
 
 
-def score(store: Store, run: str, gold: GoldSet, judge_kind: str, runs_dir: Path) -> None:
+def score(
+    store: Store,
+    run: str,
+    gold: GoldSet,
+    judge_kind: str,
+    runs_dir: Path,
+    guidelines_file: Path | None = None,
+) -> None:
     """Score `run` against `gold`, write its folder, print the summary. Gold rows whose clip
-    the run does not cover are left out, and said."""
+    the run does not cover are left out, and said. The guideline scores are under the
+    guideline in force (`guidelines_file`, else as for drafting)."""
+    from agent.guidelines import active_guidelines
     from evals.judges import LLMJudge
     from evals.reports import score_to_folder
 
+    s = settings_from(guidelines=guidelines_file)
+    guidelines = active_guidelines(s.guidelines, prompts_dir=s.prompts_dir, prompt=s.prompt)
     judge = make_judge(judge_kind, store)
     try:
-        folder, summary = score_to_folder(store, run, gold.cases, judge, runs_dir)
+        folder, summary = score_to_folder(store, run, gold.cases, judge, runs_dir, guidelines)
     finally:
         if isinstance(judge, LLMJudge):
             judge.close()
@@ -178,6 +197,7 @@ def run_cmd(
     db: DbOpt = None,
     judge: JudgeOpt = "lexical",
     runs_dir: RunsDir = DEFAULT_RUNS,
+    guidelines: GuidelinesOpt = None,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask the model again even for cached answers.")
@@ -197,7 +217,10 @@ def run_cmd(
 
     store = Store(db)
     d = make_drafter(
-        drafter, settings_from(model=model, prompt=prompt), rpm=rpm, modes=store.endpoints
+        drafter,
+        settings_from(model=model, prompt=prompt, guidelines=guidelines),
+        rpm=rpm,
+        modes=store.endpoints,
     )
     report = ingest(store, gold, clip_set=clip_set, set_kind=SetKind.EVALUATION)
     gold_set = load_gold(gold)
@@ -237,7 +260,7 @@ def run_cmd(
         )
     report_skipped(gold_set)
     report_undrafted(store, name, gold_set, report)
-    score(store, name, gold_set, judge, runs_dir)
+    score(store, name, gold_set, judge, runs_dir, guidelines)
 
 
 def report_undrafted(store: Store, run: str, gold: GoldSet, report: IngestReport) -> None:
@@ -263,6 +286,7 @@ def score_cmd(
     db: DbOpt = None,
     judge: JudgeOpt = "lexical",
     runs_dir: RunsDir = DEFAULT_RUNS,
+    guidelines: GuidelinesOpt = None,
 ) -> None:
     """Score an existing run against a gold set; write the run folder and report."""
     from agent.store import Store
@@ -272,7 +296,7 @@ def score_cmd(
     name = pick_run(store, run, "score")
     gold_set = load_gold(gold)
     report_skipped(gold_set)
-    score(store, name, gold_set, judge, runs_dir)
+    score(store, name, gold_set, judge, runs_dir, guidelines)
 
 
 @app.command("compare")

@@ -12,16 +12,20 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agent.errors import RecapError
 from agent.store import Store
 from evals.gold import GoldCase
+from evals.guideline_scores import guideline_markdown
 from evals.judges import Judge
 from evals.metrics import higher_is_better, metric_names
 from evals.scoring import score_run
+
+if TYPE_CHECKING:
+    from agent.guidelines import Guidelines
 
 HEADLINE = [
     "ter",
@@ -76,9 +80,14 @@ def write_run(folder: Path, cases: list[dict[str, Any]], summary: dict[str, Any]
 
 
 def score_to_folder(
-    store: Store, run: str, gold: list[GoldCase], judge: Judge, root: str | Path
+    store: Store,
+    run: str,
+    gold: list[GoldCase],
+    judge: Judge,
+    root: str | Path,
+    guidelines: Guidelines | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    cases, summary = score_run(store, run, gold, judge)
+    cases, summary = score_run(store, run, gold, judge, guidelines)
     return write_run(run_dir(root, run), cases, summary), summary
 
 
@@ -148,6 +157,7 @@ def markdown_report(summary: dict[str, Any], cases: list[dict[str, Any]]) -> str
                 f"| {t} | {row['n_cases']} | {fmt(row['ter'], 'ter')} | "
                 f"{fmt(row['ter_unreviewed'], 'ter')} | {fmt(row['edits_saved'])} |"
             )
+    lines += guideline_markdown(summary)
     worst = sorted(cases, key=lambda c: -c["ter"])[:5]
     lines += ["", "## Highest edit rate", ""]
     for c in worst:

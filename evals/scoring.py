@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rouge_score import rouge_scorer
@@ -16,9 +16,13 @@ from agent.media import probe
 from agent.schema import Draft, OmissionLabel, prompt_version
 from agent.store import Clip, DraftRecord, Store
 from evals.gold import GoldCase
+from evals.guideline_scores import case_guideline, guideline_summary
 from evals.judges import Judge
 from evals.matching import PRCounts, localisation, prf
 from evals.metrics import definitions, metrics_from, stat_matrix
+
+if TYPE_CHECKING:
+    from agent.guidelines import Guidelines
 
 _TER, _BLEU, _CHRF = TER(), BLEU(effective_order=True), CHRF()
 _ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
@@ -74,10 +78,12 @@ def score_case(
     judge: Judge,
     record: DraftRecord | None = None,
     video_s: float = 0.0,
+    guidelines: Guidelines | None = None,
 ) -> dict[str, Any]:
     """Everything measured on one clip; a missing draft scores as an unchanged caption. The
     unreviewed caption is scored too (the do-nothing baseline). The stored `record`, when
-    given, adds what the draft cost; `video_s` is the clip's length, for cost per video-hour."""
+    given, adds what the draft cost; `video_s` is the clip's length, for cost per video-hour;
+    `guidelines`, the rules the rewrite and the caption break (`evals.guideline_scores`)."""
     rewrite = draft.rewrite if draft else case.caption
     pred_edit = draft.needs_edit if draft else False
     hall = draft.hallucinations if draft else []
@@ -132,6 +138,11 @@ def score_case(
         "drafted": int(draft is not None),
         "video_s": video_s if draft is not None else 0.0,
     }
+    extra = (
+        {"guideline": case_guideline(case.caption, rewrite, guidelines)}
+        if guidelines is not None
+        else {}
+    )
     return {
         "clip_id": case.clip_id,
         "caption": case.caption,
@@ -148,6 +159,7 @@ def score_case(
         "stats": stats,
         "ter": ter.score,
         "ter_unreviewed": u_ter.score,
+        **extra,
     }
 
 
@@ -245,12 +257,20 @@ def risk_coverage_of(
 
 
 def score_run(
-    store: Store, run: str, gold: list[GoldCase], judge: Judge
+    store: Store,
+    run: str,
+    gold: list[GoldCase],
+    judge: Judge,
+    guidelines: Guidelines | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-case results and the summary (metrics, per-type tables, run facts), over the gold
-    rows of the run's clips: a row whose clip is in the database but not covered by the run
-    (another set) is left out and counted in `not_in_run`; a row the database lacks (refused at
-    ingest) is scored as its unchanged caption, as an undrafted clip of the run is."""
+    """Per-case results and the summary (metrics, per-type tables, guideline scores under
+    `guidelines`, default the one in force, and run facts), over the gold rows of the run's
+    clips: a row whose clip is in the database but not covered by the run (another set) is
+    left out and counted in `not_in_run`; a row the database lacks (refused at ingest) is
+    scored as its unchanged caption, as an undrafted clip of the run is."""
+    from agent.guidelines import active_guidelines
+
+    guidelines = guidelines or active_guidelines()
     r = store.runs.require(run)
     records = {d.clip_id: d for d in store.runs.drafts(run)}
     ids = [g.clip_id for g in gold]
@@ -269,7 +289,8 @@ def score_run(
     for g in (g for g in gold if g.clip_id not in left_out):
         record = records.get(g.clip_id)
         seconds = clip_seconds(store.clips.get(g.clip_id)) if record else 0.0
-        cases.append(score_case(g, record.draft if record else None, judge, record, seconds))
+        draft = record.draft if record else None
+        cases.append(score_case(g, draft, judge, record, seconds, guidelines))
     full = {k: float(v[0]) for k, v in metrics_from(stat_matrix(cases)).items()}
     metrics = {k: (None if np.isnan(v) else v) for k, v in full.items()}
     summary = {
@@ -285,6 +306,7 @@ def score_run(
         "edits_saved": metrics.get("edits_saved"),
         "metrics": metrics,
         "per_type": per_type(cases),
+        "guidelines": guideline_summary(cases, guidelines),
         "risk_coverage": risk_coverage_of(
             store, [g for g in gold if g.clip_id not in left_out], records
         ),

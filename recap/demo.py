@@ -34,6 +34,13 @@ def demo_cmd(
         bool, typer.Option("--review/--no-review", help="Open the review page at the end.")
     ] = True,
     port: Annotated[int, typer.Option("--port", help="Port for the review page.")] = 8501,
+    guidelines: Annotated[
+        Path | None,
+        typer.Option(
+            "--guidelines",
+            help="Guideline file the drafts follow and are scored under (RECAP_GUIDELINES).",
+        ),
+    ] = None,
 ) -> None:
     """The whole loop on bundled robot clips: ingest, draft, score, review."""
     import asyncio
@@ -41,6 +48,7 @@ def demo_cmd(
     from agent.cli import outcome
     from agent.data import ingest
     from agent.drafting import default_drafter_kind, make_drafter
+    from agent.guidelines import active_guidelines
     from agent.runs import Job, JobOptions
     from agent.sets import Selection, SetKind
     from agent.store import Store
@@ -67,7 +75,7 @@ def demo_cmd(
         f"(Meta-World Sawyer tasks, AI captions with known mistakes) into {db}{kept}",
         highlight=False,
     )
-    settings = settings_from()
+    settings = settings_from(guidelines=guidelines)
     kind = default_drafter_kind(settings)
     drafter = make_drafter(kind, settings, modes=store.endpoints)
     which = (
@@ -92,7 +100,12 @@ def demo_cmd(
     stats = asyncio.run(go())
     out.print(f"   {outcome(stats)}", highlight=False)
     folder, summary = score_to_folder(
-        store, run, load_gold(sample).cases, LexicalJudge(), workdir / "evals"
+        store,
+        run,
+        load_gold(sample).cases,
+        LexicalJudge(),
+        workdir / "evals",
+        active_guidelines(settings.guidelines, prompts_dir=settings.prompts_dir),
     )
     out.print("3. scored against the gold rewrites:")
     out.print(summary_table(summary))

@@ -139,6 +139,15 @@ MODEL_FLAGS: dict[str, tuple[Any, Any]] = {
         typer.Option("--layout", help="sheet (one contact sheet) | frames (separate)."),
     ),
     "prompt": (str | None, typer.Option("--prompt", help="Prompt name (RECAP_PROMPT).")),
+    "guidelines": (
+        Path | None,
+        typer.Option(
+            "--guidelines",
+            help="Caption guideline file the prompt and the offline drafter follow "
+            "(RECAP_GUIDELINES; default: a guidelines.toml beside the prompts, else the "
+            "built-in).",
+        ),
+    ),
 }
 
 

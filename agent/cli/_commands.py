@@ -199,14 +199,14 @@ def prompts_cmd(
     ] = None,
 ) -> None:
     """List prompt versions (name@hash), or print one."""
-    from agent.drafting._prompts import list_prompts, load_prompt
+    from agent.drafting._prompts import list_prompts, prompt_for
 
     s = settings_from()
     if show:
-        typer.echo(load_prompt(show, s.prompts_dir).system)
+        typer.echo(prompt_for(s.model_copy(update={"prompt": show})).system)
         return
     for name in list_prompts(s.prompts_dir):
-        out.print(load_prompt(name, s.prompts_dir).ref.version)
+        out.print(prompt_for(s.model_copy(update={"prompt": name})).ref.version)
 
 
 def _set_kind(kind: str) -> Any:

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from agent.drafting._client import BatchStatus, ModelClient
     from agent.drafting._model import ModelDrafter, draft, draft_sync
     from agent.drafting._offline import OfflineDrafter, rewrite_problems
-    from agent.drafting._prompts import BUILTIN_DIR, Prompt, list_prompts, load_prompt
+    from agent.drafting._prompts import (
+        BUILTIN_DIR,
+        Prompt,
+        list_prompts,
+        load_prompt,
+        prompt_for,
+    )
     from agent.drafting._protocol import (
         BatchDrafter,
         Capabilities,
@@ -50,6 +56,7 @@ _WHERE = {
     "Prompt": "agent.drafting._prompts",
     "list_prompts": "agent.drafting._prompts",
     "load_prompt": "agent.drafting._prompts",
+    "prompt_for": "agent.drafting._prompts",
     "RateLimiter": "agent.drafting._ratelimit",
 }
 __all__ = [
@@ -75,6 +82,7 @@ __all__ = [
     "load_prompt",
     "make_drafter",
     "probe_endpoint",
+    "prompt_for",
     "rewrite_problems",
 ]
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -176,7 +176,7 @@ async def probe_endpoint(
         report.modes = [ModeResult(mode=m, outcome=Outcome.NOT_TRIED) for m in ORDER]
         return report
 
-    context = {"caption": caption, "duration": frames.duration}
+    context = drafter.context(caption, frames.duration)
     chosen: ModeTrial | None = None
     chosen_latency = 0.0
     stop: RecapError | None = None

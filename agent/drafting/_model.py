@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from agent.cost import BATCH_DISCOUNT, image_tokens, text_tokens_estimate
 from agent.drafting._client import BatchStatus, ModelClient, ResponseHook
 from agent.drafting._modes import ModeMemory
-from agent.drafting._prompts import Prompt, load_prompt
+from agent.drafting._prompts import Prompt, prompt_for
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._ratelimit import RateLimiter, request_tokens
 from agent.drafting._result import Provenance
@@ -52,7 +52,7 @@ class ModelDrafter:
         modes: ModeMemory | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.prompt = prompt or load_prompt(self.settings.prompt, self.settings.prompts_dir)
+        self.prompt = prompt or prompt_for(self.settings)
         self.client = client or ModelClient(
             self.settings, on_response=on_response, limiter=limiter, modes=modes
         )
@@ -62,7 +62,7 @@ class ModelDrafter:
             model=self.client.model,
             prompt=self.prompt.ref,
             price=self.settings.price,
-            settings=self.settings.public(),
+            settings={**self.settings.public(), "guideline_version": self.prompt.rules.version},
         )
 
     @property
@@ -85,6 +85,20 @@ class ModelDrafter:
             prompt_hash=self.prompt.ref.hash,
             output=self.settings.draft_shape(),
         )
+
+    def rule_errors(self, rewrite: str) -> list[str]:
+        """The rewrite's breaks of the guideline's error-severity rules, each worded as what
+        to fix: the validator asks the model again with them, as for any bad rewrite."""
+        return [
+            f"the rewrite breaks the guideline ({w.kind}: {w.message}); fix it in the rewrite "
+            "(when the caption itself breaks it, the verdict is needs_edit)"
+            for w in self.prompt.rules.errors(rewrite)
+        ]
+
+    def context(self, caption: str, duration: float | None) -> dict[str, Any]:
+        """What the Draft validator checks an answer against: the caption, the clip's length
+        and the guideline's error-severity rules."""
+        return {"caption": caption, "duration": duration, "rewrite_rules": self.rule_errors}
 
     def sample(
         self,
@@ -146,7 +160,7 @@ class ModelDrafter:
         draft, stats = await self.client.structured(
             messages,
             Draft,
-            context={"caption": caption, "duration": frames.duration},
+            context=self.context(caption, frames.duration),
         )
         return self._provenance.result(
             clip=clip_id or str(video),
@@ -172,7 +186,7 @@ class ModelDrafter:
         self, item: dict[str, Any], caption: str, duration: float | None, batch_id: str
     ) -> DraftResult:
         draft, stats = self.client.parse_batch_result(
-            item, Draft, context={"caption": caption, "duration": duration}
+            item, Draft, context=self.context(caption, duration)
         )
         return self._provenance.result(
             clip=item["custom_id"],

@@ -18,9 +18,12 @@ next to it), each omission inserts a clause at a sensible place, and every other
 (an opening such as "In this video," is the linter's to point out, not a finding). Every edit
 is checked before it is kept (`agent.drafting._rewrite_check.rewrite_problems`: no word that
 is not English, no outcome with its opposite, no step denied beside its assertion, no fragment
-or broken phrase, no new guideline warning); an edit that fails is not made, the caption's own
-text stays for that part, and the finding says why and that the wording is the reviewer's
-(`Draft.left_to_reviewer`).
+or broken phrase, no new warning of the guideline in force); an edit that fails is not made,
+the caption's own text stays for that part, and the finding says why and that the wording is
+the reviewer's (`Draft.left_to_reviewer`). The rewrite then follows the guideline in force
+where a rule has one right fix (`OfflineDrafter._follow_guideline`: preferred terms; for
+error-severity rules, banned phrases, tense and the word limit), and the drafter's own words
+are in its tense; with the built-in guideline, whose rules are warnings, that changes nothing.
 Colours, object identity, counts and most directions are left to the reviewer, and the draft
 says so; the direction a drawer, window or button is said to move is checked against the
 object's displacement, and a gripper said to be open or closed against its opening.
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING
 from agent.drafting._claims import (
     _WORD,
     FREE_OBJECT_TASKS,
+    LEXICON,
     RAISING,
     RETURNED,
     Claim,
@@ -58,7 +62,7 @@ from agent.drafting._claims import (
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._result import FREE, Provenance
 from agent.drafting._rewrite_check import has_finite_verb, rewrite_problems
-from agent.guidelines._lint import lint
+from agent.guidelines._guideline import Guidelines, active_guidelines
 from agent.schema import Draft, DraftResult, Hallucination, Omission, span_occurrences
 from agent.settings import Settings
 from agent.telemetry import GRASP_RISE_M, GRIPPER_CLOSED_BELOW, MOVED_M, REACH_M, Telemetry
@@ -507,19 +511,36 @@ class OfflineDrafter:
     where = "offline drafter (no model)"
     limiter = None
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, guidelines: Guidelines | None = None
+    ) -> None:
         self.settings = settings or Settings()
+        s = self.settings
+        self.guidelines = guidelines or active_guidelines(
+            s.guidelines, prompts_dir=s.prompts_dir, prompt=s.prompt
+        )
+        # the built-in guideline is part of the rules' version (a test pins its hash to it);
+        # another guideline makes another version, so another run and other cache keys
+        self.version = (
+            RULES_VERSION
+            if self.guidelines.is_builtin
+            else f"{RULES_VERSION}-{self.guidelines.hash[:12]}"
+        )
         self._provenance = Provenance(
-            drafter="offline", price=FREE, settings={"drafter": "offline", "rules": RULES_VERSION}
+            drafter="offline",
+            price=FREE,
+            settings={
+                "drafter": "offline",
+                "rules": self.version,
+                "guideline_version": self.guidelines.version,
+            },
         )
 
     def describe(self) -> str:
         return "the offline drafter (telemetry rules and the guideline linter)"
 
     def identity(self) -> RunIdentity:
-        return RunIdentity(
-            drafter=self.name, prompt_name="offline-rules", prompt_hash=RULES_VERSION
-        )
+        return RunIdentity(drafter=self.name, prompt_name="offline-rules", prompt_hash=self.version)
 
     async def aclose(self) -> None:
         return None
@@ -548,7 +569,7 @@ class OfflineDrafter:
     def review(self, caption: str, telemetry: Telemetry | None) -> Draft:
         caption = check_caption(caption)
         plan = Plan()
-        warnings = lint(caption)
+        warnings = self.guidelines.lint(caption)
         spec = speculation_spans(caption, warnings)
         task = telemetry.task if telemetry is not None else None
         if telemetry is None or not telemetry.t:
@@ -578,6 +599,7 @@ class OfflineDrafter:
         ]
         parts += [Part([[e]], label=f"the insert {e.new.strip(' ,')!r}") for e in plan.inserts]
         rewrite, rejected = self._compose(caption, parts, task)
+        rewrite = self._follow_guideline(caption, rewrite, task, plan)
         left: list[str] = []
         for f in plan.findings:
             span = caption[f.start : f.end].strip()
@@ -653,8 +675,7 @@ class OfflineDrafter:
         m = re.match(r"\s+", caption[s.end :])
         return Edit(s.start, s.end + (m.end() if m else 0), "")
 
-    @staticmethod
-    def _apply(caption: str, edits: list[Edit]) -> str:
+    def _apply(self, caption: str, edits: list[Edit]) -> str:
         kept: list[Edit] = []
         for e in sorted(edits, key=lambda e: (e.start, e.end)):
             if kept and e.start < kept[-1].end:
@@ -662,8 +683,111 @@ class OfflineDrafter:
             kept.append(e)
         out = caption
         for e in reversed(kept):
-            out = out[: e.start] + e.new + out[e.end :]
+            out = out[: e.start] + self._in_tense(e.new) + out[e.end :]
         return tidy(out)
+
+    def _in_tense(self, text: str) -> str:
+        """The drafter's own words in the guideline's tense: they are written in the present
+        ('does not lift it', ', and the task fails'); a past-tense guideline gets the past
+        ('did not lift it', ', and the task failed'), from the guideline's own table of forms
+        and lemminflect for the claim verbs the table lacks."""
+        rule = self.guidelines.tense_rule()
+        if rule is None or rule.use != "past" or not text:
+            return text
+        return past_tense(text, rule.forms)
+
+    def _follow_guideline(self, caption: str, rewrite: str, task: str | None, plan: Plan) -> str:
+        """The rewrite made to follow the guideline where a rule has one right fix, each step
+        kept only when the result still passes the rewrite check: banned variants replaced by
+        the preferred term (any severity but off); and, for rules of severity error, banned
+        phrases removed, verbs put in the guideline's tense, and sentences that state no
+        outcome dropped, last first, until the word limit holds. Rules at warning severity
+        (the built-in guideline's) stay the reviewer's to apply, as an opening "In this video,"
+        is."""
+        g = self.guidelines
+
+        def ok(candidate: str) -> bool:
+            return candidate == rewrite or not rewrite_problems(
+                caption, candidate, task, guidelines=g
+            )
+
+        if g.terms and g.severity("term") != "off":
+            candidate = g.apply_terms(rewrite)
+            if ok(candidate):
+                rewrite = candidate
+        for rule in g.phrase_rules():
+            if rule.severity != "error":
+                continue
+            refused: set[tuple[str, int]] = set()
+            while True:  # the last match first; a cut that fails the check is not tried again
+                found = [w for w in g.lint(rewrite) if w.kind == rule.kind and w.start >= 0]
+                keys = [
+                    (w.text.lower(), rewrite.lower().count(w.text.lower(), 0, w.start))
+                    for w in found
+                ]
+                todo = [(w, k) for w, k in zip(found, keys, strict=True) if k not in refused]
+                if not todo:
+                    break
+                w, key = todo[-1]
+                candidate = tidy(_cut(rewrite, w.start, w.end))
+                if ok(candidate):
+                    rewrite = candidate
+                else:
+                    refused.add(key)
+        tense = g.tense_rule()
+        if tense is not None and tense.severity == "error":
+            candidate = (
+                past_tense(rewrite, tense.forms)
+                if tense.use == "past"
+                else _replace_forms(rewrite, tense.forms)
+            )
+            if ok(candidate):
+                rewrite = candidate
+        limits = g.limits()
+        if limits is not None and limits.severity == "error" and limits.max_words is not None:
+            rewrite = self._shorten(caption, rewrite, task, limits.max_words, plan)
+        return rewrite
+
+    def _shorten(
+        self, caption: str, rewrite: str, task: str | None, max_words: int, plan: Plan
+    ) -> str:
+        """Drop whole sentences that state no outcome, the last such first, until the rewrite
+        has at most `max_words` words; each drop passes the rewrite check and keeps the outcome
+        the rewrite states. What cannot be shortened so is said in the observations."""
+        success, failure = outcome_stated(rewrite, task)
+        dropped_sentences: list[str] = []
+        while _word_count(rewrite) > max_words:
+            sentences = re.split(r"(?<=[.!?])\s+", rewrite.strip())
+            if len(sentences) < 2:
+                break
+            dropped = None
+            for i in reversed(range(len(sentences))):
+                if any(outcome_stated(sentences[i], task)):
+                    continue
+                candidate = tidy(" ".join(sentences[:i] + sentences[i + 1 :]))
+                if outcome_stated(candidate, task) != (success, failure):
+                    continue
+                if not rewrite_problems(caption, candidate, task, guidelines=self.guidelines):
+                    dropped = candidate
+                    dropped_sentences.insert(0, sentences[i])
+                    break
+            if dropped is None:
+                break
+            rewrite = dropped
+        if dropped_sentences:
+            plan.notes.append(
+                f"Dropped to keep within the guideline's {max_words} words: "
+                + " ".join(repr(x) for x in dropped_sentences)
+                + "."
+            )
+        n = _word_count(rewrite)
+        if n > max_words:
+            plan.notes.append(
+                f"The rewrite has {n} words, over the guideline's {max_words}: what is left "
+                "states the outcome or could not be dropped cleanly, so shortening it is the "
+                "reviewer's to do."
+            )
+        return rewrite
 
     def _compose(
         self, caption: str, parts: list[Part], task: str | None
@@ -683,7 +807,7 @@ class OfflineDrafter:
             ):
                 return ["overlaps another correction"]
             candidate = self._apply(caption, taken + edits)
-            problems = rewrite_problems(caption, candidate, task)
+            problems = rewrite_problems(caption, candidate, task, guidelines=self.guidelines)
             for finding in found:
                 span = caption[finding.start : finding.end].strip()
                 if span_occurrences(span, candidate) >= max(1, span_occurrences(span, caption)):
@@ -1734,6 +1858,54 @@ APPROACH_SAID = re.compile(
     r"\bapproach(?:es|ing)?\b|\bextends? to\b",
     re.IGNORECASE,
 )
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    """`text` without [start, end) and the comma or space right after it ("In this video, the
+    arm ..." -> "the arm ...")."""
+    m = re.match(r"\s*,?\s*", text[end:])
+    return text[:start] + text[end + (m.end() if m else 0) :]
+
+
+def _keep_case(found: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if found[:1].isupper() else word
+
+
+def _replace_forms(text: str, forms: dict[str, str]) -> str:
+    """Every word `forms` lists replaced by its form (the tense rule's table), case kept."""
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        return _keep_case(w, forms[w.lower()]) if w.lower() in forms else w
+
+    return re.sub(r"[A-Za-z]+", word, text)
+
+
+def past_tense(text: str, forms: dict[str, str]) -> str:
+    """Present-tense verbs put in the past: those the guideline's table lists (picks ->
+    picked, is -> was), and the claim verbs in their third-person form (lemminflect)."""
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        low = w.lower()
+        if low in forms:
+            return _keep_case(w, forms[low])
+        if low in PRESENT_AUX:
+            return _keep_case(w, PRESENT_AUX[low])
+        entry = LEXICON.get(low)
+        if entry is not None and entry[1] == "3sg":
+            return _keep_case(w, inflect(entry[0], "past"))
+        return w
+
+    return re.sub(r"[A-Za-z]+", word, text)
+
+
+# the auxiliaries a drafter's clause uses, when a guideline's table does not list them
+PRESENT_AUX = {"is": "was", "are": "were", "does": "did", "has": "had"}
 
 
 def tidy(text: str) -> str:

@@ -1,9 +1,13 @@
 """Versioned prompt templates: render the messages for one clip and name the version used.
 
 A prompt is a folder under `prompts/` (or under `RECAP_PROMPTS_DIR`) holding `system.j2` and
-`user.j2`; the caption guidelines come from the folder's own `guidelines.md` or the shared one.
-Its version is the folder name plus a hash of the rendered system prompt and the user template,
-so any edit, to a template or to the guidelines, is a new version recorded with every draft.
+`user.j2`. The caption guideline is the one in force (`agent.guidelines.active_guidelines`): the
+system prompt carries its prose and its rules in words, generated from the rules the linter
+checks (`Guidelines.brief`). A guideline file in force gives the prose; with the built-in
+guideline, a `guidelines.md` in the prompt's folder (or the prompts folder) still replaces the
+built-in prose, as before guideline files. The version is the folder name plus a hash of the
+rendered system prompt, the user template and the guideline's hash, so any edit, to a template,
+the prose or a rule, is a new version recorded with every draft.
 
 Message order serves provider prompt caching: the static system prompt first, per-clip content
 (frames, telemetry, caption) after it, the caption last and fenced as data.
@@ -14,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,7 +30,9 @@ from agent.errors import ConfigError
 from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, PromptRef
 
 if TYPE_CHECKING:
+    from agent.guidelines import Guidelines
     from agent.media._frames import Frames
+    from agent.settings import Settings
 
 BUILTIN_DIR = Path(_prompts_pkg.__file__).parent
 DEFAULT_PROMPT = "review-v1"
@@ -48,6 +54,8 @@ def data_url(jpeg: bytes) -> str:
 class Prompt:
     name: str
     directory: Path
+    # the guideline in force; None: the built-in one
+    guideline: Guidelines | None = field(default=None, hash=False, repr=False)
 
     @cached_property
     def _env(self) -> jinja2.Environment:
@@ -61,19 +69,48 @@ class Prompt:
         )
 
     @cached_property
+    def rules(self) -> Guidelines:
+        """The guideline the prompt asks the model to follow."""
+        if self.guideline is not None:
+            return self.guideline
+        from agent.guidelines import default_guidelines
+
+        return default_guidelines()
+
+    @cached_property
     def guidelines(self) -> str:
-        own = self.directory / "guidelines.md"
-        path = own if own.is_file() else self.directory.parent / "guidelines.md"
-        if not path.is_file():
-            path = BUILTIN_DIR / "guidelines.md"
-        return path.read_text().strip()
+        """The guideline's prose. A guideline file in force gives it; with the built-in
+        guideline, a `guidelines.md` of the prompt's folder or of the prompts folder beside it
+        (the way prose was given before guideline files) replaces the built-in prose."""
+        if not self.rules.is_builtin:
+            return self.rules.prose
+        for path in (self.directory / "guidelines.md", self.directory.parent / "guidelines.md"):
+            if path.is_file() and path.resolve() != (BUILTIN_DIR / "guidelines.md").resolve():
+                return path.read_text().strip()
+        return self.rules.prose
+
+    @cached_property
+    def uses_guideline(self) -> bool:
+        """Whether the system template shows the guideline (a judge's prompt does not, so its
+        version does not change with the guideline)."""
+        from jinja2 import meta
+
+        assert self._env.loader is not None
+        source = self._env.loader.get_source(self._env, "system.j2")[0]
+        names = meta.find_undeclared_variables(self._env.parse(source))
+        return bool(names & {"guidelines", "guideline_prose", "guideline_rules"})
 
     @cached_property
     def system(self) -> str:
+        brief = self.rules.brief() if self.uses_guideline else ""
+        prose = self.guidelines if self.uses_guideline else ""
         return (
             self._env.get_template("system.j2")
             .render(
-                guidelines=self.guidelines,
+                guidelines="\n\n".join(x for x in (prose, brief) if x),
+                guideline_prose=prose,
+                guideline_rules=brief,
+                guideline_version=self.rules.version,
                 hallucination_types=[(t.value, d) for t, d in HALLUCINATION_TYPES.items()],
                 omission_types=[(t.value, d) for t, d in OMISSION_TYPES.items()],
             )
@@ -86,6 +123,9 @@ class Prompt:
         h.update(self.system.encode())
         h.update(b"\0")
         h.update((self.directory / "user.j2").read_bytes())
+        if self.uses_guideline:
+            h.update(b"\0")
+            h.update(self.rules.hash.encode())
         return PromptRef(name=self.name, hash=h.hexdigest())
 
     def render_user(self, part: str, **kw: Any) -> str:
@@ -148,7 +188,13 @@ def list_prompts(directory: str | Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "system.j2").is_file())
 
 
-def load_prompt(name: str = DEFAULT_PROMPT, directory: str | Path | None = None) -> Prompt:
+def load_prompt(
+    name: str = DEFAULT_PROMPT,
+    directory: str | Path | None = None,
+    guideline: Guidelines | None = None,
+) -> Prompt:
+    """The prompt `name` under `directory` (default: the built-in prompts), asking for
+    `guideline` (default: the built-in one; `prompt_for` finds the one in force)."""
     root = prompt_root(directory)
     folder = root / name
     missing = [f for f in ("system.j2", "user.j2") if not (folder / f).is_file()]
@@ -159,8 +205,19 @@ def load_prompt(name: str = DEFAULT_PROMPT, directory: str | Path | None = None)
             hint=f"Known prompts: {known}. Pass --prompt NAME or set RECAP_PROMPT.",
         )
     try:
-        prompt = Prompt(name=name, directory=folder)
+        prompt = Prompt(name=name, directory=folder, guideline=guideline)
         _ = prompt.ref  # render once so template errors surface here, not mid-job
     except jinja2.TemplateError as e:
         raise ConfigError(f"Prompt {name!r} does not render: {e}") from None
     return prompt
+
+
+def prompt_for(settings: Settings) -> Prompt:
+    """The prompt the settings name, asking for the guideline in force for them (`--guidelines`
+    or RECAP_GUIDELINES, else a guidelines.toml beside the prompts, else the built-in)."""
+    from agent.guidelines import active_guidelines
+
+    guideline = active_guidelines(
+        settings.guidelines, prompts_dir=settings.prompts_dir, prompt=settings.prompt
+    )
+    return load_prompt(settings.prompt, settings.prompts_dir, guideline)

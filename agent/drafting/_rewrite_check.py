@@ -3,7 +3,8 @@
 A rule-made rewrite can break a sentence in ways a reviewer notices at once and trusts the
 drafter less for: a verb mangled into a non-word, both outcomes in one caption, a step denied
 and then asserted, a clause cut down to a fragment, a guideline the caption kept and the
-rewrite breaks. `rewrite_problems` names each of these, counting only what the rewrite adds
+rewrite breaks (the guideline in force, passed by the drafter; the built-in one by default).
+`rewrite_problems` names each of these, counting only what the rewrite adds
 (a caption that already has a problem does not fail its rewrite for keeping it). The offline
 drafter runs it on every edit it makes and keeps the caption's own text where an edit fails.
 
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from agent.drafting._claims import _WORD, NOUNS, ROBOT, contradiction, find_claims, verb_lemma
-from agent.guidelines._lint import lint
-from agent.guidelines._rules import _speller
+from agent.guidelines._rules import LintWarning, _speller
+
+if TYPE_CHECKING:
+    from agent.guidelines._guideline import Guidelines
 
 COMMON_MIN_FREQ = 1000  # a word the spell checker has seen this often is English (the, onto, of)
 FINITE_AUX = {
@@ -137,9 +141,10 @@ def _words(text: str) -> set[str]:
     return {m.group(0).lower().strip("'’-") for m in _WORD.finditer(text)}
 
 
-def new_non_words(caption: str, rewrite: str) -> list[str]:
-    """Words of the rewrite that are neither in the caption nor English."""
-    have = _words(caption)
+def new_non_words(caption: str, rewrite: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Words of the rewrite that are neither in the caption nor English nor `known` (a
+    guideline's vocabulary and the words of its preferred terms)."""
+    have = _words(caption) | known
     return sorted({w for w in _words(rewrite) if w not in have and not english(w)})
 
 
@@ -317,12 +322,34 @@ def negated_beside_affirmed(text: str, task: str | None) -> list[str]:
     return out
 
 
-def rewrite_problems(caption: str, rewrite: str, task: str | None) -> list[str]:
+def _known_words(guidelines: Guidelines) -> frozenset[str]:
+    return guidelines.vocabulary | {w.lower() for t in guidelines.terms for w in t.split()}
+
+
+def _new_warnings(caption: str, rewrite: str, guidelines: Guidelines) -> list[LintWarning]:
+    """The guideline's warnings of the rewrite the caption does not have. A warning about the
+    whole text (its length, a missing outcome) is the same warning whatever the text, so a
+    caption that had it does not fail its rewrite for keeping it."""
+
+    def key(w: LintWarning) -> tuple[str, str]:
+        return (w.kind, "" if w.start < 0 else w.text.lower())
+
+    had = {key(w) for w in guidelines.lint(caption)}
+    return [w for w in guidelines.lint(rewrite) if key(w) not in had]
+
+
+def rewrite_problems(
+    caption: str, rewrite: str, task: str | None, *, guidelines: Guidelines | None = None
+) -> list[str]:
     """What the rewrite adds that the caption did not have: a word that is not English, an
     outcome stated with its opposite, a step denied beside its assertion, a fragment left by a
-    cut, a guideline warning. Empty when the rewrite is no worse."""
+    cut, a warning of `guidelines` (default: the built-in guideline). Empty when the rewrite is
+    no worse."""
+    from agent.guidelines._guideline import default_guidelines
+
+    guidelines = guidelines or default_guidelines()
     problems = []
-    words = new_non_words(caption, rewrite)
+    words = new_non_words(caption, rewrite, _known_words(guidelines))
     if words:
         problems.append("has words that are not English (" + ", ".join(map(repr, words)) + ")")
     if contradiction(rewrite, task) and not contradiction(caption, task):
@@ -349,8 +376,7 @@ def rewrite_problems(caption: str, rewrite: str, task: str | None) -> list[str]:
         problems.append(
             "leaves a fragment without a verb (" + ", ".join(repr(x) for x in frags) + ")"
         )
-    had_w = {(w.kind, w.text.lower()) for w in lint(caption)}
-    new = [w for w in lint(rewrite) if (w.kind, w.text.lower()) not in had_w]
+    new = _new_warnings(caption, rewrite, guidelines)
     if new:
         problems.append(
             "fails the guideline linter (" + ", ".join(f"{w.kind}: {w.text!r}" for w in new) + ")"

@@ -98,6 +98,37 @@ class Guidelines:
         arms when known (the arm-name rule applies only to multi-arm robots)."""
         return run_rules(list(self._rules), text, arms)
 
+    @property
+    def is_builtin(self) -> bool:
+        """Whether this is recap's own guideline, unchanged."""
+        return self.hash == default_guidelines().hash
+
+    def brief(self) -> str:
+        """The rules in force in words, for the model's system prompt (`_brief.brief`)."""
+        from agent.guidelines._brief import brief
+
+        return brief(self._rules, self.version)
+
+    def errors(self, text: str, *, arms: int | None = None) -> list[LintWarning]:
+        """The warnings of error-severity rules: what a rewrite must not have."""
+        return [w for w in self.lint(text, arms=arms) if w.severity == "error"]
+
+    def tense_rule(self) -> TenseRule | None:
+        """The tense rule in force (severity not off), if any."""
+        return next(
+            (r for r in self._rules if isinstance(r, TenseRule) and r.severity != "off"), None
+        )
+
+    def limits(self) -> LengthRule | None:
+        """The word-count rule in force (severity not off), if any."""
+        return next(
+            (r for r in self._rules if isinstance(r, LengthRule) and r.severity != "off"), None
+        )
+
+    def phrase_rules(self) -> list[PhraseRule]:
+        """The phrase groups in force (severity not off)."""
+        return [r for r in self._rules if isinstance(r, PhraseRule) and r.severity != "off"]
+
     def _term_rule(self) -> TermRule | None:
         return next((r for r in self._rules if isinstance(r, TermRule)), None)
 
@@ -433,16 +464,39 @@ def load_guidelines(path: str | Path | None = None) -> Guidelines:
     if path is None:
         return default_guidelines()
     p = Path(path)
+    return _load_cached(*_stamp(p), _prose_stamp(p), display=str(path))
+
+
+def _stamp(p: Path) -> tuple[str, int, int]:
     try:
         stat = p.stat()
-        key = (str(p.resolve()), stat.st_mtime_ns, stat.st_size)
+        return (str(p.resolve()), stat.st_mtime_ns, stat.st_size)
     except OSError:
-        key = (str(p), 0, 0)
-    return _load_cached(*key, display=str(path))
+        return (str(p), 0, 0)
+
+
+def _prose_stamp(p: Path) -> tuple[str, int, int] | None:
+    """The stamp of the Markdown file the guideline's `prose` names, so that editing the prose
+    alone loads a new version too."""
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    prose = data.get("prose")
+    if isinstance(prose, str) and "prose_text" not in data:
+        return _stamp(p.parent / prose)
+    return None
 
 
 @lru_cache(maxsize=16)
-def _load_cached(resolved: str, mtime_ns: int, size: int, *, display: str) -> Guidelines:
+def _load_cached(
+    resolved: str,
+    mtime_ns: int,
+    size: int,
+    prose: tuple[str, int, int] | None,
+    *,
+    display: str,
+) -> Guidelines:
     guidelines, problems = inspect_guidelines(Path(display))
     if guidelines is None:
         raise GuidelineError(display, problems)

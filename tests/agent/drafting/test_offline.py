@@ -402,7 +402,9 @@ def test_a_part_whose_rewording_fails_the_check_keeps_the_caption_words(monkeypa
     import agent.drafting._offline as offline
 
     monkeypatch.setattr(
-        offline, "rewrite_problems", lambda c, r, t: [] if r == c else ["fails a test rule"]
+        offline,
+        "rewrite_problems",
+        lambda c, r, t, guidelines=None: [] if r == c else ["fails a test rule"],
     )
     caption = "The robot arm carefully grasps the red puck and places it at the target."
     d = review(caption, tel(grasp_at=10, lift_cm=8, success=False))

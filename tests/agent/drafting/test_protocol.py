@@ -22,6 +22,7 @@ from agent.drafting import (
     make_drafter,
 )
 from agent.drafting._result import FREE
+from agent.guidelines import default_guidelines
 from agent.schema import Draft, Usage
 from agent.settings import Settings
 from tests.conftest import TEST_KEY
@@ -134,7 +135,11 @@ def test_both_drafters_record_the_same_provenance(fake: FakeOpenAI, clip: Path) 
     assert "api_key" not in online.settings and online.cost_usd is None  # no price known
     assert (offline.drafter, offline.model, offline.prompt) == ("offline", None, None)
     assert offline.cost_usd == 0.0 and offline.attempts == 0
-    assert offline.settings == {"drafter": "offline", "rules": "offline-r4"}
+    assert offline.settings == {
+        "drafter": "offline",
+        "rules": "offline-r4",
+        "guideline_version": default_guidelines().version,
+    }
 
 
 def test_the_factory_computes_the_cost_once_with_a_discount() -> None:
