@@ -139,6 +139,18 @@ MODEL_FLAGS: dict[str, tuple[Any, Any]] = {
         typer.Option("--layout", help="sheet (one contact sheet) | frames (separate)."),
     ),
     "prompt": (str | None, typer.Option("--prompt", help="Prompt name (RECAP_PROMPT).")),
+    "temperature": (
+        float | None,
+        typer.Option("--temperature", help="Sampling temperature (RECAP_TEMPERATURE)."),
+    ),
+    "samples": (
+        int | None,
+        typer.Option(
+            "--samples",
+            help="Independent drafts per clip, the majority kept (RECAP_SAMPLES; default 1). "
+            "K > 1 needs --temperature above 0.",
+        ),
+    ),
 }
 
 

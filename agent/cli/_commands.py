@@ -389,6 +389,10 @@ def draft_cmd(
     settings = settings_from(**model_flags)
     drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm, modes=store.endpoints)
     able = drafter.capabilities
+    if batch and settings.samples > 1:
+        from agent.runs._openai_batch import OpenAIBatchEngine
+
+        OpenAIBatchEngine(drafter)  # refuses K samples, saying why
     if (batch and not able.batch) or (engine == "ray" and not able.ray):
         raise RecapError("--batch and --engine ray need the LLM drafter.")
     label = "llm-batch" if batch else None
