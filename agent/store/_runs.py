@@ -438,6 +438,32 @@ class Runs(Repository):
             reasks=row[5],
         )
 
+    def confidence_median(self, run: str) -> tuple[int, float | None]:
+        """(drafts of `run` with a stored confidence, the median of their scores; None when
+        none is scored). Two indexed-by-run queries, whatever the run's size."""
+        score = DraftRecord.confidence_score
+        where = (DraftRecord.run == run, score.is_not(None))
+        with self.session() as s:
+            scored = s.scalar(select(func.count(score)).where(*where)) or 0
+            if not scored:
+                return 0, None
+            middle = list(
+                s.scalars(
+                    select(score)
+                    .where(*where)
+                    .order_by(score)
+                    .offset((scored - 1) // 2)
+                    .limit(1 if scored % 2 else 2)
+                )
+            )
+        return scored, sum(middle) / len(middle)
+
+    def confidences(self, run: str) -> list[float]:
+        """Every stored confidence score of `run`'s drafts (`recap runs RUN`'s distribution)."""
+        score = DraftRecord.confidence_score
+        with self.session() as s:
+            return list(s.scalars(select(score).where(DraftRecord.run == run, score.is_not(None))))
+
     # --- response cache -----------------------------------------------------------------------
     def cache_get_json(self, key: str) -> dict[str, Any] | None:
         """A cached answer as JSON (the judges keep their own answers here)."""
