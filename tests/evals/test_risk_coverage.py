@@ -114,3 +114,42 @@ def test_compare_gates_on_the_coverage_at_alpha(tmp_path) -> None:
     assert parse_bounds(["coverage@0.10:0.05"]) == {"coverage@0.1": 0.05}
     bad = compare("r1", "r2", "--fail-if-worse", "coverage@1.5:0.05")
     assert bad.exit_code == 1 and "no α strictly between 0 and 1" in bad.stderr
+
+
+def test_the_report_plots_the_curve_with_the_coverage_at_each_alpha_marked(tmp_path) -> None:
+    import html
+    import xml.etree.ElementTree as ET
+
+    from evals.reports import write_run
+
+    store = build(f"sqlite:///{tmp_path / 'r.db'}")
+    gold = [
+        GoldCase(
+            clip_id=c,
+            caption=caption(c),
+            gold_caption=caption(c) if caption(c) == SURE else "The robot picks a cube.",
+            hallucinations=[],
+            omissions=[],
+        )
+        for c in GOLD
+    ]
+    cases, summary = score_run(store, "r1", gold, LexicalJudge())
+    page = (write_run(tmp_path / "run", cases, summary) / "report.html").read_text()
+    start = page.index('<svg xmlns="http://www.w3.org/2000/svg" width="560"')
+    svg = ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.get("aria-label") == "Risk–coverage (40 gold clips, δ = 0.1)"
+    error_line, bound_line = (
+        [tuple(map(float, xy.split(","))) for xy in p.get("points").split()]
+        for p in sorted(svg.iter(f"{ns}polyline"), key=lambda p: p.get("stroke") != "#4c78a8")
+    )
+    # two thresholds: 80% accepted with no error, then all with 8 of 40 wrong; the error line
+    # rises and the bound line lies above it
+    assert len(error_line) == len(bound_line) == 2
+    assert error_line[0][0] < error_line[1][0] and error_line[0][1] > error_line[1][1]
+    assert all(b[1] < e[1] for e, b in zip(error_line, bound_line, strict=True))  # y grows down
+    texts = [t.text for t in svg.iter(f"{ns}text")]
+    assert "α = 0.1: 80% accepted (threshold 1.000)" in texts
+    assert len(list(svg.iter(f"{ns}circle"))) == 1  # α = 0.05: nothing certified, no marker
+    legend = html.unescape(page[page.index("</svg>", start) :])
+    assert "α = 0.05: no threshold holds" in legend and "needs at least 45" in legend
