@@ -563,7 +563,7 @@ def clip_text(session: ReviewSession, item: QueueItem) -> None:
         # What the drafter saw (and, for offline drafts, what it could not check), above the
         # findings it led to. st.text parses neither Markdown nor HTML: a draft's words are data.
         st.text("What the drafter saw: " + visible(draft.observations))
-    show_confidence(item)  # score and parts in words; nothing in the control arm
+    show_confidence(session, item)  # score and parts in words; not in the control arm
     rows = [
         ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
         for i, h in enumerate(hallucinations)

@@ -241,6 +241,11 @@ class Routing(Repository):
                 for a in s.scalars(select(AutoAcceptance).where(AutoAcceptance.run == run))
             }
 
+    def routed(self, run: str) -> bool:
+        """Whether a policy accepted any clip of `run` (one primary-key probe)."""
+        with self.session() as s:
+            return bool(s.scalar(select(exists().where(AutoAcceptance.run == run))))
+
     def out_of_queue(self, run: str) -> int:
         """Clips of `run` a policy accepted that are in no one's queue: not audited, and no
         person has decided them (a person's decision puts a clip back among the counted)."""

@@ -1,6 +1,7 @@
 """The review page shows a draft's confidence (score and parts in words) with the draft, never
-on a control-arm clip; and its pending count leaves out the clips recap's policy accepted,
-which are in no one's queue unless audited (through Streamlit's AppTest)."""
+on a control-arm clip nor in a run a policy routed (there an audit would stand out by its
+score); and its pending count leaves out the clips recap's policy accepted, which are in no
+one's queue unless audited (through Streamlit's AppTest)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,10 @@ def test_pending_counts_leave_out_clips_the_policy_accepted(
         )
         for c, audit in (("c2", False), ("c3", True))
     )
+    caption, payload = CAPTIONS["c1"]
+    store.routing.save_confidences(
+        {records["c1"].id: confidence(caption, Draft.model_validate(payload))}
+    )
     ann = ReviewSession(store, "ann", "r1")
     # c2 was accepted by the policy (no one's work); c3 is an audit (a person's, like c1)
     assert ann.counts()["pending"] == 2
@@ -93,6 +98,8 @@ def test_pending_counts_leave_out_clips_the_policy_accepted(
     at = page(review_db, monkeypatch, tmp_path, control=0.0)
     assert not at.exception
     assert any("pending 2" in c.value for c in at.sidebar.caption)
+    # c1 is scored, but in a routed run a score would tell an audit from other clips
+    assert "c1" in at.markdown[0].value and confidence_lines(at) == []
     button(at, "accept").click().run()  # c1
     button(at, "accept").click().run()  # c3, the audit
     assert not at.exception
