@@ -18,7 +18,7 @@ from agent.drafting import SampledDrafter, make_drafter
 from agent.errors import ConfigError, RecapError
 from agent.routing import apply_policy, calibrate_run, score_drafts
 from agent.routing._loop import policy_for
-from agent.runs import Job, JobOptions, JobStats, OpenAIBatchEngine
+from agent.runs import Job, JobOptions, JobStats, OpenAIBatchEngine, run_name_for
 from agent.settings import Settings
 from agent.store import Store, run_identity
 from recap.main import app
@@ -157,10 +157,12 @@ def test_sampling_is_refused_where_it_cannot_mean_anything(db_url: str, tmp_path
     one = make_drafter("llm", Settings(**base))
     assert "samples" not in one.identity().output  # identities made before sampling: unchanged
 
-    # an existing run is not continued with another K
+    # an existing run is not continued with another K; a default name says K
     store = Store(db_url)
     ingest(store, make_dataset(tmp_path / "ds", 2))
     identity = one.identity()
+    assert run_name_for(store, identity) == "m-review-v1"
+    assert run_name_for(store, drafter.identity()) == "m-review-v1-k3"
     store.runs.ensure("r", drafter="llm", model="m", prompt_name=identity.prompt_name,
                       prompt_hash=identity.prompt_hash, settings=identity.recorded())  # fmt: skip
     with pytest.raises(RecapError, match="samples per clip 1 \\(now 3\\)"):
