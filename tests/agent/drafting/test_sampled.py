@@ -48,7 +48,7 @@ def test_k_samples_per_clip_majority_kept_and_agreement_scored(db_url: str, tmp_
     ingest(store, make_dataset(tmp_path / "ds", 8))
     model = NoisyResponder(p=0.4, seed=3)
     with FakeOpenAI(model) as fake:
-        sampled = job_settings(fake, samples=K, temperature=0.7)
+        sampled = job_settings(fake, samples=K, temperature=0.7, price_input=1.0, price_output=4.0)
         stats = drafted(store, sampled, "k3")
         assert chat_requests(fake) == 8 * K  # K requests per clip
         assert stats.drafted == 8 and stats.cached == 0 and stats.requests == 8 * K
@@ -67,6 +67,13 @@ def test_k_samples_per_clip_majority_kept_and_agreement_scored(db_url: str, tmp_
 
     records = store.runs.drafts("k3")
     samples = store.runs.samples([r.id for r in records])
+    # usage counts all K requests: the same request K times is K times its prompt tokens
+    single_tokens = {r.clip_id: r.prompt_tokens for r in store.runs.drafts("k1")}
+    assert all(r.prompt_tokens == K * single_tokens[r.clip_id] > 0 for r in records)
+    assert all(r.image_tokens == K * store.runs.draft("k1", r.clip_id).image_tokens
+               for r in records)  # fmt: skip
+    for r in records:  # and the cost is the price of all K requests' tokens
+        assert r.cost_usd == pytest.approx((r.prompt_tokens + 4 * r.completion_tokens) / 1e6)
     given = model.given
     outcomes: Counter[str] = Counter()
     for r in records:
