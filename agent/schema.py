@@ -348,6 +348,14 @@ class PromptRef(BaseModel):
         return f"{prompt_version(self.name, self.hash)}"
 
 
+class Sample(BaseModel):
+    """One of K independent drafts of a clip (`recap draft --samples K`): the draft it gave, or
+    why it failed (a bad answer, a server error), as a failed draft's error row says it."""
+
+    draft: Draft | None = None
+    error: str | None = None
+
+
 class DraftResult(BaseModel):
     """A draft with its provenance: the model's `Draft` for one clip, who made it and at what
     cost. The store keeps it as a `DraftRecord`."""
@@ -379,4 +387,10 @@ class DraftResult(BaseModel):
     )
     raw_response: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    samples: list[Sample] = Field(
+        default_factory=list,
+        description="With K > 1 samples per clip: all K, in the order drawn (the kept draft, "
+        "the majority's, among them); usage, cost and attempts above count all K requests. "
+        "Empty for one sample.",
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

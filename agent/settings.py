@@ -129,8 +129,17 @@ class OutputSettings(BaseModel):
         "and JSON in a markdown block, in that order, and the one that works is remembered in "
         "the database), or one of them always.",
     )
-    temperature: float = Field(default=0.0, description="Sampling temperature.")
+    temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(default=2048, description="Cap on output tokens per call.")
+    samples: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Independent drafts per clip (RECAP_SAMPLES; `recap draft --samples K`): "
+        "with K > 1 each clip is drafted K times (K requests, none from the response cache), "
+        "the majority draft is kept and the share agreeing goes into its confidence. Needs a "
+        "temperature above 0.",
+    )
 
 
 class PromptSettings(BaseModel):
@@ -429,8 +438,13 @@ class Settings(  # parts listed last to first: pydantic orders fields from the l
         return self.part(VideoLimitSettings)
 
     def draft_shape(self) -> dict[str, Any]:
-        """The parts that shape a draft, as recorded in a run's identity and its cache keys."""
-        return self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
+        """The parts that shape a draft, as recorded in a run's identity and its cache keys.
+        One sample per clip (the default) is left out, so runs and cache keys made before
+        sampling existed keep their identity."""
+        shape = self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
+        if shape.get("samples") == 1:
+            del shape["samples"]
+        return shape
 
     def shown(self) -> dict[str, object]:
         """Every field, as `recap settings` prints it: each secret as "set" or "not set", never

@@ -35,6 +35,12 @@ Also the offline drafter on the bundled sample itself (30 clips, against their g
 
     python benchmarks/routing.py              # 600 clips, p = 0.1 and 0.3, 1,000 splits (~5 min)
     python benchmarks/routing.py --clips 400 --fresh 2000 --splits 200 --json out.json
+    python benchmarks/routing.py --through-samples --p 0.3   # each K drawn by --samples K
+
+With `--through-samples` the clips of each K are drafted by `recap draft --samples K` itself
+(`through_samples`: the job, the sampled drafter, the store, `recap route`'s scoring), one run
+per K, instead of drafting K = 5 once and taking the first samples; the fresh clips are drawn in
+memory as before.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import json
 import math
 import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,6 +422,91 @@ async def sample_all(
     return out, secs
 
 
+async def through_samples(
+    clips: list[Clip],
+    tel: dict[str, Telemetry],
+    offline: dict[tuple[str, str], Draft],
+    p: float,
+    k: int,
+    seed: int,
+    db: Path,
+    concurrency: int,
+) -> tuple[list[Scored], dict[str, Any]]:
+    """The clips drafted by `recap draft --samples K` itself, against the same fake model: the
+    job and its local engine, the sampled drafter (K requests per clip, the majority kept), the
+    store (the K samples kept with the draft), and the scoring `recap route` uses
+    (`agent.routing.score_drafts`: the stored samples, the offline drafter's telemetry check on
+    the clip's stored telemetry, unchecked claims). Each clip's error is its kept draft's by
+    the gold labels. Also checks that each stored draft is the majority of its stored samples
+    and that its score is the one `score_clips` (the simulation's scoring) gives those samples.
+    """
+    from agent.drafting import make_drafter
+    from agent.routing import score_drafts
+    from agent.runs import Job, JobOptions
+    from agent.sets import Selection
+    from agent.store import Clip as StoredClip
+    from agent.store import Store
+
+    store = Store(db)
+    rows = []
+    for c in clips:
+        stored = StoredClip(
+            id=c.id, video=str(SAMPLE / f"{c.source}.mp4"), root=str(SAMPLE), content_hash=c.id
+        )
+        stored.telemetry = tel[c.source]
+        rows.append((stored, c.caption))
+    store.clips.upsert_many(rows)
+    model = Model(clips, p, seed)
+    with FakeOpenAI(model) as fake:
+        settings = Settings(
+            base_url=fake.url,
+            model="fake-vlm",
+            api_key="sk-bench",
+            timeout_s=60,
+            samples=k,
+            temperature=0.0 if k == 1 else 0.7,
+        )
+        probe = ModelDrafter(settings.model_copy(update={"samples": 1}))
+        for src in sorted({c.source for c in clips}):
+            frames = probe.sample(SAMPLE / f"{src}.mp4", telemetry=tel[src])
+            model.sources[images_digest(probe.messages("-", frames, tel[src]))] = src
+        await probe.aclose()
+        drafter = make_drafter("llm", settings)
+        run = f"samples-p{p}-k{k}"
+        options = JobOptions(
+            run=run, concurrency=concurrency, selection=Selection.of_ids([c.id for c in clips])
+        )
+        t0 = time.perf_counter()
+        try:
+            stats = await Job(store, drafter, options).run()
+        finally:
+            await drafter.aclose()
+        secs = time.perf_counter() - t0
+    records = {r.clip_id: r for r in store.runs.drafts(run)}
+    assert len(records) == len(clips), f"{len(records)} drafts for {len(clips)} clips"
+    scores = score_drafts(store, list(records.values()))
+    samples = store.runs.samples([r.id for r in records.values()]) if k > 1 else {}
+    out, same_kept, same_score = [], 0, 0
+    for c in clips:
+        r = records[c.id]
+        drawn = [x.draft for x in samples.get(r.id, []) if x.draft is not None] or [r.draft]
+        assert len(drawn) == k, f"{len(drawn)} samples stored for {c.id}"
+        agreed = consensus(drawn)
+        same_kept += agreed.kept.model_dump() == r.draft.model_dump()
+        simulated = confidence(c.caption, agreed, offline=offline[(c.source, c.caption)])
+        same_score += math.isclose(simulated.score, scores[r.id].score, abs_tol=1e-12)
+        out.append(Scored(scores[r.id].score, judge_gold(c.caption, r.draft, c.gold).error))
+    check = {
+        "requests": stats.requests,
+        "cached": stats.cached,
+        "kept_is_majority": same_kept,
+        "score_as_simulated": same_score,
+        "clips": len(clips),
+        "seconds": round(secs, 1),
+    }
+    return out, check
+
+
 def sample_in_memory(clips: list[Clip], p: float, k: int, seed: str) -> dict[str, list[Draft]]:
     """K drafts per clip straight from the fake's answers, validated as the client validates
     them (the HTTP round trip returns the same drafts: tests/agent/routing/test_benchmark.py)."""
@@ -593,6 +685,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fresh", type=int, default=10000, help="clips never calibrated on")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument(
+        "--through-samples",
+        action="store_true",
+        help="draw each K's samples with `recap draft --samples K` itself (job, store, "
+        "scoring), one run per K, instead of drafting K = max once and taking prefixes",
+    )
     ap.add_argument("--json", type=Path, help="also write every figure here")
     args = ap.parse_args()
     if args.clips < 400:
@@ -622,23 +720,36 @@ def main() -> None:
     checks = {}
     kmax = max(args.k)
     for p in args.p:
-        sampled, secs = asyncio.run(sample_all(clips, tel, p, kmax, args.seed, args.concurrency))
-        # the error rule must call every right answer right and every wrong one wrong
-        agree = total = 0
-        for c in clips:
-            for d, given in zip(sampled[c.id].drafts, sampled[c.id].given, strict=True):
-                agree += judge_gold(c.caption, d, c.gold).error == (given != "right")
-                total += 1
-        drafts = {cid: s.drafts for cid, s in sampled.items()}
+        drafts: dict[str, list[Draft]] = {}
+        if not args.through_samples:  # K = max drawn once; each K takes the first samples
+            sampled, secs = asyncio.run(
+                sample_all(clips, tel, p, kmax, args.seed, args.concurrency)
+            )
+            # the error rule must call every right answer right and every wrong one wrong
+            agree = total = 0
+            for c in clips:
+                for d, given in zip(sampled[c.id].drafts, sampled[c.id].given, strict=True):
+                    agree += judge_gold(c.caption, d, c.gold).error == (given != "right")
+                    total += 1
+            drafts = {cid: s.drafts for cid, s in sampled.items()}
+            checks[p] = {"requests": total, "rule_agrees": agree, "seconds": round(secs, 1)}
+            print(
+                f"p={p}: {total} drafts in {secs:.0f} s; the error rule agrees with the fake's "
+                f"truth on {agree} of {total}",
+                file=sys.stderr,
+            )
         fresh_drafts = sample_in_memory(fresh, p, kmax, f"fresh:{args.seed}")
-        checks[p] = {"requests": total, "rule_agrees": agree, "seconds": round(secs, 1)}
-        print(
-            f"p={p}: {total} drafts in {secs:.0f} s; the error rule agrees with the fake's "
-            f"truth on {agree} of {total}",
-            file=sys.stderr,
-        )
         for k in args.k:
-            scored = score_clips(clips, drafts, offline, k)
+            if args.through_samples:
+                with tempfile.TemporaryDirectory() as tmp:
+                    scored, check = asyncio.run(
+                        through_samples(clips, tel, offline, p, k, args.seed,
+                                        Path(tmp) / "samples.db", args.concurrency)
+                    )  # fmt: skip
+                checks[f"{p}:{k}"] = check
+                print(f"  K={k} through --samples: {check}", file=sys.stderr)
+            else:
+                scored = score_clips(clips, drafts, offline, k)
             fresh_scored = score_clips(fresh, fresh_drafts, offline, k)
             fig = split_figures(
                 scored, fresh_scored, args.splits, args.alpha, args.delta, args.seed

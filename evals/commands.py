@@ -305,15 +305,18 @@ def compare_cmd(
     run_b: Annotated[str, typer.Argument(help="Candidate: run name or run folder.")],
     fail_if_worse: Annotated[
         list[str] | None,
-        typer.Option("--fail-if-worse", help="METRIC:DELTA, e.g. ter:1.0 (repeatable)."),
+        typer.Option(
+            "--fail-if-worse",
+            help="METRIC:DELTA, e.g. ter:1.0, or coverage@ALPHA:DELTA (the share auto-accepted "
+            "with the guarantee at alpha 0.05 or 0.1, e.g. coverage@0.1:0.05) (repeatable).",
+        ),
     ] = None,
     runs_dir: RunsDir = DEFAULT_RUNS,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     show: Annotated[int, typer.Option(help="Worse cases to list.")] = 5,
 ) -> None:
     """Paired deltas with bootstrap 95% intervals; exit 1 when a named metric drops too far."""
-    from evals.compare import compare, parse_bounds
-    from evals.metrics import higher_is_better
+    from evals.compare import better_when_higher, compare, parse_bounds
     from evals.reports import fmt, run_dir
 
     def folder(x: str) -> Path:
@@ -326,7 +329,7 @@ def compare_cmd(
     for col in ("metric", "A", "B", "B − A", "95% CI", ""):
         t.add_column(col, justify="right" if col not in ("metric", "") else "left")
     for name, (d, lo, hi) in c.deltas.items():
-        better = (d > 0) == higher_is_better(name)
+        better = (d > 0) == better_when_higher(name)
         sure = not (lo <= 0 <= hi) if lo == lo else False  # NaN-safe
         mark = (
             "" if d == 0 or d != d else (("better" if better else "worse") + (" *" if sure else ""))
@@ -341,7 +344,11 @@ def compare_cmd(
             Text(mark, style=style),
         )
     out.print(t)
-    out.print("* the interval excludes 0", style="dim")
+    out.print(
+        "* the interval excludes 0; coverage@ALPHA: each run's own share of gold clips "
+        "auto-accepted with the guarantee (delta 0.1), not paired, no interval",
+        style="dim",
+    )
     for case in c.worse_cases[:show]:
         out.print(
             f"\n[bold]{term(case['clip_id'])}[/] TER {case['ter_a']:.1f} → {case['ter_b']:.1f}",

@@ -189,6 +189,96 @@ def bar_svg(values: dict[str, float | None], *, width: int = 520, title: str = "
     return "".join(parts)
 
 
+def risk_coverage_svg(rc: dict[str, Any] | None, *, width: int = 560, height: int = 300) -> str:
+    """The risk–coverage curve (`summary["risk_coverage"]`) as inline SVG: at each confidence
+    threshold, the share of gold clips accepted (x) against the share of those that are wrong
+    (solid) and its exact upper bound at level 1 − δ (dashed); each α asked for as a dotted
+    line, and the coverage the guarantee reaches there marked (or why none holds)."""
+    esc = html.escape
+    points = (rc or {}).get("points") or []
+    if not points:
+        return "<p>No risk–coverage curve: no drafted gold clip to draw it from.</p>"
+    at = [a for a in (rc or {}).get("at") or [] if a.get("alpha") is not None]
+    left, right, top, bottom = 60, 16, 28, 40
+    pw, ph = width - left - right, height - top - bottom
+    peak = max([p["error"] for p in points] + [a["alpha"] for a in at] + [0.1])
+    ymax = min(1.0, round(peak * 1.5 + 0.05, 1))
+
+    def x(c: float) -> float:
+        return left + max(0.0, min(1.0, c)) * pw
+
+    def y(e: float) -> float:
+        return top + (1.0 - max(0.0, min(ymax, e)) / ymax) * ph
+
+    def line(key: str) -> str:
+        return " ".join(f"{x(p['coverage']):.1f},{y(p[key]):.1f}" for p in points)
+
+    title = f"Risk–coverage ({rc.get('n', len(points))} gold clips, δ = {rc.get('delta', 0.1):g})"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{esc(title)}">',
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{esc(title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
+    ]
+    for i in range(6):  # axes: coverage 0..100%, error 0..ymax
+        c = i / 5
+        parts.append(
+            f'<text x="{x(c):.1f}" y="{top + ph + 14}" font-size="11" '
+            f'text-anchor="middle">{c:.0%}</text>'
+        )
+        e = ymax * i / 5
+        parts.append(
+            f'<text x="{left - 4}" y="{y(e) + 4:.1f}" font-size="11" '
+            f'text-anchor="end">{e:.2f}</text>'
+        )
+    parts.append(
+        f'<text x="{left + pw / 2:.1f}" y="{height - 4}" font-size="12" text-anchor="middle">'
+        "coverage (share of clips accepted, most confident first)</text>"
+        f'<text x="12" y="{top + ph / 2:.1f}" font-size="12" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + ph / 2:.1f})">error among accepted</text>'
+    )
+    parts.append(
+        f'<polyline points="{line("bound")}" fill="none" stroke="#e45756" '
+        'stroke-dasharray="5,3" stroke-width="1.5"/>'
+    )
+    parts.append(
+        f'<polyline points="{line("error")}" fill="none" stroke="#4c78a8" stroke-width="2"/>'
+    )
+    notes = []
+    for i, a in enumerate(at):
+        alpha, coverage = float(a["alpha"]), float(a.get("coverage") or 0.0)
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y(alpha):.1f}" y2="{y(alpha):.1f}" '
+            'stroke="#54a24b" stroke-dasharray="2,3"/>'
+            f'<text x="{left + pw - 4}" y="{y(alpha) - 3:.1f}" font-size="11" '
+            f'text-anchor="end" fill="#54a24b">α = {alpha:g}</text>'
+        )
+        if a.get("threshold") is None:
+            notes.append(f"α = {alpha:g}: no threshold holds ({a.get('reason') or 'none'})")
+            continue
+        cx, cy = x(coverage), y(float(a.get("error") or 0.0))
+        flip = coverage > 0.5  # the label left of the line, inside the plot
+        parts.append(
+            f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{top}" y2="{top + ph}" stroke="#54a24b" '
+            f'stroke-width="1"/><circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#54a24b"/>'
+            f'<text x="{cx + (-4 if flip else 4):.1f}" y="{top + 14 + 13 * i}" '
+            f'font-size="11" fill="#54a24b" text-anchor="{"end" if flip else "start"}">'
+            f"α = {alpha:g}: {coverage:.0%} accepted (threshold {a['threshold']:.3f})</text>"
+        )
+        notes.append(
+            f"α = {alpha:g}: coverage {coverage:.0%} at threshold {a['threshold']:.3f} "
+            f"(error {float(a.get('error') or 0.0):.3f}, bound {float(a.get('bound') or 0.0):.3f})"
+        )
+    parts.append("</svg>")
+    legend = (
+        "<p><small>Solid: share of the accepted clips whose draft is wrong; dashed: its exact "
+        "(Clopper–Pearson) upper bound at level 1 − δ. "
+        + " · ".join(esc(n) for n in notes)
+        + "</small></p>"
+    )
+    return "".join(parts) + legend
+
+
 def html_report(summary: dict[str, Any], cases: list[dict[str, Any]]) -> str:
     m = summary["metrics"]
     esc = html.escape
@@ -242,6 +332,8 @@ flex-wrap:wrap}}</style></head><body>
 <div class="charts">{bar_svg(rates, title="Detection and faithfulness")}
 {bar_svg(recall, title="Hallucination recall by type")}
 {bar_svg(precision, title="Hallucination precision by type")}</div>
+<h2>Auto-acceptance: risk and coverage</h2>
+{risk_coverage_svg(summary.get("risk_coverage"))}
 <h2>Metrics</h2><table><tr><th>metric</th><th>value</th><th>better</th><th>definition</th></tr>
 {rows}</table>
 <h2>Highest edit rate</h2><table><tr><th>clip</th><th>TER</th><th>caption</th><th>rewrite</th>

@@ -100,6 +100,40 @@ def accurate_responder(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class NoisyResponder:
+    """A model that answers right with probability 1 − p, per request, as sampling at a
+    temperature above 0 does: the caption is right as written, and the right answer calls it
+    accurate; the wrong one flags its second word as a wrong action. The n-th request for a
+    caption draws from its own generator, seeded with (seed, caption, n), so the answers a
+    caption gets are the same on every run whatever order its requests arrive in; `given`
+    keeps, per caption, what each answer was ("right" or "wrong")."""
+
+    def __init__(self, p: float, seed: int = 0) -> None:
+        self.p, self.seed = p, seed
+        self.given: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        caption = caption_of(request)
+        with self._lock:
+            given = self.given.setdefault(caption, [])
+            rng = random.Random(f"{self.seed}:{caption}:{len(given)}")
+            wrong = rng.random() < self.p
+            given.append("wrong" if wrong else "right")
+        if not wrong:
+            return accurate_responder(request)
+        word = caption.split()[1]
+        return {
+            "observations": "the arm moves the other way",
+            "hallucinations": [
+                {"span": word, "type": "action", "explanation": "It does something else."}
+            ],
+            "omissions": [],
+            "rewrite": caption.replace(word, "nudges", 1),
+            "verdict": "needs_edit",
+        }
+
+
 class FakeOpenAI:
     def __init__(
         self,

@@ -31,6 +31,7 @@ from agent.telemetry import NOTE_META_KEY, arm_count
 from agent.untrusted import visible
 from ui import rubric, timeline
 from ui.auth import gate
+from ui.confidence import show_confidence
 from ui.guideline_panel import PageGuideline, page_guideline, panel, show_warnings
 from ui.markup import attr, html_text, md, script_json
 
@@ -579,6 +580,7 @@ def clip_text(session: ReviewSession, item: QueueItem, guideline: PageGuideline)
         # What the drafter saw (and, for offline drafts, what it could not check), above the
         # findings it led to. st.text parses neither Markdown nor HTML: a draft's words are data.
         st.text("What the drafter saw: " + visible(draft.observations))
+    show_confidence(session, item)  # score and parts in words; not in the control arm
     rows = [
         ("hallucinations", i, h.span, h.type.value, h.explanation, h.evidence_times)
         for i, h in enumerate(hallucinations)

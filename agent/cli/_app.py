@@ -148,6 +148,18 @@ MODEL_FLAGS: dict[str, tuple[Any, Any]] = {
             "built-in).",
         ),
     ),
+    "temperature": (
+        float | None,
+        typer.Option("--temperature", help="Sampling temperature (RECAP_TEMPERATURE)."),
+    ),
+    "samples": (
+        int | None,
+        typer.Option(
+            "--samples",
+            help="Independent drafts per clip, the majority kept (RECAP_SAMPLES; default 1). "
+            "K > 1 needs --temperature above 0.",
+        ),
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -30,6 +30,9 @@ from agent.cli._app import (
     term,
 )
 from agent.errors import RecapError, VideoError
+
+if TYPE_CHECKING:
+    from agent.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -389,6 +392,10 @@ def draft_cmd(
     settings = settings_from(**model_flags)
     drafter = make_drafter(drafter_kind, settings, rpm=rpm, tpm=tpm, modes=store.endpoints)
     able = drafter.capabilities
+    if batch and settings.samples > 1:
+        from agent.runs._openai_batch import OpenAIBatchEngine
+
+        OpenAIBatchEngine(drafter)  # refuses K samples, saying why
     if (batch and not able.batch) or (engine == "ray" and not able.ray):
         raise RecapError("--batch and --engine ray need the LLM drafter.")
     label = "llm-batch" if batch else None
@@ -487,16 +494,24 @@ def draft_cmd(
 
 
 def runs_cmd(
+    run: Annotated[
+        str | None,
+        typer.Argument(help="One run in detail: how it drafts and its drafts' confidences."),
+    ] = None,
     db: DbOpt = None,
     errors: Annotated[
         str | None, typer.Option("--errors", help="List the failed clips of this run.")
     ] = None,
 ) -> None:
-    """List runs with the clips they cover, their progress and cost, or one run's errors."""
+    """List runs with the clips they cover, their progress, cost and confidence, or one run in
+    detail, or one run's errors."""
     from agent.schema import prompt_version
     from agent.store import Store
 
     store = Store(db, create=False)
+    if run is not None and not errors:
+        run_detail(store, run)
+        return
     if errors:
         store.runs.require(errors)
         table = Table(title=f"Failed clips in {term(errors)}")
@@ -510,19 +525,21 @@ def runs_cmd(
     table = Table(title=f"Runs in {term(store.display_url)}")
     table.add_column("run", no_wrap=True)  # never cut: it is what other commands are given
     table.add_column("sets", overflow="fold")
-    for col in ("drafted", "failed", "cost"):
+    for col in ("drafted", "failed", "cost", "confidence"):
         table.add_column(col, no_wrap=True, justify="right")
     if wide:
         for col in ("drafter", "model / prompt", "tokens in/out", "finished"):
             table.add_column(col)
     for r in store.runs.all():
         t = store.runs.totals(r.name)
+        scored, median = store.runs.confidence_median(r.name)
         cells = [
             term(r.name),
             term(r.selection.short()),
             f"{t.drafted}/{store.runs.size(r.name)}",
             str(t.failed),
             f"${t.cost_usd:.4f}" if t.cost_usd is not None else "-",
+            f"{median:.2f} ({scored / t.drafted:.0%})" if median is not None and t.drafted else "-",
         ]
         if wide:
             who = " ".join(x for x in (r.model, prompt_version(r.prompt_name, r.prompt_hash)) if x)
@@ -536,7 +553,9 @@ def runs_cmd(
     out.print(table)
     out.print(
         "[dim]drafted/total: the run's own clips (its sets, or its ids); `recap sets` lists the "
-        "sets" + ("" if wide else "; at 120 columns or more: model, prompt and tokens") + ".[/]",
+        "sets" + ("" if wide else "; at 120 columns or more: model, prompt and tokens") + ". "
+        "confidence: the median score of the scored drafts (the share scored; `recap route "
+        "calibrate | apply` scores them); `recap runs RUN` shows their distribution.[/]",
         highlight=False,
     )
     for r in store.runs.all():
@@ -547,6 +566,50 @@ def runs_cmd(
                 f"audited by a person); `recap route status --run {r.name}` says how it holds",
                 highlight=False,
             )
+
+
+def run_detail(store: Store, name: str) -> None:
+    """`recap runs RUN`: how the run drafts (drafter, model, prompt, samples per clip and
+    temperature), its totals, and how its drafts' confidences fall, in tenths."""
+    from agent.schema import prompt_version
+
+    r = store.runs.require(name)
+    t = store.runs.totals(name)
+    settings = r.settings or {}
+    who = " ".join(x for x in (r.model, prompt_version(r.prompt_name, r.prompt_hash)) if x)
+    out.print(f"[bold]{term(name)}[/] · {term(r.drafter)} {term(who)}", highlight=False)
+    samples = settings.get("samples", 1)
+    out.print(
+        f"samples per clip {samples} · temperature {settings.get('temperature', '-')} · "
+        f"{t.drafted}/{store.runs.size(name)} drafted · {t.failed} failed · "
+        + (f"${t.cost_usd:.4f}" if t.cost_usd is not None else "cost unknown"),
+        highlight=False,
+    )
+    scores = store.runs.confidences(name)
+    if not scores:
+        out.print(
+            f"No draft of {term(name)} is scored yet: `recap route calibrate --run {term(name)} "
+            "...` or `recap route apply` scores them.",
+            highlight=False,
+        )
+        return
+    scores.sort()
+    middle = scores[(len(scores) - 1) // 2 : len(scores) // 2 + 1]
+    out.print(
+        f"{len(scores)} of {t.drafted} drafts scored · median confidence "
+        f"{sum(middle) / len(middle):.3f} · lowest {scores[0]:.3f} · highest {scores[-1]:.3f}",
+        highlight=False,
+    )
+    table = Table(title="Confidence of the scored drafts")
+    for col in ("confidence", "drafts", "share"):
+        table.add_column(col, justify="right")
+    bins = [0] * 10
+    for x in scores:
+        bins[min(int(x * 10), 9)] += 1
+    for i, n in enumerate(bins):
+        top = "]" if i == 9 else ")"
+        table.add_row(f"[{i / 10:.1f}, {(i + 1) / 10:.1f}{top}", str(n), f"{n / len(scores):.0%}")
+    out.print(table)
 
 
 def sets_cmd(

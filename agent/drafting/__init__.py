@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from agent.drafting._ratelimit import RateLimiter
     from agent.drafting._result import Provenance
+    from agent.drafting._sampled import SampledDrafter, check_sampling
 
 _WHERE = {
     "EndpointReport": "agent.drafting._check",
@@ -58,6 +59,8 @@ _WHERE = {
     "load_prompt": "agent.drafting._prompts",
     "prompt_for": "agent.drafting._prompts",
     "RateLimiter": "agent.drafting._ratelimit",
+    "SampledDrafter": "agent.drafting._sampled",
+    "check_sampling": "agent.drafting._sampled",
 }
 __all__ = [
     "BUILTIN_DIR",
@@ -74,7 +77,9 @@ __all__ = [
     "Provenance",
     "RateLimiter",
     "RunIdentity",
+    "SampledDrafter",
     "check_caption",
+    "check_sampling",
     "default_drafter_kind",
     "draft",
     "draft_sync",

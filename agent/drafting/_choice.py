@@ -21,7 +21,11 @@ def make_drafter(
     """The LLM drafter (needs an endpoint; rate-limited at rpm/tpm; `modes` remembers which
     structured-output mode works at the endpoint, e.g. `store.endpoints`) or the offline one.
     Each is imported only when asked for, so choosing the offline drafter loads no HTTP
-    library."""
+    library. With `settings.samples` K > 1 the model drafter is asked K times per clip
+    (`agent.drafting._sampled`); refused for the offline drafter and at temperature 0."""
+    from agent.drafting._sampled import check_sampling
+
+    check_sampling(settings, kind)
     if kind == "offline":
         from agent.drafting._offline import OfflineDrafter
 
@@ -32,7 +36,12 @@ def make_drafter(
     from agent.drafting._model import ModelDrafter
     from agent.drafting._ratelimit import RateLimiter
 
-    return ModelDrafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm), modes=modes)
+    drafter = ModelDrafter(settings, limiter=RateLimiter(rpm=rpm, tpm=tpm), modes=modes)
+    if settings.samples > 1:
+        from agent.drafting._sampled import SampledDrafter
+
+        return SampledDrafter(drafter, settings.samples)
+    return drafter
 
 
 def default_drafter_kind(settings: Settings) -> str:

@@ -178,15 +178,17 @@ class ReviewSession:
 
     # --- queue --------------------------------------------------------------------------------
     def counts(self) -> dict[Status, int]:
-        """Clips per status, from the run's running tallies (pending: the drafts left over;
-        gold clips are work like any other)."""
+        """Clips per status, from the run's running tallies (pending: the drafts left over,
+        less those recap's policy accepted, which are in no one's queue unless audited; gold
+        clips are work like any other)."""
         tallies = self.store.reviews.tallies(self.run)
         out = {s: tallies.clips(s) for s in STATUSES}
         for s in TEAM_STATES:  # listed only while some clip is in them
             if tallies.clips(s):
                 out[s] = tallies.clips(s)
         drafted = self.store.runs.count_drafts(self.run)
-        out[Status.PENDING] = max(drafted - sum(out.values()), 0)
+        routed = self.store.routing.out_of_queue(self.run)
+        out[Status.PENDING] = max(drafted - routed - sum(out.values()), 0)
         return out
 
     def next_item(

@@ -7,7 +7,8 @@ survives one independent check:
 
 - **agreement** (K ≥ 2 samples): the share of the K samples that say the same as the kept
   draft (same verdict, flagged spans and types, omission types; `agent.routing._consensus`).
-  Samples that disagree mean the model is unsure of this clip.
+  Samples that disagree mean the model is unsure of this clip; a sample that failed counts as
+  one that disagrees.
 - **rewrite agreement** (K ≥ 2): the share of those agreeing samples whose rewrite is the kept
   one's (the same words after normalisation, or within the error rule's tolerance). The error
   rule counts a rewrite a person would change even when the findings are right, so findings
@@ -104,6 +105,33 @@ class Confidence(BaseModel):
     parts: ConfidenceParts
     version: str = CONFIDENCE_VERSION
 
+    def summary(self) -> str:
+        """The score and its parts in words, on one line (the review page): only the parts
+        that are there, the unsure ones named."""
+        p = self.parts
+        said = [f"confidence {self.score:.2f}"]
+        if p.agreement is not None:
+            agreeing = round(p.agreement * p.samples)
+            said.append(f"{agreeing} of {p.samples} samples agree")
+            if p.rewrite_agreement is not None and p.rewrite_agreement < 1.0:
+                said.append(f"rewrite shared by {p.rewrite_agreement:.0%} of them")
+        if p.telemetry is not None:
+            if p.telemetry == 0.0 and p.telemetry_conflicts:
+                said.append("telemetry contradicts it: " + p.telemetry_conflicts[0])
+            elif p.telemetry < 1.0:
+                said.append(f"telemetry agrees on {p.telemetry:.0%} of its claims")
+            else:
+                said.append("telemetry agrees")
+        if p.unchecked:
+            words = ", ".join(f"{c.word} ({c.kind.value})" for c in p.unchecked)
+            n = len(p.unchecked)
+            said.append(f"{n} claim{'s' * (n != 1)} nothing checks: {words}")
+        if p.stated is not None:
+            said.append(f"the model says {p.stated:.2f}")
+        if p.token_prob is not None:
+            said.append(f"token probability {p.token_prob:.2f}")
+        return " · ".join(said)
+
     def explain(self) -> str:
         """One line per part, for the page and `recap runs`."""
         p = self.parts
@@ -181,6 +209,7 @@ def confidence(
     mean_logprob: float | None = None,
     claim_doubt: float = CLAIM_DOUBT,
     tolerance: int = 0,
+    failed: int = 0,
 ) -> Confidence:
     """The confidence of the kept draft of `caption`.
 
@@ -188,10 +217,15 @@ def confidence(
     drafter's draft of the same clip made with its telemetry; None when the clip has no
     telemetry (an offline draft without telemetry has checked nothing). `stated` and
     `mean_logprob` belong to the kept draft; a value out of range is left out with a note.
-    `tolerance`: the error rule's, for rewrites that count as the same."""
+    `tolerance`: the error rule's, for rewrites that count as the same. `failed`: samples drawn
+    that gave no draft (they count as disagreeing; ignored when `samples` is a consensus)."""
     if isinstance(samples, Draft):
         samples = [samples]
-    agreed = samples if isinstance(samples, Consensus) else consensus(samples, tolerance=tolerance)
+    agreed = (
+        samples
+        if isinstance(samples, Consensus)
+        else consensus(samples, tolerance=tolerance, failed=failed)
+    )
     if not 0.0 <= claim_doubt < 1.0:
         raise ValueError(f"claim_doubt must lie in [0, 1), got {claim_doubt}")
     kept = agreed.kept
@@ -202,8 +236,10 @@ def confidence(
     unchecked = [
         c
         for c in uncheckable_claims(caption)
-        if agreed.k < 2 or len({_flags(caption, d, c) for d in agreed.samples}) > 1
+        if len(agreed.samples) < 2 or len({_flags(caption, d, c) for d in agreed.samples}) > 1
     ]
+    if agreed.failed:
+        notes.append(f"{agreed.failed} of {agreed.k} samples failed: counted as disagreeing")
     claims = (1.0 - claim_doubt) ** len(unchecked)
     if stated is not None and not (isinstance(stated, (int, float)) and 0.0 <= stated <= 1.0):
         notes.append(f"stated confidence {stated!r} is not in [0, 1]: left out")

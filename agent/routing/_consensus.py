@@ -8,6 +8,9 @@ differently, and the error rule counts a rewrite a person would change, so the k
 group's member whose rewrite most of the group shares (the same words after normalisation, or
 within the error rule's tolerance; ties: the first drawn), and rewrite agreement is the share of
 the group that shares it. The choice is deterministic given the order the samples were drawn.
+A sample that failed (a bad answer, a server error) says nothing about the caption and counts
+as one that disagrees: agreement is over all K drawn, so a clip whose samples fail is no more
+confident for it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Consensus(BaseModel):
     kept_index: int = Field(description="Index of the kept sample.")
     agreeing: list[int] = Field(description="Samples with the kept one's findings.")
     same_rewrite: list[int] = Field(description="Those of them that also share its rewrite.")
+    failed: int = Field(default=0, description="Samples drawn that gave no draft.")
 
     @property
     def kept(self) -> Draft:
@@ -45,12 +49,13 @@ class Consensus(BaseModel):
 
     @property
     def k(self) -> int:
-        return len(self.samples)
+        """Samples drawn, failed ones included."""
+        return len(self.samples) + self.failed
 
     @property
     def agreement(self) -> float:
         """Share of the K samples with the kept draft's findings (1/K to 1)."""
-        return len(self.agreeing) / len(self.samples)
+        return len(self.agreeing) / self.k
 
     @property
     def rewrite_agreement(self) -> float:
@@ -58,11 +63,14 @@ class Consensus(BaseModel):
         return len(self.same_rewrite) / len(self.agreeing)
 
 
-def consensus(samples: Sequence[Draft], *, tolerance: int = 0) -> Consensus:
+def consensus(samples: Sequence[Draft], *, tolerance: int = 0, failed: int = 0) -> Consensus:
     """The majority draft among K samples and their agreement. `tolerance`: word edits (after
-    normalisation) under which two rewrites count as the same, as in the error rule."""
+    normalisation) under which two rewrites count as the same, as in the error rule; `failed`:
+    samples drawn that gave no draft (counted as disagreeing)."""
     if not samples:
         raise ValueError("consensus needs at least one sample")
+    if failed < 0:
+        raise ValueError(f"failed must be 0 or more, got {failed}")
     groups: dict[Signature, list[int]] = {}
     for i, d in enumerate(samples):
         groups.setdefault(signature(d), []).append(i)
@@ -77,5 +85,9 @@ def consensus(samples: Sequence[Draft], *, tolerance: int = 0) -> Consensus:
     shares = {i: [j for j in group if alike(i, j)] for i in group}
     kept = max(group, key=lambda i: (len(shares[i]), -i))
     return Consensus(
-        samples=list(samples), kept_index=kept, agreeing=group, same_rewrite=shares[kept]
+        samples=list(samples),
+        kept_index=kept,
+        agreeing=group,
+        same_rewrite=shares[kept],
+        failed=failed,
     )

@@ -7,7 +7,8 @@ the policy and the acceptances, each only once everything it rests on checked ou
 writes nothing).
 
 - **Scores.** A draft without a stored confidence (or one made by another formula version) is
-  scored from what the run kept: one sample (K = 1), the offline drafter's telemetry check on
+  scored from what the run kept: its K samples (`recap draft --samples K`; a failed sample
+  counts as disagreeing) or the one draft (K = 1), the offline drafter's telemetry check on
   the same clip when the clip has telemetry and the run is not the offline drafter's own, and
   the claims nothing checks.
 - **Labels.** `--gold FILE`: the gold rows (`id` plus `gold_caption` / `gold_hallucinations` /
@@ -81,6 +82,7 @@ def score_drafts(store: Store, records: Sequence[DraftRecord]) -> dict[int, Conf
     for start in range(0, len(todo), 1000):
         chunk = todo[start : start + 1000]
         clips = {c.id: c for c, _ in store.clips.with_captions([r.clip_id for r in chunk])}
+        sampled = store.runs.samples([r.id for r in chunk])
         for r in chunk:
             clip = clips.get(r.clip_id)
             telemetry = clip.telemetry if clip is not None else None
@@ -89,7 +91,14 @@ def score_drafts(store: Store, records: Sequence[DraftRecord]) -> dict[int, Conf
                 if telemetry is not None and r.drafter != OfflineDrafter.name
                 else None
             )
-            scores[r.id] = confidence(r.caption, r.draft, offline=offline)
+            drawn = sampled.get(r.id, [])
+            drafts = [x.draft for x in drawn if x.draft is not None]
+            scores[r.id] = confidence(
+                r.caption,
+                drafts or r.draft,
+                offline=offline,
+                failed=len(drawn) - len(drafts) if drafts else 0,
+            )
     return scores
 
 

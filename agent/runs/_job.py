@@ -37,7 +37,8 @@ class Job:
             store,
             options.run,
             drafter.identity(),
-            use_cache=options.use_cache and self.engine.uses_cache,
+            # K samples per clip are K fresh answers: a cached one is an earlier sample
+            use_cache=options.use_cache and self.engine.uses_cache and drafter.settings.samples < 2,
             drafter_label=self.engine.run_drafter,
             selection=options.selection,
         )

@@ -327,10 +327,14 @@ def run_name_for(
     `gpt-4.1-mini-review-v1`; `sample-offline-r3` over set sample; `-batch` through the Batch
     API), with a short hash of the identity and selection added only when a run of that name
     exists that was made otherwise. The same drafter over the same selection always gets the
-    same name, so running the same command again resumes its run."""
+    same name, so running the same command again resumes its run. K samples per clip add
+    `-kK` (`gpt-4.1-mini-review-v1-k3`)."""
     chosen = selection or Selection.production()
     label = drafter_label or identity.drafter
     parts = [chosen.name_prefix(), identity.short_name()]
+    samples = identity.output.get("samples", 1)
+    if samples != 1:  # `--samples K`: another run than one sample's
+        parts.append(f"k{samples}")
     if label != identity.drafter:
         parts.append(label.removeprefix(identity.drafter).strip("-") or label)
     base = "-".join(p for p in parts if p)
@@ -344,10 +348,16 @@ def run_name_for(
         run = store.runs.get(name)
         if run is None:
             return name
-        same = (run.drafter, run.model, run.prompt_hash) == (
+        same = (
+            run.drafter,
+            run.model,
+            run.prompt_hash,
+            (run.settings or {}).get("samples", 1),
+        ) == (
             label,
             identity.model,
             identity.prompt_hash,
+            samples,
         )
         if same and run.selection.same_as(chosen):
             return name

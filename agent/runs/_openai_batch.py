@@ -55,6 +55,14 @@ class OpenAIBatchEngine:
         wait: bool = True,
         log: Callable[[str], None] = lambda _m: None,
     ) -> None:
+        if drafter.settings.samples > 1:
+            raise RecapError(
+                f"--batch cannot draft {drafter.settings.samples} samples per clip: a batch "
+                "holds one request per clip, and its answers come back a day later, too late to "
+                "pick the majority one.",
+                hint="Draw the samples online (the local engine, or --engine ray), or drop "
+                "--samples for the batch.",
+            )
         if not drafter.capabilities.batch:
             raise RecapError(
                 f"The {drafter.name} drafter cannot use the Batch API.", hint="Use --drafter llm."

@@ -671,6 +671,22 @@ def m0011_routing(conn: Connection) -> None:
     md.create_all(conn, tables=[policies, labels, accepted])
 
 
+def m0012_draft_samples(conn: Connection) -> None:
+    """K samples per clip (`recap draft --samples K`): each sample a draft was chosen from, its
+    draft as JSON or why it failed, dropped with its draft."""
+    md = MetaData()
+    Table("drafts", md, Column("id", Integer, primary_key=True))  # referred to, not created
+    samples = Table(
+        "draft_samples",
+        md,
+        Column("draft_id", Integer, ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
+        Column("idx", Integer, primary_key=True),
+        Column("draft", JSON),
+        Column("error", Text),
+    )
+    md.create_all(conn, tables=[samples])
+
+
 def m0013_rubric_scores(conn: Connection) -> None:
     """Rubric scores: a reviewer's or lead's score of the caption on each dimension of the
     guideline's rubric, kept with the decision they came with (one row per dimension), with
@@ -708,6 +724,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0009_endpoint_modes", m0009_endpoint_modes),
     ("0010_clip_sets", m0010_clip_sets),
     ("0011_routing", m0011_routing),
+    ("0012_draft_samples", m0012_draft_samples),
     ("0013_rubric_scores", m0013_rubric_scores),
 ]
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 
 from agent.decisions import FINAL, Arm
 from agent.routing._calibration import Labelled, Policy
@@ -240,6 +240,27 @@ class Routing(Repository):
                 a.clip_id: a
                 for a in s.scalars(select(AutoAcceptance).where(AutoAcceptance.run == run))
             }
+
+    def routed(self, run: str) -> bool:
+        """Whether a policy accepted any clip of `run` (one primary-key probe)."""
+        with self.session() as s:
+            return bool(s.scalar(select(exists().where(AutoAcceptance.run == run))))
+
+    def out_of_queue(self, run: str) -> int:
+        """Clips of `run` a policy accepted that are in no one's queue: not audited, and no
+        person has decided them (a person's decision puts a clip back among the counted)."""
+        decided = exists().where(
+            ReviewState.run == AutoAcceptance.run, ReviewState.clip_id == AutoAcceptance.clip_id
+        )
+        with self.session() as s:
+            return (
+                s.scalar(
+                    select(func.count()).where(
+                        AutoAcceptance.run == run, AutoAcceptance.audit.is_(False), ~decided
+                    )
+                )
+                or 0
+            )
 
     def run_counts(self, run: str) -> tuple[int, int]:
         """(clips of `run` a policy accepted, of them audited)."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.errors import RecapError
 from agent.redact import redact
-from agent.schema import DraftResult
+from agent.schema import DraftResult, Sample
 from agent.sets import Selection, SelectionKind, SetKind
 from agent.store._clips import ORIGINAL
 from agent.store._engine import Repository
@@ -32,6 +32,7 @@ from agent.store._tables import (
     ClipSet,
     DraftRecord,
     DraftResponse,
+    DraftSample,
     ErrorRecord,
     Run,
     now,
@@ -119,6 +120,12 @@ class Runs(Repository):
                 ("drafter", run.drafter, drafter),
                 ("model", run.model, model),
                 ("prompt hash", run.prompt_hash, prompt_hash),
+                # one sample per clip is recorded as no samples setting (runs made before it)
+                (
+                    "samples per clip",
+                    (run.settings or {}).get("samples", 1),
+                    settings.get("samples", 1),
+                ),
             )
             mismatch = [f"{what} {old!r} (now {new!r})" for what, old, new in pairs if old != new]
             if mismatch:
@@ -308,9 +315,21 @@ class Runs(Repository):
                         )
                     )
                 s.add(row)
-                if result.raw_response is not None:
+                if result.raw_response is not None or result.samples:
                     s.flush()
+                if result.raw_response is not None:
                     s.add(DraftResponse(draft_id=row.id, body=result.raw_response))
+                for i, sample in enumerate(result.samples):
+                    s.add(
+                        DraftSample(
+                            draft_id=row.id,
+                            idx=i,
+                            draft_json=(
+                                sample.draft.model_dump(mode="json") if sample.draft else None
+                            ),
+                            error=None if sample.error is None else redact(sample.error),
+                        )
+                    )
                 s.commit()
                 return True
             except IntegrityError:
@@ -360,6 +379,22 @@ class Runs(Repository):
         with self.session() as s:
             return s.scalar(select(func.count()).where(DraftRecord.run == run)) or 0
 
+    def samples(self, draft_ids: Sequence[int]) -> dict[int, list[Sample]]:
+        """The K samples each of `draft_ids` was chosen from, in the order drawn (drafts of one
+        sample are absent)."""
+        out: dict[int, list[Sample]] = {}
+        ids = list(draft_ids)
+        with self.session() as s:
+            for start in range(0, len(ids), CHUNK):
+                q = (
+                    select(DraftSample)
+                    .where(DraftSample.draft_id.in_(ids[start : start + CHUNK]))
+                    .order_by(DraftSample.draft_id, DraftSample.idx)
+                )
+                for row in s.scalars(q):
+                    out.setdefault(row.draft_id, []).append(row.sample)
+        return out
+
     def raw_response(self, draft_id: int) -> str | None:
         """The model's raw response to a stored draft (kept compressed, apart from the draft)."""
         with self.session() as s:
@@ -402,6 +437,32 @@ class Runs(Repository):
             retries=row[4],
             reasks=row[5],
         )
+
+    def confidence_median(self, run: str) -> tuple[int, float | None]:
+        """(drafts of `run` with a stored confidence, the median of their scores; None when
+        none is scored). Two indexed-by-run queries, whatever the run's size."""
+        score = DraftRecord.confidence_score
+        where = (DraftRecord.run == run, score.is_not(None))
+        with self.session() as s:
+            scored = s.scalar(select(func.count(score)).where(*where)) or 0
+            if not scored:
+                return 0, None
+            middle = list(
+                s.scalars(
+                    select(score)
+                    .where(*where)
+                    .order_by(score)
+                    .offset((scored - 1) // 2)
+                    .limit(1 if scored % 2 else 2)
+                )
+            )
+        return scored, sum(middle) / len(middle)
+
+    def confidences(self, run: str) -> list[float]:
+        """Every stored confidence score of `run`'s drafts (`recap runs RUN`'s distribution)."""
+        score = DraftRecord.confidence_score
+        with self.session() as s:
+            return list(s.scalars(select(score).where(DraftRecord.run == run, score.is_not(None))))
 
     # --- response cache -----------------------------------------------------------------------
     def cache_get_json(self, key: str) -> dict[str, Any] | None:

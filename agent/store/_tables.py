@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agent.decisions import Arm, Decision, Purpose, Status
 from agent.routing._confidence import Confidence
-from agent.schema import Draft, GoldLabels
+from agent.schema import Draft, GoldLabels, Sample
 from agent.sets import Selection, SetKind
 from agent.telemetry import Telemetry
 
@@ -385,6 +385,30 @@ class DraftResponse(Base):
         ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
     )
     body: Mapped[str] = mapped_column(ZText)
+
+
+class DraftSample(Base):
+    """One of the K samples a draft was chosen from (`recap draft --samples K`): its draft as
+    JSON, or why it failed. Drafts of one sample have none. Dropped with its draft."""
+
+    __tablename__ = "draft_samples"
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_json: Mapped[dict[str, Any] | None] = mapped_column("draft", JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def sample(self) -> Sample:
+        """The sample, typed; a stored draft that no longer validates reads as a failed one."""
+        if self.draft_json is None:
+            return Sample(error=self.error or "no draft")
+        try:
+            return Sample(draft=Draft.model_validate(self.draft_json))
+        except ValidationError as e:
+            log.warning("sample %s of draft %s no longer validates: %s", self.idx, self.draft_id, e)
+            return Sample(error=f"stored sample no longer validates: {e.error_count()} error(s)")
 
 
 class ErrorRecord(Base):

@@ -8,6 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from agent.drafting import OfflineDrafter
 from agent.routing import judge_gold
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -49,3 +50,25 @@ def test_drafts_round_trip_as_the_fake_meant_them_and_repeat() -> None:
             assert judge_gold(c.caption, d, c.gold).error == (g != "right"), (c.caption, g)
         assert runs[1][c.id].given == s.given
         assert [d.model_dump() for d in runs[1][c.id].drafts] == [d.model_dump() for d in s.drafts]
+
+
+def test_samples_drawn_by_the_real_samples_path_score_as_the_simulation_does(
+    tmp_path: Path,
+) -> None:
+    """`--through-samples`: the clips drafted by `recap draft --samples 3` itself (job, store,
+    `recap route`'s scoring), K requests per clip and none from the cache, each stored draft
+    the majority of its stored samples, and each score the one the simulation's scoring gives
+    those samples."""
+    bench = _benchmark()
+    clips, tel, _ = bench.make_clips(12, seed=2)
+    offline = {
+        (c.source, c.caption): OfflineDrafter().review(c.caption, tel[c.source]) for c in clips
+    }
+    scored, check = asyncio.run(
+        bench.through_samples(clips, tel, offline, 0.5, 3, 0, tmp_path / "s.db", 4)
+    )
+    assert check["requests"] == 3 * len(clips) and check["cached"] == 0
+    assert check["kept_is_majority"] == check["score_as_simulated"] == len(clips)
+    assert len(scored) == len(clips)
+    assert any(s.error for s in scored) and not all(s.error for s in scored)
+    assert len({round(s.conf, 6) for s in scored}) > 1  # agreement varies from clip to clip

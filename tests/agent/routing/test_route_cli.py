@@ -355,3 +355,39 @@ def test_reviewed_clips_calibrate_with_settlements_winning(db_url: str) -> None:
     assert (figures["n"], figures["threshold"], figures["error"]) == (40, 1.0, 0.0)
     (policy,) = store.routing.policies()
     assert policy.labels == "reviewed"
+
+
+def run_row(table: str, run: str = "r1") -> list[str]:
+    """The cells of `run`'s row in `recap runs`' table."""
+    line = next(x for x in table.splitlines() if x.strip("│ ").startswith(run))
+    return [cell.strip() for cell in line.split("│")[1:-1]]
+
+
+def test_runs_shows_the_median_confidence_and_one_run_its_distribution(
+    db_url: str, tmp_path: Path
+) -> None:
+    import statistics
+
+    store = build(db_url)
+    r = cli(db_url, "runs", "r1")
+    assert r.exit_code == 0, r.output
+    assert "samples per clip 1" in words(r.stdout) and "No draft of r1 is scored yet" in r.stdout
+    assert run_row(cli(db_url, "runs").stdout)[5] == "-"  # nothing scored: no figure
+
+    gold = gold_file(tmp_path / "gold.jsonl", GOLD)
+    cli(db_url, "route", "calibrate", "--run", "r1", "--gold", str(gold), "--alpha", "0.2",
+        "--delta", "0.2")  # fmt: skip
+    scores = [d.confidence_score for d in store.runs.drafts("r1") if d.confidence_score]
+    assert len(scores) == 40  # the labelled drafts: 32 at 1.0, 8 at 0.9³
+    r = cli(db_url, "runs")
+    assert r.exit_code == 0, r.output
+    # median 1.00, 40 of 80 scored
+    assert run_row(r.stdout)[5] == f"{statistics.median(scores):.2f} (50%)"
+
+    r = cli(db_url, "runs", "r1")
+    said = words(r.stdout)
+    assert "40 of 80 drafts scored" in said and "median confidence 1.000" in said
+    assert "lowest 0.729 · highest 1.000" in said
+    lines = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if "│" in line}
+    assert lines["[0.7, 0.8)"].split("│")[2].strip() == "8"
+    assert lines["[0.9, 1.0]"].split("│")[2].strip() == "32"

@@ -101,3 +101,20 @@ def test_ray_engine_stops_on_a_server_that_cannot_take_images(tmp_path: Path, lo
         assert len(fake.requests) <= 2  # each actor's first request; the rest wait and stop
     assert stats.fatal and "--mmproj" in stats.fatal
     assert store.runs.errors("ray") == [] and len(store.runs.pending("ray")) == 12
+
+
+@pytest.mark.slow
+def test_ray_engine_draws_k_samples_per_clip(tmp_path: Path, local_ray) -> None:
+    """`--samples K` on Ray: each actor rebuilds the sampled drafter from the settings (which
+    carry K), sends K requests per clip, and the driver keeps the majority draft with all K."""
+    store = Store(tmp_path / "r.db")
+    ingest(store, make_dataset(tmp_path / "ds", 6))
+    with FakeOpenAI(expect_key=TEST_KEY) as fake:
+        settings = job_settings(fake, samples=3, temperature=0.7)
+        stats = run_ray_job(store, settings, JobOptions(run="ray-k3"), workers=2)
+        assert len(fake.requests) == 6 * 3
+    assert (stats.drafted, stats.cached, stats.requests) == (6, 0, 18)
+    records = store.runs.drafts("ray-k3")
+    samples = store.runs.samples([r.id for r in records])
+    assert len(records) == 6 and all(len(samples[r.id]) == 3 for r in records)
+    assert store.runs.get("ray-k3").settings["samples"] == 3
