@@ -199,6 +199,17 @@ def run_cmd(
     runs_dir: RunsDir = DEFAULT_RUNS,
     guidelines: GuidelinesOpt = None,
     rpm: Annotated[float | None, typer.Option(help="Requests per minute limit.")] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            help="Independent drafts per clip, the majority kept (RECAP_SAMPLES; default 1): "
+            "the confidence then counts their agreement. K > 1 needs --temperature above 0.",
+        ),
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option("--temperature", help="Sampling temperature.")
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask the model again even for cached answers.")
     ] = False,
@@ -218,7 +229,13 @@ def run_cmd(
     store = Store(db)
     d = make_drafter(
         drafter,
-        settings_from(model=model, prompt=prompt, guidelines=guidelines),
+        settings_from(
+            model=model,
+            prompt=prompt,
+            guidelines=guidelines,
+            samples=samples,
+            temperature=temperature,
+        ),
         rpm=rpm,
         modes=store.endpoints,
     )

@@ -302,3 +302,22 @@ def test_eval_run_says_which_gold_rows_it_could_not_score_and_why(tmp_path: Path
     ]
     summary = json.loads((tmp_path / "mixed" / "summary.json").read_text())
     assert summary["n_cases"] == 3 and summary["metrics"]["coverage"] == pytest.approx(2 / 3)
+
+
+def test_eval_run_draws_k_samples_per_gold_clip_when_asked(tmp_path: Path) -> None:
+    gold = write_gold(tmp_path / "gold")
+    db = tmp_path / "k.db"
+    with FakeOpenAI(responder(None), expect_key=TEST_KEY) as fake:
+        args = ["eval", "run", "--gold", str(gold), "--run", "k3", "--runs-dir", str(tmp_path)]
+        r = runner.invoke(app, [*args, "--samples", "3"], env=env(fake, db))
+        assert r.exit_code == 2 and "--temperature 0.7" in r.output  # K > 1 at temperature 0
+        assert fake.requests == []
+        r = runner.invoke(app, [*args, "--samples", "3", "--temperature", "0.7"], env=env(fake, db))
+        assert r.exit_code == 0, r.output
+        drafting = [q for q in fake.requests if q.get("messages")]
+    assert len(drafting) == 3 * len(GOLD)  # none served from the cache
+    store = Store(db)
+    records = store.runs.drafts("k3")
+    assert len(records) == len(GOLD)
+    assert all(len(s) == 3 for s in store.runs.samples([r.id for r in records]).values())
+    assert store.runs.get("k3").settings["samples"] == 3
