@@ -5,6 +5,7 @@ online one clip at a time, or through the OpenAI Batch API."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Coroutine
 from pathlib import Path
@@ -20,7 +21,7 @@ from agent.drafting._result import Provenance
 from agent.media._frames import Frames, VideoLimits, sample_for_model, sheet_size
 from agent.schema import Draft, DraftResult
 from agent.settings import Settings
-from agent.telemetry import Telemetry
+from agent.telemetry import Telemetry, arm_count
 
 T = TypeVar("T")
 SCHEMA_TOKENS = 750  # the Draft JSON schema sent with every request
@@ -86,19 +87,27 @@ class ModelDrafter:
             output=self.settings.draft_shape(),
         )
 
-    def rule_errors(self, rewrite: str) -> list[str]:
+    def rule_errors(self, rewrite: str, arms: int | None = None) -> list[str]:
         """The rewrite's breaks of the guideline's error-severity rules, each worded as what
-        to fix: the validator asks the model again with them, as for any bad rewrite."""
+        to fix: the validator asks the model again with them, as for any bad rewrite. `arms`:
+        the clip's number of arms where its telemetry tells it (the arm-name rule applies to
+        multi-arm robots only)."""
         return [
             f"the rewrite breaks the guideline ({w.kind}: {w.message}); fix it in the rewrite "
             "(when the caption itself breaks it, the verdict is needs_edit)"
-            for w in self.prompt.rules.errors(rewrite)
+            for w in self.prompt.rules.errors(rewrite, arms=arms)
         ]
 
-    def context(self, caption: str, duration: float | None) -> dict[str, Any]:
+    def context(
+        self, caption: str, duration: float | None, arms: int | None = None
+    ) -> dict[str, Any]:
         """What the Draft validator checks an answer against: the caption, the clip's length
-        and the guideline's error-severity rules."""
-        return {"caption": caption, "duration": duration, "rewrite_rules": self.rule_errors}
+        and the guideline's error-severity rules (for a robot of `arms` arms, when known)."""
+        return {
+            "caption": caption,
+            "duration": duration,
+            "rewrite_rules": functools.partial(self.rule_errors, arms=arms),
+        }
 
     def sample(
         self,
@@ -160,7 +169,7 @@ class ModelDrafter:
         draft, stats = await self.client.structured(
             messages,
             Draft,
-            context=self.context(caption, frames.duration),
+            context=self.context(caption, frames.duration, arm_count(telemetry, None)),
         )
         return self._provenance.result(
             clip=clip_id or str(video),

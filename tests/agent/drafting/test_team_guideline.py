@@ -296,3 +296,41 @@ def test_an_error_severity_present_tense_puts_the_captions_verbs_in_the_present(
     # the forms the built-in table lists; "grasped" it leaves out on purpose (docs/guidelines.md)
     assert d.rewrite == "The robot arm grasped the red puck and lifts it."
     assert OfflineDrafter().review(caption, tel(grasp_at=10, lift_cm=8)).rewrite == caption
+
+
+ARM_RULE = 'name = "two-arm"\n[require]\narm_name = true\n[severity]\narm = "error"\n'
+
+
+@pytest.mark.parametrize("grippers, reasks", [(None, 0), (["left", "right"], 1)])
+def test_the_arm_name_rule_asks_again_only_for_a_multi_arm_clip(
+    tmp_path: Path, clip: Path, fake: FakeOpenAI, grippers: list[str] | None, reasks: int
+) -> None:
+    """The validator lints the rewrite with the clip's arm count from its telemetry: one
+    gripper, no arm to name; two named grippers, "the arm" must say which."""
+    import asyncio
+
+    path = tmp_path / "two-arm.toml"
+    path.write_text(ARM_RULE)
+    t = [0.0, 1.0]
+    telemetry = (
+        Telemetry(t=t, grippers={g: [1.0, 0.0] for g in grippers})
+        if grippers
+        else Telemetry(t=t, gripper=[1.0, 0.0])
+    )
+    answer = {"hallucinations": [], "omissions": [], "verdict": "needs_edit"}
+    fake.enqueue(
+        Reply.draft({**answer, "rewrite": "The arm closes its gripper on the cube."}),
+        Reply.draft({**answer, "rewrite": "The left arm closes its left gripper on the cube."}),
+    )
+
+    async def go():
+        d = ModelDrafter(settings(fake.url, path))
+        try:
+            return await d.draft(clip, "The arm grasps the cube.", telemetry=telemetry)
+        finally:
+            await d.aclose()
+
+    result = asyncio.run(go())
+    assert result.reasks == reasks
+    if reasks:
+        assert "breaks the guideline (arm:" in json.dumps(fake.requests[1]["messages"][2:])
