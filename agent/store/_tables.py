@@ -223,6 +223,12 @@ class Run(Base):
     selection_json: Mapped[dict[str, Any] | None] = mapped_column("selection", JSON)
 
     @property
+    def asks_logprobs(self) -> bool:
+        """Whether the run's requests asked for token log-probabilities (`--logprobs`; its
+        settings record it only when they did)."""
+        return (self.settings or {}).get("logprobs") is True
+
+    @property
     def selection(self) -> Selection:
         """Which clips the run covers (a run without one, as no release writes, covers the
         production sets)."""
