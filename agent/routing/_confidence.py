@@ -30,7 +30,9 @@ survives one independent check:
   span over it, or none does); telemetry confirms none of them. ρ (default 0.1) is the chance an
   unconfirmed claim is wrong, so the factor is the chance that all u are right. With K = 1 every
   such claim is unconfirmed.
-- **stated**: the model's own confidence in [0, 1], where the schema asks for it.
+- **stated**: the model's own confidence in [0, 1], where the schema asks for it (a prompt
+  folder whose prompt.toml sets `[draft] stated_confidence = true`: the answer is a
+  `StatedDraft`, and the number is stored with the draft).
 - **token_prob**: exp(mean token log-probability) of the answer, where the endpoint returns
   log-probabilities: the per-token geometric mean probability (`agent.drafting._logprobs`;
   with K samples, the kept sample's answer). Asked for but not returned, it is left out with

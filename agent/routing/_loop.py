@@ -12,7 +12,8 @@ writes nothing).
   the same clip when the clip has telemetry and the run is not the offline drafter's own, and
   the claims nothing checks; and, when the run asked for token log-probabilities
   (`--logprobs`), their mean over the stored raw response (the kept sample's with K samples),
-  left out with a note where the server returned none.
+  left out with a note where the server returned none; and the model's stated confidence,
+  stored with the draft where its prompt asked for one.
 - **Labels.** `--gold FILE`: the gold rows (`id` plus `gold_caption` / `gold_hallucinations` /
   `gold_omissions`, as ingest reads them) judged by `judge_gold`; every row's clip must be
   drafted in the run. `--reviewed`: the run's clips a person decided (the decision in force, a
@@ -104,6 +105,7 @@ def score_drafts(store: Store, records: Sequence[DraftRecord]) -> dict[int, Conf
                 r.caption,
                 drafts or r.draft,
                 offline=offline,
+                stated=r.stated_confidence,
                 mean_logprob=tokens.mean if tokens else None,
                 failed=len(drawn) - len(drafts) if drafts else 0,
                 notes=[tokens.missing] if tokens and tokens.missing else [],

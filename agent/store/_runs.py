@@ -303,6 +303,7 @@ class Runs(Repository):
             image_tokens=result.image_tokens_estimate,
             from_cache=from_cache,
             mode=result.mode,
+            stated_confidence=result.stated_confidence,
         )
         with self.session() as s:
             try:

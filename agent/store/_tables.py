@@ -305,6 +305,8 @@ class DraftRecord(Base):
     # JSON (parts and formula version); None until the draft is scored
     confidence_score: Mapped[float | None] = mapped_column("confidence", Float)
     confidence_json: Mapped[dict[str, Any] | None] = mapped_column("confidence_parts", JSON)
+    # migration 0014: the model's own confidence, where the prompt asked for it
+    stated_confidence: Mapped[float | None] = mapped_column(Float)
 
     @cached_property
     def draft(self) -> Draft:
