@@ -308,6 +308,29 @@ class Draft(BaseModel):
         return self.verdict is Verdict.NEEDS_EDIT
 
 
+class StatedDraft(Draft):
+    """The answer asked for by a prompt whose folder asks for the model's own confidence
+    (`[draft] stated_confidence = true` in its prompt.toml): a Draft and that number, validated
+    like any field (out of [0, 1] is re-asked). The drafter keeps the two apart (`as_draft`,
+    `DraftResult.stated_confidence`), so everything downstream still reads a `Draft`."""
+
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Your confidence, from 0 to 1, that this review is exactly right: every "
+        "flagged span and listed omission is correct, nothing wrong is missed, and a careful "
+        "reviewer would accept the rewrite unchanged. 0.9 means you expect to be wrong about "
+        "one review in ten like this one.",
+    )
+
+    def as_draft(self) -> Draft:
+        """The draft without the confidence (already validated: not checked again)."""
+        return Draft.model_construct(
+            self.model_fields_set & set(Draft.model_fields),
+            **{name: getattr(self, name) for name in Draft.model_fields},
+        )
+
+
 class Usage(BaseModel):
     """Tokens billed for one draft, summed over every attempt."""
 
@@ -386,6 +409,13 @@ class DraftResult(BaseModel):
         description="US dollars, computed once when the result is made (None: price unknown).",
     )
     raw_response: str | None = None
+    stated_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The model's own confidence in the draft, where the prompt asked for it "
+        "(`StatedDraft`); None otherwise (the offline drafter never states one).",
+    )
     settings: dict[str, Any] = Field(default_factory=dict)
     samples: list[Sample] = Field(
         default_factory=list,

@@ -140,6 +140,13 @@ class OutputSettings(BaseModel):
         "the majority draft is kept and the share agreeing goes into its confidence. Needs a "
         "temperature above 0.",
     )
+    logprobs: bool = Field(
+        default=False,
+        description="Ask the endpoint for token log-probabilities (RECAP_LOGPROBS; `recap "
+        "draft --logprobs`): the draft's confidence then takes exp(mean token log-probability) "
+        "of the answer where the server returns them (answers in a JSON mode; tool-call "
+        "answers usually carry none). A server that refuses the parameter stops the run.",
+    )
 
 
 class PromptSettings(BaseModel):
@@ -439,11 +446,13 @@ class Settings(  # parts listed last to first: pydantic orders fields from the l
 
     def draft_shape(self) -> dict[str, Any]:
         """The parts that shape a draft, as recorded in a run's identity and its cache keys.
-        One sample per clip (the default) is left out, so runs and cache keys made before
-        sampling existed keep their identity."""
+        One sample per clip and no log-probabilities (the defaults) are left out, so runs and
+        cache keys made before either existed keep their identity."""
         shape = self.model_dump(mode="json", include=_fields(SHAPES_DRAFT))
         if shape.get("samples") == 1:
             del shape["samples"]
+        if not shape.get("logprobs"):
+            shape.pop("logprobs", None)
         return shape
 
     def shown(self) -> dict[str, object]:

@@ -12,6 +12,13 @@ without a vision projector, thinking models, a model that ignores the schema's s
 more (`PERSONALITIES`). Their error bodies are byte for byte what each server's source writes
 (see each class); the prompt-token count bills images as OpenAI does, so a test can check
 image-token figures.
+
+A request with `logprobs: true` gets token log-probabilities with an answer in content (none
+with a tool call, as OpenAI and Ollama answer): the text cut into 4-character tokens, their
+log-probabilities -0.1 and -0.3 in turn and -0.2 for an odd last one, so the mean is exactly
+-0.2 whatever the answer (`LOGPROB_MEAN`). `FakeOpenAI(logprobs="ignores")` answers without
+them (a server that drops the parameter), `logprobs="refuses"` refuses the request with
+OpenAI's own 400 for a model without them.
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ from PIL import Image
 from agent.cost import image_tokens
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
+LOGPROB_MEAN = -0.2  # the mean token log-probability of every answer given with them
+LOGPROBS_REFUSED = {  # OpenAI's answer to `logprobs` for a model without them
+    "error": {
+        "message": "This model does not support the 'logprobs' parameter.",
+        "type": "invalid_request_error",
+        "param": "logprobs",
+        "code": None,
+    }
+}
 
 
 @dataclass
@@ -146,7 +162,11 @@ class FakeOpenAI:
         seed: int = 0,
         expect_key: str | None = None,
         personality: str | Personality = "openai",
+        logprobs: str = "returns",
     ) -> None:
+        if logprobs not in ("returns", "ignores", "refuses"):
+            raise ValueError(f"logprobs must be returns, ignores or refuses, not {logprobs!r}")
+        self.logprobs = logprobs
         self.responder = responder or accurate_responder
         self.personality = (
             PERSONALITIES[personality]() if isinstance(personality, str) else personality
@@ -443,6 +463,9 @@ def completion(
         }
         finish = "tool_calls"
     message.update(extra or {})
+    choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+    if request.get("logprobs"):
+        choice["logprobs"] = None if message.get("tool_calls") else token_logprobs(text or "")
     n_prompt = prompt_tokens(request)
     thought = sum(len(str(v)) for v in (extra or {}).values() if isinstance(v, str))
     n_completion = max(1, (len(text or "") + thought) // 4)
@@ -453,12 +476,28 @@ def completion(
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "fake"),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "choices": [choice],
         "usage": {
             "prompt_tokens": n_prompt,
             "completion_tokens": n_completion,
             "total_tokens": n_prompt + n_completion,
         },
+    }
+
+
+def token_logprobs(text: str) -> dict[str, Any]:
+    """`choices[0].logprobs` for `text`: 4-character tokens at -0.1 and -0.3 in turn, an odd
+    last one at -0.2, so that the mean is `LOGPROB_MEAN` exactly."""
+    tokens = [text[i : i + 4] for i in range(0, len(text), 4)] or [""]
+    values = [-0.1 if i % 2 == 0 else -0.3 for i in range(len(tokens))]
+    if len(tokens) % 2:
+        values[-1] = -0.2
+    return {
+        "content": [
+            {"token": t, "logprob": v, "bytes": list(t.encode()), "top_logprobs": []}
+            for t, v in zip(tokens, values, strict=True)
+        ],
+        "refusal": None,
     }
 
 
@@ -880,7 +919,15 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     reply.status, reply.body or {"error": {"message": "error"}}, reply.headers
                 )
                 return
+            if request.get("logprobs") and fake.logprobs == "refuses":
+                self._send(400, LOGPROBS_REFUSED, {})
+                return
             status, data = fake.personality.answer(request, reply)
+            if status == 200 and fake.logprobs == "ignores":
+                body = json.loads(data)
+                for choice in body.get("choices", []):
+                    choice.pop("logprobs", None)
+                data = json.dumps(body).encode()
             with fake._lock:
                 fake.stats["ok" if status == 200 else "refused"] = (
                     fake.stats.get("ok" if status == 200 else "refused", 0) + 1

@@ -160,6 +160,15 @@ MODEL_FLAGS: dict[str, tuple[Any, Any]] = {
             "K > 1 needs --temperature above 0.",
         ),
     ),
+    "logprobs": (
+        bool | None,
+        typer.Option(
+            "--logprobs/--no-logprobs",
+            help="Ask for token log-probabilities; their mean goes into each draft's "
+            "confidence (RECAP_LOGPROBS; answers in a JSON mode carry them, tool calls "
+            "usually not).",
+        ),
+    ),
 }
 
 

@@ -4,9 +4,10 @@ vLLM, SGLang, llama.cpp and Ollama each word a missing capability their own way,
 status codes: llama.cpp answers an image it cannot see with HTTP 500, which is no transient
 fault to retry. `capability_error` reads a failed answer's status and text and says which
 capability is missing (tool calling, a response format, images, enough images per prompt,
-enough context, thinking) and what to change, quoting the server. A missing tool parser or
-response format is a reason to try another structured-output mode; the others stop a job, since
-every clip would hit them.
+enough context, thinking, token log-probabilities) and what to change, quoting the server. A
+missing tool parser or response format is a reason to try another structured-output mode; the
+others stop a job, since every clip would hit them (a server that refuses `logprobs` refuses
+it in every mode, so `--logprobs` is what to drop, not the mode).
 
 Also here: reading a model's thinking (`<think>…</think>` in the content, `reasoning` or
 `reasoning_content` beside it) so that it is never parsed as the answer.
@@ -29,6 +30,7 @@ class Missing(StrEnum):
     IMAGE_COUNT = "image_count"  # fewer images per prompt than recap sends
     CONTEXT = "context"  # the prompt does not fit the context window
     THINKING = "thinking"  # thinking was asked of a model without it
+    LOGPROBS = "logprobs"  # token log-probabilities were asked of a server or model without them
 
 
 # Kinds that make another structured-output mode worth trying; the rest stop a job.
@@ -93,6 +95,21 @@ _SIGNS: tuple[tuple[Missing, tuple[str, ...]], ...] = (
         ),
     ),
     (Missing.THINKING, ("does not support thinking",)),
+    (
+        # OpenAI ("This model does not support the 'logprobs' parameter.", older models:
+        # "Unrecognized request argument supplied: logprobs"), vLLM on hardware without them
+        # ("doesn't support logprobs. Please remove 'logprobs'"), Gemini's compatible endpoint
+        # ("Logprobs is not supported for this model").
+        Missing.LOGPROBS,
+        (
+            "support the 'logprobs' parameter",
+            "argument supplied: logprobs",
+            "support logprobs",
+            "logprobs is not supported",
+            "logprobs are not supported",
+            "remove 'logprobs'",
+        ),
+    ),
 )
 # Statuses a capability error comes with; 429, 503 and timeouts never are one.
 _STATUSES = frozenset({400, 422, 500, 501})
@@ -129,6 +146,8 @@ class CapabilityError:
             "recap sends",
             Missing.CONTEXT: f"The prompt does not fit the context window of {model} at {where}",
             Missing.THINKING: f"{model} at {where} does not think",
+            Missing.LOGPROBS: f"The server at {where} refuses token log-probabilities "
+            f"(--logprobs) for {model}",
         }[self.missing]
         status = f"HTTP {self.status}" if self.status else "the server"
         return f"{what}: {status} said {self.words!r}"
@@ -183,6 +202,11 @@ class CapabilityError:
             )
         if self.missing is Missing.RESPONSE_FORMAT:
             return "Use RECAP_MODE=auto (the default), tools or md_json."
+        if self.missing is Missing.LOGPROBS:
+            return (
+                "Drop --logprobs (RECAP_LOGPROBS=0): drafts are scored without the token part "
+                "(another run identity, so calibrate a policy for that run)."
+            )
         return "Do not ask this model to think, or serve one that does."
 
 

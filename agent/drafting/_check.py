@@ -25,7 +25,6 @@ from agent.drafting._model import ModelDrafter, estimate_image_tokens
 from agent.drafting._modes import ORDER, ModeTrial, Outcome
 from agent.drafting._protocol import check_caption
 from agent.errors import RecapError
-from agent.schema import Draft
 from agent.telemetry import Telemetry
 
 QUESTION = "Reply with the one word: ready."
@@ -185,7 +184,7 @@ async def probe_endpoint(
             report.modes.append(ModeResult(mode=mode, outcome=Outcome.NOT_TRIED))
             continue
         began = time.perf_counter()
-        trial = await client.try_mode(mode, messages, Draft, context)
+        trial = await client.try_mode(mode, messages, drafter.prompt.response_model, context)
         latency = time.perf_counter() - began
         report.modes.append(
             ModeResult(

@@ -658,6 +658,7 @@ class ModelClient:
                         max_retries=reask,
                         temperature=s.temperature,
                         max_tokens=s.max_tokens,
+                        **self._asked(),
                     )
                 except InstructorRetryException as e:
                     n = reask.statistics.get("attempt_number", 1)
@@ -678,6 +679,11 @@ class ModelClient:
                 return obj  # type: ignore[no-any-return]
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
+    def _asked(self) -> dict[str, Any]:
+        """Request fields beyond the answer itself: token log-probabilities when asked for
+        (`RECAP_LOGPROBS`); none otherwise, so a request is what it was before they existed."""
+        return {"logprobs": True} if self.settings.logprobs else {}
+
     def _recap(self, exc: BaseException, stats: CallStats) -> RecapError:
         return exc if isinstance(exc, RecapError) else self._translate(exc, stats)
 
@@ -692,6 +698,7 @@ class ModelClient:
             "messages": messages,
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
+            **self._asked(),
             **structured_fields(self.batch_mode, response_model),
         }
         return {"custom_id": custom_id, "method": "POST", "url": BATCH_ENDPOINT, "body": body}

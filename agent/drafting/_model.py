@@ -19,7 +19,7 @@ from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._ratelimit import RateLimiter, request_tokens
 from agent.drafting._result import Provenance
 from agent.media._frames import Frames, VideoLimits, sample_for_model, sheet_size
-from agent.schema import Draft, DraftResult
+from agent.schema import Draft, DraftResult, StatedDraft
 from agent.settings import Settings
 from agent.telemetry import Telemetry, arm_count
 
@@ -166,15 +166,17 @@ class ModelDrafter:
         messages = self.messages(caption, frames, telemetry)
         image_tokens_est = estimate_image_tokens(frames, self.settings)
         request_tokens.set(self.estimate_tokens(caption, image_tokens_est, telemetry))
-        draft, stats = await self.client.structured(
+        answer, stats = await self.client.structured(
             messages,
-            Draft,
+            self.prompt.response_model,
             context=self.context(caption, frames.duration, arm_count(telemetry, None)),
         )
+        draft, stated = split_stated(answer)
         return self._provenance.result(
             clip=clip_id or str(video),
             caption=caption,
             draft=draft,
+            stated_confidence=stated,
             usage=stats.usage,
             latency_s=stats.latency_s,
             attempts=stats.attempts,
@@ -189,18 +191,22 @@ class ModelDrafter:
     def batch_request(
         self, clip_id: str, caption: str, frames: Frames, telemetry: Telemetry | None
     ) -> dict[str, Any]:
-        return self.client.batch_request(clip_id, self.messages(caption, frames, telemetry), Draft)
+        return self.client.batch_request(
+            clip_id, self.messages(caption, frames, telemetry), self.prompt.response_model
+        )
 
     def batch_result(
         self, item: dict[str, Any], caption: str, duration: float | None, batch_id: str
     ) -> DraftResult:
-        draft, stats = self.client.parse_batch_result(
-            item, Draft, context=self.context(caption, duration)
+        answer, stats = self.client.parse_batch_result(
+            item, self.prompt.response_model, context=self.context(caption, duration)
         )
+        draft, stated = split_stated(answer)
         return self._provenance.result(
             clip=item["custom_id"],
             caption=caption,
             draft=draft,
+            stated_confidence=stated,
             usage=stats.usage,
             attempts=stats.attempts,
             raw_response=stats.raw_response,
@@ -220,6 +226,14 @@ class ModelDrafter:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def split_stated(answer: Draft) -> tuple[Draft, float | None]:
+    """The draft and the model's stated confidence in it (None where the prompt asked for
+    none): the draft goes on as a plain `Draft`, the number beside it."""
+    if isinstance(answer, StatedDraft):
+        return answer.as_draft(), answer.confidence
+    return answer, None
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

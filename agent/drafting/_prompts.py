@@ -9,6 +9,11 @@ built-in prose, as before guideline files. The version is the folder name plus a
 rendered system prompt, the user template and the guideline's hash, so any edit, to a template,
 the prose or a rule, is a new version recorded with every draft.
 
+A prompt folder may also hold a `prompt.toml`: `[draft] stated_confidence = true` asks the model
+for its own confidence in each draft (the answer is then a `StatedDraft`, the number going into
+the draft's confidence). The file is part of the version's hash when it exists; the built-in
+prompts have none, so their versions are what they were.
+
 Message order serves provider prompt caching: the static system prompt first, per-clip content
 (frames, telemetry, caption) after it, the caption last and fenced as data.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +33,7 @@ import jinja2
 
 import prompts as _prompts_pkg
 from agent.errors import ConfigError
-from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, PromptRef
+from agent.schema import HALLUCINATION_TYPES, OMISSION_TYPES, Draft, PromptRef, StatedDraft
 
 if TYPE_CHECKING:
     from agent.guidelines import Guidelines
@@ -36,6 +42,8 @@ if TYPE_CHECKING:
 
 BUILTIN_DIR = Path(_prompts_pkg.__file__).parent
 DEFAULT_PROMPT = "review-v1"
+OPTIONS_FILE = "prompt.toml"
+DRAFT_OPTIONS = {"stated_confidence": bool}  # what `[draft]` may set, and its type
 Layout = Literal["sheet", "frames"]
 
 _CLOSE_TAG = re.compile(r"</(\s*caption)", re.IGNORECASE)
@@ -118,6 +126,47 @@ class Prompt:
         )
 
     @cached_property
+    def _options_path(self) -> Path:
+        return self.directory / OPTIONS_FILE
+
+    @cached_property
+    def options(self) -> dict[str, bool]:
+        """The folder's `[draft]` options (prompt.toml), checked: an unknown key or a value of
+        the wrong type is an error naming the file and the key."""
+        path = self._options_path
+        if not path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path} is not valid TOML: {e}") from None
+        extra = sorted(set(data) - {"draft"})
+        table = data.get("draft", {})
+        if extra or not isinstance(table, dict):
+            raise ConfigError(
+                f"{path}: only a [draft] table is read, found {', '.join(extra) or 'draft'!r}.",
+                hint="For example:  [draft]  stated_confidence = true",
+            )
+        out: dict[str, bool] = {}
+        for key, value in table.items():
+            kind = DRAFT_OPTIONS.get(key)
+            if kind is None:
+                raise ConfigError(
+                    f"{path}: [draft] has no option {key!r}.",
+                    hint=f"Known: {', '.join(DRAFT_OPTIONS)}.",
+                )
+            if not isinstance(value, kind):
+                raise ConfigError(f"{path}: [draft] {key} must be true or false, not {value!r}.")
+            out[key] = value
+        return out
+
+    @property
+    def response_model(self) -> type[Draft]:
+        """What the model is asked to answer: a `Draft`, or a `StatedDraft` where the folder
+        asks for the model's own confidence."""
+        return StatedDraft if self.options.get("stated_confidence") else Draft
+
+    @cached_property
     def ref(self) -> PromptRef:
         h = hashlib.sha256()
         h.update(self.system.encode())
@@ -126,6 +175,9 @@ class Prompt:
         if self.uses_guideline:
             h.update(b"\0")
             h.update(self.rules.hash.encode())
+        if self._options_path.is_file():  # only then: versions made before it stay the same
+            h.update(b"\0options\0")
+            h.update(self._options_path.read_bytes())
         return PromptRef(name=self.name, hash=h.hexdigest())
 
     def render_user(self, part: str, **kw: Any) -> str:
@@ -207,6 +259,7 @@ def load_prompt(
     try:
         prompt = Prompt(name=name, directory=folder, guideline=guideline)
         _ = prompt.ref  # render once so template errors surface here, not mid-job
+        _ = prompt.options
     except jinja2.TemplateError as e:
         raise ConfigError(f"Prompt {name!r} does not render: {e}") from None
     return prompt

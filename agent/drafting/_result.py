@@ -40,6 +40,7 @@ class Provenance:
         retries: int = 0,
         image_tokens_estimate: int = 0,
         raw_response: str | None = None,
+        stated_confidence: float | None = None,
         mode: str | None = None,
         discount: float = 1.0,
         extra_settings: dict[str, Any] | None = None,
@@ -63,5 +64,6 @@ class Provenance:
             mode=mode,
             cost_usd=usage.cost(self.price, discount),
             raw_response=raw_response,
+            stated_confidence=stated_confidence,
             settings={**self.settings, **(extra_settings or {})},
         )

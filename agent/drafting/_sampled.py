@@ -3,11 +3,14 @@
 The model is asked K times, independently, about the same frames (sampled once) and caption, at
 the run's temperature; the draft kept is the majority's (`agent.routing._consensus`), and the K
 answers travel with it (`DraftResult.samples`) for the store to keep and the confidence to read
-its agreement from. Usage, cost and attempts count all K requests. A sample that fails (an
-answer that fails the Draft contract after its re-asks, a server error after its retries) is
-kept as a failed sample, the way a failed draft is kept as an error; the clip fails only when
-every sample does (with the first one's error). An error every clip would meet alike (a refused
-key, an unknown model) stops the clip at once, as it stops a one-sample run.
+its agreement from. Usage, cost and attempts count all K requests. The raw response kept with
+the draft is the kept sample's, so its token log-probabilities (`--logprobs`) are those of the
+answer the draft is; so is the stated confidence, where the prompt asks for one. A sample
+that fails (an answer that fails the Draft contract after its re-asks, a server error after
+its retries) is kept as a failed sample, the way a failed draft is kept as an error; the clip
+fails only when every sample does (with the first one's error). An error every clip would
+meet alike (a refused key, an unknown model) stops the clip at once, as it stops a one-sample
+run.
 
 A drafter like any other: engines draft through it unchanged (the local engine, Ray, which
 rebuilds it from its settings), and its identity is the model drafter's, whose settings carry

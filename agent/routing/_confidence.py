@@ -30,9 +30,13 @@ survives one independent check:
   span over it, or none does); telemetry confirms none of them. ρ (default 0.1) is the chance an
   unconfirmed claim is wrong, so the factor is the chance that all u are right. With K = 1 every
   such claim is unconfirmed.
-- **stated**: the model's own confidence in [0, 1], where the schema asks for it.
+- **stated**: the model's own confidence in [0, 1], where the schema asks for it (a prompt
+  folder whose prompt.toml sets `[draft] stated_confidence = true`: the answer is a
+  `StatedDraft`, and the number is stored with the draft).
 - **token_prob**: exp(mean token log-probability) of the answer, where the endpoint returns
-  log-probabilities: the per-token geometric mean probability.
+  log-probabilities: the per-token geometric mean probability (`agent.drafting._logprobs`;
+  with K samples, the kept sample's answer). Asked for but not returned, it is left out with
+  a note saying why.
 
 Why a product: each part is a necessary condition for the draft to be right, on the whole
 independent evidence, so an unsure part pulls the score down however sure the others are, and a
@@ -210,6 +214,7 @@ def confidence(
     claim_doubt: float = CLAIM_DOUBT,
     tolerance: int = 0,
     failed: int = 0,
+    notes: Sequence[str] = (),
 ) -> Confidence:
     """The confidence of the kept draft of `caption`.
 
@@ -218,7 +223,9 @@ def confidence(
     telemetry (an offline draft without telemetry has checked nothing). `stated` and
     `mean_logprob` belong to the kept draft; a value out of range is left out with a note.
     `tolerance`: the error rule's, for rewrites that count as the same. `failed`: samples drawn
-    that gave no draft (they count as disagreeing; ignored when `samples` is a consensus)."""
+    that gave no draft (they count as disagreeing; ignored when `samples` is a consensus).
+    `notes`: why an input the caller looked for is missing (log-probabilities asked for and
+    not returned), kept with the parts."""
     if isinstance(samples, Draft):
         samples = [samples]
     agreed = (
@@ -229,7 +236,7 @@ def confidence(
     if not 0.0 <= claim_doubt < 1.0:
         raise ValueError(f"claim_doubt must lie in [0, 1), got {claim_doubt}")
     kept = agreed.kept
-    notes: list[str] = []
+    notes = list(notes)
     agreement = agreed.agreement if agreed.k >= 2 else None
     rewrite_agreement = agreed.rewrite_agreement if agreed.k >= 2 else None
     tel = telemetry_check(caption, kept, offline) if offline is not None else None

@@ -10,7 +10,10 @@ writes nothing).
   scored from what the run kept: its K samples (`recap draft --samples K`; a failed sample
   counts as disagreeing) or the one draft (K = 1), the offline drafter's telemetry check on
   the same clip when the clip has telemetry and the run is not the offline drafter's own, and
-  the claims nothing checks.
+  the claims nothing checks; and, when the run asked for token log-probabilities
+  (`--logprobs`), their mean over the stored raw response (the kept sample's with K samples),
+  left out with a note where the server returned none; and the model's stated confidence,
+  stored with the draft where its prompt asked for one.
 - **Labels.** `--gold FILE`: the gold rows (`id` plus `gold_caption` / `gold_hallucinations` /
   `gold_omissions`, as ingest reads them) judged by `judge_gold`; every row's clip must be
   drafted in the run. `--reviewed`: the run's clips a person decided (the decision in force, a
@@ -75,14 +78,18 @@ def score_drafts(store: Store, records: Sequence[DraftRecord]) -> dict[int, Conf
     ]
     if not todo:
         return {}
+    from agent.drafting._logprobs import token_logprobs
     from agent.drafting._offline import OfflineDrafter
 
     checker = OfflineDrafter()
     scores: dict[int, Confidence] = {}
+    runs = {name: store.runs.get(name) for name in {r.run for r in todo}}
+    asked = {name for name, row in runs.items() if row is not None and row.asks_logprobs}
     for start in range(0, len(todo), 1000):
         chunk = todo[start : start + 1000]
         clips = {c.id: c for c, _ in store.clips.with_captions([r.clip_id for r in chunk])}
         sampled = store.runs.samples([r.id for r in chunk])
+        raw = store.runs.raw_responses([r.id for r in chunk if r.run in asked])
         for r in chunk:
             clip = clips.get(r.clip_id)
             telemetry = clip.telemetry if clip is not None else None
@@ -93,11 +100,15 @@ def score_drafts(store: Store, records: Sequence[DraftRecord]) -> dict[int, Conf
             )
             drawn = sampled.get(r.id, [])
             drafts = [x.draft for x in drawn if x.draft is not None]
+            tokens = token_logprobs(raw.get(r.id)) if r.run in asked else None
             scores[r.id] = confidence(
                 r.caption,
                 drafts or r.draft,
                 offline=offline,
+                stated=r.stated_confidence,
+                mean_logprob=tokens.mean if tokens else None,
                 failed=len(drawn) - len(drafts) if drafts else 0,
+                notes=[tokens.missing] if tokens and tokens.missing else [],
             )
     return scores
 

@@ -712,6 +712,12 @@ def m0013_rubric_scores(conn: Connection) -> None:
     md.create_all(conn, tables=[scores])
 
 
+def m0014_stated_confidence(conn: Connection) -> None:
+    """The model's own confidence in a draft, where its prompt asked for one (a prompt.toml's
+    `[draft] stated_confidence = true`); None for every older draft and the offline drafter's."""
+    conn.execute(text("ALTER TABLE drafts ADD COLUMN stated_confidence FLOAT"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_batches", m0002_batches),
@@ -726,6 +732,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0011_routing", m0011_routing),
     ("0012_draft_samples", m0012_draft_samples),
     ("0013_rubric_scores", m0013_rubric_scores),
+    ("0014_stated_confidence", m0014_stated_confidence),
 ]
 
 

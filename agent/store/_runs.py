@@ -303,6 +303,7 @@ class Runs(Repository):
             image_tokens=result.image_tokens_estimate,
             from_cache=from_cache,
             mode=result.mode,
+            stated_confidence=result.stated_confidence,
         )
         with self.session() as s:
             try:
@@ -400,6 +401,19 @@ class Runs(Repository):
         with self.session() as s:
             row = s.get(DraftResponse, draft_id)
             return row.body if row else None
+
+    def raw_responses(self, draft_ids: Sequence[int]) -> dict[int, str]:
+        """The raw responses of `draft_ids` (those that have one), in one read per chunk: what
+        scoring their token log-probabilities needs."""
+        out: dict[int, str] = {}
+        ids = list(draft_ids)
+        with self.session() as s:
+            for start in range(0, len(ids), CHUNK):
+                q = select(DraftResponse).where(
+                    DraftResponse.draft_id.in_(ids[start : start + CHUNK])
+                )
+                out.update((row.draft_id, row.body) for row in s.scalars(q))
+        return out
 
     def errors(self, run: str, *, unresolved: bool = True) -> list[ErrorRecord]:
         """Errors of a run; by default only for clips still without a draft (latest each)."""

@@ -223,6 +223,12 @@ class Run(Base):
     selection_json: Mapped[dict[str, Any] | None] = mapped_column("selection", JSON)
 
     @property
+    def asks_logprobs(self) -> bool:
+        """Whether the run's requests asked for token log-probabilities (`--logprobs`; its
+        settings record it only when they did)."""
+        return (self.settings or {}).get("logprobs") is True
+
+    @property
     def selection(self) -> Selection:
         """Which clips the run covers (a run without one, as no release writes, covers the
         production sets)."""
@@ -299,6 +305,8 @@ class DraftRecord(Base):
     # JSON (parts and formula version); None until the draft is scored
     confidence_score: Mapped[float | None] = mapped_column("confidence", Float)
     confidence_json: Mapped[dict[str, Any] | None] = mapped_column("confidence_parts", JSON)
+    # migration 0014: the model's own confidence, where the prompt asked for it
+    stated_confidence: Mapped[float | None] = mapped_column(Float)
 
     @cached_property
     def draft(self) -> Draft:

@@ -71,12 +71,16 @@ def test_environment_names_are_those_of_the_configuration_table(
 def test_a_runs_identity_is_the_parts_that_shape_a_draft() -> None:
     s = Settings(frames=3, mode="json_schema", reviewer="ann", db="secret-place.db")
     shape = s.draft_shape()
-    # one sample per clip (the default) is left out, so identities made before it are unchanged
-    assert set(shape) == {name for part in SHAPES_DRAFT for name in part.model_fields} - {"samples"}
+    # one sample per clip and no log-probabilities (the defaults) are left out, so identities
+    # made before either existed are unchanged
+    defaults = {"samples", "logprobs"}
+    assert set(shape) == {name for part in SHAPES_DRAFT for name in part.model_fields} - defaults
     parts = {**s.part(OutputSettings).model_dump(), **s.part(FrameSpec).model_dump()}
-    assert shape == {k: v for k, v in parts.items() if k != "samples"}
+    assert shape == {k: v for k, v in parts.items() if k not in defaults}
     sampled = Settings(samples=3, temperature=0.7).draft_shape()
     assert set(sampled) == set(shape) | {"samples"} and sampled["samples"] == 3
+    with_logprobs = Settings(frames=3, mode="json_schema", logprobs=True).draft_shape()
+    assert with_logprobs == {**shape, "logprobs": True}
     # the keys from before the settings were split, and the frame sampling (which decides
     # which pictures the model sees)
     assert set(shape) == {
