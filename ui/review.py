@@ -226,6 +226,9 @@ def sidebar(store: Store, settings: Settings, guideline: PageGuideline) -> tuple
     if not runs:
         st.info("No drafts yet: run `recap draft` first.")
         st.stop()
+    linked_run = st.query_params.get("run")  # a link to a clip names its run
+    if linked_run in runs and "run" not in st.session_state:
+        default = linked_run
     index = runs.index(default if default in runs else default_run(store, runs))
     run = st.sidebar.selectbox("Run", runs, index=index, key="run")
     # only what a reviewer may act on: decided, agreed and settled clips are final
@@ -284,10 +287,35 @@ def agreement_bars(agreement: dict[str, float]) -> str:
     return "".join(rows)
 
 
+def linked(session: ReviewSession) -> QueueItem | None:
+    """The clip a link names (`?clip=ID`, e.g. one a lead or the feedback report points at),
+    once per link and run: leased and shown when this reviewer may work on it; otherwise None,
+    with why noted for the page (decided already, another reviewer has it, not in this run)."""
+    asked = st.query_params.get("clip")
+    if not asked or st.session_state.get("linked") == (session.run, asked):
+        return None
+    st.session_state.linked = (session.run, asked)
+    del st.query_params["clip"]  # followed: a reload goes on with the queue
+    try:
+        item = session.resume(asked)
+    except Refused as e:
+        st.session_state.link_refused = (asked, e.reason)
+        return None
+    except RecapError as e:
+        st.session_state.link_refused = (asked, e.message)
+        return None
+    st.session_state.clip_run = session.run
+    return move(item)
+
+
 def current(session: ReviewSession, status: Status) -> QueueItem | None:
-    """The clip this tab shows: the one it had, leased again (the renewal on every
-    interaction), else the next. A clip lost meanwhile (taken by someone else after the hold on
-    it ran out, or decided) is noted with why, for the press that may still name it."""
+    """The clip this tab shows: the one a link names, when it is new; else the one it had,
+    leased again (the renewal on every interaction), else the next. A clip lost meanwhile
+    (taken by someone else after the hold on it ran out, or decided) is noted with why, for the
+    press that may still name it."""
+    item = linked(session)
+    if item is not None:
+        return item
     clip_id = st.session_state.get("clip_id")
     if clip_id and st.session_state.get("clip_run") == session.run:
         try:
@@ -458,6 +486,9 @@ def act(
     action, clip_id, version = pending
     if action == "undo":
         return undo(session, version) or item
+    refused = st.session_state.pop("link_refused", None)
+    if refused is not None:
+        st.info(f"The link's clip {md(refused[0])} is not open to you here: {md(refused[1])}.")
     lost = st.session_state.pop("lost", None)
     if item is None or clip_id != item.clip_id:
         if action not in ("next", "prev"):
@@ -701,6 +732,9 @@ def main() -> None:
     if not this_tab_holds(session, settings.review_heartbeat_s):
         return
     item = act(session, status, current(session, status), guideline)
+    refused = st.session_state.pop("link_refused", None)
+    if refused is not None:
+        st.info(f"The link's clip {md(refused[0])} is not open to you here: {md(refused[1])}.")
     lost = st.session_state.pop("lost", None)
     if lost is not None and (item is None or item.clip_id != lost[0]):
         st.info(f"{md(lost[0])} is no longer on your screen: {md(lost[1])}.")

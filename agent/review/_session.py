@@ -337,7 +337,11 @@ class ReviewSession:
             purpose = lease.purpose
         if not self.renew(clip_id) and not self.take(clip_id, purpose):  # renewed, else taken
             raise Refused(clip_id, "another reviewer has it now (your hold on it had expired)")
-        item = self.item(clip_id, purpose)
+        try:
+            item = self.item(clip_id, purpose)
+        except RecapError:  # not a clip of this run (a link to another run's clip): let go
+            self.store.leases.release(self.lease_run, self.owner, [clip_id])
+            raise
         why = self.why_not(item)
         if why is not None:
             self.store.leases.release(self.lease_run, self.owner, [clip_id])
