@@ -17,14 +17,11 @@ from agent.guidelines import load_guidelines
 from agent.store import Store
 from tests.ui.pageserver import page_server
 from tests.ui.patience import SAFETY_MS
+from tests.ui.test_decisions_e2e import IDLE
 from tests.ui.test_e2e import CHROMIUM, _require, wait_for
 from tests.ui.test_review_rubric import RUBRIC
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-IDLE = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.dataset.testScriptState === "notRunning";
-}"""
 
 
 @pytest.mark.slow
