@@ -14,9 +14,10 @@ from evals.scoring import score_run
 from tests.agent.routing.test_route_cli import GOLD, SURE, build, caption
 
 
-def test_the_summary_holds_the_curve_and_the_coverage_at_each_alpha(tmp_path) -> None:
-    store = build(f"sqlite:///{tmp_path / 'r.db'}")
-    gold = [
+def gold_cases() -> list[GoldCase]:
+    """Gold for the routed run's labelled clips: the confident caption is right as it is, every
+    other one should have read "The robot picks a cube."."""
+    return [
         GoldCase(
             clip_id=c,
             caption=caption(c),
@@ -26,6 +27,11 @@ def test_the_summary_holds_the_curve_and_the_coverage_at_each_alpha(tmp_path) ->
         )
         for c in GOLD
     ]
+
+
+def test_the_summary_holds_the_curve_and_the_coverage_at_each_alpha(tmp_path) -> None:
+    store = build(f"sqlite:///{tmp_path / 'r.db'}")
+    gold = gold_cases()
     _, summary = score_run(store, "r1", gold, LexicalJudge())
     rc = summary["risk_coverage"]
     assert (rc["n"], rc["delta"]) == (40, 0.1)
@@ -123,16 +129,7 @@ def test_the_report_plots_the_curve_with_the_coverage_at_each_alpha_marked(tmp_p
     from evals.reports import write_run
 
     store = build(f"sqlite:///{tmp_path / 'r.db'}")
-    gold = [
-        GoldCase(
-            clip_id=c,
-            caption=caption(c),
-            gold_caption=caption(c) if caption(c) == SURE else "The robot picks a cube.",
-            hallucinations=[],
-            omissions=[],
-        )
-        for c in GOLD
-    ]
+    gold = gold_cases()
     cases, summary = score_run(store, "r1", gold, LexicalJudge())
     page = (write_run(tmp_path / "run", cases, summary) / "report.html").read_text()
     start = page.index('<svg xmlns="http://www.w3.org/2000/svg" width="560"')

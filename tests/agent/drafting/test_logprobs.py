@@ -14,16 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.data import ingest
-from agent.drafting import make_drafter
 from agent.drafting._capability import Missing, capability_error
 from agent.drafting._client import ModelClient
 from agent.drafting._logprobs import token_logprobs
 from agent.routing import score_drafts
-from agent.runs import Job, JobOptions, JobStats
+from agent.runs import JobStats
 from agent.schema import Draft
 from agent.settings import Settings
 from agent.store import Store, run_identity
 from recap.main import app
+from tests.agent.drafting.test_sampled import drafted as sampled_job
 from tests.agent.runs.test_jobs import job_settings, make_dataset
 from tests.fake_openai import LOGPROB_MEAN, FakeOpenAI, has_caption
 
@@ -31,14 +31,7 @@ N = 4
 
 
 def drafted(store: Store, settings: Settings, run: str) -> JobStats:
-    async def go() -> JobStats:
-        drafter = make_drafter("llm", settings)
-        try:
-            return await Job(store, drafter, JobOptions(run=run, concurrency=2)).run()
-        finally:
-            await drafter.aclose()
-
-    return asyncio.run(go())
+    return sampled_job(store, settings, run, concurrency=2)
 
 
 def chat(fake: FakeOpenAI) -> list[dict]:

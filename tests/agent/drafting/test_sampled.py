@@ -28,11 +28,13 @@ from tests.fake_openai import FakeOpenAI, NoisyResponder, Reply, has_caption
 K = 3
 
 
-def drafted(store: Store, settings: Settings, run: str) -> JobStats:
+def drafted(store: Store, settings: Settings, run: str, concurrency: int = 4) -> JobStats:
+    """Run one drafting job over the store's clips with the model drafter `settings` make."""
+
     async def go() -> JobStats:
         drafter = make_drafter("llm", settings)
         try:
-            return await Job(store, drafter, JobOptions(run=run, concurrency=4)).run()
+            return await Job(store, drafter, JobOptions(run=run, concurrency=concurrency)).run()
         finally:
             await drafter.aclose()
 

@@ -4,7 +4,6 @@ confidence. The built-in prompt does not ask, so its version is what it was."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,14 @@ from typing import Any
 import pytest
 
 from agent.data import ingest
-from agent.drafting import make_drafter
 from agent.drafting._prompts import BUILTIN_DIR, load_prompt
 from agent.errors import ConfigError
 from agent.routing import score_drafts
-from agent.runs import Job, JobOptions, JobStats
+from agent.runs import JobStats
 from agent.schema import Draft, StatedDraft
 from agent.settings import Settings
 from agent.store import Store
+from tests.agent.drafting.test_sampled import drafted as sampled_job
 from tests.agent.runs.test_jobs import job_settings, make_dataset
 from tests.fake_openai import FakeOpenAI, Reply, accurate_responder, has_caption
 
@@ -41,14 +40,7 @@ def confident(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def drafted(store: Store, settings: Settings, run: str) -> JobStats:
-    async def go() -> JobStats:
-        drafter = make_drafter("llm", settings)
-        try:
-            return await Job(store, drafter, JobOptions(run=run, concurrency=2)).run()
-        finally:
-            await drafter.aclose()
-
-    return asyncio.run(go())
+    return sampled_job(store, settings, run, concurrency=2)
 
 
 def test_a_prompt_that_asks_gets_the_stated_confidence_stored_and_scored(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from agent.drafting import ModelDrafter, OfflineDrafter, load_prompt, prompt_for
 from agent.drafting._offline import RULES_VERSION
 from agent.guidelines import default_guidelines, load_guidelines
+from agent.schema import DraftResult
 from agent.settings import Settings
 from agent.telemetry import Telemetry
 from recap.main import app
@@ -54,6 +56,20 @@ def team(tmp_path: Path) -> Path:
     return path
 
 
+def draft_once(s: Settings, clip: Path, caption: str, **kw: Any) -> DraftResult:
+    """One clip drafted by a model drafter with settings `s`, the drafter closed after."""
+    import asyncio
+
+    async def go() -> DraftResult:
+        d = ModelDrafter(s)
+        try:
+            return await d.draft(clip, caption, **kw)
+        finally:
+            await d.aclose()
+
+    return asyncio.run(go())
+
+
 def settings(base_url: str, guidelines: Path | None) -> Settings:
     return Settings(
         base_url=base_url, api_key=TEST_KEY, model="fake-vlm", frames=2, guidelines=guidelines
@@ -63,8 +79,6 @@ def settings(base_url: str, guidelines: Path | None) -> Settings:
 def test_the_system_prompt_carries_the_teams_prose_and_rules(
     team: Path, clip: Path, fake: FakeOpenAI
 ) -> None:
-    import asyncio
-
     rewrite = "The robot arm grasped the red disc and lifted it."
     fake.enqueue(
         Reply.draft(
@@ -79,14 +93,7 @@ def test_the_system_prompt_carries_the_teams_prose_and_rules(
         )
     )
 
-    async def go():
-        d = ModelDrafter(settings(fake.url, team))
-        try:
-            return await d.draft(clip, CAPTION)
-        finally:
-            await d.aclose()
-
-    result = asyncio.run(go())
+    result = draft_once(settings(fake.url, team), clip, CAPTION)
     system = fake.requests[0]["messages"][0]["content"]
     assert "Write in the past tense. Say 'robot arm' and 'disc'." in system
     assert "Left and right are the camera's" not in system  # the built-in prose is not there
@@ -120,8 +127,6 @@ def test_switching_the_guideline_file_changes_the_prompt_version_and_run_identit
 def test_a_rewrite_breaking_an_error_rule_is_asked_again(
     team: Path, clip: Path, fake: FakeOpenAI
 ) -> None:
-    import asyncio
-
     finding = [{"span": "carefully", "type": "speculation", "explanation": "manner"}]
     bad = {"hallucinations": finding, "omissions": [], "verdict": "needs_edit"}
     fake.enqueue(
@@ -129,14 +134,7 @@ def test_a_rewrite_breaking_an_error_rule_is_asked_again(
         Reply.draft({**bad, "rewrite": "The robot arm grasped the red disc and lifted it."}),
     )
 
-    async def go():
-        d = ModelDrafter(settings(fake.url, team))
-        try:
-            return await d.draft(clip, CAPTION)
-        finally:
-            await d.aclose()
-
-    result = asyncio.run(go())
+    result = draft_once(settings(fake.url, team), clip, CAPTION)
     assert result.draft.rewrite == "The robot arm grasped the red disc and lifted it."
     assert result.reasks == 1 and len(fake.requests) == 2
     asked = json.dumps(fake.requests[1]["messages"][2:])
@@ -145,8 +143,6 @@ def test_a_rewrite_breaking_an_error_rule_is_asked_again(
 
 def test_warning_rules_do_not_ask_again(clip: Path, fake: FakeOpenAI) -> None:
     """The built-in guideline's rules are warnings: a rewrite in the past tense is kept."""
-    import asyncio
-
     fake.enqueue(
         Reply.draft(
             {
@@ -158,14 +154,8 @@ def test_warning_rules_do_not_ask_again(clip: Path, fake: FakeOpenAI) -> None:
         )
     )
 
-    async def go():
-        d = ModelDrafter(settings(fake.url, None))
-        try:
-            return await d.draft(clip, "The robot arm picks the red cube up.")
-        finally:
-            await d.aclose()
-
-    assert asyncio.run(go()).reasks == 0
+    result = draft_once(settings(fake.url, None), clip, "The robot arm picks the red cube up.")
+    assert result.reasks == 0
 
 
 def test_offline_rewrites_follow_the_teams_guideline(team: Path) -> None:
@@ -307,8 +297,6 @@ def test_the_arm_name_rule_asks_again_only_for_a_multi_arm_clip(
 ) -> None:
     """The validator lints the rewrite with the clip's arm count from its telemetry: one
     gripper, no arm to name; two named grippers, "the arm" must say which."""
-    import asyncio
-
     path = tmp_path / "two-arm.toml"
     path.write_text(ARM_RULE)
     t = [0.0, 1.0]
@@ -323,14 +311,9 @@ def test_the_arm_name_rule_asks_again_only_for_a_multi_arm_clip(
         Reply.draft({**answer, "rewrite": "The left arm closes its left gripper on the cube."}),
     )
 
-    async def go():
-        d = ModelDrafter(settings(fake.url, path))
-        try:
-            return await d.draft(clip, "The arm grasps the cube.", telemetry=telemetry)
-        finally:
-            await d.aclose()
-
-    result = asyncio.run(go())
+    result = draft_once(
+        settings(fake.url, path), clip, "The arm grasps the cube.", telemetry=telemetry
+    )
     assert result.reasks == reasks
     if reasks:
         assert "breaks the guideline (arm:" in json.dumps(fake.requests[1]["messages"][2:])
