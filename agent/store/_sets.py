@@ -201,8 +201,7 @@ class ClipSets(Repository):
         its clips into or out of every one of them; `recap sets --kind` says which."""
         out: dict[str, SetFigures] = {}
         for run in self._production_runs():
-            found = next((f for f in self.breakdown(run) if f.name == name), None)
-            if found is not None:
+            for found in self.breakdown(run, only=name):
                 out[run] = found
         return out
 
@@ -297,9 +296,10 @@ class ClipSets(Repository):
             return 0, size.get(a, 0), 0
         return size.get(a, 0) - both, both, size.get(b, 0) - both
 
-    def breakdown(self, run: str) -> list[SetFigures]:
+    def breakdown(self, run: str, only: str | None = None) -> list[SetFigures]:
         """The run's clips per set they are in (a clip in two sets counts in both; clips in no
-        set are one row, `kind` None): covered, drafted, failed, decided."""
+        set are one row, `kind` None): covered, drafted, failed, decided. `only`: that set's
+        row alone (none when the run covers none of its clips)."""
         with self.session() as s:
             row = s.get(Run, run)
             if row is None:
@@ -326,13 +326,18 @@ class ClipSets(Repository):
                 )
 
             out: list[SetFigures] = []
-            for name, kind in s.execute(select(ClipSet.name, ClipSet.kind).order_by(ClipSet.name)):
+            named = select(ClipSet.name, ClipSet.kind).order_by(ClipSet.name)
+            if only is not None:
+                named = named.where(ClipSet.name == only)
+            for name, kind in s.execute(named):
                 member = mine.c.id.in_(
                     select(ClipSetMember.clip_id).where(ClipSetMember.set_name == name)
                 )
                 n, d, f, r = figures(member)
                 if n:
                     out.append(SetFigures(name, SetKind(kind), n, d, f, r))
+            if only is not None:
+                return out
             n, d, f, r = figures(~exists().where(ClipSetMember.clip_id == mine.c.id))
             if n:
                 out.append(SetFigures("(no set)", None, n, d, f, r))
