@@ -21,13 +21,15 @@ earlier sample, not K fresh ones. The Batch API engine does not take it (one req
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
 import os
 from typing import TYPE_CHECKING
 
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.errors import ConfigError, DraftError, EndpointError, RecapError
 from agent.routing._consensus import consensus
-from agent.schema import Draft, DraftResult, Sample, Usage
+from agent.schema import Draft, DraftResult, Sample
 
 if TYPE_CHECKING:
     from agent.drafting._model import ModelDrafter
@@ -57,14 +59,6 @@ def check_sampling(settings: Settings, kind: str) -> None:
             hint="Sample at a temperature above 0, e.g. --temperature 0.7 (RECAP_TEMPERATURE), "
             "or drop --samples.",
         )
-
-
-def _usage(results: list[DraftResult]) -> Usage:
-    return Usage(
-        prompt_tokens=sum(r.usage.prompt_tokens for r in results),
-        completion_tokens=sum(r.usage.completion_tokens for r in results),
-        cached_tokens=sum(r.usage.cached_tokens for r in results),
-    )
 
 
 def _fatal(exc: BaseException) -> bool:
@@ -156,7 +150,7 @@ class SampledDrafter:
         costs = [r.cost_usd for r in results]
         return kept.model_copy(
             update={
-                "usage": _usage(results),
+                "usage": functools.reduce(operator.add, (r.usage for r in results)),
                 "cost_usd": None if any(c is None for c in costs) else sum(c or 0.0 for c in costs),
                 "attempts": sum(r.attempts for r in results) + failed_attempts,
                 "reasks": sum(r.reasks for r in results),
