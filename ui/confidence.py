@@ -20,7 +20,7 @@ def show_confidence(session: ReviewSession, item: QueueItem) -> None:
     if item.control:
         return
     scored = item.record.confidence
-    if scored is None or session.store.routing.routed(session.run):
+    if scored is None or session.routed:
         return
     text = scored.summary()
     st.caption(md(text[:1].upper() + text[1:]), help=md(scored.explain()))

@@ -486,9 +486,6 @@ def act(
     action, clip_id, version = pending
     if action == "undo":
         return undo(session, version) or item
-    refused = st.session_state.pop("link_refused", None)
-    if refused is not None:
-        st.info(f"The link's clip {md(refused[0])} is not open to you here: {md(refused[1])}.")
     lost = st.session_state.pop("lost", None)
     if item is None or clip_id != item.clip_id:
         if action not in ("next", "prev"):

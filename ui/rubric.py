@@ -173,7 +173,7 @@ def choose(prefix: str, rubric: Rubric | None, version: str) -> None:
             horizontal=True,
             key=key,
             help=md(d.description),
-            format_func=lambda s, d=d: f"{s} ({d.levels[s]})" if s in d.levels else str(s),
+            format_func=lambda s, d=d: f"{s} ({md(d.levels[s])})" if s in d.levels else str(s),
         )
     st.session_state[f"{prefix}/dimensions"] = names
 

@@ -10,6 +10,7 @@ and which findings the reviewer agreed with.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import itertools
@@ -177,6 +178,12 @@ class ReviewSession:
         self.overlap = overlap
 
     # --- queue --------------------------------------------------------------------------------
+    @functools.cached_property
+    def routed(self) -> bool:
+        """Whether a policy accepted any clip of this run (asked once per session: a page run
+        builds its own session)."""
+        return self.store.routing.routed(self.run)
+
     def counts(self) -> dict[Status, int]:
         """Clips per status, from the run's running tallies (pending: the drafts left over,
         less those recap's policy accepted, which are in no one's queue unless audited; gold
@@ -187,7 +194,7 @@ class ReviewSession:
             if tallies.clips(s):
                 out[s] = tallies.clips(s)
         drafted = self.store.runs.count_drafts(self.run)
-        routed = self.store.routing.out_of_queue(self.run)
+        routed = self.store.routing.out_of_queue(self.run) if self.routed else 0
         out[Status.PENDING] = max(drafted - routed - sum(out.values()), 0)
         return out
 
