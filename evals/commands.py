@@ -153,12 +153,12 @@ def score(
     """Score `run` against `gold`, write its folder, print the summary. Gold rows whose clip
     the run does not cover are left out, and said. The guideline scores are under the
     guideline in force (`guidelines_file`, else as for drafting)."""
-    from agent.guidelines import active_guidelines
+    from agent.guidelines import guidelines_for
     from evals.judges import LLMJudge
     from evals.reports import score_to_folder
 
     s = settings_from(guidelines=guidelines_file)
-    guidelines = active_guidelines(s.guidelines, prompts_dir=s.prompts_dir, prompt=s.prompt)
+    guidelines = guidelines_for(s)
     judge = make_judge(judge_kind, store)
     try:
         folder, summary = score_to_folder(store, run, gold.cases, judge, runs_dir, guidelines)

@@ -15,6 +15,7 @@ import typer
 
 from agent.cli import out, settings_from
 from agent.errors import RecapError
+from evals.commands import GuidelinesOpt
 
 SAMPLE_MANIFEST = (
     Path(__file__).resolve().parents[1] / "evals" / "datasets" / "sample" / ("manifest.jsonl")
@@ -34,13 +35,7 @@ def demo_cmd(
         bool, typer.Option("--review/--no-review", help="Open the review page at the end.")
     ] = True,
     port: Annotated[int, typer.Option("--port", help="Port for the review page.")] = 8501,
-    guidelines: Annotated[
-        Path | None,
-        typer.Option(
-            "--guidelines",
-            help="Guideline file the drafts follow and are scored under (RECAP_GUIDELINES).",
-        ),
-    ] = None,
+    guidelines: GuidelinesOpt = None,
 ) -> None:
     """The whole loop on bundled robot clips: ingest, draft, score, review."""
     import asyncio
@@ -48,7 +43,7 @@ def demo_cmd(
     from agent.cli import outcome
     from agent.data import ingest
     from agent.drafting import default_drafter_kind, make_drafter
-    from agent.guidelines import active_guidelines
+    from agent.guidelines import guidelines_for
     from agent.runs import Job, JobOptions
     from agent.sets import Selection, SetKind
     from agent.store import Store
@@ -105,7 +100,7 @@ def demo_cmd(
         load_gold(sample).cases,
         LexicalJudge(),
         workdir / "evals",
-        active_guidelines(settings.guidelines, prompts_dir=settings.prompts_dir),
+        guidelines_for(settings),
     )
     out.print("3. scored against the gold rewrites:")
     out.print(summary_table(summary))

@@ -271,16 +271,14 @@ def serve(
 ) -> None:
     """Run the page in a Streamlit server until Ctrl-C (or SIGTERM, or SIGHUP). The guideline
     in force is loaded first: a file that cannot be used stops here, with its lines named."""
-    from agent.guidelines import active_guidelines
+    from agent.guidelines import guidelines_for
     from agent.review import default_reviewer
     from agent.store import Store
 
     if reviewer is not None and not reviewer.strip():
         raise RecapError("--reviewer is empty.", hint="Pass a name, e.g. --reviewer ann.")
     settings = settings_from()
-    guideline = active_guidelines(
-        guidelines, prompts_dir=settings.prompts_dir, prompt=settings.prompt
-    ).version
+    guideline = guidelines_for(settings, guidelines).version
     streamlit_secrets = [Path.home() / ".streamlit/secrets.toml", Path(".streamlit/secrets.toml")]
     section, mode = plan_auth(
         settings, host=host, port=port, no_auth=no_auth, secrets_files=streamlit_secrets[::-1]

@@ -40,10 +40,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _active(path: Path | None) -> Guidelines:
-    from agent.guidelines import active_guidelines
+    from agent.guidelines import guidelines_for
 
-    s = settings_from()
-    return active_guidelines(path, prompts_dir=s.prompts_dir, prompt=s.prompt)
+    return guidelines_for(settings_from(), path)
 
 
 @guidelines_app.command("check")

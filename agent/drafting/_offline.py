@@ -62,7 +62,7 @@ from agent.drafting._claims import (
 from agent.drafting._protocol import Capabilities, RunIdentity, check_caption
 from agent.drafting._result import FREE, Provenance
 from agent.drafting._rewrite_check import has_finite_verb, rewrite_problems
-from agent.guidelines._guideline import Guidelines, active_guidelines
+from agent.guidelines._guideline import Guidelines, guidelines_for
 from agent.schema import Draft, DraftResult, Hallucination, Omission, span_occurrences
 from agent.settings import Settings
 from agent.telemetry import GRASP_RISE_M, GRIPPER_CLOSED_BELOW, MOVED_M, REACH_M, Telemetry
@@ -516,9 +516,7 @@ class OfflineDrafter:
     ) -> None:
         self.settings = settings or Settings()
         s = self.settings
-        self.guidelines = guidelines or active_guidelines(
-            s.guidelines, prompts_dir=s.prompts_dir, prompt=s.prompt
-        )
+        self.guidelines = guidelines or guidelines_for(s)
         # the built-in guideline is part of the rules' version (a test pins its hash to it);
         # another guideline makes another version, so another run and other cache keys
         self.version = (

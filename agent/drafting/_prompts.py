@@ -268,9 +268,6 @@ def load_prompt(
 def prompt_for(settings: Settings) -> Prompt:
     """The prompt the settings name, asking for the guideline in force for them (`--guidelines`
     or RECAP_GUIDELINES, else a guidelines.toml beside the prompts, else the built-in)."""
-    from agent.guidelines import active_guidelines
+    from agent.guidelines import guidelines_for
 
-    guideline = active_guidelines(
-        settings.guidelines, prompts_dir=settings.prompts_dir, prompt=settings.prompt
-    )
-    return load_prompt(settings.prompt, settings.prompts_dir, guideline)
+    return load_prompt(settings.prompt, settings.prompts_dir, guidelines_for(settings))

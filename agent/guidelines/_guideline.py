@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import prompts as _prompts_pkg
 from agent.guidelines._positions import key_lines
@@ -45,6 +45,9 @@ from agent.guidelines._rules import (
     run_rules,
 )
 from agent.guidelines._schema import GuidelineError, KeyPath, Origins, Problem, check
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 BUILTIN_FILE = Path(_prompts_pkg.__file__).parent / "guidelines.toml"
 BUILTIN_LABEL = "built-in guideline (prompts/guidelines.toml)"
@@ -464,7 +467,9 @@ def load_guidelines(path: str | Path | None = None) -> Guidelines:
     if path is None:
         return default_guidelines()
     p = Path(path)
-    return _load_cached(*_stamp(p), _prose_stamp(p), display=str(path))
+    stamp = _stamp(p)
+    prose = _prose_path(str(p), stamp[1], stamp[2])
+    return _load_cached(*stamp, _stamp(prose) if prose else None, display=str(path))
 
 
 def _stamp(p: Path) -> tuple[str, int, int]:
@@ -475,16 +480,19 @@ def _stamp(p: Path) -> tuple[str, int, int]:
         return (str(p), 0, 0)
 
 
-def _prose_stamp(p: Path) -> tuple[str, int, int] | None:
-    """The stamp of the Markdown file the guideline's `prose` names, so that editing the prose
-    alone loads a new version too."""
+@lru_cache(maxsize=16)
+def _prose_path(path: str, mtime_ns: int, size: int) -> Path | None:
+    """The Markdown file the guideline's `prose` names, read once per version of the TOML file
+    (its stamp is the key), so that editing the prose alone loads a new version too while a
+    page rerun costs two `stat` calls, not a parse."""
+    p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     prose = data.get("prose")
     if isinstance(prose, str) and "prose_text" not in data:
-        return _stamp(p.parent / prose)
+        return p.parent / prose
     return None
 
 
@@ -532,6 +540,14 @@ def guidelines_source(
             if candidate.is_file() and candidate.resolve() != BUILTIN_FILE.resolve():
                 return GuidelineSource(candidate, "beside the prompts")
     return GuidelineSource(None, "built-in")
+
+
+def guidelines_for(settings: Settings, path: str | Path | None = None) -> Guidelines:
+    """The guideline in force for these settings: `path` (a command's --guidelines) or the
+    settings' own (RECAP_GUIDELINES), else one beside the settings' prompt, else the built-in."""
+    return active_guidelines(
+        path or settings.guidelines, prompts_dir=settings.prompts_dir, prompt=settings.prompt
+    )
 
 
 def active_guidelines(
