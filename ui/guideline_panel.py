@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from agent.guidelines import (
+    BROKEN,
     GuidelineError,
     Guidelines,
     GuidelineSource,
@@ -28,7 +29,6 @@ from agent.settings import Settings
 from ui.markup import md
 
 log = logging.getLogger(__name__)
-BROKEN = "broken-rule"
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,29 @@ def page_guideline(settings: Settings) -> PageGuideline:
         return PageGuideline(default_guidelines(), source, f"{source.path}: {e}")
 
 
+def _file_name(active: PageGuideline) -> str:
+    """The file's name, not its path on the server: every signed-in reviewer reads the panel
+    (`recap guidelines show` on the server names the path)."""
+    return active.source.path.name if active.source.path else "built-in"
+
+
+def fallback_text(active: PageGuideline) -> str:
+    """Why the chosen file is not in force and which guideline is, as Markdown."""
+    name = _file_name(active)
+    problem = (active.problem or "").replace(str(active.source.path), name)
+    return (
+        f"**The guideline file {md(name)} cannot be used**, so this page checks "
+        f"captions with the built-in guideline ({md(active.guidelines.version)}) instead.\n\n"
+        + "  \n".join(md(line) for line in problem.splitlines())
+    )
+
+
 def panel(active: PageGuideline) -> None:
     """The sidebar's guideline panel: which version is in force, from where, and its prose."""
     g = active.guidelines
-    # The file's name, not its path on the server: every signed-in reviewer reads this panel
-    # (`recap guidelines show` on the server names the path).
-    name = active.source.path.name if active.source.path else "built-in"
+    name = _file_name(active)
     if active.fallback:
-        problem = (active.problem or "").replace(str(active.source.path), name)
-        st.sidebar.error(
-            f"**The guideline file {md(name)} cannot be used**, so this page checks "
-            f"captions with the built-in guideline ({md(g.version)}) instead.\n\n"
-            + "  \n".join(md(line) for line in problem.splitlines())
-        )
+        st.sidebar.error(fallback_text(active))
     with st.sidebar.expander(f"Caption guidelines · {md(g.version)}"):
         where = "built-in" if active.fallback else f"{name} ({active.source.chosen_by})"
         st.caption(f"Guideline **{md(g.version)}** · {md(where)}")

@@ -9,6 +9,7 @@ and a light command start fast.
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -578,7 +579,7 @@ def run_detail(store: Store, name: str) -> None:
     settings = r.settings or {}
     who = " ".join(x for x in (r.model, prompt_version(r.prompt_name, r.prompt_hash)) if x)
     out.print(f"[bold]{term(name)}[/] · {term(r.drafter)} {term(who)}", highlight=False)
-    samples = settings.get("samples", 1)
+    samples = r.samples
     out.print(
         f"samples per clip {samples} · temperature {settings.get('temperature', '-')} · "
         f"{t.drafted}/{store.runs.size(name)} drafted · {t.failed} failed · "
@@ -594,10 +595,9 @@ def run_detail(store: Store, name: str) -> None:
         )
         return
     scores.sort()
-    middle = scores[(len(scores) - 1) // 2 : len(scores) // 2 + 1]
     out.print(
         f"{len(scores)} of {t.drafted} drafts scored · median confidence "
-        f"{sum(middle) / len(middle):.3f} · lowest {scores[0]:.3f} · highest {scores[-1]:.3f}",
+        f"{statistics.median(scores):.3f} · lowest {scores[0]:.3f} · highest {scores[-1]:.3f}",
         highlight=False,
     )
     table = Table(title="Confidence of the scored drafts")

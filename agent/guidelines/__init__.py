@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from agent.guidelines._lint import lint
     from agent.guidelines._report import LintReport, RuleCount, lint_captions
     from agent.guidelines._rubric import Rubric, RubricDimension
-    from agent.guidelines._rules import LintWarning, RuleInfo
+    from agent.guidelines._rules import BROKEN, LintWarning, RuleInfo
     from agent.guidelines._schema import GuidelineError, Problem
 
 _WHERE = {
@@ -45,12 +45,14 @@ _WHERE = {
     "lint_captions": "agent.guidelines._report",
     "Rubric": "agent.guidelines._rubric",
     "RubricDimension": "agent.guidelines._rubric",
+    "BROKEN": "agent.guidelines._rules",
     "LintWarning": "agent.guidelines._rules",
     "RuleInfo": "agent.guidelines._rules",
     "GuidelineError": "agent.guidelines._schema",
     "Problem": "agent.guidelines._schema",
 }
 __all__ = [
+    "BROKEN",
     "Drift",
     "GuidelineError",
     "GuidelineSource",

@@ -352,7 +352,7 @@ def run_name_for(
             run.drafter,
             run.model,
             run.prompt_hash,
-            (run.settings or {}).get("samples", 1),
+            run.samples,
         ) == (
             label,
             identity.model,

@@ -123,7 +123,7 @@ class Runs(Repository):
                 # one sample per clip is recorded as no samples setting (runs made before it)
                 (
                     "samples per clip",
-                    (run.settings or {}).get("samples", 1),
+                    run.samples,
                     settings.get("samples", 1),
                 ),
             )

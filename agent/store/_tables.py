@@ -223,6 +223,12 @@ class Run(Base):
     selection_json: Mapped[dict[str, Any] | None] = mapped_column("selection", JSON)
 
     @property
+    def samples(self) -> int:
+        """Drafts per clip (`--samples`; one sample is recorded as no setting, as runs made
+        before sampling are)."""
+        return int((self.settings or {}).get("samples", 1))
+
+    @property
     def asks_logprobs(self) -> bool:
         """Whether the run's requests asked for token log-probabilities (`--logprobs`; its
         settings record it only when they did)."""

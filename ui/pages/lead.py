@@ -24,7 +24,7 @@ from agent.settings import Settings
 from agent.store import Review, Store
 from ui import rubric
 from ui.auth import gate
-from ui.guideline_panel import PageGuideline, page_guideline
+from ui.guideline_panel import PageGuideline, fallback_text, page_guideline
 from ui.markup import html_text, md
 
 st.set_page_config(page_title="recap lead review", layout="wide")
@@ -279,7 +279,7 @@ def main() -> None:
             default = runs[-1]
     run = st.selectbox("Run", runs, index=runs.index(default), key="lead-run")
     if guideline.fallback:
-        st.warning(md(guideline.problem or ""))
+        st.warning(fallback_text(guideline))
     settle_section(store, lead, run, guideline)
     feedback_section(store, lead, run, guideline)
     final_section(store, lead, run)
